@@ -1,0 +1,1 @@
+//! wasmesh-filter-ratelimit
