@@ -1,0 +1,98 @@
+//! Running a backend in-process, on its own thread and runtime, for tests and `cargo xtask demo`.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use crate::server::serve;
+
+/// Starts backends. The listening socket is bound before `start` returns, so callers can send
+/// requests immediately: there is no readiness to wait for.
+pub struct Backend;
+
+impl Backend {
+    /// Starts a backend named `name` on an ephemeral port of 127.0.0.1.
+    ///
+    /// Panics if the socket cannot be bound: in a test there is nothing sensible to do instead.
+    pub fn start(name: &str) -> BackendHandle {
+        Self::start_on(name, "127.0.0.1:0".parse().expect("valid address"))
+            .unwrap_or_else(|e| panic!("backend {name}: cannot listen on 127.0.0.1:0: {e}"))
+    }
+
+    /// Starts a backend named `name` on `addr` (e.g. the demo's fixed ports 8081–8083).
+    pub fn start_on(name: &str, addr: SocketAddr) -> std::io::Result<BackendHandle> {
+        let listener = TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let requests_seen = Arc::new(AtomicU64::new(0));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name(format!("backend-{name}"))
+            .spawn({
+                let name = name.to_string();
+                let counter = requests_seen.clone();
+                move || {
+                    runtime.block_on(async move {
+                        let listener = tokio::net::TcpListener::from_std(listener)
+                            .expect("registering the listener with tokio");
+                        let shutdown = async {
+                            let _ = stopped.await;
+                        };
+                        serve(listener, name, counter, shutdown).await;
+                    })
+                }
+            })?;
+        Ok(BackendHandle {
+            addr,
+            name: name.to_string(),
+            requests_seen,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// A running backend. Dropping it stops the server and joins its thread.
+pub struct BackendHandle {
+    /// Where the backend listens.
+    pub addr: SocketAddr,
+    name: String,
+    requests_seen: Arc<AtomicU64>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BackendHandle {
+    /// The name the backend reports in `x-backend` and in the echo's `backend` field.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How many requests reached this backend: lets a test tell "the proxy answered by itself"
+    /// from "the request went upstream".
+    pub fn requests_seen(&self) -> u64 {
+        self.requests_seen.load(Ordering::SeqCst)
+    }
+
+    /// `http://<addr>`, handy for building URLs.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for BackendHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! `wasmesh-backend --listen 127.0.0.1:8081 --name b1`: one echo backend until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+
+/// A demo/echo HTTP/1.1 + h2c backend: answers every request with a JSON echo of it.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: SocketAddr,
+    /// Name reported in `x-backend` and in the echo.
+    #[arg(long, default_value = "b1")]
+    name: String,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        eprintln!(
+            "backend {} listening on http://{}",
+            args.name,
+            listener.local_addr()?
+        );
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let counter = Arc::new(AtomicU64::new(0));
+        wasmesh_backend::serve(listener, args.name, counter, shutdown).await;
+        Ok(())
+    })
+}

@@ -1,0 +1,44 @@
+//! The accept loop: HTTP/1.1 and h2c (prior knowledge) on the same port.
+
+use std::future::Future;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+
+use crate::service::handle;
+
+/// Serves `listener` until `shutdown` resolves. Connections still open then are dropped with the
+/// runtime: a backend being stopped is, for the proxy, a backend going away.
+pub async fn serve(
+    listener: TcpListener,
+    name: String,
+    requests_seen: Arc<AtomicU64>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let name: Arc<str> = name.into();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            _ = &mut shutdown => return,
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                // Running out of file descriptors and the like: keep serving the others.
+                Err(_) => continue,
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let name = name.clone();
+        let counter = requests_seen.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| handle(req, name.clone(), counter.clone()));
+            // Errors here are clients hanging up or speaking bad HTTP: nothing to report.
+            let _ = auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
