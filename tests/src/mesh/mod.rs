@@ -1,0 +1,325 @@
+//! One description of a proxy setup, rendered for either host.
+//!
+//! A test describes plugins, clusters and listeners once; [`MeshConfig::to_envoy_yaml`] and
+//! [`MeshConfig::to_wasmesh_json`] turn it into each host's own configuration, so a differential
+//! test cannot drift into testing two different setups.
+
+mod envoy;
+mod wasmesh;
+mod yaml;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+pub use yaml::to_yaml;
+
+/// Route timeout when a route does not set one (Envoy's default).
+pub const DEFAULT_ROUTE_TIMEOUT_MS: u64 = 15_000;
+/// Upstream connect timeout when a cluster does not set one.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 1_000;
+
+/// A whole proxy setup: plugins, clusters, listeners; the admin listens on `127.0.0.1:0`.
+#[derive(Debug, Clone, Default)]
+pub struct MeshConfig {
+    /// Worker threads (Envoy's `--concurrency`); `None` means 1, so both hosts match.
+    pub workers: Option<u32>,
+    /// Wasm plugins, referenced by name from listeners.
+    pub plugins: Vec<Plugin>,
+    /// Upstream clusters, referenced by name from routes.
+    pub clusters: Vec<Cluster>,
+    /// Listeners, each with its filter chain and routes.
+    pub listeners: Vec<Listener>,
+}
+
+impl MeshConfig {
+    /// An empty setup.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The common case: listener `main` running `plugins` in order, routing everything to a
+    /// static cluster `backend` of `endpoints`.
+    pub fn single(plugins: Vec<Plugin>, endpoints: impl IntoIterator<Item = SocketAddr>) -> Self {
+        let mut listener = Listener::new("main").route(Route::prefix("/", "backend"));
+        for plugin in &plugins {
+            listener = listener.filter(&plugin.name);
+        }
+        let mut config = Self::new()
+            .cluster(Cluster::fixed("backend", endpoints))
+            .listener(listener);
+        config.plugins = plugins;
+        config
+    }
+
+    /// Sets the number of worker threads.
+    pub fn workers(mut self, workers: u32) -> Self {
+        self.workers = Some(workers);
+        self
+    }
+
+    /// Adds a plugin.
+    pub fn plugin(mut self, plugin: Plugin) -> Self {
+        self.plugins.push(plugin);
+        self
+    }
+
+    /// Adds a cluster.
+    pub fn cluster(mut self, cluster: Cluster) -> Self {
+        self.clusters.push(cluster);
+        self
+    }
+
+    /// Adds a listener.
+    pub fn listener(mut self, listener: Listener) -> Self {
+        self.listeners.push(listener);
+        self
+    }
+
+    /// The worker count both hosts get.
+    pub fn worker_count(&self) -> u32 {
+        self.workers.unwrap_or(1)
+    }
+
+    /// The plugin called `name`; panics if there is none (a broken test setup).
+    pub fn plugin_named(&self, name: &str) -> &Plugin {
+        self.plugins
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("listener refers to unknown plugin {name:?}"))
+    }
+
+    /// Envoy's bootstrap YAML for this setup.
+    pub fn to_envoy_yaml(&self) -> String {
+        to_yaml(&envoy::bootstrap(self))
+    }
+
+    /// wasmesh's JSON configuration for this setup.
+    pub fn to_wasmesh_json(&self) -> Value {
+        wasmesh::config(self)
+    }
+}
+
+/// A proxy-wasm plugin: a module plus its configuration.
+#[derive(Debug, Clone)]
+pub struct Plugin {
+    /// Name (Envoy's plugin `name`; what listeners refer to).
+    pub name: String,
+    /// Path of the `.wasm` module.
+    pub wasm: PathBuf,
+    /// Root context id the module registers (`""` for the default).
+    pub root_id: String,
+    /// VM id; plugins with the same id and module share a VM.
+    pub vm_id: String,
+    /// VM configuration (`proxy_on_vm_start`): JSON, or a string passed as is.
+    pub vm_config: Option<Value>,
+    /// Plugin configuration (`proxy_on_configure`): JSON, or a string passed as is.
+    pub configuration: Option<Value>,
+    /// Whether requests pass (`true`) or get a 503 (`false`) when the plugin fails.
+    pub fail_open: bool,
+}
+
+impl Plugin {
+    /// A plugin `name` running `wasm`, with empty ids and no configuration.
+    pub fn new(name: &str, wasm: &Path) -> Self {
+        Self {
+            name: name.to_string(),
+            wasm: wasm.to_path_buf(),
+            root_id: String::new(),
+            vm_id: String::new(),
+            vm_config: None,
+            configuration: None,
+            fail_open: false,
+        }
+    }
+
+    /// Sets the plugin configuration.
+    pub fn configuration(mut self, configuration: Value) -> Self {
+        self.configuration = Some(configuration);
+        self
+    }
+
+    /// Sets the VM configuration.
+    pub fn vm_config(mut self, vm_config: Value) -> Self {
+        self.vm_config = Some(vm_config);
+        self
+    }
+
+    /// Sets the root id.
+    pub fn root_id(mut self, root_id: &str) -> Self {
+        self.root_id = root_id.to_string();
+        self
+    }
+
+    /// Sets the VM id.
+    pub fn vm_id(mut self, vm_id: &str) -> Self {
+        self.vm_id = vm_id.to_string();
+        self
+    }
+
+    /// Sets the failure outcome.
+    pub fn fail_open(mut self, fail_open: bool) -> Self {
+        self.fail_open = fail_open;
+        self
+    }
+}
+
+/// Where a cluster's endpoints come from.
+#[derive(Debug, Clone)]
+pub enum ClusterKind {
+    /// A fixed list of endpoints.
+    Static(Vec<SocketAddr>),
+    /// The endpoint named by a request header (`ip:port`), as the `lb` filter sets it.
+    OriginalDst {
+        /// The header carrying the endpoint.
+        header: String,
+    },
+}
+
+/// An upstream cluster.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// Name routes refer to.
+    pub name: String,
+    /// Where endpoints come from.
+    pub kind: ClusterKind,
+    /// Upstream connect timeout.
+    pub connect_timeout_ms: u64,
+    /// Speak h2c (prior knowledge) to the endpoints instead of HTTP/1.1.
+    pub http2: bool,
+}
+
+impl Cluster {
+    /// A static cluster of `endpoints`.
+    pub fn fixed(name: &str, endpoints: impl IntoIterator<Item = SocketAddr>) -> Self {
+        Self::with_kind(name, ClusterKind::Static(endpoints.into_iter().collect()))
+    }
+
+    /// An original-destination cluster reading the endpoint from `header`.
+    pub fn original_dst(name: &str, header: &str) -> Self {
+        let header = header.to_string();
+        Self::with_kind(name, ClusterKind::OriginalDst { header })
+    }
+
+    fn with_kind(name: &str, kind: ClusterKind) -> Self {
+        Self {
+            name: name.to_string(),
+            kind,
+            connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
+            http2: false,
+        }
+    }
+
+    /// Speaks h2c to the endpoints.
+    pub fn http2(mut self) -> Self {
+        self.http2 = true;
+        self
+    }
+
+    /// Sets the connect timeout.
+    pub fn connect_timeout_ms(mut self, ms: u64) -> Self {
+        self.connect_timeout_ms = ms;
+        self
+    }
+}
+
+/// A listener on `127.0.0.1:0` with a filter chain and routes.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    /// Name, also how tests find its port ([`crate::Proxy::listener`]).
+    pub name: String,
+    /// Plugin names, in the order they see the request.
+    pub filters: Vec<String>,
+    /// Routes, first match wins.
+    pub routes: Vec<Route>,
+}
+
+impl Listener {
+    /// A listener with no filters and no routes.
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            filters: Vec::new(),
+            routes: Vec::new(),
+        }
+    }
+
+    /// Appends plugin `name` to the filter chain.
+    pub fn filter(mut self, name: &str) -> Self {
+        self.filters.push(name.to_string());
+        self
+    }
+
+    /// Appends a route.
+    pub fn route(mut self, route: Route) -> Self {
+        self.routes.push(route);
+        self
+    }
+}
+
+/// How a route matches the path.
+#[derive(Debug, Clone)]
+pub enum PathMatch {
+    /// Path starts with this.
+    Prefix(String),
+    /// Path is exactly this.
+    Exact(String),
+}
+
+/// A route: a path match plus exact header matches, to a cluster.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// Path match.
+    pub path: PathMatch,
+    /// Headers that must be present with exactly these values.
+    pub headers: Vec<(String, String)>,
+    /// Target cluster.
+    pub cluster: String,
+    /// Whole-request timeout.
+    pub timeout_ms: u64,
+}
+
+impl Route {
+    /// Paths starting with `prefix` go to `cluster`.
+    pub fn prefix(prefix: &str, cluster: &str) -> Self {
+        Self::new(PathMatch::Prefix(prefix.to_string()), cluster)
+    }
+
+    /// The path `path` exactly goes to `cluster`.
+    pub fn exact(path: &str, cluster: &str) -> Self {
+        Self::new(PathMatch::Exact(path.to_string()), cluster)
+    }
+
+    fn new(path: PathMatch, cluster: &str) -> Self {
+        Self {
+            path,
+            headers: Vec::new(),
+            cluster: cluster.to_string(),
+            timeout_ms: DEFAULT_ROUTE_TIMEOUT_MS,
+        }
+    }
+
+    /// Also requires header `name` to equal `value`.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sets the request timeout.
+    pub fn timeout_ms(mut self, ms: u64) -> Self {
+        self.timeout_ms = ms;
+        self
+    }
+}
+
+/// A JSON value as the string a plugin receives: strings as they are, anything else serialized.
+pub(crate) fn as_plugin_string(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

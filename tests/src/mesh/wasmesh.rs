@@ -1,0 +1,85 @@
+//! [`MeshConfig`] → wasmesh's JSON configuration (the schema `host/` implements; unknown fields are
+//! errors there, so only fields of that schema are written).
+
+use serde_json::{json, Value};
+
+use super::{
+    Cluster, ClusterKind, Listener, MeshConfig, PathMatch, Plugin, Route,
+    DEFAULT_CONNECT_TIMEOUT_MS,
+};
+
+/// The whole configuration: admin on an ephemeral port, then plugins, clusters, listeners.
+pub fn config(config: &MeshConfig) -> Value {
+    json!({
+        "admin": { "address": "127.0.0.1:0" },
+        "workers": config.worker_count(),
+        "plugins": config.plugins.iter().map(plugin).collect::<Vec<_>>(),
+        "clusters": config.clusters.iter().map(cluster).collect::<Vec<_>>(),
+        "listeners": config.listeners.iter().map(listener).collect::<Vec<_>>(),
+    })
+}
+
+fn plugin(plugin: &Plugin) -> Value {
+    let mut out = json!({
+        "name": plugin.name,
+        "wasm": plugin.wasm.display().to_string(),
+        "root_id": plugin.root_id,
+        "vm_id": plugin.vm_id,
+        "fail_open": plugin.fail_open,
+    });
+    if let Some(value) = &plugin.vm_config {
+        out["vm_config"] = value.clone();
+    }
+    if let Some(value) = &plugin.configuration {
+        out["configuration"] = value.clone();
+    }
+    out
+}
+
+fn cluster(cluster: &Cluster) -> Value {
+    match &cluster.kind {
+        ClusterKind::Static(endpoints) => json!({
+            "name": cluster.name,
+            "type": "static",
+            "endpoints": endpoints.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+            "connect_timeout_ms": cluster.connect_timeout_ms,
+            "http2": cluster.http2,
+        }),
+        ClusterKind::OriginalDst { header } => {
+            // The schema's example names only `header` here: write the rest only when they
+            // differ from the defaults, so a plain original_dst cluster stays minimal.
+            let mut out = json!({ "name": cluster.name, "type": "original_dst", "header": header });
+            if cluster.connect_timeout_ms != DEFAULT_CONNECT_TIMEOUT_MS {
+                out["connect_timeout_ms"] = json!(cluster.connect_timeout_ms);
+            }
+            if cluster.http2 {
+                out["http2"] = json!(true);
+            }
+            out
+        }
+    }
+}
+
+fn listener(listener: &Listener) -> Value {
+    json!({
+        "name": listener.name,
+        "address": "127.0.0.1:0",
+        "filters": listener.filters,
+        "routes": listener.routes.iter().map(route).collect::<Vec<_>>(),
+    })
+}
+
+fn route(route: &Route) -> Value {
+    let mut matcher = match &route.path {
+        PathMatch::Prefix(prefix) => json!({ "prefix": prefix }),
+        PathMatch::Exact(path) => json!({ "exact": path }),
+    };
+    if !route.headers.is_empty() {
+        matcher["headers"] = route
+            .headers
+            .iter()
+            .map(|(name, value)| json!({ "name": name, "exact": value }))
+            .collect();
+    }
+    json!({ "match": matcher, "cluster": route.cluster, "timeout_ms": route.timeout_ms })
+}

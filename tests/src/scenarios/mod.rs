@@ -1,0 +1,6 @@
+//! Scenarios: one function per behaviour, taking the [`crate::ProxyKind`] to run it against.
+//!
+//! Each `tests/tests/<host>_<area>.rs` file calls the same scenario with its host, so Envoy and
+//! wasmesh face the same module, requests and assertions.
+
+pub mod headers;

