@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::artifacts::envoy_bin;
-use crate::paths::workspace_root;
+use crate::paths::{target_dir, workspace_root};
 use crate::process::{next_id, run_dir, Supervised};
 use crate::proxy::{Proxy, ProxyKind};
 
@@ -52,8 +52,33 @@ fn base_id() -> u32 {
     (std::process::id() % 4_000_000) * 1000 + next_id() % 1000
 }
 
-/// Runs `envoy --mode validate -c <config>` from the workspace root (so the relative `.wasm`
-/// paths of the committed examples resolve); `Err` carries Envoy's output.
+/// Validates a committed example from `envoy-configs/` with `envoy --mode validate`, which also
+/// loads every wasm module and runs its `on_configure`.
+///
+/// The examples name modules as `target/wasm32-wasip1/wasm/...` relative to the root; those are
+/// rewritten to this build's target directory, which may be elsewhere (`CARGO_TARGET_DIR`).
+pub fn validate_example(example: &Path) -> Result<(), String> {
+    let yaml = fs::read_to_string(example)
+        .map_err(|e| format!("reading {}: {e}", example.display()))?;
+    let wasm_dir = target_dir().join("wasm32-wasip1").join("wasm");
+    let yaml = yaml.replace(
+        "filename: target/wasm32-wasip1/wasm/",
+        &format!("filename: {}/", wasm_dir.display()),
+    );
+    let dir = run_dir("envoy-validate");
+    let name = example.file_name().unwrap_or_default();
+    let rewritten = dir.join(name);
+    fs::write(&rewritten, yaml).map_err(|e| format!("writing {}: {e}", rewritten.display()))?;
+    let result = envoy_validate(&rewritten)
+        .map_err(|e| format!("{} (rewritten as {}): {e}", example.display(), rewritten.display()));
+    if result.is_ok() {
+        let _ = fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+/// Runs `envoy --mode validate -c <config>` from the workspace root (so relative paths resolve
+/// as they do for a user); `Err` carries Envoy's output.
 pub fn envoy_validate(config: &Path) -> Result<(), String> {
     let output = Command::new(envoy_bin())
         .args(["--mode", "validate", "-c"])
