@@ -3,6 +3,9 @@
 //! The filters and `wasmesh` are built by calling cargo, once per test process, so a plain
 //! `cargo test` always runs the current sources (cargo makes it a no-op when nothing changed).
 //! Envoy is installed by `cargo xtask envoy`; a missing Envoy is a loud failure, never a skip.
+//!
+//! `WASMESH_SKIP_BUILD=1` uses what is already built instead (e.g. while a crate the test does
+//! not need is mid-edit); a missing artifact is still a failure.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,7 +41,9 @@ pub fn build_filters() -> &'static FilterSet {
         for krate in WASM_CRATES {
             args.extend(["-p", krate]);
         }
-        cargo(&args);
+        if !skip_build() {
+            cargo(&args);
+        }
         let dir = target_dir().join("wasm32-wasip1").join("wasm");
         let path = |krate: &str| {
             let path = dir.join(format!("{}.wasm", krate.replace('-', "_")));
@@ -66,8 +71,12 @@ pub fn wasmesh_bin() -> &'static Path {
         if let Some(bin) = std::env::var_os("WASMESH_BIN") {
             return PathBuf::from(bin);
         }
-        cargo(&["build", "-p", "wasmesh", "--bin", "wasmesh"]);
-        target_dir().join("debug").join("wasmesh")
+        if !skip_build() {
+            cargo(&["build", "-p", "wasmesh", "--bin", "wasmesh"]);
+        }
+        let bin = target_dir().join("debug").join("wasmesh");
+        assert!(bin.is_file(), "{} is missing", bin.display());
+        bin
     })
 }
 
@@ -85,6 +94,11 @@ pub fn envoy_bin() -> PathBuf {
         bin.display()
     );
     bin
+}
+
+/// Whether `WASMESH_SKIP_BUILD` asks to use existing artifacts.
+fn skip_build() -> bool {
+    std::env::var_os("WASMESH_SKIP_BUILD").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// Runs cargo in the workspace root, panicking with its output on failure.

@@ -58,8 +58,8 @@ fn base_id() -> u32 {
 /// The examples name modules as `target/wasm32-wasip1/wasm/...` relative to the root; those are
 /// rewritten to this build's target directory, which may be elsewhere (`CARGO_TARGET_DIR`).
 pub fn validate_example(example: &Path) -> Result<(), String> {
-    let yaml = fs::read_to_string(example)
-        .map_err(|e| format!("reading {}: {e}", example.display()))?;
+    let yaml =
+        fs::read_to_string(example).map_err(|e| format!("reading {}: {e}", example.display()))?;
     let wasm_dir = target_dir().join("wasm32-wasip1").join("wasm");
     let yaml = yaml.replace(
         "filename: target/wasm32-wasip1/wasm/",
@@ -69,8 +69,13 @@ pub fn validate_example(example: &Path) -> Result<(), String> {
     let name = example.file_name().unwrap_or_default();
     let rewritten = dir.join(name);
     fs::write(&rewritten, yaml).map_err(|e| format!("writing {}: {e}", rewritten.display()))?;
-    let result = envoy_validate(&rewritten)
-        .map_err(|e| format!("{} (rewritten as {}): {e}", example.display(), rewritten.display()));
+    let result = envoy_validate(&rewritten).map_err(|e| {
+        format!(
+            "{} (rewritten as {}): {e}",
+            example.display(),
+            rewritten.display()
+        )
+    });
     if result.is_ok() {
         let _ = fs::remove_dir_all(&dir);
     }

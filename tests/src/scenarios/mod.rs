@@ -4,3 +4,4 @@
 //! wasmesh face the same module, requests and assertions.
 
 pub mod headers;
+pub mod ratelimit;

@@ -1,0 +1,14 @@
+//! The `ratelimit` filter in real Envoy: the reference for `wasmesh_ratelimit.rs`.
+
+use wasmesh_tests::scenarios::ratelimit;
+use wasmesh_tests::ProxyKind::Envoy;
+
+#[test]
+fn limits_per_key() {
+    ratelimit::limits_per_key(Envoy);
+}
+
+#[test]
+fn local_reply_passes_earlier_filters() {
+    ratelimit::local_reply_passes_earlier_filters(Envoy);
+}
