@@ -1,1 +1,13 @@
-//! wasmesh host
+//! wasmesh: a proxy that runs proxy-wasm filters exactly as Envoy does,
+//! on wasmtime, with hyper and tokio.
+#![deny(missing_docs)]
+
+pub mod abi;
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod host;
+pub mod proxy;
+pub mod runtime;
+pub mod state;
+pub mod worker;

@@ -1,0 +1,68 @@
+//! `proxy_http_call`: validates the call now and queues it; the worker
+//! sends it once the callback returns and answers with
+//! `proxy_on_http_call_response` (zero headers on failure or timeout).
+
+use std::time::Duration;
+
+use wasmtime::Linker;
+
+use super::memory::{read, read_string, write_u32};
+use super::{finish, Caller, Status};
+use crate::runtime::host_state::PendingHttpCall;
+use crate::runtime::{HeaderMap, HostState};
+
+/// Calls allowed in flight per VM, so a filter cannot flood an upstream.
+pub const MAX_CALLS_PER_CALLBACK: usize = 1024;
+
+/// Registers this family's hostcalls with the linker.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    linker.func_wrap(
+        "env",
+        "proxy_http_call",
+        |mut caller: Caller<'_>,
+         uptr: u32,
+         usize_: u32,
+         hptr: u32,
+         hsize: u32,
+         bptr: u32,
+         bsize: u32,
+         tptr: u32,
+         tsize: u32,
+         timeout_ms: u32,
+         ret_token: u32| {
+            finish((|| {
+                let cluster = read_string(&mut caller, uptr, usize_)?;
+                let headers = read(&mut caller, hptr, hsize)?;
+                let body = read(&mut caller, bptr, bsize)?;
+                let trailers = read(&mut caller, tptr, tsize)?;
+                let headers = HeaderMap::deserialize(&headers).map_err(|_| Status::BadArgument)?;
+                let trailers = HeaderMap::deserialize(&trailers).map_err(|_| Status::BadArgument)?;
+                let state = caller.data_mut();
+                if !state.plugin.clusters.iter().any(|c| *c == cluster) {
+                    return Err(Status::BadArgument.into());
+                }
+                for required in [":method", ":path", ":authority"] {
+                    if headers.get(required.as_bytes()).is_none_or(|v| v.is_empty()) {
+                        return Err(Status::BadArgument.into());
+                    }
+                }
+                if state.effects.http_calls.len() >= MAX_CALLS_PER_CALLBACK {
+                    return Err(Status::InternalFailure.into());
+                }
+                let token = state.fresh_id();
+                let context_id = state.active_context;
+                state.effects.http_calls.push(PendingHttpCall {
+                    token,
+                    context_id,
+                    cluster,
+                    headers,
+                    body,
+                    trailers,
+                    timeout: Duration::from_millis(timeout_ms.max(1) as u64),
+                });
+                write_u32(&mut caller, ret_token, token)
+            })())
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! `proxy_log` and `proxy_get_log_level`: a filter's log lines go to the
+//! host's log, tagged with the plugin name, at the matching level.
+
+use wasmtime::Linker;
+
+use super::memory::{with_bytes, write_u32};
+use super::{finish, Caller, Status};
+use crate::runtime::HostState;
+
+/// Maps `proxy_log_level_t` to the `log` crate's level.
+fn level(raw: u32) -> Option<log::Level> {
+    match raw {
+        0 => Some(log::Level::Trace),
+        1 => Some(log::Level::Debug),
+        2 => Some(log::Level::Info),
+        3 => Some(log::Level::Warn),
+        4 | 5 => Some(log::Level::Error),
+        _ => None,
+    }
+}
+
+/// The host's level as `proxy_log_level_t`.
+fn current_level() -> u32 {
+    match log::max_level() {
+        log::LevelFilter::Trace => 0,
+        log::LevelFilter::Debug => 1,
+        log::LevelFilter::Info => 2,
+        log::LevelFilter::Warn => 3,
+        log::LevelFilter::Error => 4,
+        log::LevelFilter::Off => 5,
+    }
+}
+
+/// Writes one guest log line (also used by WASI `fd_write`).
+pub fn emit(state: &HostState, level: log::Level, message: &[u8]) {
+    log::log!(
+        target: "wasm",
+        level,
+        "wasm log {} {} {}: {}",
+        state.plugin.name,
+        state.plugin.root_id,
+        state.plugin.vm_id,
+        String::from_utf8_lossy(message).trim_end()
+    );
+}
+
+/// Registers this family's hostcalls with the linker.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    linker.func_wrap(
+        "env",
+        "proxy_log",
+        |mut caller: Caller<'_>, lvl: u32, ptr: u32, size: u32| {
+            finish((|| {
+                let level = level(lvl).ok_or(Status::BadArgument)?;
+                with_bytes(&mut caller, ptr, size, |msg, state| emit(state, level, msg))?;
+                Ok(())
+            })())
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "proxy_get_log_level",
+        |mut caller: Caller<'_>, ret: u32| finish(write_u32(&mut caller, ret, current_level())),
+    )?;
+    Ok(())
+}

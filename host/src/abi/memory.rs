@@ -1,0 +1,118 @@
+//! Bounds-checked access to a guest's linear memory, and handing data back
+//! through the guest's own allocator. Every pointer a guest passes goes
+//! through here; a bad one becomes `InvalidMemoryAccess`, never a host fault.
+
+use wasmtime::{Extern, Memory};
+
+use super::{AbiError, Caller, Status};
+use crate::runtime::HostState;
+
+fn memory(caller: &mut Caller<'_>) -> Result<Memory, AbiError> {
+    match caller.get_export("memory") {
+        Some(Extern::Memory(memory)) => Ok(memory),
+        _ => Err(Status::InvalidMemoryAccess.into()),
+    }
+}
+
+fn range(len: usize, ptr: u32, size: u32) -> Result<std::ops::Range<usize>, AbiError> {
+    let start = ptr as usize;
+    let end = start
+        .checked_add(size as usize)
+        .ok_or(Status::InvalidMemoryAccess)?;
+    if end > len {
+        return Err(Status::InvalidMemoryAccess.into());
+    }
+    Ok(start..end)
+}
+
+/// Runs `f` on the guest bytes at `ptr..ptr+size` and the host state, without copying.
+pub fn with_bytes<R>(
+    caller: &mut Caller<'_>,
+    ptr: u32,
+    size: u32,
+    f: impl FnOnce(&[u8], &mut HostState) -> R,
+) -> Result<R, AbiError> {
+    let memory = memory(caller)?;
+    let (data, state) = memory.data_and_store_mut(&mut *caller);
+    let range = range(data.len(), ptr, size)?;
+    Ok(f(&data[range], state))
+}
+
+/// Like [`with_bytes`] for two guest ranges at once (key and value, say).
+pub fn with_two<R>(
+    caller: &mut Caller<'_>,
+    (p1, s1): (u32, u32),
+    (p2, s2): (u32, u32),
+    f: impl FnOnce(&[u8], &[u8], &mut HostState) -> R,
+) -> Result<R, AbiError> {
+    let memory = memory(caller)?;
+    let (data, state) = memory.data_and_store_mut(&mut *caller);
+    let r1 = range(data.len(), p1, s1)?;
+    let r2 = range(data.len(), p2, s2)?;
+    Ok(f(&data[r1], &data[r2], state))
+}
+
+/// Copies guest bytes out.
+pub fn read(caller: &mut Caller<'_>, ptr: u32, size: u32) -> Result<Vec<u8>, AbiError> {
+    with_bytes(caller, ptr, size, |bytes, _| bytes.to_vec())
+}
+
+/// Copies guest bytes out as UTF-8 text (lossy: names are for lookups and logs).
+pub fn read_string(caller: &mut Caller<'_>, ptr: u32, size: u32) -> Result<String, AbiError> {
+    with_bytes(caller, ptr, size, |bytes, _| {
+        String::from_utf8_lossy(bytes).into_owned()
+    })
+}
+
+/// Writes raw bytes at a guest address.
+pub fn write(caller: &mut Caller<'_>, ptr: u32, bytes: &[u8]) -> Result<(), AbiError> {
+    let memory = memory(caller)?;
+    let data = memory.data_mut(&mut *caller);
+    let range = range(data.len(), ptr, bytes.len() as u32)?;
+    data[range].copy_from_slice(bytes);
+    Ok(())
+}
+
+/// Writes a little-endian u32 (the ABI's pointers and sizes).
+pub fn write_u32(caller: &mut Caller<'_>, ptr: u32, value: u32) -> Result<(), AbiError> {
+    write(caller, ptr, &value.to_le_bytes())
+}
+
+/// Writes a little-endian u64.
+pub fn write_u64(caller: &mut Caller<'_>, ptr: u32, value: u64) -> Result<(), AbiError> {
+    write(caller, ptr, &value.to_le_bytes())
+}
+
+/// Hands `bytes` to the guest: allocates with its allocator, copies, and
+/// stores the pointer and size at `ptr_ptr` / `size_ptr`. Empty data is
+/// returned as a null pointer and size 0, as Envoy does.
+pub fn return_bytes(
+    caller: &mut Caller<'_>,
+    bytes: &[u8],
+    ptr_ptr: u32,
+    size_ptr: u32,
+) -> Result<(), AbiError> {
+    // Check the out-pointers first so a bad one costs no allocation.
+    {
+        let memory = memory(caller)?;
+        let len = memory.data_size(&*caller);
+        range(len, ptr_ptr, 4)?;
+        range(len, size_ptr, 4)?;
+    }
+    let mut guest_ptr = 0;
+    if !bytes.is_empty() {
+        let size = u32::try_from(bytes.len()).map_err(|_| Status::InternalFailure)?;
+        let alloc = caller
+            .data()
+            .alloc
+            .clone()
+            .ok_or(Status::InternalFailure)?;
+        guest_ptr = alloc.call(&mut *caller, size).map_err(AbiError::Trap)?;
+        if guest_ptr == 0 {
+            return Err(Status::InternalFailure.into());
+        }
+        write(caller, guest_ptr, bytes)?;
+    }
+    write_u32(caller, ptr_ptr, guest_ptr)?;
+    write_u32(caller, size_ptr, bytes.len() as u32)
+}

@@ -1,0 +1,67 @@
+//! Metrics: define (counter, gauge, histogram), increment, record, get.
+//! They land in the host-wide registry that `/metrics` exposes.
+
+use wasmtime::Linker;
+
+use super::memory::{read_string, write_u32, write_u64};
+use super::{finish, Caller, Status};
+use crate::runtime::HostState;
+use crate::state::metrics::{MetricError, MetricKind};
+
+fn status(error: MetricError) -> Status {
+    match error {
+        MetricError::NotFound => Status::NotFound,
+        MetricError::BadArgument => Status::BadArgument,
+    }
+}
+
+/// Registers this family's hostcalls with the linker.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    linker.func_wrap(
+        "env",
+        "proxy_define_metric",
+        |mut caller: Caller<'_>, kind: i32, ptr: u32, size: u32, ret_id: u32| {
+            finish((|| {
+                let kind = MetricKind::from_abi(kind).ok_or(Status::BadArgument)?;
+                let name = read_string(&mut caller, ptr, size)?;
+                if name.is_empty() {
+                    return Err(Status::BadArgument.into());
+                }
+                let id = caller.data().shared.metrics.define(&name, kind);
+                write_u32(&mut caller, ret_id, id)
+            })())
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "proxy_increment_metric",
+        |caller: Caller<'_>, id: u32, delta: i64| {
+            finish((|| {
+                let metric = caller.data().shared.metrics.get(id).map_err(status)?;
+                metric.increment(delta).map_err(|e| status(e).into())
+            })())
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "proxy_record_metric",
+        |caller: Caller<'_>, id: u32, value: u64| {
+            finish((|| {
+                let metric = caller.data().shared.metrics.get(id).map_err(status)?;
+                metric.record(value);
+                Ok(())
+            })())
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "proxy_get_metric",
+        |mut caller: Caller<'_>, id: u32, ret: u32| {
+            finish((|| {
+                let metric = caller.data().shared.metrics.get(id).map_err(status)?;
+                write_u64(&mut caller, ret, metric.get())
+            })())
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! `proxy_get_property` / `proxy_set_property` with Envoy's attribute names
+//! and value encodings: strings as raw bytes, integers as 8-byte
+//! little-endian, maps as serialized pairs. Paths arrive as NUL-separated
+//! segments (`request\0path`); dotted paths are accepted too.
+
+use std::time::UNIX_EPOCH;
+
+use wasmtime::Linker;
+
+use super::memory::{return_bytes, with_bytes, with_two};
+use super::{finish, Caller, Status};
+use crate::runtime::host_state::HttpStream;
+use crate::runtime::{HeaderMap, HostState};
+
+/// A property value before encoding.
+enum Value {
+    Bytes(Vec<u8>),
+    Int(i64),
+    Map(HeaderMap),
+}
+
+impl Value {
+    fn encode(self) -> Vec<u8> {
+        match self {
+            Value::Bytes(b) => b,
+            Value::Int(i) => i.to_le_bytes().to_vec(),
+            Value::Map(m) => m.serialize(),
+        }
+    }
+}
+
+fn text(s: impl AsRef<str>) -> Option<Value> {
+    Some(Value::Bytes(s.as_ref().as_bytes().to_vec()))
+}
+
+/// Splits a path into segments: NUL-separated as the SDKs send it, or dotted.
+fn segments(path: &[u8]) -> Vec<String> {
+    let sep = if path.contains(&0) { 0 } else { b'.' };
+    path.split(|b| *b == sep)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// Looks a property up in the current context.
+pub fn lookup(state: &mut HostState, path: &[u8]) -> Option<Vec<u8>> {
+    let key = segments(path).join(".");
+    let plugin = state.plugin.clone();
+    match key.as_str() {
+        "plugin_name" => return text(&plugin.name).map(Value::encode),
+        "plugin_root_id" => return text(&plugin.root_id).map(Value::encode),
+        "plugin_vm_id" => return text(&plugin.vm_id).map(Value::encode),
+        _ => {}
+    }
+    let in_stream = state.streams.contains_key(&state.active_context);
+    if !in_stream {
+        return state.root_properties.get(key.as_bytes()).cloned();
+    }
+    let stream = state.active_stream()?;
+    if let Some(value) = stream.properties.get(key.as_bytes()) {
+        return Some(value.clone());
+    }
+    stream_property(stream, &key).map(Value::encode)
+}
+
+fn request_header(stream: &HttpStream, name: &str) -> Option<String> {
+    if let Some(map) = &stream.request_headers {
+        return map.get_str(name).map(str::to_string);
+    }
+    let info = stream.info.request_headers.borrow();
+    info.as_ref()?.get_str(name).map(str::to_string)
+}
+
+fn request_headers(stream: &HttpStream) -> Option<HeaderMap> {
+    if let Some(map) = &stream.request_headers {
+        return Some(map.clone());
+    }
+    stream.info.request_headers.borrow().clone()
+}
+
+fn response_headers(stream: &HttpStream) -> Option<HeaderMap> {
+    if let Some(map) = &stream.response_headers {
+        return Some(map.clone());
+    }
+    stream.info.response_headers.borrow().clone()
+}
+
+fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
+    let info = stream.info.clone();
+    if let Some(name) = key.strip_prefix("request.headers.") {
+        return request_header(stream, name).and_then(text);
+    }
+    if let Some(name) = key.strip_prefix("response.headers.") {
+        let map = response_headers(stream)?;
+        return map.get_str(name).and_then(text);
+    }
+    match key {
+        "request.path" => request_header(stream, ":path").and_then(text),
+        "request.url_path" => {
+            let path = request_header(stream, ":path")?;
+            text(path.split('?').next().unwrap_or_default())
+        }
+        "request.query" => {
+            let path = request_header(stream, ":path")?;
+            text(path.split_once('?').map(|(_, q)| q).unwrap_or_default())
+        }
+        "request.host" => request_header(stream, ":authority").and_then(text),
+        "request.scheme" => request_header(stream, ":scheme").and_then(text),
+        "request.method" => request_header(stream, ":method").and_then(text),
+        "request.referer" => request_header(stream, "referer").and_then(text),
+        "request.useragent" => request_header(stream, "user-agent").and_then(text),
+        "request.id" => request_header(stream, "x-request-id").and_then(text),
+        "request.protocol" => text(info.protocol),
+        "request.headers" => request_headers(stream).map(Value::Map),
+        "request.time" => Some(Value::Int(
+            info.start
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos() as i64)
+                .unwrap_or(0),
+        )),
+        "request.duration" => Some(Value::Int(info.started.elapsed().as_nanos() as i64)),
+        "request.size" => Some(Value::Int(info.request_body_bytes.get() as i64)),
+        "response.code" => info.response_code.get().map(|c| Value::Int(c as i64)),
+        "response.headers" => response_headers(stream).map(Value::Map),
+        "response.size" => Some(Value::Int(info.response_body_bytes.get() as i64)),
+        "source.address" => text(info.source.to_string()),
+        "source.port" => Some(Value::Int(info.source.port() as i64)),
+        "destination.address" => text(info.destination.to_string()),
+        "destination.port" => Some(Value::Int(info.destination.port() as i64)),
+        "upstream.address" => info.upstream.get().and_then(|a| text(a.to_string())),
+        "upstream.port" => info.upstream.get().map(|a| Value::Int(a.port() as i64)),
+        "route_name" => text(info.route_name.borrow().as_str()),
+        _ => None,
+    }
+}
+
+/// Registers this family's hostcalls with the linker.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    linker.func_wrap(
+        "env",
+        "proxy_get_property",
+        |mut caller: Caller<'_>, ptr: u32, size: u32, ret_ptr: u32, ret_size: u32| {
+            finish((|| {
+                let value = with_bytes(&mut caller, ptr, size, |path, state| lookup(state, path))?
+                    .ok_or(Status::NotFound)?;
+                return_bytes(&mut caller, &value, ret_ptr, ret_size)
+            })())
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "proxy_set_property",
+        |mut caller: Caller<'_>, ptr: u32, size: u32, vptr: u32, vsize: u32| {
+            finish(with_two(&mut caller, (ptr, size), (vptr, vsize), |path, value, state| {
+                let key = segments(path).join(".").into_bytes();
+                match state.active_stream() {
+                    Some(stream) => stream.properties.insert(key, value.to_vec()),
+                    None => state.root_properties.insert(key, value.to_vec()),
+                };
+            }))
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Stream control: continue or close a paused stream, send a local reply,
+//! finish a context (`proxy_done`), switch the effective context, and read
+//! an HTTP call's status (`proxy_get_status`).
+
+use wasmtime::Linker;
+
+use super::memory::{read, read_string, return_bytes, write_u32};
+use super::{finish, AbiResult, Caller, Status};
+use crate::runtime::host_state::LocalReply;
+use crate::runtime::{HeaderMap, HostState};
+
+fn continue_stream(state: &mut HostState, stream_type: u32) -> AbiResult {
+    let stream = state.active_stream().ok_or(Status::NotFound)?;
+    match stream_type {
+        0 => stream.signals.continue_request = true,
+        1 => stream.signals.continue_response = true,
+        2 | 3 => return Err(Status::Unimplemented.into()),
+        _ => return Err(Status::BadArgument.into()),
+    }
+    stream.waker.notify_one();
+    Ok(())
+}
+
+fn close_stream(state: &mut HostState, stream_type: u32) -> AbiResult {
+    if stream_type > 3 {
+        return Err(Status::BadArgument.into());
+    }
+    let stream = state.active_stream().ok_or(Status::NotFound)?;
+    stream.signals.close = true;
+    stream.waker.notify_one();
+    Ok(())
+}
+
+/// Registers this family's hostcalls with the linker.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+    linker.func_wrap(
+        "env",
+        "proxy_continue_stream",
+        |mut caller: Caller<'_>, stream_type: u32| {
+            finish(continue_stream(caller.data_mut(), stream_type))
+        },
+    )?;
+    // ABI 0.1.0 / C++ SDK spellings of the same operations.
+    linker.func_wrap("env", "proxy_continue_request", |mut caller: Caller<'_>| {
+        finish(continue_stream(caller.data_mut(), 0))
+    })?;
+    linker.func_wrap("env", "proxy_continue_response", |mut caller: Caller<'_>| {
+        finish(continue_stream(caller.data_mut(), 1))
+    })?;
+    linker.func_wrap("env", "proxy_clear_route_cache", |_: Caller<'_>| {
+        // Routes are matched after the request filters have run, so there is no cache to clear.
+        finish(Ok(()))
+    })?;
+    linker.func_wrap(
+        "env",
+        "proxy_close_stream",
+        |mut caller: Caller<'_>, stream_type: u32| finish(close_stream(caller.data_mut(), stream_type)),
+    )?;
+    linker.func_wrap(
+        "env",
+        "proxy_send_local_response",
+        |mut caller: Caller<'_>,
+         status: u32,
+         details_ptr: u32,
+         details_size: u32,
+         body_ptr: u32,
+         body_size: u32,
+         headers_ptr: u32,
+         headers_size: u32,
+         _grpc_status: i32| {
+            finish((|| {
+                let details = read_string(&mut caller, details_ptr, details_size)?;
+                let body = read(&mut caller, body_ptr, body_size)?;
+                let headers = read(&mut caller, headers_ptr, headers_size)?;
+                let headers = HeaderMap::deserialize(&headers).map_err(|_| Status::BadArgument)?;
+                if !(100..=999).contains(&status) {
+                    return Err(Status::BadArgument.into());
+                }
+                let stream = caller.data_mut().active_stream().ok_or(Status::NotFound)?;
+                stream.signals.local_reply = Some(LocalReply {
+                    status: status as u16,
+                    headers,
+                    body,
+                    details,
+                });
+                stream.waker.notify_one();
+                Ok(())
+            })())
+        },
+    )?;
+    linker.func_wrap("env", "proxy_done", |mut caller: Caller<'_>| {
+        let state = caller.data_mut();
+        let ctx = state.active_context;
+        state.done_contexts.push(ctx);
+        finish(Ok(()))
+    })?;
+    linker.func_wrap(
+        "env",
+        "proxy_set_effective_context",
+        |mut caller: Caller<'_>, ctx: u32| {
+            let state = caller.data_mut();
+            if ctx == state.root_context || state.streams.contains_key(&ctx) {
+                state.active_context = ctx;
+                finish(Ok(()))
+            } else {
+                finish(Err(Status::BadArgument.into()))
+            }
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "proxy_get_status",
+        |mut caller: Caller<'_>, ret_code: u32, ret_ptr: u32, ret_size: u32| {
+            finish((|| {
+                let response = caller.data().call_response.as_ref().ok_or(Status::NotFound)?;
+                // HTTP calls report gRPC-style status codes like Envoy: 0 on a response, 14 (unavailable) on failure.
+                let (code, message): (u32, &[u8]) = if response.headers.is_empty() {
+                    (14, b"upstream failure")
+                } else {
+                    (0, b"")
+                };
+                let message = message.to_vec();
+                write_u32(&mut caller, ret_code, code)?;
+                return_bytes(&mut caller, &message, ret_ptr, ret_size)
+            })())
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! The admin server: `/ready`, `/listeners?format=json` (Envoy's shape, so
+//! one test rig drives both proxies), `/metrics` (Prometheus text),
+//! `/config` (what runs and the last reload error), `POST /reload`.
+
+use std::convert::Infallible;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+
+use crate::host::Host;
+
+type Reply = Response<Full<Bytes>>;
+
+fn reply(status: u16, content_type: &str, body: impl Into<Bytes>) -> Reply {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .body(Full::new(body.into()))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn json(status: u16, value: serde_json::Value) -> Reply {
+    reply(status, "application/json", value.to_string())
+}
+
+/// Serves the admin API on `listener` until the process exits (own thread).
+pub fn spawn(host: Arc<Host>, listener: std::net::TcpListener) -> anyhow::Result<()> {
+    listener.set_nonblocking(true)?;
+    std::thread::Builder::new().name("wasmesh-admin".into()).spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(r) => r,
+            Err(e) => return log::error!("admin runtime: {e}"),
+        };
+        runtime.block_on(async move {
+            let listener = match tokio::net::TcpListener::from_std(listener) {
+                Ok(l) => l,
+                Err(e) => return log::error!("admin listener: {e}"),
+            };
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { continue };
+                let host = host.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let host = host.clone();
+                        async move { Ok::<_, Infallible>(route(&host, request).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(socket), service)
+                        .await;
+                });
+            }
+        });
+    })?;
+    Ok(())
+}
+
+async fn route(host: &Arc<Host>, request: Request<Incoming>) -> Reply {
+    match (request.method(), request.uri().path()) {
+        (&Method::GET, "/ready") => {
+            if host.is_ready() {
+                reply(200, "text/plain", "LIVE\n")
+            } else {
+                reply(503, "text/plain", "PRE_INITIALIZING\n")
+            }
+        }
+        (&Method::GET, "/listeners") => listeners(host),
+        (&Method::GET, "/metrics") | (&Method::GET, "/stats/prometheus") => {
+            reply(200, "text/plain; version=0.0.4", metrics(host))
+        }
+        (&Method::GET, "/config") => config(host),
+        (&Method::POST, "/reload") => {
+            let host = host.clone();
+            let result = tokio::task::spawn_blocking(move || host.reload()).await;
+            match result {
+                Ok(Ok(id)) => json(200, serde_json::json!({"generation": id})),
+                Ok(Err(e)) => json(400, serde_json::json!({"error": format!("{e:#}")})),
+                Err(e) => json(500, serde_json::json!({"error": e.to_string()})),
+            }
+        }
+        (_, "/reload") => reply(405, "text/plain", "use POST /reload\n"),
+        _ => reply(404, "text/plain", "not found; try /ready /listeners /metrics /config /reload\n"),
+    }
+}
+
+fn listeners(host: &Host) -> Reply {
+    let statuses: Vec<_> = host
+        .bound()
+        .into_iter()
+        .map(|(name, addr)| {
+            serde_json::json!({
+                "name": name,
+                "local_address": {"socket_address": {"address": addr.ip().to_string(), "port_value": addr.port()}}
+            })
+        })
+        .collect();
+    json(200, serde_json::json!({ "listener_statuses": statuses }))
+}
+
+fn config(host: &Host) -> Reply {
+    let generation = host.current();
+    json(
+        200,
+        serde_json::json!({
+            "generation": generation.id,
+            "source": format!("{:?}", host.source),
+            "config": &*generation.config,
+            "last_reload_error": host.last_error(),
+        }),
+    )
+}
+
+fn metrics(host: &Host) -> String {
+    let c = &host.counters;
+    let mut out = String::new();
+    let mut counter = |name: &str, help: &str, value: u64| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+    };
+    counter("wasmesh_requests_total", "Downstream requests handled.", c.requests.load(Ordering::Relaxed));
+    counter("wasmesh_vm_failures_total", "Wasm VMs that trapped or hit a limit.", c.vms.total.load(Ordering::Relaxed));
+    counter("wasmesh_vm_rebuilds_total", "Wasm VMs rebuilt after a failure.", c.vms.rebuilt.load(Ordering::Relaxed));
+    counter("wasmesh_reloads_ok_total", "Configuration reloads that took effect.", c.reloads_ok.load(Ordering::Relaxed));
+    counter("wasmesh_reloads_failed_total", "Configuration reloads rejected.", c.reloads_failed.load(Ordering::Relaxed));
+    let _ = writeln!(
+        out,
+        "# HELP wasmesh_config_generation Configuration generation serving now.\n# TYPE wasmesh_config_generation gauge\nwasmesh_config_generation {}",
+        host.current_id()
+    );
+    host.shared.metrics.render_prometheus(&mut out);
+    out
+}

@@ -1,0 +1,296 @@
+//! The JSON configuration: serde types, loading with field paths in errors,
+//! and cross-reference validation.
+//!
+//! Every struct denies unknown fields so a typo is an error that names the
+//! field's path instead of a silently ignored setting.
+
+mod validate;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+pub use validate::validate;
+
+/// The demo configuration compiled into the binary, used by `wasmesh run`
+/// without `-c` so the README's demo needs no file of its own.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../../examples/demo/wasmesh.json");
+
+/// The whole proxy configuration (one file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the admin server listens.
+    pub admin: AdminConfig,
+    /// Worker threads; each has its own instance of every plugin. Default: cores.
+    #[serde(default)]
+    pub workers: Option<usize>,
+    /// Wasm plugins that listeners chain by name.
+    #[serde(default)]
+    pub plugins: Vec<PluginConfig>,
+    /// Upstream clusters that routes and `http_call` name.
+    #[serde(default)]
+    pub clusters: Vec<ClusterConfig>,
+    /// HTTP listeners.
+    #[serde(default)]
+    pub listeners: Vec<ListenerConfig>,
+}
+
+/// Admin server settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Bind address; port 0 picks a free port (see `--admin-address-path`).
+    pub address: SocketAddr,
+}
+
+/// One wasm plugin: a module plus its configuration and limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// Name used by listeners' `filters` and reported as `plugin_name`.
+    pub name: String,
+    /// Path to the `.wasm` file (relative paths: see [`Config::resolve_paths`]).
+    pub wasm: PathBuf,
+    /// Root id the module's root context is created with.
+    #[serde(default)]
+    pub root_id: String,
+    /// VM id: plugins sharing it share shared data and queues, as in Envoy.
+    #[serde(default)]
+    pub vm_id: String,
+    /// Bytes given to `proxy_on_vm_start` (a JSON value is serialised, a string passed raw).
+    #[serde(default)]
+    pub vm_config: Option<serde_json::Value>,
+    /// Bytes given to `proxy_on_configure` (a JSON value is serialised, a string passed raw).
+    #[serde(default)]
+    pub configuration: Option<serde_json::Value>,
+    /// When the VM fails (trap, limit), pass the request on (true) or answer 503 (false).
+    #[serde(default)]
+    pub fail_open: bool,
+    /// Resource limits for each VM of this plugin.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Per-VM resource limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Linear-memory cap per VM.
+    #[serde(default = "Limits::default_memory_mb")]
+    pub memory_mb: u64,
+    /// Wall-clock cap per callback, enforced by epoch interruption.
+    #[serde(default = "Limits::default_callback_ms")]
+    pub callback_ms: u64,
+}
+
+impl Limits {
+    fn default_memory_mb() -> u64 {
+        64
+    }
+    fn default_callback_ms() -> u64 {
+        100
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_mb: Self::default_memory_mb(),
+            callback_ms: Self::default_callback_ms(),
+        }
+    }
+}
+
+/// An upstream cluster.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Name that routes and `http_call` use.
+    pub name: String,
+    /// How endpoints are found.
+    #[serde(rename = "type", default)]
+    pub kind: ClusterKind,
+    /// `static` clusters: `ip:port` endpoints, picked round robin.
+    #[serde(default)]
+    pub endpoints: Vec<SocketAddr>,
+    /// `original_dst` clusters: the request header naming the endpoint.
+    #[serde(default = "ClusterConfig::default_header")]
+    pub header: String,
+    /// TCP connect timeout.
+    #[serde(default = "ClusterConfig::default_connect_timeout_ms")]
+    pub connect_timeout_ms: u64,
+    /// Speak h2c (prior knowledge) to this cluster instead of HTTP/1.1.
+    #[serde(default)]
+    pub http2: bool,
+}
+
+impl ClusterConfig {
+    fn default_header() -> String {
+        "x-envoy-original-dst-host".to_string()
+    }
+    fn default_connect_timeout_ms() -> u64 {
+        1000
+    }
+}
+
+/// Cluster discovery type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClusterKind {
+    /// A fixed list of endpoints.
+    #[default]
+    Static,
+    /// The endpoint comes from a request header set by a filter (Envoy's ORIGINAL_DST).
+    OriginalDst,
+}
+
+/// An HTTP listener with its filter chain and routes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerConfig {
+    /// Name shown at `/listeners`.
+    pub name: String,
+    /// Bind address; port 0 picks a free port.
+    pub address: SocketAddr,
+    /// Plugin names, in request order (responses run them in reverse).
+    #[serde(default)]
+    pub filters: Vec<String>,
+    /// First match wins.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    /// Time allowed for the request headers to arrive.
+    #[serde(default = "ListenerConfig::default_request_timeout_ms")]
+    pub request_timeout_ms: u64,
+    /// An idle keep-alive connection is closed after this long.
+    #[serde(default = "ListenerConfig::default_idle_timeout_ms")]
+    pub idle_timeout_ms: u64,
+}
+
+impl ListenerConfig {
+    fn default_request_timeout_ms() -> u64 {
+        10_000
+    }
+    fn default_idle_timeout_ms() -> u64 {
+        60_000
+    }
+}
+
+/// A route: a match and the cluster it sends to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// What requests this route takes.
+    #[serde(rename = "match")]
+    pub matcher: RouteMatch,
+    /// Cluster name.
+    pub cluster: String,
+    /// Upstream response timeout (Envoy's route timeout, default 15 s).
+    #[serde(default = "RouteConfig::default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+impl RouteConfig {
+    fn default_timeout_ms() -> u64 {
+        15_000
+    }
+}
+
+/// Path and header conditions; all given ones must hold.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteMatch {
+    /// Path (without query) starts with this.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Path (without query) equals this.
+    #[serde(default)]
+    pub exact: Option<String>,
+    /// Request headers that must be present with these values.
+    #[serde(default)]
+    pub headers: Vec<HeaderMatch>,
+}
+
+/// One header condition of a route.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderMatch {
+    /// Header name (case-insensitive).
+    pub name: String,
+    /// Exact value; absent means "present with any value".
+    #[serde(default)]
+    pub exact: Option<String>,
+}
+
+impl Config {
+    /// Parses JSON text, naming the field path of the first error
+    /// (e.g. `listeners[0].routes[1].cluster: missing field`).
+    pub fn parse(text: &str) -> Result<Config> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            anyhow::anyhow!("config error at `{path}`: {}", e.inner())
+        })?;
+        validate(&config)?;
+        Ok(config)
+    }
+
+    /// Reads and parses a file; relative `.wasm` paths become relative to the file's directory.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        let mut config = Self::parse(&text)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        Ok(config)
+    }
+
+    /// Makes every relative plugin path relative to `base`.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        for plugin in &mut self.plugins {
+            if plugin.wasm.is_relative() {
+                plugin.wasm = base.join(&plugin.wasm);
+            }
+        }
+    }
+
+    /// Worker count: configured, else the number of cores.
+    pub fn worker_count(&self) -> usize {
+        self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+    }
+
+    /// Looks a plugin up by name.
+    pub fn plugin(&self, name: &str) -> Option<&PluginConfig> {
+        self.plugins.iter().find(|p| p.name == name)
+    }
+}
+
+impl PluginConfig {
+    /// The bytes `proxy_on_configure` sees.
+    pub fn configuration_bytes(&self) -> Vec<u8> {
+        json_as_bytes(self.configuration.as_ref())
+    }
+
+    /// The bytes `proxy_on_vm_start` sees.
+    pub fn vm_config_bytes(&self) -> Vec<u8> {
+        json_as_bytes(self.vm_config.as_ref())
+    }
+}
+
+/// A JSON string is passed raw (like Envoy's `StringValue`); anything else serialised.
+fn json_as_bytes(value: Option<&serde_json::Value>) -> Vec<u8> {
+    match value {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::String(s)) => s.as_bytes().to_vec(),
+        Some(other) => other.to_string().into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,62 @@
+use super::*;
+
+fn minimal() -> serde_json::Value {
+    serde_json::json!({
+        "admin": {"address": "127.0.0.1:0"},
+        "plugins": [{"name": "p", "wasm": "p.wasm"}],
+        "clusters": [{"name": "c", "endpoints": ["127.0.0.1:1"]}],
+        "listeners": [{"name": "l", "address": "127.0.0.1:0", "filters": ["p"],
+                       "routes": [{"match": {"prefix": "/"}, "cluster": "c"}]}]
+    })
+}
+
+fn error_of(value: serde_json::Value) -> String {
+    Config::parse(&value.to_string()).unwrap_err().to_string()
+}
+
+#[test]
+fn minimal_config_parses_with_defaults() {
+    let config = Config::parse(&minimal().to_string()).unwrap();
+    assert_eq!(config.plugins[0].limits.memory_mb, 64);
+    assert_eq!(config.listeners[0].routes[0].timeout_ms, 15_000);
+    assert_eq!(config.clusters[0].kind, ClusterKind::Static);
+}
+
+#[test]
+fn unknown_field_is_named_with_its_path() {
+    let mut value = minimal();
+    value["listeners"][0]["routes"][0]["clustr"] = "c".into();
+    let err = error_of(value);
+    assert!(err.contains("listeners[0].routes[0]"), "{err}");
+    assert!(err.contains("clustr"), "{err}");
+}
+
+#[test]
+fn wrong_type_is_named_with_its_path() {
+    let mut value = minimal();
+    value["plugins"][0]["fail_open"] = "yes".into();
+    let err = error_of(value);
+    assert!(err.contains("plugins[0].fail_open"), "{err}");
+}
+
+#[test]
+fn dangling_references_are_rejected() {
+    let mut value = minimal();
+    value["listeners"][0]["filters"][0] = "nope".into();
+    assert!(error_of(value).contains("listeners[0].filters[0]"));
+    let mut value = minimal();
+    value["listeners"][0]["routes"][0]["cluster"] = "nope".into();
+    assert!(error_of(value).contains("listeners[0].routes[0].cluster"));
+}
+
+#[test]
+fn string_configuration_is_passed_raw_and_json_serialised() {
+    let mut value = minimal();
+    value["plugins"][0]["configuration"] = "raw text".into();
+    let config = Config::parse(&value.to_string()).unwrap();
+    assert_eq!(config.plugins[0].configuration_bytes(), b"raw text");
+    let mut value = minimal();
+    value["plugins"][0]["configuration"] = serde_json::json!({"a": 1});
+    let config = Config::parse(&value.to_string()).unwrap();
+    assert_eq!(config.plugins[0].configuration_bytes(), br#"{"a":1}"#);
+}

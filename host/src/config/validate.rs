@@ -1,0 +1,71 @@
+//! Checks that cross-references in a parsed config hold: names are unique,
+//! listeners name existing plugins, routes name existing clusters.
+
+use std::collections::HashSet;
+
+use anyhow::{bail, Result};
+
+use super::{ClusterKind, Config};
+
+/// Rejects a config whose parts do not fit together; the message names the field path.
+pub fn validate(config: &Config) -> Result<()> {
+    let mut plugin_names = HashSet::new();
+    for (i, plugin) in config.plugins.iter().enumerate() {
+        if plugin.name.is_empty() {
+            bail!("config error at `plugins[{i}].name`: must not be empty");
+        }
+        if !plugin_names.insert(plugin.name.as_str()) {
+            bail!(
+                "config error at `plugins[{i}].name`: duplicate plugin name {:?}",
+                plugin.name
+            );
+        }
+        if plugin.limits.memory_mb == 0 || plugin.limits.memory_mb > 4096 {
+            bail!("config error at `plugins[{i}].limits.memory_mb`: must be 1..=4096");
+        }
+        if plugin.limits.callback_ms == 0 {
+            bail!("config error at `plugins[{i}].limits.callback_ms`: must be > 0");
+        }
+    }
+    let mut cluster_names = HashSet::new();
+    for (i, cluster) in config.clusters.iter().enumerate() {
+        if !cluster_names.insert(cluster.name.as_str()) {
+            bail!(
+                "config error at `clusters[{i}].name`: duplicate cluster name {:?}",
+                cluster.name
+            );
+        }
+        if cluster.kind == ClusterKind::Static && cluster.endpoints.is_empty() {
+            bail!("config error at `clusters[{i}].endpoints`: a static cluster needs at least one endpoint");
+        }
+        if cluster.kind == ClusterKind::OriginalDst && cluster.header.is_empty() {
+            bail!("config error at `clusters[{i}].header`: must not be empty");
+        }
+    }
+    let mut listener_names = HashSet::new();
+    for (i, listener) in config.listeners.iter().enumerate() {
+        if !listener_names.insert(listener.name.as_str()) {
+            bail!(
+                "config error at `listeners[{i}].name`: duplicate listener name {:?}",
+                listener.name
+            );
+        }
+        for (j, filter) in listener.filters.iter().enumerate() {
+            if !plugin_names.contains(filter.as_str()) {
+                bail!("config error at `listeners[{i}].filters[{j}]`: no plugin named {filter:?}");
+            }
+        }
+        for (j, route) in listener.routes.iter().enumerate() {
+            if !cluster_names.contains(route.cluster.as_str()) {
+                bail!(
+                    "config error at `listeners[{i}].routes[{j}].cluster`: no cluster named {:?}",
+                    route.cluster
+                );
+            }
+            if route.matcher.prefix.is_some() && route.matcher.exact.is_some() {
+                bail!("config error at `listeners[{i}].routes[{j}].match`: give `prefix` or `exact`, not both");
+            }
+        }
+    }
+    Ok(())
+}

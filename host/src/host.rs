@@ -1,0 +1,203 @@
+//! The process-wide host: the engine, the shared stores, the current
+//! configuration generation and its replacement on reload. A new generation
+//! is built completely (modules compiled, every plugin started once to pass
+//! `on_vm_start`/`on_configure`) before it replaces the old one; if any part
+//! fails, the old one keeps serving and the error is kept for `/config`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use anyhow::{bail, Result};
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::config::Config;
+use crate::runtime::plugin::VmFailureCounters;
+use crate::runtime::{PluginFactory, Runtime};
+use crate::state::SharedState;
+use crate::worker::WorkerEvent;
+
+/// Where the configuration comes from.
+#[derive(Debug, Clone)]
+pub enum ConfigSource {
+    /// A file (reloadable).
+    File(PathBuf),
+    /// The demo configuration compiled into the binary.
+    Embedded,
+}
+
+impl ConfigSource {
+    /// Reads and parses the configuration.
+    pub fn load(&self) -> Result<Config> {
+        match self {
+            ConfigSource::File(path) => Config::load(path),
+            ConfigSource::Embedded => Config::parse(crate::config::EMBEDDED_DEFAULT),
+        }
+    }
+}
+
+/// One complete, validated configuration with its compiled plugins.
+pub struct Generation {
+    /// Increases with every successful (re)load.
+    pub id: u64,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// Compiled plugins by name.
+    pub factories: HashMap<String, Arc<PluginFactory>>,
+}
+
+impl Generation {
+    /// Compiles every plugin and starts each once to check it configures.
+    pub fn build(id: u64, config: Config, runtime: &Runtime, shared: &Arc<SharedState>) -> Result<Generation> {
+        let clusters = Arc::new(config.clusters.iter().map(|c| c.name.clone()).collect::<Vec<_>>());
+        let mut factories = HashMap::new();
+        for plugin in &config.plugins {
+            let factory = PluginFactory::new(runtime, shared.clone(), plugin, clusters.clone())?;
+            let _check = factory.instantiate(Arc::new(|_| {}))?;
+            factories.insert(plugin.name.clone(), factory);
+        }
+        Ok(Generation {
+            id,
+            config: Arc::new(config),
+            factories,
+        })
+    }
+}
+
+/// Counters the admin's `/metrics` shows about the host itself.
+#[derive(Default)]
+pub struct HostCounters {
+    /// Downstream requests handled.
+    pub requests: AtomicU64,
+    /// Successful reloads.
+    pub reloads_ok: AtomicU64,
+    /// Rejected reloads.
+    pub reloads_failed: AtomicU64,
+    /// VM failures and rebuilds.
+    pub vms: Arc<VmFailureCounters>,
+}
+
+/// The host.
+pub struct Host {
+    /// The wasm engine.
+    pub runtime: Arc<Runtime>,
+    /// Shared data, queues, metrics.
+    pub shared: Arc<SharedState>,
+    /// Where the config comes from.
+    pub source: ConfigSource,
+    /// Figures for `/metrics`.
+    pub counters: HostCounters,
+    current: RwLock<Arc<Generation>>,
+    last_error: Mutex<Option<String>>,
+    bound: Mutex<Vec<(String, SocketAddr)>>,
+    workers: Mutex<Vec<UnboundedSender<WorkerEvent>>>,
+    ready: AtomicBool,
+    reload_lock: Mutex<()>,
+}
+
+impl Host {
+    /// Loads the configuration and builds the first generation.
+    pub fn start(source: ConfigSource) -> Result<Arc<Host>> {
+        let runtime = Runtime::new()?;
+        let shared = SharedState::new();
+        let config = source.load()?;
+        let generation = Generation::build(1, config, &runtime, &shared)?;
+        Ok(Arc::new(Host {
+            runtime,
+            shared,
+            source,
+            counters: HostCounters::default(),
+            current: RwLock::new(Arc::new(generation)),
+            last_error: Mutex::new(None),
+            bound: Mutex::new(Vec::new()),
+            workers: Mutex::new(Vec::new()),
+            ready: AtomicBool::new(false),
+            reload_lock: Mutex::new(()),
+        }))
+    }
+
+    /// The generation serving now.
+    pub fn current(&self) -> Arc<Generation> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Id of the generation serving now (cheap check on the request path).
+    pub fn current_id(&self) -> u64 {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).id
+    }
+
+    /// Re-reads the configuration and swaps it in if all of it builds.
+    pub fn reload(&self) -> Result<u64> {
+        let _one_at_a_time = self.reload_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let result = self.try_reload();
+        match &result {
+            Ok(id) => {
+                self.counters.reloads_ok.fetch_add(1, Ordering::Relaxed);
+                *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                log::info!("reload: generation {id} is serving");
+            }
+            Err(e) => {
+                self.counters.reloads_failed.fetch_add(1, Ordering::Relaxed);
+                *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{e:#}"));
+                log::error!("reload rejected, generation {} keeps serving: {e:#}", self.current_id());
+            }
+        }
+        result
+    }
+
+    fn try_reload(&self) -> Result<u64> {
+        let config = self.source.load()?;
+        let old = self.current();
+        let listeners = |c: &Config| {
+            c.listeners
+                .iter()
+                .map(|l| (l.name.clone(), l.address))
+                .collect::<Vec<_>>()
+        };
+        if listeners(&config) != listeners(&old.config) {
+            bail!("listener names or addresses changed; that needs a restart in this version");
+        }
+        if config.admin.address != old.config.admin.address {
+            bail!("admin.address changed; that needs a restart");
+        }
+        let generation = Generation::build(old.id + 1, config, &self.runtime, &self.shared)?;
+        let id = generation.id;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(generation);
+        for worker in self.workers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = worker.send(WorkerEvent::Refresh);
+        }
+        Ok(id)
+    }
+
+    /// The last reload error, if the last reload failed.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Records where listeners are bound (for `/listeners`).
+    pub fn set_bound(&self, bound: Vec<(String, SocketAddr)>) {
+        *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = bound;
+    }
+
+    /// Where listeners are bound.
+    pub fn bound(&self) -> Vec<(String, SocketAddr)> {
+        self.bound.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Registers a worker's event channel.
+    pub fn add_worker(&self, events: UnboundedSender<WorkerEvent>) {
+        self.workers.lock().unwrap_or_else(|e| e.into_inner()).push(events);
+    }
+
+    /// Marks the host ready (all workers serving).
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::Release);
+    }
+
+    /// True once every worker serves.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+}

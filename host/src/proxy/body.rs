@@ -1,0 +1,63 @@
+//! Body plumbing: the boxed body type both sides use, and a channel-fed
+//! body so filtered chunks stream on without buffering the whole body.
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{combinators::UnsyncBoxBody, BodyExt, Empty, Full};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::sync::mpsc;
+
+/// Errors inside bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body type of every request and response the proxy builds.
+pub type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// An empty body.
+pub fn empty() -> ProxyBody {
+    Empty::<Bytes>::new().map_err(|e| match e {}).boxed_unsync()
+}
+
+/// A body of known bytes.
+pub fn full(bytes: impl Into<Bytes>) -> ProxyBody {
+    Full::new(bytes.into()).map_err(|e| match e {}).boxed_unsync()
+}
+
+/// Sender half of a [`ChannelBody`].
+pub type BodySender = mpsc::Sender<Result<Frame<Bytes>, BoxError>>;
+
+/// A body whose frames arrive over a bounded channel (backpressure: the
+/// producer waits when the consumer is slow).
+pub struct ChannelBody {
+    rx: mpsc::Receiver<Result<Frame<Bytes>, BoxError>>,
+}
+
+/// A connected sender and body.
+pub fn channel() -> (BodySender, ChannelBody) {
+    let (tx, rx) = mpsc::channel(16);
+    (tx, ChannelBody { rx })
+}
+
+impl Body for ChannelBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        self.rx.poll_recv(cx)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+impl ChannelBody {
+    /// Boxes the body.
+    pub fn boxed(self) -> ProxyBody {
+        UnsyncBoxBody::new(self)
+    }
+}

@@ -1,0 +1,480 @@
+//! Drives one HTTP stream through a listener's filter chain the way Envoy
+//! does: request callbacks in chain order, response callbacks in reverse,
+//! pauses that wait for `proxy_continue_stream`, bodies buffered only while
+//! a filter asks (`Pause` from a body callback = StopIterationAndBuffer),
+//! local replies, resets, and each plugin's `fail_open` when its VM fails.
+//!
+//! Data moves into a VM's stream context for the callback and back out
+//! afterwards; while a filter pauses, the data stays in its context so later
+//! callbacks (an HTTP-call response, say) can still change it.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::stream_info::StreamInfo;
+use crate::runtime::host_state::{HttpStream, LocalReply};
+use crate::runtime::{Action, HeaderMap, PluginSlot, PluginVm, VmFailure};
+
+/// How a phase ended for the stream.
+#[derive(Debug)]
+pub enum Step {
+    /// Every filter let it through.
+    Continue,
+    /// A filter answered instead of the upstream.
+    LocalReply(LocalReply),
+    /// A filter closed the stream: reset it.
+    Reset,
+}
+
+/// Which direction a pause waits on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Request,
+    Response,
+}
+
+/// One filter's context on this stream.
+struct StreamFilter {
+    slot: Rc<PluginSlot>,
+    /// Context id and the VM generation it lives in, once created.
+    context: Cell<Option<(u32, u64)>>,
+    /// The VM failed under this stream and the plugin fails open: skip it.
+    skipped: Cell<bool>,
+}
+
+/// What one callback asked for.
+enum Flow {
+    Continue,
+    Pause,
+    Stop(Step),
+}
+
+/// A stream's pass through the chain; shared by the request-body and
+/// response tasks, finished (`on_log`, `on_done`, `on_delete`) when dropped.
+pub struct ChainStream {
+    filters: Vec<StreamFilter>,
+    info: Rc<StreamInfo>,
+    waker: Rc<Notify>,
+    pause_limit: Duration,
+}
+
+fn stream_of(vm: &mut PluginVm, ctx: u32) -> &mut HttpStream {
+    vm.state()
+        .streams
+        .get_mut(&ctx)
+        .expect("a live context has its stream state")
+}
+
+/// Local reply for a plugin whose VM failed with `fail_open: false`.
+fn failed_closed(plugin: &str) -> Step {
+    Step::LocalReply(LocalReply {
+        status: 503,
+        headers: HeaderMap::new(),
+        body: format!("wasm plugin {plugin:?} failed\n").into_bytes(),
+        details: "wasm_fail_closed".into(),
+    })
+}
+
+impl ChainStream {
+    /// A stream over `slots` (contexts are created lazily, as Envoy does on first use).
+    pub fn new(slots: &[Rc<PluginSlot>], info: Rc<StreamInfo>, pause_limit: Duration) -> Rc<ChainStream> {
+        Rc::new(ChainStream {
+            filters: slots
+                .iter()
+                .map(|slot| StreamFilter {
+                    slot: slot.clone(),
+                    context: Cell::new(None),
+                    skipped: Cell::new(false),
+                })
+                .collect(),
+            info,
+            waker: Rc::new(Notify::new()),
+            pause_limit,
+        })
+    }
+
+    /// Facts about the stream.
+    pub fn info(&self) -> &Rc<StreamInfo> {
+        &self.info
+    }
+
+    fn ensure_context(&self, i: usize) -> Result<(), Step> {
+        let filter = &self.filters[i];
+        if filter.context.get().is_some() || filter.skipped.get() {
+            return Ok(());
+        }
+        let info = self.info.clone();
+        let waker = self.waker.clone();
+        let created = filter.slot.with_vm(|vm| {
+            let state = vm.state();
+            let ctx = state.fresh_id();
+            let root = state.root_context;
+            state.streams.insert(ctx, HttpStream::new(info, waker));
+            vm.on_context_create(ctx, root)?;
+            Ok(ctx)
+        });
+        match created {
+            Some(Ok(ctx)) => {
+                filter.context.set(Some((ctx, filter.slot.generation())));
+                Ok(())
+            }
+            _ => self.fail(i),
+        }
+    }
+
+    /// The VM of filter `i` failed (or is unavailable): skip it or refuse the stream.
+    fn fail(&self, i: usize) -> Result<(), Step> {
+        let filter = &self.filters[i];
+        filter.skipped.set(true);
+        filter.context.set(None);
+        if filter.slot.factory.info.fail_open {
+            Ok(())
+        } else {
+            Err(failed_closed(filter.slot.name()))
+        }
+    }
+
+    /// Runs `f` in filter `i`'s context and reads what it asked for.
+    fn invoke(
+        &self,
+        i: usize,
+        f: impl FnOnce(&mut PluginVm, u32) -> Result<Action, VmFailure>,
+    ) -> Flow {
+        let filter = &self.filters[i];
+        let Some((ctx, generation)) = filter.context.get() else {
+            return Flow::Continue;
+        };
+        let result = filter.slot.with_vm_of(generation, |vm| {
+            let action = f(vm, ctx)?;
+            let signals = &mut stream_of(vm, ctx).signals;
+            if let Some(reply) = signals.local_reply.take() {
+                return Ok(Flow::Stop(Step::LocalReply(reply)));
+            }
+            if signals.close {
+                return Ok(Flow::Stop(Step::Reset));
+            }
+            Ok(match action {
+                Action::Continue => Flow::Continue,
+                Action::Pause => Flow::Pause,
+            })
+        });
+        match result {
+            Some(Ok(flow)) => {
+                filter.slot.mark_healthy();
+                flow
+            }
+            _ => match self.fail(i) {
+                Ok(()) => Flow::Continue,
+                Err(step) => Flow::Stop(step),
+            },
+        }
+    }
+
+    /// Waits until filter `i` continues the paused direction, replies, resets,
+    /// or its VM dies; a pause longer than the route timeout ends in 504.
+    async fn wait_resume(&self, i: usize, direction: Direction) -> Flow {
+        let filter = &self.filters[i];
+        let deadline = tokio::time::Instant::now() + self.pause_limit;
+        loop {
+            let Some((ctx, generation)) = filter.context.get() else {
+                return Flow::Continue;
+            };
+            let checked = filter.slot.with_vm_of(generation, |vm| {
+                let signals = &mut stream_of(vm, ctx).signals;
+                if let Some(reply) = signals.local_reply.take() {
+                    return Ok(Some(Flow::Stop(Step::LocalReply(reply))));
+                }
+                if signals.close {
+                    return Ok(Some(Flow::Stop(Step::Reset)));
+                }
+                let flag = match direction {
+                    Direction::Request => &mut signals.continue_request,
+                    Direction::Response => &mut signals.continue_response,
+                };
+                if std::mem::take(flag) {
+                    return Ok(Some(Flow::Continue));
+                }
+                Ok(None)
+            });
+            match checked {
+                Some(Ok(Some(flow))) => return flow,
+                Some(Ok(None)) => {}
+                _ => {
+                    return match self.fail(i) {
+                        Ok(()) => Flow::Continue,
+                        Err(step) => Flow::Stop(step),
+                    }
+                }
+            }
+            if tokio::time::timeout_at(deadline, self.waker.notified())
+                .await
+                .is_err()
+            {
+                return Flow::Stop(Step::LocalReply(LocalReply {
+                    status: 504,
+                    headers: HeaderMap::new(),
+                    body: format!(
+                        "wasm plugin {:?} paused the stream longer than the route timeout\n",
+                        filter.slot.name()
+                    )
+                    .into_bytes(),
+                    details: "wasm_pause_timeout".into(),
+                }));
+            }
+        }
+    }
+
+    /// Takes a map a paused filter still holds (after it resumed).
+    fn take_back<T>(&self, i: usize, take: impl FnOnce(&mut HttpStream) -> Option<T>) -> Option<T> {
+        let filter = &self.filters[i];
+        let (ctx, generation) = filter.context.get()?;
+        filter
+            .slot
+            .with_vm_of(generation, |vm| Ok(take(stream_of(vm, ctx))))?
+            .ok()
+            .flatten()
+    }
+
+    /// Request headers through every filter in order.
+    pub async fn request_headers(&self, headers: &mut HeaderMap, end_of_stream: bool) -> Step {
+        for i in 0..self.filters.len() {
+            if let Err(step) = self.ensure_context(i) {
+                return step;
+            }
+            let count = headers.len() as u32;
+            let flow = self.invoke(i, |vm, ctx| {
+                stream_of(vm, ctx).request_headers = Some(std::mem::take(headers));
+                let action = vm.on_request_headers(ctx, count, end_of_stream);
+                if !matches!(action, Ok(Action::Pause)) {
+                    *headers = stream_of(vm, ctx).request_headers.take().unwrap_or_default();
+                }
+                action
+            });
+            if let Some(step) = self
+                .settle(i, flow, Direction::Request, headers, |s| s.request_headers.take())
+                .await
+            {
+                return step;
+            }
+        }
+        *self.info.request_headers.borrow_mut() = Some(headers.clone());
+        Step::Continue
+    }
+
+    /// Response headers through every created filter in reverse order.
+    pub async fn response_headers(&self, headers: &mut HeaderMap, end_of_stream: bool) -> Step {
+        for i in (0..self.filters.len()).rev() {
+            let count = headers.len() as u32;
+            let flow = self.invoke(i, |vm, ctx| {
+                stream_of(vm, ctx).response_headers = Some(std::mem::take(headers));
+                let action = vm.on_response_headers(ctx, count, end_of_stream);
+                if !matches!(action, Ok(Action::Pause)) {
+                    *headers = stream_of(vm, ctx).response_headers.take().unwrap_or_default();
+                }
+                action
+            });
+            if let Some(step) = self
+                .settle(i, flow, Direction::Response, headers, |s| s.response_headers.take())
+                .await
+            {
+                return step;
+            }
+        }
+        *self.info.response_headers.borrow_mut() = Some(headers.clone());
+        Step::Continue
+    }
+
+    /// After a header callback: on pause, wait and take the (maybe changed)
+    /// map back; `Some(step)` ends the phase.
+    async fn settle(
+        &self,
+        i: usize,
+        flow: Flow,
+        direction: Direction,
+        map: &mut HeaderMap,
+        take: impl Fn(&mut HttpStream) -> Option<HeaderMap>,
+    ) -> Option<Step> {
+        match flow {
+            Flow::Continue => None,
+            Flow::Stop(step) => Some(step),
+            Flow::Pause => match self.wait_resume(i, direction).await {
+                Flow::Stop(step) => Some(step),
+                _ => {
+                    if let Some(taken) = self.take_back(i, take) {
+                        *map = taken;
+                    }
+                    None
+                }
+            },
+        }
+    }
+
+    /// One request body chunk through the chain. Returns what reaches the
+    /// upstream (possibly nothing while a filter buffers) and any trailers
+    /// a filter added at the end of the stream.
+    pub async fn request_body(&self, chunk: Vec<u8>, end_of_stream: bool) -> Result<BodyOut, Step> {
+        self.body(chunk, end_of_stream, Direction::Request).await
+    }
+
+    /// One response body chunk through the chain (reverse order).
+    pub async fn response_body(&self, chunk: Vec<u8>, end_of_stream: bool) -> Result<BodyOut, Step> {
+        self.body(chunk, end_of_stream, Direction::Response).await
+    }
+
+    async fn body(&self, chunk: Vec<u8>, end_of_stream: bool, direction: Direction) -> Result<BodyOut, Step> {
+        let order: Vec<usize> = match direction {
+            Direction::Request => (0..self.filters.len()).collect(),
+            Direction::Response => (0..self.filters.len()).rev().collect(),
+        };
+        let mut data = chunk;
+        let mut trailers: Option<HeaderMap> = None;
+        for i in order {
+            let incoming = std::mem::take(&mut data);
+            let mut passed: Option<Vec<u8>> = None;
+            let mut added_trailers: Option<HeaderMap> = None;
+            let flow = self.invoke(i, |vm, ctx| {
+                let stream = stream_of(vm, ctx);
+                let body = body_slot(stream, direction).get_or_insert_with(Vec::new);
+                body.extend_from_slice(&incoming);
+                let size = body.len() as u32;
+                if end_of_stream {
+                    // Trailers may be added at the end of a stream that has none.
+                    let slot = match direction {
+                        Direction::Request => &mut stream.request_trailers,
+                        Direction::Response => &mut stream.response_trailers,
+                    };
+                    slot.get_or_insert_with(HeaderMap::new);
+                }
+                let action = match direction {
+                    Direction::Request => vm.on_request_body(ctx, size, end_of_stream),
+                    Direction::Response => vm.on_response_body(ctx, size, end_of_stream),
+                };
+                let stream = stream_of(vm, ctx);
+                if !matches!(action, Ok(Action::Pause)) {
+                    passed = body_slot(stream, direction).take();
+                    if end_of_stream {
+                        added_trailers = match direction {
+                            Direction::Request => stream.request_trailers.take(),
+                            Direction::Response => stream.response_trailers.take(),
+                        }
+                        .filter(|t| !t.is_empty());
+                    }
+                }
+                action
+            });
+            match flow {
+                Flow::Stop(step) => return Err(step),
+                Flow::Continue => {
+                    // A skipped filter never saw the chunk: it goes on unchanged.
+                    data = passed.unwrap_or(incoming);
+                }
+                Flow::Pause => {
+                    if !end_of_stream {
+                        return Ok(BodyOut::default());
+                    }
+                    match self.wait_resume(i, direction).await {
+                        Flow::Stop(step) => return Err(step),
+                        _ => {
+                            data = self.take_back(i, |s| body_slot(s, direction).take()).unwrap_or_default();
+                        }
+                    }
+                }
+            }
+            if let Some(t) = added_trailers {
+                trailers = Some(t);
+            }
+        }
+        Ok(BodyOut { data, trailers })
+    }
+
+    /// Trailers through the chain; flushes what a filter had buffered.
+    pub async fn trailers(&self, map: &mut HeaderMap, request: bool) -> Result<Vec<u8>, Step> {
+        let direction = if request { Direction::Request } else { Direction::Response };
+        let order: Vec<usize> = if request {
+            (0..self.filters.len()).collect()
+        } else {
+            (0..self.filters.len()).rev().collect()
+        };
+        let mut flushed = Vec::new();
+        for i in order {
+            let count = map.len() as u32;
+            let mut held = None;
+            let flow = self.invoke(i, |vm, ctx| {
+                let stream = stream_of(vm, ctx);
+                let slot = if request { &mut stream.request_trailers } else { &mut stream.response_trailers };
+                *slot = Some(std::mem::take(map));
+                let action = if request {
+                    vm.on_request_trailers(ctx, count)
+                } else {
+                    vm.on_response_trailers(ctx, count)
+                };
+                let stream = stream_of(vm, ctx);
+                if !matches!(action, Ok(Action::Pause)) {
+                    let slot = if request { &mut stream.request_trailers } else { &mut stream.response_trailers };
+                    *map = slot.take().unwrap_or_default();
+                    held = if request { stream.request_body.take() } else { stream.response_body.take() };
+                }
+                action
+            });
+            let take = move |s: &mut HttpStream| {
+                if request { s.request_trailers.take() } else { s.response_trailers.take() }
+            };
+            if let Some(step) = self.settle(i, flow, direction, map, take).await {
+                return Err(step);
+            }
+            if let Some(body) = held {
+                flushed.extend_from_slice(&body);
+            }
+        }
+        Ok(flushed)
+    }
+
+    /// Ends every context: `on_log`, `on_done`, `on_delete`, then forgets it.
+    fn finish(&self) {
+        for filter in &self.filters {
+            let Some((ctx, generation)) = filter.context.take() else {
+                continue;
+            };
+            let request = self.info.request_headers.borrow().clone();
+            let response = self.info.response_headers.borrow().clone();
+            let _ = filter.slot.with_vm_of(generation, |vm| {
+                let stream = stream_of(vm, ctx);
+                stream.request_headers = request;
+                stream.response_headers = response;
+                stream.request_body = None;
+                stream.response_body = None;
+                let outcome = vm
+                    .on_log(ctx)
+                    .and_then(|_| vm.on_done(ctx))
+                    .and_then(|_| vm.on_delete(ctx));
+                vm.state().streams.remove(&ctx);
+                outcome
+            });
+        }
+    }
+}
+
+fn body_slot(stream: &mut HttpStream, direction: Direction) -> &mut Option<Vec<u8>> {
+    match direction {
+        Direction::Request => &mut stream.request_body,
+        Direction::Response => &mut stream.response_body,
+    }
+}
+
+impl Drop for ChainStream {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// What a body chunk turned into after the chain.
+#[derive(Debug, Default)]
+pub struct BodyOut {
+    /// Bytes to send on (may be empty while filters buffer).
+    pub data: Vec<u8>,
+    /// Trailers a filter added at the end of the stream.
+    pub trailers: Option<HeaderMap>,
+}

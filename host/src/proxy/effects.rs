@@ -1,0 +1,125 @@
+//! Applies what plugin callbacks asked for once they return: sends
+//! `proxy_http_call`s and answers them with `on_http_call_response`, and
+//! runs tick timers. One pump task per plugin slot on its worker.
+
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use super::body;
+use super::headers_conv::{response_to_map, to_http_headers, trailers_to_map};
+use super::upstream::Upstreams;
+use crate::runtime::host_state::{CallResponse, PendingHttpCall};
+use crate::runtime::{HeaderMap, PluginSlot};
+
+/// Largest HTTP-call response body handed to a filter.
+const MAX_CALL_BODY: usize = 16 << 20;
+
+/// Starts the effects pump of a slot (ends when the slot is dropped).
+pub fn start_pump(slot: &Rc<PluginSlot>, upstreams: Rc<Upstreams>) {
+    let ready: Rc<Notify> = slot.effects_ready();
+    let weak = Rc::downgrade(slot);
+    tokio::task::spawn_local(async move {
+        let mut ticker: Option<JoinHandle<()>> = None;
+        loop {
+            ready.notified().await;
+            let Some(slot) = weak.upgrade() else { break };
+            let effects = slot.take_effects();
+            if let Some(period) = effects.tick_period {
+                if let Some(old) = ticker.take() {
+                    old.abort();
+                }
+                if !period.is_zero() {
+                    ticker = Some(tokio::task::spawn_local(tick_loop(weak.clone(), period, slot.generation())));
+                }
+            }
+            for call in effects.http_calls {
+                tokio::task::spawn_local(http_call(weak.clone(), slot.generation(), upstreams.clone(), call));
+            }
+        }
+        if let Some(old) = ticker {
+            old.abort();
+        }
+    });
+}
+
+async fn tick_loop(slot: Weak<PluginSlot>, period: Duration, generation: u64) {
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        let Some(slot) = slot.upgrade() else { return };
+        let ran = slot.with_vm_of(generation, |vm| {
+            let root = vm.state().root_context;
+            vm.on_tick(root)
+        });
+        if ran.is_none() {
+            return;
+        }
+    }
+}
+
+async fn http_call(slot: Weak<PluginSlot>, generation: u64, upstreams: Rc<Upstreams>, call: PendingHttpCall) {
+    let response = match tokio::time::timeout(call.timeout, send(&upstreams, &call)).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => {
+            log::debug!("http_call to {} failed: {e}", call.cluster);
+            CallResponse::default()
+        }
+        Err(_) => {
+            log::debug!("http_call to {} timed out after {:?}", call.cluster, call.timeout);
+            CallResponse::default()
+        }
+    };
+    let Some(slot) = slot.upgrade() else { return };
+    let _ = slot.with_vm_of(generation, |vm| {
+        let state = vm.state();
+        if call.context_id != state.root_context && !state.streams.contains_key(&call.context_id) {
+            return Ok(()); // the stream ended first: Envoy cancels such calls too
+        }
+        let headers = response.headers.len() as u32;
+        let body = response.body.len() as u32;
+        let trailers = response.trailers.len() as u32;
+        state.call_response = Some(response);
+        let result = vm.on_http_call_response(call.context_id, call.token, headers, body, trailers);
+        vm.state().call_response = None;
+        result
+    });
+}
+
+async fn send(upstreams: &Upstreams, call: &PendingHttpCall) -> anyhow::Result<CallResponse> {
+    let cluster = upstreams
+        .get(&call.cluster)
+        .map_err(|_| anyhow::anyhow!("unknown cluster"))?;
+    let mut headers: HeaderMap = call.headers.clone();
+    let endpoint = cluster
+        .pick(&mut headers)
+        .map_err(|e| anyhow::anyhow!("no endpoint: {e:?}"))?;
+    let path = headers.get_str(":path").unwrap_or("/").to_string();
+    let method = headers.get_str(":method").unwrap_or("GET").to_string();
+    let mut request = http::Request::builder()
+        .method(method.as_str())
+        .uri(format!("http://{endpoint}{path}"))
+        .body(body::full(call.body.clone()))?;
+    let mut out = to_http_headers(&headers);
+    if let Some(authority) = headers.get_str(":authority") {
+        out.insert(http::header::HOST, http::HeaderValue::from_str(authority)?);
+    }
+    *request.headers_mut() = out;
+    let response = cluster.send(request).await?;
+    let (parts, body) = response.into_parts();
+    let collected = http_body_util::Limited::new(body, MAX_CALL_BODY)
+        .collect()
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the response body: {e}"))?;
+    let trailers = collected.trailers().map(trailers_to_map).unwrap_or_default();
+    Ok(CallResponse {
+        headers: response_to_map(&parts),
+        body: collected.to_bytes().to_vec(),
+        trailers,
+    })
+}

@@ -1,0 +1,113 @@
+//! Converting between hyper's request/response heads and the ordered
+//! [`HeaderMap`] filters see (with `:method`, `:path`, `:authority`,
+//! `:scheme`, `:status` pseudo headers), dropping hop-by-hop headers.
+
+use http::header::{HeaderName, HeaderValue};
+use http::{request, response};
+
+use crate::runtime::HeaderMap;
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+];
+
+fn is_hop_by_hop(name: &str, connection_listed: &[String]) -> bool {
+    HOP_BY_HOP.contains(&name) || connection_listed.iter().any(|c| c == name)
+}
+
+fn connection_listed(headers: &http::HeaderMap) -> Vec<String> {
+    headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn copy_end_to_end(from: &http::HeaderMap, into: &mut HeaderMap) {
+    let listed = connection_listed(from);
+    for (name, value) in from {
+        if !is_hop_by_hop(name.as_str(), &listed) {
+            into.add(name.as_str().as_bytes(), value.as_bytes());
+        }
+    }
+}
+
+/// A downstream request head as filters see it.
+pub fn request_to_map(parts: &request::Parts) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    let authority = parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    map.add(b":authority", authority.as_bytes());
+    map.add(b":path", path.as_bytes());
+    map.add(b":method", parts.method.as_str().as_bytes());
+    map.add(b":scheme", parts.uri.scheme_str().unwrap_or("http").as_bytes());
+    let mut rest = HeaderMap::new();
+    copy_end_to_end(&parts.headers, &mut rest);
+    for (k, v) in rest.iter() {
+        if k != b"host" {
+            map.add(k, v);
+        }
+    }
+    map
+}
+
+/// An upstream response head as filters see it.
+pub fn response_to_map(parts: &response::Parts) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    map.add(b":status", parts.status.as_str().as_bytes());
+    copy_end_to_end(&parts.headers, &mut map);
+    map
+}
+
+/// Non-pseudo pairs as hyper headers; invalid names or values are dropped with a log line.
+pub fn to_http_headers(map: &HeaderMap) -> http::HeaderMap {
+    let mut out = http::HeaderMap::with_capacity(map.len());
+    for (k, v) in map.iter() {
+        if k.first() == Some(&b':') {
+            continue;
+        }
+        match (HeaderName::from_bytes(k), HeaderValue::from_bytes(v)) {
+            (Ok(name), Ok(value)) => {
+                out.append(name, value);
+            }
+            _ => log::warn!(
+                "dropping invalid header {:?} set by a filter",
+                String::from_utf8_lossy(k)
+            ),
+        }
+    }
+    out
+}
+
+/// Trailers (a plain header map) from hyper's.
+pub fn trailers_to_map(trailers: &http::HeaderMap) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (k, v) in trailers {
+        map.add(k.as_str().as_bytes(), v.as_bytes());
+    }
+    map
+}

@@ -1,0 +1,85 @@
+//! Building responses the proxy makes itself: local replies from filters
+//! (sent back through the response filters, as Envoy does) and the
+//! proxy's own errors (404 no route, 503 no upstream, 504 timeout).
+
+use std::rc::Rc;
+
+use super::body::{self, ProxyBody};
+use super::chain::{ChainStream, Step};
+use super::headers_conv::to_http_headers;
+use crate::runtime::host_state::LocalReply;
+use crate::runtime::HeaderMap;
+
+/// The result type of a stream handler: a response, or an error that resets the stream.
+pub type HandlerResult = Result<http::Response<ProxyBody>, super::body::BoxError>;
+
+/// A reply made by the proxy (not a filter).
+pub fn proxy_reply(status: u16, body: &str, details: &str) -> LocalReply {
+    LocalReply {
+        status,
+        headers: HeaderMap::new(),
+        body: body.as_bytes().to_vec(),
+        details: details.to_string(),
+    }
+}
+
+fn head(reply: &LocalReply) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.add(b":status", reply.status.to_string().as_bytes());
+    for (k, v) in reply.headers.iter() {
+        headers.add(k, v);
+    }
+    if !reply.body.is_empty() && headers.get(b"content-type").is_none() {
+        headers.add(b"content-type", b"text/plain");
+    }
+    headers
+}
+
+/// Builds a hyper response from a filtered header map and a body.
+pub fn build(headers: &HeaderMap, body: ProxyBody) -> HandlerResult {
+    let status = headers
+        .get_str(":status")
+        .and_then(|s| s.parse::<u16>().ok())
+        .and_then(|s| http::StatusCode::from_u16(s).ok())
+        .unwrap_or(http::StatusCode::BAD_GATEWAY);
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = to_http_headers(headers);
+    Ok(response)
+}
+
+/// Sends a reply straight to the client, skipping the filters.
+pub fn direct(stream: &ChainStream, reply: LocalReply) -> HandlerResult {
+    stream.info().response_code.set(Some(reply.status));
+    let mut headers = head(&reply);
+    headers.remove(b"content-length");
+    build(&headers, body::full(reply.body))
+}
+
+/// Sends a reply through the response filters of the contexts created so far.
+pub async fn through_filters(stream: Rc<ChainStream>, reply: LocalReply) -> HandlerResult {
+    if reply.status >= 400 && !reply.details.is_empty() {
+        log::debug!("local reply {} ({})", reply.status, reply.details);
+    }
+    let mut headers = head(&reply);
+    let end_of_stream = reply.body.is_empty();
+    match stream.response_headers(&mut headers, end_of_stream).await {
+        Step::Continue => {}
+        Step::LocalReply(again) => return direct(&stream, again),
+        Step::Reset => return Err("stream reset by a filter".into()),
+    }
+    let body = if end_of_stream {
+        Vec::new()
+    } else {
+        match stream.response_body(reply.body, true).await {
+            Ok(out) => out.data,
+            Err(Step::LocalReply(again)) => return direct(&stream, again),
+            Err(_) => return Err("stream reset by a filter".into()),
+        }
+    };
+    headers.remove(b"content-length");
+    let status = headers.get_str(":status").and_then(|s| s.parse().ok());
+    stream.info().response_code.set(status);
+    stream.info().response_body_bytes.set(body.len() as u64);
+    build(&headers, body::full(body))
+}

@@ -1,0 +1,13 @@
+//! The data plane: accepting HTTP/1.1 and h2c, driving each stream through
+//! the filter chain, routing, and talking to upstream clusters.
+
+pub mod body;
+pub mod chain;
+pub mod effects;
+pub mod headers_conv;
+pub mod local_reply;
+pub mod pumps;
+pub mod routing;
+pub mod server;
+pub mod stream_info;
+pub mod upstream;

@@ -1,0 +1,244 @@
+//! Accepting connections (HTTP/1.1 and h2c on the same port) and handling
+//! each request: request filters, routing, the upstream exchange, response
+//! filters, with bodies streamed by [`super::pumps`].
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use http_body::Body;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+
+use super::body::{self, ProxyBody};
+use super::chain::{ChainStream, Step};
+use super::headers_conv::{request_to_map, response_to_map, to_http_headers};
+use super::local_reply::{self, proxy_reply, HandlerResult};
+use super::pumps::{self, RequestAbort};
+use super::stream_info::StreamInfo;
+use crate::runtime::HeaderMap;
+use crate::worker::{ListenerLocal, Worker};
+
+/// Runs `!Send` futures on the worker's local task set (hyper's h2 needs an executor).
+#[derive(Clone, Copy)]
+pub struct LocalExec;
+
+impl<F> hyper::rt::Executor<F> for LocalExec
+where
+    F: Future + 'static,
+{
+    fn execute(&self, fut: F) {
+        tokio::task::spawn_local(fut);
+    }
+}
+
+/// Accepts connections for one listener on this worker until the worker stops.
+pub async fn accept_loop(listener: tokio::net::TcpListener, worker: Rc<Worker>, name: Rc<str>) {
+    loop {
+        match listener.accept().await {
+            Ok((socket, peer)) => {
+                let _ = socket.set_nodelay(true);
+                tokio::task::spawn_local(serve_connection(socket, peer, worker.clone(), name.clone()));
+            }
+            Err(e) => {
+                log::warn!("listener {name}: accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+async fn serve_connection(socket: tokio::net::TcpStream, peer: SocketAddr, worker: Rc<Worker>, name: Rc<str>) {
+    let local = socket.local_addr().unwrap_or(peer);
+    let request_timeout = worker
+        .listener(&name)
+        .map(|l| Duration::from_millis(l.config.request_timeout_ms))
+        .unwrap_or(Duration::from_secs(10));
+    let service = service_fn(move |request| {
+        let worker = worker.clone();
+        let name = name.clone();
+        async move { handle(worker, &name, request, peer, local).await }
+    });
+    let mut builder = auto::Builder::new(LocalExec);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(request_timeout)
+        .keep_alive(true);
+    builder.http2().timer(TokioTimer::new());
+    if let Err(e) = builder.serve_connection(TokioIo::new(socket), service).await {
+        log::debug!("connection from {peer} ended: {e}");
+    }
+}
+
+fn protocol(version: http::Version) -> &'static str {
+    match version {
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_2 => "HTTP/2",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// Adds what a proxy adds before filters run (as Envoy's connection manager does).
+fn add_forwarding_headers(headers: &mut HeaderMap, peer: SocketAddr) {
+    let client = peer.ip().to_string();
+    let xff = match headers.get_str("x-forwarded-for") {
+        Some(existing) => format!("{existing}, {client}"),
+        None => client,
+    };
+    headers.replace(b"x-forwarded-for", xff.as_bytes());
+    if headers.get(b"x-forwarded-proto").is_none() {
+        headers.add(b"x-forwarded-proto", b"http");
+    }
+}
+
+async fn handle(
+    worker: Rc<Worker>,
+    name: &str,
+    request: http::Request<Incoming>,
+    peer: SocketAddr,
+    local: SocketAddr,
+) -> HandlerResult {
+    worker.count_request();
+    let Some(listener) = worker.listener(name) else {
+        return local_reply::build(&status_only(503), body::full("listener is gone\n"));
+    };
+    let info = Rc::new(StreamInfo::new(peer, local, protocol(request.version())));
+    let pause_limit = listener
+        .config
+        .routes
+        .iter()
+        .map(|r| Duration::from_millis(r.timeout_ms))
+        .max()
+        .unwrap_or(Duration::from_secs(15));
+    let stream = ChainStream::new(&listener.chain, info.clone(), pause_limit);
+    let (parts, body) = request.into_parts();
+    let mut headers = request_to_map(&parts);
+    add_forwarding_headers(&mut headers, peer);
+    let end_of_stream = body.is_end_stream();
+    match stream.request_headers(&mut headers, end_of_stream).await {
+        Step::Continue => {}
+        Step::LocalReply(reply) => return local_reply::through_filters(stream, reply).await,
+        Step::Reset => return Err("stream reset by a filter".into()),
+    }
+    forward(listener, stream, headers, body, end_of_stream).await
+}
+
+fn status_only(status: u16) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.add(b":status", status.to_string().as_bytes());
+    headers
+}
+
+/// Routes the filtered request and exchanges it with the upstream.
+async fn forward(
+    listener: Rc<ListenerLocal>,
+    stream: Rc<ChainStream>,
+    mut headers: HeaderMap,
+    body: Incoming,
+    end_of_stream: bool,
+) -> HandlerResult {
+    let Some(index) = super::routing::find(&listener.config.routes, &headers) else {
+        return local_reply::through_filters(stream, proxy_reply(404, "", "route_not_found")).await;
+    };
+    let route = &listener.config.routes[index];
+    *stream.info().route_name.borrow_mut() = format!("{}.{index}", listener.config.name);
+    let cluster = match listener.upstreams.get(&route.cluster) {
+        Ok(cluster) => cluster,
+        Err(_) => {
+            return local_reply::through_filters(stream, proxy_reply(503, "no healthy upstream", "cluster_not_found")).await
+        }
+    };
+    let endpoint = match cluster.pick(&mut headers) {
+        Ok(endpoint) => endpoint,
+        Err(e) => {
+            log::debug!("cluster {}: {e:?}", cluster.config.name);
+            return local_reply::through_filters(stream, proxy_reply(503, "no healthy upstream", "no_healthy_upstream")).await;
+        }
+    };
+    stream.info().upstream.set(Some(endpoint));
+
+    let abort = Rc::new(RequestAbort::default());
+    let upstream_body = if end_of_stream {
+        body::empty()
+    } else {
+        let (tx, rx) = body::channel();
+        tokio::task::spawn_local(pumps::request_body(stream.clone(), body, tx, abort.clone()));
+        rx.boxed()
+    };
+    let request = match upstream_request(&headers, endpoint, upstream_body) {
+        Ok(request) => request,
+        Err(e) => {
+            log::debug!("cannot build upstream request: {e}");
+            return local_reply::through_filters(stream, proxy_reply(400, "bad request\n", "bad_request")).await;
+        }
+    };
+    let timeout = Duration::from_millis(route.timeout_ms);
+    let exchange = tokio::time::timeout(timeout, cluster.send(request));
+    let outcome = tokio::select! {
+        outcome = exchange => outcome,
+        step = abort.wait() => match step {
+            Step::LocalReply(reply) => return local_reply::through_filters(stream, reply).await,
+            _ => return Err("stream reset by a filter".into()),
+        },
+    };
+    match outcome {
+        Err(_) => local_reply::through_filters(stream, proxy_reply(504, "upstream request timeout", "upstream_response_timeout")).await,
+        Ok(Err(e)) => {
+            log::debug!("upstream {endpoint} failed: {e:?}");
+            local_reply::through_filters(
+                stream,
+                proxy_reply(
+                    503,
+                    "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+                    "upstream_reset_before_response_started",
+                ),
+            )
+            .await
+        }
+        Ok(Ok(response)) => respond(stream, response).await,
+    }
+}
+
+fn upstream_request(
+    headers: &HeaderMap,
+    endpoint: SocketAddr,
+    body: ProxyBody,
+) -> Result<http::Request<ProxyBody>, http::Error> {
+    let path = headers.get_str(":path").unwrap_or("/");
+    let method = headers.get_str(":method").unwrap_or("GET");
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(format!("http://{endpoint}{path}"))
+        .body(body)?;
+    let mut out = to_http_headers(headers);
+    if let Some(authority) = headers.get_str(":authority") {
+        if let Ok(value) = http::HeaderValue::from_str(authority) {
+            out.insert(http::header::HOST, value);
+        }
+    }
+    *request.headers_mut() = out;
+    Ok(request)
+}
+
+async fn respond(stream: Rc<ChainStream>, response: http::Response<Incoming>) -> HandlerResult {
+    let (parts, body) = response.into_parts();
+    let mut headers = response_to_map(&parts);
+    let end_of_stream = body.is_end_stream();
+    match stream.response_headers(&mut headers, end_of_stream).await {
+        Step::Continue => {}
+        Step::LocalReply(reply) => return local_reply::direct(&stream, reply),
+        Step::Reset => return Err("stream reset by a filter".into()),
+    }
+    let status = headers.get_str(":status").and_then(|s| s.parse().ok());
+    stream.info().response_code.set(status);
+    if end_of_stream {
+        return local_reply::build(&headers, body::empty());
+    }
+    let (tx, rx) = body::channel();
+    tokio::task::spawn_local(pumps::response_body(stream, body, tx));
+    local_reply::build(&headers, rx.boxed())
+}

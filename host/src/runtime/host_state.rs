@@ -1,0 +1,198 @@
+//! What a VM's store carries: the plugin it runs, its contexts and the
+//! per-stream data the hostcalls read and write, plus the effects a callback
+//! asked for (timers, HTTP calls) that the driver applies once it returns.
+//! Nothing here runs wasm; the hostcalls in `crate::abi` only touch this.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use wasmtime::{StoreLimits, TypedFunc};
+
+use super::headers::HeaderMap;
+use crate::proxy::stream_info::StreamInfo;
+use crate::state::SharedState;
+
+/// Static facts about a plugin, shared by all its VMs.
+#[derive(Debug)]
+pub struct PluginInfo {
+    /// `plugin_name`.
+    pub name: String,
+    /// `plugin_root_id`.
+    pub root_id: String,
+    /// `plugin_vm_id`: the scope of shared data and queues.
+    pub vm_id: String,
+    /// Bytes for `proxy_on_vm_start`.
+    pub vm_config: Vec<u8>,
+    /// Bytes for `proxy_on_configure`.
+    pub configuration: Vec<u8>,
+    /// Pass requests on when the VM fails (else 503).
+    pub fail_open: bool,
+    /// Per-VM linear memory cap in bytes.
+    pub memory_bytes: usize,
+    /// Per-callback time cap.
+    pub callback_time: Duration,
+    /// Cluster names `proxy_http_call` may target.
+    pub clusters: Arc<Vec<String>>,
+}
+
+/// A local reply a filter asked for with `proxy_send_local_response`.
+#[derive(Debug, Clone)]
+pub struct LocalReply {
+    /// HTTP status.
+    pub status: u16,
+    /// Extra response headers.
+    pub headers: HeaderMap,
+    /// Response body.
+    pub body: Vec<u8>,
+    /// `status_code_details`, logged.
+    pub details: String,
+}
+
+/// Requests a filter made of its stream, read by the driver after a callback
+/// or when it wakes from a pause.
+#[derive(Debug, Default)]
+pub struct StreamSignals {
+    /// `proxy_continue_stream(HTTP_REQUEST)`.
+    pub continue_request: bool,
+    /// `proxy_continue_stream(HTTP_RESPONSE)`.
+    pub continue_response: bool,
+    /// `proxy_close_stream`: reset the stream.
+    pub close: bool,
+    /// `proxy_send_local_response`.
+    pub local_reply: Option<LocalReply>,
+}
+
+/// One HTTP stream context inside a VM.
+pub struct HttpStream {
+    /// Available from request headers on (Envoy keeps them readable until the log phase).
+    pub request_headers: Option<HeaderMap>,
+    /// Request body seen by the current `on_request_body` (buffered chunks included).
+    pub request_body: Option<Vec<u8>>,
+    /// Request trailers while `on_request_trailers` runs (or may be added at end of body).
+    pub request_trailers: Option<HeaderMap>,
+    /// Response headers from `on_response_headers` on.
+    pub response_headers: Option<HeaderMap>,
+    /// Response body seen by the current `on_response_body`.
+    pub response_body: Option<Vec<u8>>,
+    /// Response trailers while `on_response_trailers` runs.
+    pub response_trailers: Option<HeaderMap>,
+    /// Facts about the stream for properties.
+    pub info: Rc<StreamInfo>,
+    /// What the filter asked of the stream.
+    pub signals: StreamSignals,
+    /// Woken whenever `signals` change, so a paused stream resumes.
+    pub waker: Rc<Notify>,
+    /// Properties the filter set with `proxy_set_property`.
+    pub properties: HashMap<Vec<u8>, Vec<u8>>,
+}
+
+impl HttpStream {
+    /// A fresh stream context.
+    pub fn new(info: Rc<StreamInfo>, waker: Rc<Notify>) -> HttpStream {
+        HttpStream {
+            request_headers: None,
+            request_body: None,
+            request_trailers: None,
+            response_headers: None,
+            response_body: None,
+            response_trailers: None,
+            info,
+            signals: StreamSignals::default(),
+            waker,
+            properties: HashMap::new(),
+        }
+    }
+}
+
+/// An outgoing `proxy_http_call` waiting for the driver to send it.
+#[derive(Debug)]
+pub struct PendingHttpCall {
+    /// Token handed back to the guest.
+    pub token: u32,
+    /// Context that made the call; gets `on_http_call_response`.
+    pub context_id: u32,
+    /// Target cluster.
+    pub cluster: String,
+    /// Headers including `:method`, `:path`, `:authority`.
+    pub headers: HeaderMap,
+    /// Request body.
+    pub body: Vec<u8>,
+    /// Request trailers.
+    pub trailers: HeaderMap,
+    /// Response deadline.
+    pub timeout: Duration,
+}
+
+/// The answer to an HTTP call, readable during `on_http_call_response`.
+#[derive(Debug, Default)]
+pub struct CallResponse {
+    /// Headers with `:status`; empty when the call failed.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Vec<u8>,
+    /// Trailers.
+    pub trailers: HeaderMap,
+}
+
+/// Effects a callback asked for that need the async driver.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// New tick period (`Some(0)` = stop) when changed.
+    pub tick_period: Option<Duration>,
+    /// Calls to send.
+    pub http_calls: Vec<PendingHttpCall>,
+}
+
+impl Effects {
+    /// True when nothing is waiting to be applied.
+    pub fn is_empty(&self) -> bool {
+        self.tick_period.is_none() && self.http_calls.is_empty()
+    }
+}
+
+/// The per-VM store data.
+pub struct HostState {
+    /// The plugin this VM runs.
+    pub plugin: Arc<PluginInfo>,
+    /// Host-wide stores.
+    pub shared: Arc<SharedState>,
+    /// Memory cap enforcement.
+    pub limits: StoreLimits,
+    /// The guest's allocator (`proxy_on_memory_allocate` or `malloc`), for returning data.
+    pub alloc: Option<TypedFunc<u32, u32>>,
+    /// Context id the current callback runs in (changed by `proxy_set_effective_context`).
+    pub active_context: u32,
+    /// The root context's id.
+    pub root_context: u32,
+    /// Stream contexts by id.
+    pub streams: HashMap<u32, HttpStream>,
+    /// Root-context properties set by the guest.
+    pub root_properties: HashMap<Vec<u8>, Vec<u8>>,
+    /// During `on_http_call_response`: the answer.
+    pub call_response: Option<CallResponse>,
+    /// Effects to apply after the callback.
+    pub effects: Effects,
+    /// Next context id / call token to hand out.
+    pub next_id: u32,
+    /// Registers queue wakers that reach this VM's worker.
+    pub queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
+    /// Contexts that called `proxy_done`.
+    pub done_contexts: Vec<u32>,
+}
+
+impl HostState {
+    /// The stream context the current callback runs in, if it is one.
+    pub fn active_stream(&mut self) -> Option<&mut HttpStream> {
+        let id = self.active_context;
+        self.streams.get_mut(&id)
+    }
+
+    /// A fresh id for a context or an HTTP call.
+    pub fn fresh_id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.next_id
+    }
+}

@@ -1,0 +1,316 @@
+//! A plugin: its compiled module linked against the host ABI
+//! ([`PluginFactory`], shared by all workers) and its live VM on one worker
+//! ([`PluginSlot`]), rebuilt after a failure with backoff so a module that
+//! keeps crashing is not rebuilt in a hot loop.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use wasmtime::{InstancePre, Linker, Module, Store, StoreLimitsBuilder};
+
+use super::engine::Runtime;
+use super::host_state::{Effects, HostState, PluginInfo};
+use super::vm::{PluginVm, VmFailure};
+use crate::config::PluginConfig;
+use crate::state::SharedState;
+
+/// The ABI markers we accept (0.2.1, and 0.2.0 whose HTTP callbacks are the same).
+const ABI_MARKERS: &[&str] = &["proxy_abi_version_0_2_1", "proxy_abi_version_0_2_0"];
+
+/// A compiled, linked plugin ready to be instantiated on any worker.
+pub struct PluginFactory {
+    /// Facts shared by every VM.
+    pub info: Arc<PluginInfo>,
+    /// Host-wide stores.
+    pub shared: Arc<SharedState>,
+    pre: InstancePre<HostState>,
+    engine: wasmtime::Engine,
+}
+
+impl PluginFactory {
+    /// Loads (or takes from the cache) the module and links it; checks the ABI marker.
+    pub fn new(
+        runtime: &Runtime,
+        shared: Arc<SharedState>,
+        config: &PluginConfig,
+        clusters: Arc<Vec<String>>,
+    ) -> Result<Arc<PluginFactory>> {
+        let module = runtime.load_module(&config.wasm)?;
+        check_exports(&module).with_context(|| format!("module {}", config.wasm.display()))?;
+        let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
+        crate::abi::add_to_linker(&mut linker)?;
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(|e| anyhow!("linking {}: {e}", config.wasm.display()))?;
+        let info = Arc::new(PluginInfo {
+            name: config.name.clone(),
+            root_id: config.root_id.clone(),
+            vm_id: config.vm_id.clone(),
+            vm_config: config.vm_config_bytes(),
+            configuration: config.configuration_bytes(),
+            fail_open: config.fail_open,
+            memory_bytes: (config.limits.memory_mb as usize) << 20,
+            callback_time: Duration::from_millis(config.limits.callback_ms),
+            clusters,
+        });
+        Ok(Arc::new(PluginFactory {
+            info,
+            shared,
+            pre,
+            engine: runtime.engine.clone(),
+        }))
+    }
+
+    /// Instantiates the module, runs its start function, creates the root
+    /// context and passes `on_vm_start` and `on_configure`.
+    pub fn instantiate(
+        &self,
+        queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
+    ) -> Result<PluginVm> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.info.memory_bytes)
+            .trap_on_grow_failure(true)
+            .instances(1)
+            .build();
+        let state = HostState {
+            plugin: self.info.clone(),
+            shared: self.shared.clone(),
+            limits,
+            alloc: None,
+            active_context: 0,
+            root_context: 0,
+            streams: HashMap::new(),
+            root_properties: HashMap::new(),
+            call_response: None,
+            effects: Effects::default(),
+            next_id: 0,
+            queue_waker,
+            done_contexts: Vec::new(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.set_epoch_deadline(1000);
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| anyhow!("instantiating plugin {:?}: {e:#}", self.info.name))?;
+        let mut vm = PluginVm::new(store, instance)
+            .with_context(|| format!("plugin {:?}", self.info.name))?;
+        vm.run_start(&instance)
+            .map_err(|e| anyhow!("plugin {:?} start: {e}", self.info.name))?;
+        let root = vm.state().fresh_id();
+        vm.state().root_context = root;
+        vm.on_context_create(root, 0)
+            .map_err(|e| anyhow!("plugin {:?}: {e}", self.info.name))?;
+        let vm_config_len = self.info.vm_config.len() as u32;
+        if !vm
+            .on_vm_start(root, vm_config_len)
+            .map_err(|e| anyhow!("plugin {:?}: {e}", self.info.name))?
+        {
+            bail!("plugin {:?}: proxy_on_vm_start returned false", self.info.name);
+        }
+        let config_len = self.info.configuration.len() as u32;
+        if !vm
+            .on_configure(root, config_len)
+            .map_err(|e| anyhow!("plugin {:?}: {e}", self.info.name))?
+        {
+            bail!(
+                "plugin {:?}: proxy_on_configure returned false (its configuration was rejected; see the plugin's log above)",
+                self.info.name
+            );
+        }
+        Ok(vm)
+    }
+}
+
+fn check_exports(module: &Module) -> Result<()> {
+    let names: Vec<&str> = module.exports().map(|e| e.name()).collect();
+    if !names.iter().any(|n| ABI_MARKERS.contains(n)) {
+        if names.contains(&"proxy_abi_version_0_1_0") {
+            bail!("proxy-wasm ABI 0.1.0 is not supported; rebuild against ABI 0.2.x");
+        }
+        bail!("not a proxy-wasm module: it exports no ABI marker (proxy_abi_version_0_2_1 or _0_2_0)");
+    }
+    if !names.contains(&"memory") {
+        bail!("module exports no `memory`");
+    }
+    Ok(())
+}
+
+/// Counters of VM failures, host-wide, by kind (for `/metrics`).
+#[derive(Default)]
+pub struct VmFailureCounters {
+    /// Failures of any kind.
+    pub total: AtomicU64,
+    /// VMs rebuilt after a failure.
+    pub rebuilt: AtomicU64,
+}
+
+impl VmFailureCounters {
+    /// Counts a failure.
+    pub fn record(&self) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Shortest and longest wait before rebuilding a VM that keeps failing.
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// A plugin's VM on one worker, with its rebuild policy.
+pub struct PluginSlot {
+    /// What to build the VM from.
+    pub factory: Arc<PluginFactory>,
+    vm: RefCell<Option<PluginVm>>,
+    /// Bumped when the VM is replaced, so contexts of an older VM are recognised.
+    generation: Cell<u64>,
+    consecutive_failures: Cell<u32>,
+    retry_at: Cell<Option<Instant>>,
+    queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
+    counters: Arc<VmFailureCounters>,
+    effects_ready: Rc<tokio::sync::Notify>,
+}
+
+impl PluginSlot {
+    /// A slot whose VM is created now (an error means the plugin cannot start).
+    pub fn new(
+        factory: Arc<PluginFactory>,
+        queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
+        counters: Arc<VmFailureCounters>,
+    ) -> Result<Rc<PluginSlot>> {
+        let vm = factory.instantiate(queue_waker.clone())?;
+        let slot = Rc::new(PluginSlot {
+            factory,
+            vm: RefCell::new(Some(vm)),
+            generation: Cell::new(1),
+            consecutive_failures: Cell::new(0),
+            retry_at: Cell::new(None),
+            queue_waker,
+            counters,
+            effects_ready: Rc::new(tokio::sync::Notify::new()),
+        });
+        // on_vm_start / on_configure may have set a timer already.
+        slot.effects_ready.notify_one();
+        Ok(slot)
+    }
+
+    /// Current VM generation.
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
+    }
+
+    /// Plugin name, for logs.
+    pub fn name(&self) -> &str {
+        &self.factory.info.name
+    }
+
+    /// Runs `f` on the VM when one is up (rebuilding a failed one if its backoff
+    /// has passed). `None` when no VM is available; `Some(Err)` when `f` failed,
+    /// after which the VM is torn down.
+    pub fn with_vm<R>(
+        &self,
+        f: impl FnOnce(&mut PluginVm) -> Result<R, VmFailure>,
+    ) -> Option<Result<R, VmFailure>> {
+        self.ensure_vm();
+        let mut guard = self.vm.borrow_mut();
+        let vm = guard.as_mut()?;
+        let result = f(vm);
+        if result.is_ok() && !vm.state().effects.is_empty() {
+            self.effects_ready.notify_one();
+        }
+        if let Err(failure) = &result {
+            log::error!(
+                "plugin {:?}: VM failed, it will be rebuilt: {failure}",
+                self.factory.info.name
+            );
+            self.counters.record();
+            if let Some(dead) = guard.take() {
+                wake_all_streams(dead);
+            }
+            let failures = self.consecutive_failures.get() + 1;
+            self.consecutive_failures.set(failures);
+            let backoff = BACKOFF_MIN
+                .saturating_mul(1 << failures.min(16).saturating_sub(1))
+                .min(BACKOFF_MAX);
+            self.retry_at.set(Some(Instant::now() + if failures <= 1 { Duration::ZERO } else { backoff }));
+            self.generation.set(self.generation.get() + 1);
+        }
+        Some(result)
+    }
+
+    /// Like [`PluginSlot::with_vm`] but only on the VM of `generation`.
+    pub fn with_vm_of<R>(
+        &self,
+        generation: u64,
+        f: impl FnOnce(&mut PluginVm) -> Result<R, VmFailure>,
+    ) -> Option<Result<R, VmFailure>> {
+        if generation != self.generation.get() || self.vm.borrow().is_none() {
+            return None;
+        }
+        self.with_vm(f)
+    }
+
+    fn ensure_vm(&self) {
+        if self.vm.borrow().is_some() {
+            return;
+        }
+        if let Some(at) = self.retry_at.get() {
+            if Instant::now() < at {
+                return;
+            }
+        }
+        match self.factory.instantiate(self.queue_waker.clone()) {
+            Ok(vm) => {
+                log::info!("plugin {:?}: VM rebuilt", self.factory.info.name);
+                self.counters
+                    .rebuilt
+                    .fetch_add(1, Ordering::Relaxed);
+                *self.vm.borrow_mut() = Some(vm);
+                self.retry_at.set(None);
+                self.effects_ready.notify_one();
+            }
+            Err(e) => {
+                let failures = self.consecutive_failures.get() + 1;
+                self.consecutive_failures.set(failures);
+                let backoff = BACKOFF_MIN
+                    .saturating_mul(1 << failures.min(16))
+                    .min(BACKOFF_MAX);
+                log::error!(
+                    "plugin {:?}: rebuilding the VM failed, next try in {backoff:?}: {e:#}",
+                    self.factory.info.name
+                );
+                self.retry_at.set(Some(Instant::now() + backoff));
+            }
+        }
+    }
+
+    /// A request went through this VM without failure: reset the backoff.
+    pub fn mark_healthy(&self) {
+        self.consecutive_failures.set(0);
+    }
+
+    /// Woken when callbacks left effects (timers, HTTP calls) to apply.
+    pub fn effects_ready(&self) -> Rc<tokio::sync::Notify> {
+        self.effects_ready.clone()
+    }
+
+    /// Takes the effects the last callbacks asked for.
+    pub fn take_effects(&self) -> Effects {
+        match self.vm.borrow_mut().as_mut() {
+            Some(vm) => std::mem::take(&mut vm.state().effects),
+            None => Effects::default(),
+        }
+    }
+}
+
+/// Streams paused on a VM that just died must wake up and take the fail outcome.
+fn wake_all_streams(mut dead: PluginVm) {
+    for stream in dead.state().streams.values() {
+        stream.waker.notify_one();
+    }
+}

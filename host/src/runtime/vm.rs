@@ -1,0 +1,316 @@
+//! One instance of a plugin's module on one worker: its store, the typed
+//! exports it offers, and calls into it under the plugin's time cap. Every
+//! call returns either the guest's answer or a [`VmFailure`]; a failed VM is
+//! never called again (the slot rebuilds it).
+
+use std::fmt;
+
+use wasmtime::{Instance, Store, Trap, TypedFunc, WasmParams, WasmResults};
+
+use super::engine::EPOCH_TICK;
+use super::host_state::HostState;
+
+/// What a stream callback answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Go on to the next filter.
+    Continue,
+    /// Stop here (headers: until resumed; body: buffer until resumed or Continue).
+    Pause,
+}
+
+impl Action {
+    fn from_abi(raw: u32) -> Action {
+        if raw == 0 {
+            Action::Continue
+        } else {
+            Action::Pause
+        }
+    }
+}
+
+/// Why a VM can no longer be used.
+#[derive(Debug, Clone)]
+pub struct VmFailure {
+    /// Human-readable cause, for logs and `/config`.
+    pub reason: String,
+    /// Short label for the failure counter.
+    pub kind: &'static str,
+}
+
+impl fmt::Display for VmFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.reason, self.kind)
+    }
+}
+
+impl VmFailure {
+    /// Classifies an error from a wasm call.
+    pub fn from_error(callback: &str, error: wasmtime::Error) -> VmFailure {
+        let kind = match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => "timeout",
+            Some(Trap::StackOverflow) => "stack_overflow",
+            Some(Trap::MemoryOutOfBounds) => "memory_out_of_bounds",
+            Some(_) => "trap",
+            None => {
+                if format!("{error:#}").contains("memory") {
+                    "memory_limit"
+                } else {
+                    "trap"
+                }
+            }
+        };
+        let kind = if kind == "trap" && format!("{error:#}").contains("forcing a memory growth failure") {
+            "memory_limit"
+        } else {
+            kind
+        };
+        VmFailure {
+            reason: format!("{callback}: {error:#}"),
+            kind,
+        }
+    }
+}
+
+type F<P, R> = Option<TypedFunc<P, R>>;
+
+/// The callbacks a module may export (all optional, as the spec says).
+#[derive(Default)]
+pub struct Exports {
+    on_context_create: F<(u32, u32), ()>,
+    on_vm_start: F<(u32, u32), u32>,
+    on_configure: F<(u32, u32), u32>,
+    on_request_headers: F<(u32, u32, u32), u32>,
+    on_request_body: F<(u32, u32, u32), u32>,
+    on_request_trailers: F<(u32, u32), u32>,
+    on_response_headers: F<(u32, u32, u32), u32>,
+    on_response_body: F<(u32, u32, u32), u32>,
+    on_response_trailers: F<(u32, u32), u32>,
+    on_done: F<u32, u32>,
+    on_log: F<u32, ()>,
+    on_delete: F<u32, ()>,
+    on_tick: F<u32, ()>,
+    on_queue_ready: F<(u32, u32), ()>,
+    on_http_call_response: F<(u32, u32, u32, u32, u32), ()>,
+}
+
+/// A live instance.
+pub struct PluginVm {
+    /// The store; its data is the [`HostState`].
+    pub store: Store<HostState>,
+    exports: Exports,
+    deadline_ticks: u64,
+}
+
+impl PluginVm {
+    /// Wraps an instance, looking up its exports (a wrong signature is an error).
+    pub fn new(mut store: Store<HostState>, instance: Instance) -> anyhow::Result<PluginVm> {
+        let s = &mut store;
+        macro_rules! export {
+            ($name:literal) => {
+                match instance.get_func(&mut *s, $name) {
+                    Some(f) => Some(f.typed(&mut *s).map_err(|e| {
+                        anyhow::anyhow!("export `{}` has the wrong signature: {e}", $name)
+                    })?),
+                    None => None,
+                }
+            };
+        }
+        let exports = Exports {
+            on_context_create: export!("proxy_on_context_create"),
+            on_vm_start: export!("proxy_on_vm_start"),
+            on_configure: export!("proxy_on_configure"),
+            on_request_headers: export!("proxy_on_request_headers"),
+            on_request_body: export!("proxy_on_request_body"),
+            on_request_trailers: export!("proxy_on_request_trailers"),
+            on_response_headers: export!("proxy_on_response_headers"),
+            on_response_body: export!("proxy_on_response_body"),
+            on_response_trailers: export!("proxy_on_response_trailers"),
+            on_done: export!("proxy_on_done"),
+            on_log: export!("proxy_on_log"),
+            on_delete: export!("proxy_on_delete"),
+            on_tick: export!("proxy_on_tick"),
+            on_queue_ready: export!("proxy_on_queue_ready"),
+            on_http_call_response: export!("proxy_on_http_call_response"),
+        };
+        let alloc = match instance.get_func(&mut store, "proxy_on_memory_allocate") {
+            Some(f) => Some(f),
+            None => instance.get_func(&mut store, "malloc"),
+        };
+        let alloc = match alloc {
+            Some(f) => f
+                .typed::<u32, u32>(&store)
+                .map_err(|e| anyhow::anyhow!("allocator export has the wrong signature: {e}"))?,
+            None => anyhow::bail!("module exports neither `proxy_on_memory_allocate` nor `malloc`"),
+        };
+        store.data_mut().alloc = Some(alloc);
+        let tick_ms = EPOCH_TICK.as_millis().max(1) as u64;
+        let deadline_ticks = (store.data().plugin.callback_time.as_millis() as u64)
+            .div_ceil(tick_ms)
+            .max(1);
+        Ok(PluginVm {
+            store,
+            exports,
+            deadline_ticks,
+        })
+    }
+
+    /// The store data.
+    pub fn state(&mut self) -> &mut HostState {
+        self.store.data_mut()
+    }
+
+    fn call<P: WasmParams, R: WasmResults>(
+        &mut self,
+        name: &str,
+        context: u32,
+        func: &F<P, R>,
+        params: P,
+    ) -> Result<Option<R>, VmFailure> {
+        let Some(func) = func.clone() else {
+            return Ok(None);
+        };
+        self.store.data_mut().active_context = context;
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        func.call(&mut self.store, params)
+            .map(Some)
+            .map_err(|e| VmFailure::from_error(name, e))
+    }
+
+    /// Runs a start function (`_initialize` then `main`, or `_start`) as the spec orders.
+    pub fn run_start(&mut self, instance: &Instance) -> Result<(), VmFailure> {
+        self.store.set_epoch_deadline(self.deadline_ticks * 10);
+        if let Some(init) = instance.get_func(&mut self.store, "_initialize") {
+            let init = init
+                .typed::<(), ()>(&self.store)
+                .map_err(|e| VmFailure::from_error("_initialize", e))?;
+            init.call(&mut self.store, ())
+                .map_err(|e| VmFailure::from_error("_initialize", e))?;
+            if let Some(main) = instance.get_func(&mut self.store, "main") {
+                if let Ok(main) = main.typed::<(u32, u32), u32>(&self.store) {
+                    main.call(&mut self.store, (0, 0))
+                        .map_err(|e| VmFailure::from_error("main", e))?;
+                }
+            }
+        } else if let Some(start) = instance.get_func(&mut self.store, "_start") {
+            let start = start
+                .typed::<(), ()>(&self.store)
+                .map_err(|e| VmFailure::from_error("_start", e))?;
+            start
+                .call(&mut self.store, ())
+                .map_err(|e| VmFailure::from_error("_start", e))?;
+        }
+        Ok(())
+    }
+
+    /// `proxy_on_context_create`.
+    pub fn on_context_create(&mut self, id: u32, parent: u32) -> Result<(), VmFailure> {
+        let f = self.exports.on_context_create.clone();
+        self.call("proxy_on_context_create", id, &f, (id, parent))?;
+        Ok(())
+    }
+
+    /// `proxy_on_vm_start`; a missing export counts as success.
+    pub fn on_vm_start(&mut self, root: u32, size: u32) -> Result<bool, VmFailure> {
+        let f = self.exports.on_vm_start.clone();
+        Ok(self.call("proxy_on_vm_start", root, &f, (root, size))?.is_none_or(|r| r != 0))
+    }
+
+    /// `proxy_on_configure`; a missing export counts as success.
+    pub fn on_configure(&mut self, root: u32, size: u32) -> Result<bool, VmFailure> {
+        let f = self.exports.on_configure.clone();
+        Ok(self.call("proxy_on_configure", root, &f, (root, size))?.is_none_or(|r| r != 0))
+    }
+
+    /// `proxy_on_request_headers`.
+    pub fn on_request_headers(&mut self, ctx: u32, n: u32, eos: bool) -> Result<Action, VmFailure> {
+        let f = self.exports.on_request_headers.clone();
+        let r = self.call("proxy_on_request_headers", ctx, &f, (ctx, n, eos as u32))?;
+        Ok(r.map_or(Action::Continue, Action::from_abi))
+    }
+
+    /// `proxy_on_request_body`.
+    pub fn on_request_body(&mut self, ctx: u32, size: u32, eos: bool) -> Result<Action, VmFailure> {
+        let f = self.exports.on_request_body.clone();
+        let r = self.call("proxy_on_request_body", ctx, &f, (ctx, size, eos as u32))?;
+        Ok(r.map_or(Action::Continue, Action::from_abi))
+    }
+
+    /// `proxy_on_request_trailers`.
+    pub fn on_request_trailers(&mut self, ctx: u32, n: u32) -> Result<Action, VmFailure> {
+        let f = self.exports.on_request_trailers.clone();
+        let r = self.call("proxy_on_request_trailers", ctx, &f, (ctx, n))?;
+        Ok(r.map_or(Action::Continue, Action::from_abi))
+    }
+
+    /// `proxy_on_response_headers`.
+    pub fn on_response_headers(&mut self, ctx: u32, n: u32, eos: bool) -> Result<Action, VmFailure> {
+        let f = self.exports.on_response_headers.clone();
+        let r = self.call("proxy_on_response_headers", ctx, &f, (ctx, n, eos as u32))?;
+        Ok(r.map_or(Action::Continue, Action::from_abi))
+    }
+
+    /// `proxy_on_response_body`.
+    pub fn on_response_body(&mut self, ctx: u32, size: u32, eos: bool) -> Result<Action, VmFailure> {
+        let f = self.exports.on_response_body.clone();
+        let r = self.call("proxy_on_response_body", ctx, &f, (ctx, size, eos as u32))?;
+        Ok(r.map_or(Action::Continue, Action::from_abi))
+    }
+
+    /// `proxy_on_response_trailers`.
+    pub fn on_response_trailers(&mut self, ctx: u32, n: u32) -> Result<Action, VmFailure> {
+        let f = self.exports.on_response_trailers.clone();
+        let r = self.call("proxy_on_response_trailers", ctx, &f, (ctx, n))?;
+        Ok(r.map_or(Action::Continue, Action::from_abi))
+    }
+
+    /// `proxy_on_done`; true when the context may be deleted now.
+    pub fn on_done(&mut self, ctx: u32) -> Result<bool, VmFailure> {
+        let f = self.exports.on_done.clone();
+        Ok(self.call("proxy_on_done", ctx, &f, ctx)?.is_none_or(|r| r != 0))
+    }
+
+    /// `proxy_on_log`.
+    pub fn on_log(&mut self, ctx: u32) -> Result<(), VmFailure> {
+        let f = self.exports.on_log.clone();
+        self.call("proxy_on_log", ctx, &f, ctx).map(|_| ())
+    }
+
+    /// `proxy_on_delete`.
+    pub fn on_delete(&mut self, ctx: u32) -> Result<(), VmFailure> {
+        let f = self.exports.on_delete.clone();
+        self.call("proxy_on_delete", ctx, &f, ctx).map(|_| ())
+    }
+
+    /// `proxy_on_tick`.
+    pub fn on_tick(&mut self, root: u32) -> Result<(), VmFailure> {
+        let f = self.exports.on_tick.clone();
+        self.call("proxy_on_tick", root, &f, root).map(|_| ())
+    }
+
+    /// `proxy_on_queue_ready`.
+    pub fn on_queue_ready(&mut self, root: u32, queue: u32) -> Result<(), VmFailure> {
+        let f = self.exports.on_queue_ready.clone();
+        self.call("proxy_on_queue_ready", root, &f, (root, queue))
+            .map(|_| ())
+    }
+
+    /// `proxy_on_http_call_response`.
+    pub fn on_http_call_response(
+        &mut self,
+        ctx: u32,
+        token: u32,
+        headers: u32,
+        body: u32,
+        trailers: u32,
+    ) -> Result<(), VmFailure> {
+        let f = self.exports.on_http_call_response.clone();
+        self.call(
+            "proxy_on_http_call_response",
+            ctx,
+            &f,
+            (ctx, token, headers, body, trailers),
+        )
+        .map(|_| ())
+    }
+}

@@ -1,0 +1,27 @@
+//! Process-wide stores that every worker and every VM share: shared data,
+//! shared queues and the metric registry. No ABI code lives here: these are
+//! plain data structures with the semantics the proxy-wasm spec asks for.
+
+pub mod metrics;
+pub mod queues;
+pub mod shared_data;
+
+use std::sync::Arc;
+
+/// Everything host-wide, cloned into every VM's host state.
+#[derive(Default)]
+pub struct SharedState {
+    /// `proxy_get/set_shared_data`, scoped by VM id.
+    pub shared_data: shared_data::SharedData,
+    /// `proxy_*_shared_queue`, scoped by VM id.
+    pub queues: queues::SharedQueues,
+    /// Filter-defined and host metrics.
+    pub metrics: metrics::Registry,
+}
+
+impl SharedState {
+    /// A fresh, empty set of stores.
+    pub fn new() -> Arc<SharedState> {
+        Arc::new(SharedState::default())
+    }
+}

@@ -1,0 +1,221 @@
+//! Worker threads, as in Envoy: each has its own current-thread runtime and
+//! its own instance of every plugin, so the request path takes no lock.
+//! A worker builds its local copy of the current generation and swaps to a
+//! newer one when the host announces it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+use crate::config::ListenerConfig;
+use crate::host::{Generation, Host};
+use crate::proxy::upstream::Upstreams;
+use crate::runtime::PluginSlot;
+
+/// Messages to a worker from other threads.
+pub enum WorkerEvent {
+    /// An item was enqueued on a queue the slot's root context registered.
+    QueueReady {
+        /// The slot's key.
+        slot: u64,
+        /// The queue.
+        queue: u32,
+    },
+    /// A new generation is serving: build it now, off the request path.
+    Refresh,
+}
+
+/// A listener as one worker runs it.
+pub struct ListenerLocal {
+    /// Its configuration.
+    pub config: ListenerConfig,
+    /// Plugin slots in chain order.
+    pub chain: Vec<Rc<PluginSlot>>,
+    /// Clusters of this generation.
+    pub upstreams: Rc<Upstreams>,
+}
+
+struct LocalGeneration {
+    id: u64,
+    listeners: HashMap<String, Rc<ListenerLocal>>,
+}
+
+/// One worker thread's state.
+pub struct Worker {
+    host: Arc<Host>,
+    events: UnboundedSender<WorkerEvent>,
+    local: RefCell<Option<Rc<LocalGeneration>>>,
+    slots: RefCell<HashMap<u64, Weak<PluginSlot>>>,
+}
+
+static NEXT_SLOT_KEY: AtomicU64 = AtomicU64::new(1);
+
+impl Worker {
+    /// Counts a downstream request.
+    pub fn count_request(&self) {
+        self.host.counters.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The listener as the newest generation this worker could build has it.
+    pub fn listener(&self, name: &str) -> Option<Rc<ListenerLocal>> {
+        self.refresh();
+        let local = self.local.borrow();
+        local.as_ref()?.listeners.get(name).cloned()
+    }
+
+    /// Builds the host's current generation locally if it is newer.
+    fn refresh(&self) {
+        let current_id = self.host.current_id();
+        if self.local.borrow().as_ref().is_some_and(|l| l.id == current_id) {
+            return;
+        }
+        let generation = self.host.current();
+        match self.build(&generation) {
+            Ok(local) => *self.local.borrow_mut() = Some(Rc::new(local)),
+            Err(e) => {
+                log::error!("worker could not start generation {}: {e:#}", generation.id);
+                // Remember the failure so the request path does not retry it in a loop.
+                let mut slot = self.local.borrow_mut();
+                if let Some(old) = slot.as_ref() {
+                    *slot = Some(Rc::new(LocalGeneration {
+                        id: generation.id,
+                        listeners: old.listeners.clone(),
+                    }));
+                }
+            }
+        }
+    }
+
+    fn build(&self, generation: &Generation) -> Result<LocalGeneration> {
+        let upstreams = Rc::new(Upstreams::new(&generation.config.clusters));
+        let mut slots: HashMap<String, Rc<PluginSlot>> = HashMap::new();
+        for (name, factory) in &generation.factories {
+            let key = NEXT_SLOT_KEY.fetch_add(1, Ordering::Relaxed);
+            let events = self.events.clone();
+            let waker = Arc::new(move |queue| {
+                let _ = events.send(WorkerEvent::QueueReady { slot: key, queue });
+            });
+            let slot = PluginSlot::new(factory.clone(), waker, self.host.counters.vms.clone())
+                .with_context(|| format!("starting plugin {name:?}"))?;
+            crate::proxy::effects::start_pump(&slot, upstreams.clone());
+            self.slots.borrow_mut().insert(key, Rc::downgrade(&slot));
+            slots.insert(name.clone(), slot);
+        }
+        self.slots.borrow_mut().retain(|_, s| s.strong_count() > 0);
+        let listeners = generation
+            .config
+            .listeners
+            .iter()
+            .map(|l| {
+                let chain = l.filters.iter().filter_map(|f| slots.get(f).cloned()).collect();
+                let local = ListenerLocal {
+                    config: l.clone(),
+                    chain,
+                    upstreams: upstreams.clone(),
+                };
+                (l.name.clone(), Rc::new(local))
+            })
+            .collect();
+        Ok(LocalGeneration {
+            id: generation.id,
+            listeners,
+        })
+    }
+
+    fn deliver(&self, event: WorkerEvent) {
+        match event {
+            WorkerEvent::Refresh => self.refresh(),
+            WorkerEvent::QueueReady { slot, queue } => {
+                let slot = self.slots.borrow().get(&slot).and_then(Weak::upgrade);
+                if let Some(slot) = slot {
+                    let _ = slot.with_vm(|vm| {
+                        let root = vm.state().root_context;
+                        vm.on_queue_ready(root, queue)
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Starts `count` workers serving `listeners`; returns once every one serves.
+pub fn spawn(host: Arc<Host>, count: usize, listeners: Vec<(String, std::net::TcpListener)>) -> Result<()> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
+    for index in 0..count {
+        let host = host.clone();
+        let ready = ready_tx.clone();
+        let sockets = listeners
+            .iter()
+            .map(|(name, l)| Ok((name.clone(), l.try_clone()?)))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let (events_tx, events_rx) = unbounded_channel();
+        host.add_worker(events_tx.clone());
+        std::thread::Builder::new()
+            .name(format!("wasmesh-worker-{index}"))
+            .spawn(move || run(host, sockets, events_tx, events_rx, ready))?;
+    }
+    drop(ready_tx);
+    for _ in 0..count {
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => anyhow::bail!("a worker failed to start: {e}"),
+            Err(_) => anyhow::bail!("a worker exited during start"),
+        }
+    }
+    Ok(())
+}
+
+fn run(
+    host: Arc<Host>,
+    sockets: Vec<(String, std::net::TcpListener)>,
+    events_tx: UnboundedSender<WorkerEvent>,
+    mut events: UnboundedReceiver<WorkerEvent>,
+    ready: std::sync::mpsc::Sender<Result<(), String>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = ready.send(Err(e.to_string()));
+            return;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let worker = Rc::new(Worker {
+            host,
+            events: events_tx,
+            local: RefCell::new(None),
+            slots: RefCell::new(HashMap::new()),
+        });
+        let generation = worker.host.current();
+        match worker.build(&generation) {
+            Ok(l) => *worker.local.borrow_mut() = Some(Rc::new(l)),
+            Err(e) => {
+                let _ = ready.send(Err(format!("{e:#}")));
+                return;
+            }
+        }
+        for (name, socket) in sockets {
+            let listener = match socket
+                .set_nonblocking(true)
+                .and_then(|_| tokio::net::TcpListener::from_std(socket))
+            {
+                Ok(l) => l,
+                Err(e) => {
+                    let _ = ready.send(Err(format!("listener {name}: {e}")));
+                    return;
+                }
+            };
+            tokio::task::spawn_local(crate::proxy::server::accept_loop(listener, worker.clone(), name.into()));
+        }
+        let _ = ready.send(Ok(()));
+        while let Some(event) = events.recv().await {
+            worker.deliver(event);
+        }
+    });
+}
