@@ -1,0 +1,26 @@
+//! Names of the shared-data keys the filters use.
+//!
+//! Shared data is host-wide (every worker, every plugin of a VM id), so keys are namespaced by
+//! filter and versioned: a filter that changes its value format bumps the version instead of
+//! misreading bytes written by an older module during a hot swap.
+
+/// Common prefix of every wasmesh key, with the format version.
+pub const PREFIX: &str = "wasmesh.v1";
+
+/// Stands in for a plugin root id that the host reports as empty, so keys never contain `..`.
+pub const DEFAULT_ROOT_ID: &str = "default";
+
+/// The key of one rate-limit bucket: `wasmesh.v1.ratelimit.<root id or "default">.<key value>`.
+///
+/// The root id keeps two rate-limit plugins in one VM (different limits) from sharing buckets.
+pub fn ratelimit(root_id: &str, key_value: &str) -> String {
+    let root = if root_id.is_empty() {
+        DEFAULT_ROOT_ID
+    } else {
+        root_id
+    };
+    format!("{PREFIX}.ratelimit.{root}.{key_value}")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,108 @@
+//! The per-stream context: one token per request, taken on request headers.
+
+use std::rc::Rc;
+use std::time::UNIX_EPOCH;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::{Action, MapType};
+use wasmesh_common::keys;
+use wasmesh_common::ratelimit::{Decision, KeySource};
+
+use crate::root::Plugin;
+use crate::store::{self, StoreError};
+
+/// Body of the local reply to a limited request.
+const LIMITED_BODY: &[u8] = b"rate limited\n";
+
+/// One per HTTP stream.
+pub struct RateLimiter {
+    plugin: Option<Rc<Plugin>>,
+}
+
+impl RateLimiter {
+    /// A stream context over the root's current plugin (`None` only if the root was never
+    /// configured successfully, in which case requests pass).
+    pub fn new(plugin: Option<Rc<Plugin>>) -> Self {
+        Self { plugin }
+    }
+}
+
+impl Context for RateLimiter {}
+
+impl HttpContext for RateLimiter {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let Some(plugin) = self.plugin.as_deref() else {
+            return Action::Continue;
+        };
+        let key = keys::ratelimit(&plugin.root_id, &key_value(&plugin.config.key));
+        let bucket = &plugin.config.bucket;
+        let allowed = match store::take_token(&key, bucket, now_ns()) {
+            Ok(Decision::Allowed(_)) => true,
+            Ok(Decision::Limited { retry_after_secs }) => {
+                reply_limited(plugin, retry_after_secs);
+                false
+            }
+            // Fail open: an overloaded or misbehaving store must not turn into an outage.
+            Err(StoreError::Contended) => {
+                log::warn!(
+                    "ratelimit: {key}: still contended after {} attempts, allowing",
+                    store::MAX_CAS_ATTEMPTS
+                );
+                true
+            }
+            Err(StoreError::Host(status)) => {
+                log::warn!("ratelimit: {key}: shared data failed ({status:?}), allowing");
+                true
+            }
+        };
+        if let Some(metrics) = plugin.metrics {
+            metrics.count(allowed);
+        }
+        if allowed {
+            Action::Continue
+        } else {
+            Action::Pause
+        }
+    }
+}
+
+/// The value the request is counted by: `global`, or the configured header's value (lossy
+/// UTF-8; [`KeySource::MISSING_HEADER_VALUE`] when absent).
+fn key_value(source: &KeySource) -> String {
+    match source {
+        KeySource::Global => "global".to_string(),
+        KeySource::Header(name) => {
+            match hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name) {
+                Ok(Some(value)) => String::from_utf8_lossy(&value).into_owned(),
+                Ok(None) => KeySource::MISSING_HEADER_VALUE.to_string(),
+                Err(status) => {
+                    log::warn!("ratelimit: reading header {name}: {status:?}");
+                    KeySource::MISSING_HEADER_VALUE.to_string()
+                }
+            }
+        }
+    }
+}
+
+/// The host clock in unix nanoseconds (0 if it reports a time before 1970).
+fn now_ns() -> u64 {
+    hostcalls::get_current_time()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn reply_limited(plugin: &Plugin, retry_after_secs: u64) {
+    let retry_after = retry_after_secs.to_string();
+    let limit = plugin.config.bucket.burst().to_string();
+    let headers = vec![
+        ("retry-after", retry_after.as_str()),
+        ("x-ratelimit-limit", limit.as_str()),
+    ];
+    if let Err(status) =
+        hostcalls::send_http_response(plugin.config.status, headers, Some(LIMITED_BODY))
+    {
+        log::warn!("ratelimit: sending the local reply: {status:?}");
+    }
+}

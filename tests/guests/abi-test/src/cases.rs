@@ -1,0 +1,20 @@
+//! The cases, one module per family; `crate::case::CASES` maps `x-abi-case` values to them.
+
+pub mod body;
+pub mod clock;
+pub mod close;
+pub mod config;
+pub mod done;
+pub mod foreign;
+pub mod grpc;
+pub mod headers;
+pub mod http_call;
+pub mod local_reply;
+pub mod log;
+pub mod metrics;
+pub mod properties;
+pub mod queue;
+pub mod resume;
+pub mod shared_data;
+pub mod trailers;
+pub mod unknown;
