@@ -14,10 +14,11 @@ use std::sync::OnceLock;
 use crate::paths::{target_dir, workspace_root};
 
 /// The wasm32 crates the tests load, in the order `cargo build -p` receives them.
-const WASM_CRATES: [&str; 3] = [
+const WASM_CRATES: [&str; 4] = [
     "wasmesh-filter-headers",
     "wasmesh-filter-ratelimit",
     "wasmesh-guest-abi-test",
+    "wasmesh-guest-misbehave",
 ];
 
 /// Paths of the built `.wasm` modules.
@@ -29,6 +30,9 @@ pub struct FilterSet {
     pub ratelimit: PathBuf,
     /// `tests/guests/abi-test`: a guest that exercises the ABI for host tests.
     pub abi_test: PathBuf,
+    /// `tests/guests/misbehave`: a guest that traps, loops, exhausts memory or passes bad
+    /// pointers on request, for isolation tests.
+    pub misbehave: PathBuf,
 }
 
 /// Builds the wasm filters with `--profile wasm` (once per process) and returns their paths.
@@ -58,6 +62,7 @@ pub fn build_filters() -> &'static FilterSet {
             headers: path(WASM_CRATES[0]),
             ratelimit: path(WASM_CRATES[1]),
             abi_test: path(WASM_CRATES[2]),
+            misbehave: path(WASM_CRATES[3]),
         }
     })
 }

@@ -1,0 +1,85 @@
+//! The HTTP context: `x-misbehave` on the request picks what goes wrong.
+
+use std::hint::black_box;
+
+use proxy_wasm::traits::{Context, HttpContext};
+use proxy_wasm::types::Action;
+
+use crate::raw;
+
+/// The request header naming the misbehaviour.
+pub const HEADER: &str = "x-misbehave";
+
+/// One stream; stateless.
+pub struct MisbehaveStream;
+
+impl Context for MisbehaveStream {}
+
+impl HttpContext for MisbehaveStream {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let Some(case) = self.get_http_request_header(HEADER) else {
+            return Action::Continue;
+        };
+        match case.as_str() {
+            "trap" => panic!("misbehave: trap asked for"),
+            "loop" => spin(),
+            "memory" => exhaust_memory(),
+            "stack" => {
+                let depth = recurse(black_box(0));
+                log::info!("misbehave: recursion ended at {depth}?");
+                Action::Continue
+            }
+            "oob" => self.reply(200, &statuses(&raw::out_of_bounds())),
+            "huge-map" => self.reply(200, &statuses(&raw::huge_map())),
+            _ => self.reply(400, "{\"error\":\"unknown x-misbehave\"}\n"),
+        }
+    }
+}
+
+impl MisbehaveStream {
+    /// Answers with a JSON `body` instead of going upstream.
+    fn reply(&self, status: u32, body: &str) -> Action {
+        self.send_http_response(
+            status,
+            vec![("content-type", "application/json")],
+            Some(body.as_bytes()),
+        );
+        Action::Pause
+    }
+}
+
+/// `{"name":status,...}` followed by a newline.
+fn statuses(statuses: &[(&str, u32)]) -> String {
+    let fields: Vec<String> = statuses
+        .iter()
+        .map(|(name, status)| format!("\"{name}\":{status}"))
+        .collect();
+    format!("{{{}}}\n", fields.join(","))
+}
+
+/// Never returns: only the host's time cap ends this callback.
+fn spin() -> ! {
+    let mut n: u64 = 0;
+    loop {
+        n = black_box(n.wrapping_add(1));
+    }
+}
+
+/// Allocates and touches 1 MiB after 1 MiB until the host's memory cap traps the VM.
+fn exhaust_memory() -> ! {
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    loop {
+        let chunk = vec![black_box(0xA5u8); 1 << 20];
+        kept.push(black_box(chunk));
+        black_box(&kept);
+    }
+}
+
+/// Recurses without end (not a tail call: the frame's array is used after the call returns).
+fn recurse(depth: u64) -> u64 {
+    let frame = black_box([depth; 32]);
+    if black_box(depth) == u64::MAX {
+        return frame[0];
+    }
+    recurse(depth + 1).wrapping_add(frame[7])
+}

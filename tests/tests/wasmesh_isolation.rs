@@ -1,0 +1,160 @@
+//! A misbehaving plugin costs one request, never the host: traps, endless loops, memory and
+//! stack exhaustion, bad pointers and absurd header maps from `tests/guests/misbehave`, next to
+//! a well-behaved `headers` filter on another listener. Also modules and configurations that
+//! must be refused at load time.
+
+use std::fs;
+use std::time::Duration;
+
+use serde_json::json;
+use wasmesh_tests::scenarios::config::check;
+use wasmesh_tests::scenarios::isolation::{self, Limits};
+use wasmesh_tests::{build_filters, Backend, MeshConfig, Plugin, Wasmesh};
+
+/// The loop case's time cap, and the bound its reply must arrive within.
+const LOOP_CALLBACK_MS: u64 = 50;
+const LOOP_REPLY_BOUND: Duration = Duration::from_secs(2);
+
+#[test]
+fn trap() {
+    isolation::vm_failure("trap", Limits::default());
+}
+
+#[test]
+fn endless_loop_is_cut_by_the_time_cap() {
+    let limits = Limits {
+        callback_ms: Some(LOOP_CALLBACK_MS),
+        ..Limits::default()
+    };
+    let (open, closed) = isolation::vm_failure("loop", limits);
+    println!(
+        "loop with callback_ms {LOOP_CALLBACK_MS}: fail-open reply after {open:?}, \
+         fail-closed reply after {closed:?}"
+    );
+    for took in [open, closed] {
+        assert!(
+            took < LOOP_REPLY_BOUND,
+            "an endless loop should be cut after ~{LOOP_CALLBACK_MS} ms; the reply took {took:?}"
+        );
+    }
+}
+
+#[test]
+fn memory_exhaustion_hits_the_memory_cap() {
+    isolation::vm_failure(
+        "memory",
+        Limits {
+            memory_mb: Some(16),
+            ..Limits::default()
+        },
+    );
+}
+
+#[test]
+fn stack_exhaustion() {
+    isolation::vm_failure("stack", Limits::default());
+}
+
+#[test]
+fn out_of_bounds_pointers_get_invalid_memory_access() {
+    let statuses = isolation::status_case("oob");
+    for call in [
+        "proxy_log",
+        "proxy_get_header_map_value",
+        "proxy_set_buffer_bytes",
+    ] {
+        assert_eq!(
+            statuses.get(call),
+            Some(&json!(6)),
+            "{call} with a pointer outside memory should return InvalidMemoryAccess (6); got {statuses:?}"
+        );
+    }
+}
+
+#[test]
+fn absurd_header_map_gets_bad_argument() {
+    let statuses = isolation::status_case("huge-map");
+    assert_eq!(
+        statuses.get("proxy_set_header_map_pairs"),
+        Some(&json!(2)),
+        "a map claiming 1e9 pairs should get BadArgument (2); got {statuses:?}"
+    );
+}
+
+#[test]
+fn check_refuses_a_file_that_is_not_wasm() {
+    let backend = Backend::start("b1");
+    let dir = std::env::temp_dir().join(format!("wasmesh-iso-notwasm-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("not-a-module.wasm");
+    fs::write(&path, "this is a text file, not a wasm module\n").unwrap();
+    let config = MeshConfig::single(vec![Plugin::new("textfile", &path)], [backend.addr]);
+    let outcome = check(&config.to_wasmesh_json());
+    outcome.assert_rejected(&["not-a-module.wasm"]);
+    let lower = outcome.output.to_lowercase();
+    assert!(
+        lower.contains("not a wasm") || lower.contains("magic"),
+        "the message should say the file is not wasm:\n{}",
+        outcome.output
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_refuses_a_module_without_the_abi_marker() {
+    let backend = Backend::start("b1");
+    let dir = std::env::temp_dir().join(format!("wasmesh-iso-empty-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("empty.wasm");
+    // The smallest valid module: magic number and version, no sections (so no exports).
+    fs::write(&path, b"\0asm\x01\0\0\0").unwrap();
+    let config = MeshConfig::single(vec![Plugin::new("empty", &path)], [backend.addr]);
+    let outcome = check(&config.to_wasmesh_json());
+    outcome.assert_rejected(&["empty.wasm"]);
+    assert!(
+        outcome.output.to_lowercase().contains("abi"),
+        "the message should say the ABI marker is missing:\n{}",
+        outcome.output
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rejected_configuration_stops_startup_naming_the_plugin() {
+    let filters = build_filters();
+    let backend = Backend::start("b1");
+    let plugin =
+        Plugin::new("picky-plugin", &filters.misbehave).configuration(json!("fail-configure"));
+    let config = MeshConfig::single(vec![plugin], [backend.addr]);
+    check(&config.to_wasmesh_json()).assert_rejected(&["picky-plugin"]);
+    match Wasmesh::try_start(config.to_wasmesh_json()) {
+        Ok(proxy) => panic!(
+            "wasmesh started although on_configure returned false:\n{}",
+            proxy.logs()
+        ),
+        Err(logs) => assert!(
+            logs.contains("picky-plugin"),
+            "the start-up error should name the plugin:\n{logs}"
+        ),
+    }
+    assert_eq!(backend.requests_seen(), 0);
+}
+
+#[test]
+fn trap_in_on_vm_start_stops_startup_naming_the_plugin() {
+    let filters = build_filters();
+    let backend = Backend::start("b1");
+    let plugin = Plugin::new("crashy-plugin", &filters.misbehave).vm_config(json!("trap-on-start"));
+    let config = MeshConfig::single(vec![plugin], [backend.addr]);
+    check(&config.to_wasmesh_json()).assert_rejected(&["crashy-plugin"]);
+    match Wasmesh::try_start(config.to_wasmesh_json()) {
+        Ok(proxy) => panic!(
+            "wasmesh started although on_vm_start trapped:\n{}",
+            proxy.logs()
+        ),
+        Err(logs) => assert!(
+            logs.contains("crashy-plugin"),
+            "the start-up error should name the plugin:\n{logs}"
+        ),
+    }
+}
