@@ -32,31 +32,38 @@ fn json(status: u16, value: serde_json::Value) -> Reply {
 /// Serves the admin API on `listener` until the process exits (own thread).
 pub fn spawn(host: Arc<Host>, listener: std::net::TcpListener) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
-    std::thread::Builder::new().name("wasmesh-admin".into()).spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(r) => r,
-            Err(e) => return log::error!("admin runtime: {e}"),
-        };
-        runtime.block_on(async move {
-            let listener = match tokio::net::TcpListener::from_std(listener) {
-                Ok(l) => l,
-                Err(e) => return log::error!("admin listener: {e}"),
+    std::thread::Builder::new()
+        .name("wasmesh-admin".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => return log::error!("admin runtime: {e}"),
             };
-            loop {
-                let Ok((socket, _)) = listener.accept().await else { continue };
-                let host = host.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let host = host.clone();
-                        async move { Ok::<_, Infallible>(route(&host, request).await) }
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => return log::error!("admin listener: {e}"),
+                };
+                loop {
+                    let Ok((socket, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let host = host.clone();
+                    tokio::spawn(async move {
+                        let service = service_fn(move |request| {
+                            let host = host.clone();
+                            async move { Ok::<_, Infallible>(route(&host, request).await) }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(socket), service)
+                            .await;
                     });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(socket), service)
-                        .await;
-                });
-            }
-        });
-    })?;
+                }
+            });
+        })?;
     Ok(())
 }
 
@@ -84,7 +91,11 @@ async fn route(host: &Arc<Host>, request: Request<Incoming>) -> Reply {
             }
         }
         (_, "/reload") => reply(405, "text/plain", "use POST /reload\n"),
-        _ => reply(404, "text/plain", "not found; try /ready /listeners /metrics /config /reload\n"),
+        _ => reply(
+            404,
+            "text/plain",
+            "not found; try /ready /listeners /metrics /config /reload\n",
+        ),
     }
 }
 
@@ -119,13 +130,36 @@ fn metrics(host: &Host) -> String {
     let c = &host.counters;
     let mut out = String::new();
     let mut counter = |name: &str, help: &str, value: u64| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
     };
-    counter("wasmesh_requests_total", "Downstream requests handled.", c.requests.load(Ordering::Relaxed));
-    counter("wasmesh_vm_failures_total", "Wasm VMs that trapped or hit a limit.", c.vms.total.load(Ordering::Relaxed));
-    counter("wasmesh_vm_rebuilds_total", "Wasm VMs rebuilt after a failure.", c.vms.rebuilt.load(Ordering::Relaxed));
-    counter("wasmesh_reloads_ok_total", "Configuration reloads that took effect.", c.reloads_ok.load(Ordering::Relaxed));
-    counter("wasmesh_reloads_failed_total", "Configuration reloads rejected.", c.reloads_failed.load(Ordering::Relaxed));
+    counter(
+        "wasmesh_requests_total",
+        "Downstream requests handled.",
+        c.requests.load(Ordering::Relaxed),
+    );
+    counter(
+        "wasmesh_vm_failures_total",
+        "Wasm VMs that trapped or hit a limit.",
+        c.vms.total.load(Ordering::Relaxed),
+    );
+    counter(
+        "wasmesh_vm_rebuilds_total",
+        "Wasm VMs rebuilt after a failure.",
+        c.vms.rebuilt.load(Ordering::Relaxed),
+    );
+    counter(
+        "wasmesh_reloads_ok_total",
+        "Configuration reloads that took effect.",
+        c.reloads_ok.load(Ordering::Relaxed),
+    );
+    counter(
+        "wasmesh_reloads_failed_total",
+        "Configuration reloads rejected.",
+        c.reloads_failed.load(Ordering::Relaxed),
+    );
     let _ = writeln!(
         out,
         "# HELP wasmesh_config_generation Configuration generation serving now.\n# TYPE wasmesh_config_generation gauge\nwasmesh_config_generation {}",

@@ -69,7 +69,11 @@ fn check(path: PathBuf) -> Result<()> {
     Ok(())
 }
 
-fn run(path: Option<PathBuf>, admin_address_path: Option<PathBuf>, workers: Option<usize>) -> Result<()> {
+fn run(
+    path: Option<PathBuf>,
+    admin_address_path: Option<PathBuf>,
+    workers: Option<usize>,
+) -> Result<()> {
     let source = match path {
         Some(path) => ConfigSource::File(path),
         None => ConfigSource::Embedded,
@@ -79,8 +83,12 @@ fn run(path: Option<PathBuf>, admin_address_path: Option<PathBuf>, workers: Opti
     let mut bound = Vec::new();
     let mut sockets = Vec::new();
     for listener in &config.listeners {
-        let socket = TcpListener::bind(listener.address)
-            .with_context(|| format!("binding listener {:?} on {}", listener.name, listener.address))?;
+        let socket = TcpListener::bind(listener.address).with_context(|| {
+            format!(
+                "binding listener {:?} on {}",
+                listener.name, listener.address
+            )
+        })?;
         let addr = socket.local_addr()?;
         log::info!("listener {:?} on {addr}", listener.name);
         bound.push((listener.name.clone(), addr));
@@ -103,7 +111,9 @@ fn run(path: Option<PathBuf>, admin_address_path: Option<PathBuf>, workers: Opti
 }
 
 fn wait_for_signals(host: std::sync::Arc<Host>) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         use tokio::signal::unix::{signal, SignalKind};
         let mut hup = signal(SignalKind::hangup())?;

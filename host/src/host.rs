@@ -50,8 +50,19 @@ pub struct Generation {
 
 impl Generation {
     /// Compiles every plugin and starts each once to check it configures.
-    pub fn build(id: u64, config: Config, runtime: &Runtime, shared: &Arc<SharedState>) -> Result<Generation> {
-        let clusters = Arc::new(config.clusters.iter().map(|c| c.name.clone()).collect::<Vec<_>>());
+    pub fn build(
+        id: u64,
+        config: Config,
+        runtime: &Runtime,
+        shared: &Arc<SharedState>,
+    ) -> Result<Generation> {
+        let clusters = Arc::new(
+            config
+                .clusters
+                .iter()
+                .map(|c| c.name.clone())
+                .collect::<Vec<_>>(),
+        );
         let mut factories = HashMap::new();
         for plugin in &config.plugins {
             let factory = PluginFactory::new(runtime, shared.clone(), plugin, clusters.clone())?;
@@ -120,7 +131,10 @@ impl Host {
 
     /// The generation serving now.
     pub fn current(&self) -> Arc<Generation> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Id of the generation serving now (cheap check on the request path).
@@ -141,7 +155,10 @@ impl Host {
             Err(e) => {
                 self.counters.reloads_failed.fetch_add(1, Ordering::Relaxed);
                 *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{e:#}"));
-                log::error!("reload rejected, generation {} keeps serving: {e:#}", self.current_id());
+                log::error!(
+                    "reload rejected, generation {} keeps serving: {e:#}",
+                    self.current_id()
+                );
             }
         }
         result
@@ -165,7 +182,12 @@ impl Host {
         let generation = Generation::build(old.id + 1, config, &self.runtime, &self.shared)?;
         let id = generation.id;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(generation);
-        for worker in self.workers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for worker in self
+            .workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
             let _ = worker.send(WorkerEvent::Refresh);
         }
         Ok(id)
@@ -173,7 +195,10 @@ impl Host {
 
     /// The last reload error, if the last reload failed.
     pub fn last_error(&self) -> Option<String> {
-        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Records where listeners are bound (for `/listeners`).
@@ -188,7 +213,10 @@ impl Host {
 
     /// Registers a worker's event channel.
     pub fn add_worker(&self, events: UnboundedSender<WorkerEvent>) {
-        self.workers.lock().unwrap_or_else(|e| e.into_inner()).push(events);
+        self.workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(events);
     }
 
     /// Marks the host ready (all workers serving).

@@ -71,7 +71,12 @@ impl Worker {
     /// Builds the host's current generation locally if it is newer.
     fn refresh(&self) {
         let current_id = self.host.current_id();
-        if self.local.borrow().as_ref().is_some_and(|l| l.id == current_id) {
+        if self
+            .local
+            .borrow()
+            .as_ref()
+            .is_some_and(|l| l.id == current_id)
+        {
             return;
         }
         let generation = self.host.current();
@@ -112,7 +117,11 @@ impl Worker {
             .listeners
             .iter()
             .map(|l| {
-                let chain = l.filters.iter().filter_map(|f| slots.get(f).cloned()).collect();
+                let chain = l
+                    .filters
+                    .iter()
+                    .filter_map(|f| slots.get(f).cloned())
+                    .collect();
                 let local = ListenerLocal {
                     config: l.clone(),
                     chain,
@@ -144,7 +153,11 @@ impl Worker {
 }
 
 /// Starts `count` workers serving `listeners`; returns once every one serves.
-pub fn spawn(host: Arc<Host>, count: usize, listeners: Vec<(String, std::net::TcpListener)>) -> Result<()> {
+pub fn spawn(
+    host: Arc<Host>,
+    count: usize,
+    listeners: Vec<(String, std::net::TcpListener)>,
+) -> Result<()> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
     for index in 0..count {
         let host = host.clone();
@@ -177,7 +190,10 @@ fn run(
     mut events: UnboundedReceiver<WorkerEvent>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
 ) {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             let _ = ready.send(Err(e.to_string()));
@@ -211,7 +227,11 @@ fn run(
                     return;
                 }
             };
-            tokio::task::spawn_local(crate::proxy::server::accept_loop(listener, worker.clone(), name.into()));
+            tokio::task::spawn_local(crate::proxy::server::accept_loop(
+                listener,
+                worker.clone(),
+                name.into(),
+            ));
         }
         let _ = ready.send(Ok(()));
         while let Some(event) = events.recv().await {

@@ -76,7 +76,12 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_get_buffer_bytes",
-        |mut caller: Caller<'_>, buffer_type: u32, start: u32, max: u32, ret_ptr: u32, ret_size: u32| {
+        |mut caller: Caller<'_>,
+         buffer_type: u32,
+         start: u32,
+         max: u32,
+         ret_ptr: u32,
+         ret_size: u32| {
             finish((|| {
                 let data = buffer(caller.data_mut(), buffer_type)?;
                 let start = start as usize;
@@ -117,7 +122,8 @@ mod tests {
         assert_eq!(body, b"hello world");
         splice(&mut body, usize::MAX, 0, b"!");
         assert_eq!(body, b"hello world!");
-        splice(&mut body, 0, body.len(), b"new");
+        let len = body.len();
+        splice(&mut body, 0, len, b"new");
         assert_eq!(body, b"new");
         splice(&mut body, 1, 1, b"XY");
         assert_eq!(body, b"nXYw");

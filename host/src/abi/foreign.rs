@@ -12,7 +12,13 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_call_foreign_function",
-        |mut caller: Caller<'_>, nptr: u32, nsize: u32, aptr: u32, asize: u32, _ret_ptr: u32, _ret_size: u32| {
+        |mut caller: Caller<'_>,
+         nptr: u32,
+         nsize: u32,
+         aptr: u32,
+         asize: u32,
+         _ret_ptr: u32,
+         _ret_size: u32| {
             finish((|| {
                 with_two(&mut caller, (nptr, nsize), (aptr, asize), |_, _, _| ())?;
                 Err(Status::NotFound.into())

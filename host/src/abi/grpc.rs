@@ -15,9 +15,19 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_grpc_call",
-        |_: Caller<'_>, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32| {
-            unimplemented()
-        },
+        |_: Caller<'_>,
+         _: u32,
+         _: u32,
+         _: u32,
+         _: u32,
+         _: u32,
+         _: u32,
+         _: u32,
+         _: u32,
+         _: u32,
+         _: u32,
+         _: u32,
+         _: u32| { unimplemented() },
     )?;
     linker.func_wrap(
         "env",
@@ -26,10 +36,16 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
             unimplemented()
         },
     )?;
-    linker.func_wrap("env", "proxy_grpc_send", |_: Caller<'_>, _: u32, _: u32, _: u32, _: u32| {
+    linker.func_wrap(
+        "env",
+        "proxy_grpc_send",
+        |_: Caller<'_>, _: u32, _: u32, _: u32, _: u32| unimplemented(),
+    )?;
+    linker.func_wrap("env", "proxy_grpc_cancel", |_: Caller<'_>, _: u32| {
         unimplemented()
     })?;
-    linker.func_wrap("env", "proxy_grpc_cancel", |_: Caller<'_>, _: u32| unimplemented())?;
-    linker.func_wrap("env", "proxy_grpc_close", |_: Caller<'_>, _: u32| unimplemented())?;
+    linker.func_wrap("env", "proxy_grpc_close", |_: Caller<'_>, _: u32| {
+        unimplemented()
+    })?;
     Ok(())
 }

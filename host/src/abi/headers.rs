@@ -40,7 +40,12 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
         "proxy_get_header_map_size",
         |mut caller: Caller<'_>, map_type: u32, ret_size: u32| {
             finish((|| {
-                let size = map_mut(caller.data_mut(), map_type)?.serialized_size();
+                // Envoy answers the sum of name and value lengths (not the serialized
+                // size the spec text describes); filters are written against Envoy.
+                let size: usize = map_mut(caller.data_mut(), map_type)?
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum();
                 write_u32(&mut caller, ret_size, size as u32)
             })())
         },
@@ -76,11 +81,18 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_get_header_map_value",
-        |mut caller: Caller<'_>, map_type: u32, kptr: u32, ksize: u32, ret_ptr: u32, ret_size: u32| {
+        |mut caller: Caller<'_>,
+         map_type: u32,
+         kptr: u32,
+         ksize: u32,
+         ret_ptr: u32,
+         ret_size: u32| {
             finish((|| {
                 let value = with_bytes(&mut caller, kptr, ksize, |key, state| {
                     let map = map_mut(state, map_type)?;
-                    map.get(key).map(<[u8]>::to_vec).ok_or(AbiError::Status(Status::NotFound))
+                    map.get(key)
+                        .map(<[u8]>::to_vec)
+                        .ok_or(AbiError::Status(Status::NotFound))
                 })??;
                 return_bytes(&mut caller, &value, ret_ptr, ret_size)
             })())
@@ -90,33 +102,39 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
         "env",
         "proxy_add_header_map_value",
         |mut caller: Caller<'_>, map_type: u32, kptr: u32, ksize: u32, vptr: u32, vsize: u32| {
-            finish(with_two(&mut caller, (kptr, ksize), (vptr, vsize), |k, v, state| {
-                map_mut(state, map_type)?.add(k, v);
-                Ok(())
-            })
-            .and_then(|r| r))
+            finish(
+                with_two(&mut caller, (kptr, ksize), (vptr, vsize), |k, v, state| {
+                    map_mut(state, map_type)?.add(k, v);
+                    Ok(())
+                })
+                .and_then(|r| r),
+            )
         },
     )?;
     linker.func_wrap(
         "env",
         "proxy_replace_header_map_value",
         |mut caller: Caller<'_>, map_type: u32, kptr: u32, ksize: u32, vptr: u32, vsize: u32| {
-            finish(with_two(&mut caller, (kptr, ksize), (vptr, vsize), |k, v, state| {
-                map_mut(state, map_type)?.replace(k, v);
-                Ok(())
-            })
-            .and_then(|r| r))
+            finish(
+                with_two(&mut caller, (kptr, ksize), (vptr, vsize), |k, v, state| {
+                    map_mut(state, map_type)?.replace(k, v);
+                    Ok(())
+                })
+                .and_then(|r| r),
+            )
         },
     )?;
     linker.func_wrap(
         "env",
         "proxy_remove_header_map_value",
         |mut caller: Caller<'_>, map_type: u32, kptr: u32, ksize: u32| {
-            finish(with_bytes(&mut caller, kptr, ksize, |k, state| {
-                map_mut(state, map_type)?.remove(k);
-                Ok(())
-            })
-            .and_then(|r| r))
+            finish(
+                with_bytes(&mut caller, kptr, ksize, |k, state| {
+                    map_mut(state, map_type)?.remove(k);
+                    Ok(())
+                })
+                .and_then(|r| r),
+            )
         },
     )?;
     Ok(())

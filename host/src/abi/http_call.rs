@@ -36,13 +36,17 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                 let body = read(&mut caller, bptr, bsize)?;
                 let trailers = read(&mut caller, tptr, tsize)?;
                 let headers = HeaderMap::deserialize(&headers).map_err(|_| Status::BadArgument)?;
-                let trailers = HeaderMap::deserialize(&trailers).map_err(|_| Status::BadArgument)?;
+                let trailers =
+                    HeaderMap::deserialize(&trailers).map_err(|_| Status::BadArgument)?;
                 let state = caller.data_mut();
-                if !state.plugin.clusters.iter().any(|c| *c == cluster) {
+                if !state.plugin.clusters.contains(&cluster) {
                     return Err(Status::BadArgument.into());
                 }
                 for required in [":method", ":path", ":authority"] {
-                    if headers.get(required.as_bytes()).is_none_or(|v| v.is_empty()) {
+                    if headers
+                        .get(required.as_bytes())
+                        .is_none_or(|v| v.is_empty())
+                    {
                         return Err(Status::BadArgument.into());
                     }
                 }

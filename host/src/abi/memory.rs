@@ -102,11 +102,7 @@ pub fn return_bytes(
     let mut guest_ptr = 0;
     if !bytes.is_empty() {
         let size = u32::try_from(bytes.len()).map_err(|_| Status::InternalFailure)?;
-        let alloc = caller
-            .data()
-            .alloc
-            .clone()
-            .ok_or(Status::InternalFailure)?;
+        let alloc = caller.data().alloc.clone().ok_or(Status::InternalFailure)?;
         guest_ptr = alloc.call(&mut *caller, size).map_err(AbiError::Trap)?;
         if guest_ptr == 0 {
             return Err(Status::InternalFailure.into());

@@ -59,7 +59,8 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
         |mut caller: Caller<'_>, id: u32, ret: u32| {
             finish((|| {
                 let metric = caller.data().shared.metrics.get(id).map_err(status)?;
-                write_u64(&mut caller, ret, metric.get())
+                let value = metric.get().map_err(status)?;
+                write_u64(&mut caller, ret, value)
             })())
         },
     )?;

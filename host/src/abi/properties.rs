@@ -151,13 +151,18 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
         "env",
         "proxy_set_property",
         |mut caller: Caller<'_>, ptr: u32, size: u32, vptr: u32, vsize: u32| {
-            finish(with_two(&mut caller, (ptr, size), (vptr, vsize), |path, value, state| {
-                let key = segments(path).join(".").into_bytes();
-                match state.active_stream() {
-                    Some(stream) => stream.properties.insert(key, value.to_vec()),
-                    None => state.root_properties.insert(key, value.to_vec()),
-                };
-            }))
+            finish(with_two(
+                &mut caller,
+                (ptr, size),
+                (vptr, vsize),
+                |path, value, state| {
+                    let key = segments(path).join(".").into_bytes();
+                    match state.active_stream() {
+                        Some(stream) => stream.properties.insert(key, value.to_vec()),
+                        None => state.root_properties.insert(key, value.to_vec()),
+                    };
+                },
+            ))
         },
     )?;
     Ok(())

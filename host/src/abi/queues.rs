@@ -71,12 +71,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
         "proxy_dequeue_shared_queue",
         |mut caller: Caller<'_>, id: u32, ret_ptr: u32, ret_size: u32| {
             finish((|| {
-                let item = caller
-                    .data()
-                    .shared
-                    .queues
-                    .dequeue(id)
-                    .map_err(status)?;
+                let item = caller.data().shared.queues.dequeue(id).map_err(status)?;
                 return_bytes(&mut caller, &item, ret_ptr, ret_size)
             })())
         },

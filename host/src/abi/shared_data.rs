@@ -16,7 +16,12 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_get_shared_data",
-        |mut caller: Caller<'_>, kptr: u32, ksize: u32, ret_ptr: u32, ret_size: u32, ret_cas: u32| {
+        |mut caller: Caller<'_>,
+         kptr: u32,
+         ksize: u32,
+         ret_ptr: u32,
+         ret_size: u32,
+         ret_cas: u32| {
             finish((|| {
                 let key = read(&mut caller, kptr, ksize)?;
                 let state = caller.data();
@@ -38,9 +43,10 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                 if vsize as usize > MAX_VALUE_BYTES {
                     return Err(Status::BadArgument.into());
                 }
-                let outcome = with_two(&mut caller, (kptr, ksize), (vptr, vsize), |k, v, state| {
-                    state.shared.shared_data.set(&state.plugin.vm_id, k, v, cas)
-                })?;
+                let outcome =
+                    with_two(&mut caller, (kptr, ksize), (vptr, vsize), |k, v, state| {
+                        state.shared.shared_data.set(&state.plugin.vm_id, k, v, cas)
+                    })?;
                 match outcome {
                     SetOutcome::Ok => Ok(()),
                     SetOutcome::CasMismatch => Err(Status::CasMismatch.into()),

@@ -44,9 +44,11 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap("env", "proxy_continue_request", |mut caller: Caller<'_>| {
         finish(continue_stream(caller.data_mut(), 0))
     })?;
-    linker.func_wrap("env", "proxy_continue_response", |mut caller: Caller<'_>| {
-        finish(continue_stream(caller.data_mut(), 1))
-    })?;
+    linker.func_wrap(
+        "env",
+        "proxy_continue_response",
+        |mut caller: Caller<'_>| finish(continue_stream(caller.data_mut(), 1)),
+    )?;
     linker.func_wrap("env", "proxy_clear_route_cache", |_: Caller<'_>| {
         // Routes are matched after the request filters have run, so there is no cache to clear.
         finish(Ok(()))
@@ -54,7 +56,9 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_close_stream",
-        |mut caller: Caller<'_>, stream_type: u32| finish(close_stream(caller.data_mut(), stream_type)),
+        |mut caller: Caller<'_>, stream_type: u32| {
+            finish(close_stream(caller.data_mut(), stream_type))
+        },
     )?;
     linker.func_wrap(
         "env",
@@ -112,7 +116,11 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
         "proxy_get_status",
         |mut caller: Caller<'_>, ret_code: u32, ret_ptr: u32, ret_size: u32| {
             finish((|| {
-                let response = caller.data().call_response.as_ref().ok_or(Status::NotFound)?;
+                let response = caller
+                    .data()
+                    .call_response
+                    .as_ref()
+                    .ok_or(Status::NotFound)?;
                 // HTTP calls report gRPC-style status codes like Envoy: 0 on a response, 14 (unavailable) on failure.
                 let (code, message): (u32, &[u8]) = if response.headers.is_empty() {
                     (14, b"upstream failure")

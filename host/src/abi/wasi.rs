@@ -26,7 +26,13 @@ fn errno(result: Result<u32, AbiError>) -> wasmtime::Result<u32> {
     }
 }
 
-fn fd_write(caller: &mut Caller<'_>, fd: u32, iovs: u32, count: u32, ret: u32) -> Result<u32, AbiError> {
+fn fd_write(
+    caller: &mut Caller<'_>,
+    fd: u32,
+    iovs: u32,
+    count: u32,
+    ret: u32,
+) -> Result<u32, AbiError> {
     if fd != 1 && fd != 2 {
         return Ok(BADF);
     }
@@ -38,9 +44,15 @@ fn fd_write(caller: &mut Caller<'_>, fd: u32, iovs: u32, count: u32, ret: u32) -
     for iov in table.chunks_exact(8) {
         let ptr = u32::from_le_bytes(iov[0..4].try_into().unwrap_or_default());
         let len = u32::from_le_bytes(iov[4..8].try_into().unwrap_or_default());
-        with_bytes(caller, ptr, len, |bytes, _| message.extend_from_slice(bytes))?;
+        with_bytes(caller, ptr, len, |bytes, _| {
+            message.extend_from_slice(bytes)
+        })?;
     }
-    let level = if fd == 1 { log::Level::Info } else { log::Level::Error };
+    let level = if fd == 1 {
+        log::Level::Info
+    } else {
+        log::Level::Error
+    };
     super::log::emit(caller.data(), level, &message);
     write_u32(caller, ret, message.len() as u32)?;
     Ok(SUCCESS)
@@ -49,17 +61,39 @@ fn fd_write(caller: &mut Caller<'_>, fd: u32, iovs: u32, count: u32, ret: u32) -
 /// Registers this family's hostcalls with the linker.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     const W: &str = "wasi_snapshot_preview1";
-    linker.func_wrap(W, "fd_write", |mut c: Caller<'_>, fd: u32, iovs: u32, n: u32, ret: u32| {
-        errno(fd_write(&mut c, fd, iovs, n, ret))
-    })?;
-    linker.func_wrap(W, "fd_read", |_: Caller<'_>, _: u32, _: u32, _: u32, _: u32| Ok(BADF))?;
+    linker.func_wrap(
+        W,
+        "fd_write",
+        |mut c: Caller<'_>, fd: u32, iovs: u32, n: u32, ret: u32| {
+            errno(fd_write(&mut c, fd, iovs, n, ret))
+        },
+    )?;
+    linker.func_wrap(
+        W,
+        "fd_read",
+        |_: Caller<'_>, _: u32, _: u32, _: u32, _: u32| Ok(BADF),
+    )?;
     linker.func_wrap(W, "fd_close", |_: Caller<'_>, _: u32| Ok(BADF))?;
-    linker.func_wrap(W, "fd_seek", |_: Caller<'_>, _: u32, _: i64, _: u32, _: u32| Ok(BADF))?;
+    linker.func_wrap(
+        W,
+        "fd_seek",
+        |_: Caller<'_>, _: u32, _: i64, _: u32, _: u32| Ok(BADF),
+    )?;
     linker.func_wrap(W, "fd_fdstat_get", |_: Caller<'_>, _: u32, _: u32| Ok(BADF))?;
-    linker.func_wrap(W, "fd_prestat_get", |_: Caller<'_>, _: u32, _: u32| Ok(BADF))?;
-    linker.func_wrap(W, "fd_prestat_dir_name", |_: Caller<'_>, _: u32, _: u32, _: u32| Ok(BADF))?;
+    linker.func_wrap(W, "fd_prestat_get", |_: Caller<'_>, _: u32, _: u32| {
+        Ok(BADF)
+    })?;
+    linker.func_wrap(
+        W,
+        "fd_prestat_dir_name",
+        |_: Caller<'_>, _: u32, _: u32, _: u32| Ok(BADF),
+    )?;
     linker.func_wrap(W, "sched_yield", |_: Caller<'_>| Ok(SUCCESS))?;
-    linker.func_wrap(W, "poll_oneoff", |_: Caller<'_>, _: u32, _: u32, _: u32, _: u32| Ok(NOTSUP))?;
+    linker.func_wrap(
+        W,
+        "poll_oneoff",
+        |_: Caller<'_>, _: u32, _: u32, _: u32, _: u32| Ok(NOTSUP),
+    )?;
     for name in ["environ_sizes_get", "args_sizes_get"] {
         linker.func_wrap(W, name, |mut c: Caller<'_>, count: u32, size: u32| {
             errno((|| {
@@ -72,26 +106,34 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     for name in ["environ_get", "args_get"] {
         linker.func_wrap(W, name, |_: Caller<'_>, _: u32, _: u32| Ok(SUCCESS))?;
     }
-    linker.func_wrap(W, "clock_time_get", |mut c: Caller<'_>, id: u32, _precision: u64, ret: u32| {
-        errno((|| {
-            let nanos = match id {
-                0 => super::timers::now_nanos(),
-                1..=3 => monotonic_nanos(),
-                _ => return Ok(INVAL),
-            };
-            write_u64(&mut c, ret, nanos)?;
-            Ok(SUCCESS)
-        })())
-    })?;
-    linker.func_wrap(W, "clock_res_get", |mut c: Caller<'_>, id: u32, ret: u32| {
-        errno((|| {
-            if id > 3 {
-                return Ok(INVAL);
-            }
-            write_u64(&mut c, ret, 1)?;
-            Ok(SUCCESS)
-        })())
-    })?;
+    linker.func_wrap(
+        W,
+        "clock_time_get",
+        |mut c: Caller<'_>, id: u32, _precision: u64, ret: u32| {
+            errno((|| {
+                let nanos = match id {
+                    0 => super::timers::now_nanos(),
+                    1..=3 => monotonic_nanos(),
+                    _ => return Ok(INVAL),
+                };
+                write_u64(&mut c, ret, nanos)?;
+                Ok(SUCCESS)
+            })())
+        },
+    )?;
+    linker.func_wrap(
+        W,
+        "clock_res_get",
+        |mut c: Caller<'_>, id: u32, ret: u32| {
+            errno((|| {
+                if id > 3 {
+                    return Ok(INVAL);
+                }
+                write_u64(&mut c, ret, 1)?;
+                Ok(SUCCESS)
+            })())
+        },
+    )?;
     linker.func_wrap(W, "random_get", |mut c: Caller<'_>, ptr: u32, len: u32| {
         errno((|| {
             if len > MAX_RANDOM {
@@ -105,14 +147,23 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
             Ok(SUCCESS)
         })())
     })?;
-    linker.func_wrap(W, "proc_exit", |_: Caller<'_>, code: u32| -> wasmtime::Result<()> {
-        Err(wasmtime::Error::msg(format!("guest called proc_exit({code})")))
-    })?;
+    linker.func_wrap(
+        W,
+        "proc_exit",
+        |_: Caller<'_>, code: u32| -> wasmtime::Result<()> {
+            Err(wasmtime::Error::msg(format!(
+                "guest called proc_exit({code})"
+            )))
+        },
+    )?;
     Ok(())
 }
 
 fn monotonic_nanos() -> u64 {
     use std::sync::OnceLock;
     static START: OnceLock<std::time::Instant> = OnceLock::new();
-    START.get_or_init(std::time::Instant::now).elapsed().as_nanos() as u64
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as u64
 }

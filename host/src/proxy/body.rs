@@ -21,7 +21,9 @@ pub fn empty() -> ProxyBody {
 
 /// A body of known bytes.
 pub fn full(bytes: impl Into<Bytes>) -> ProxyBody {
-    Full::new(bytes.into()).map_err(|e| match e {}).boxed_unsync()
+    Full::new(bytes.into())
+        .map_err(|e| match e {})
+        .boxed_unsync()
 }
 
 /// Sender half of a [`ChannelBody`].

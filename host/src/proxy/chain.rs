@@ -80,7 +80,11 @@ fn failed_closed(plugin: &str) -> Step {
 
 impl ChainStream {
     /// A stream over `slots` (contexts are created lazily, as Envoy does on first use).
-    pub fn new(slots: &[Rc<PluginSlot>], info: Rc<StreamInfo>, pause_limit: Duration) -> Rc<ChainStream> {
+    pub fn new(
+        slots: &[Rc<PluginSlot>],
+        info: Rc<StreamInfo>,
+        pause_limit: Duration,
+    ) -> Rc<ChainStream> {
         Rc::new(ChainStream {
             filters: slots
                 .iter()
@@ -249,12 +253,17 @@ impl ChainStream {
                 stream_of(vm, ctx).request_headers = Some(std::mem::take(headers));
                 let action = vm.on_request_headers(ctx, count, end_of_stream);
                 if !matches!(action, Ok(Action::Pause)) {
-                    *headers = stream_of(vm, ctx).request_headers.take().unwrap_or_default();
+                    *headers = stream_of(vm, ctx)
+                        .request_headers
+                        .take()
+                        .unwrap_or_default();
                 }
                 action
             });
             if let Some(step) = self
-                .settle(i, flow, Direction::Request, headers, |s| s.request_headers.take())
+                .settle(i, flow, Direction::Request, headers, |s| {
+                    s.request_headers.take()
+                })
                 .await
             {
                 return step;
@@ -272,12 +281,17 @@ impl ChainStream {
                 stream_of(vm, ctx).response_headers = Some(std::mem::take(headers));
                 let action = vm.on_response_headers(ctx, count, end_of_stream);
                 if !matches!(action, Ok(Action::Pause)) {
-                    *headers = stream_of(vm, ctx).response_headers.take().unwrap_or_default();
+                    *headers = stream_of(vm, ctx)
+                        .response_headers
+                        .take()
+                        .unwrap_or_default();
                 }
                 action
             });
             if let Some(step) = self
-                .settle(i, flow, Direction::Response, headers, |s| s.response_headers.take())
+                .settle(i, flow, Direction::Response, headers, |s| {
+                    s.response_headers.take()
+                })
                 .await
             {
                 return step;
@@ -320,11 +334,20 @@ impl ChainStream {
     }
 
     /// One response body chunk through the chain (reverse order).
-    pub async fn response_body(&self, chunk: Vec<u8>, end_of_stream: bool) -> Result<BodyOut, Step> {
+    pub async fn response_body(
+        &self,
+        chunk: Vec<u8>,
+        end_of_stream: bool,
+    ) -> Result<BodyOut, Step> {
         self.body(chunk, end_of_stream, Direction::Response).await
     }
 
-    async fn body(&self, chunk: Vec<u8>, end_of_stream: bool, direction: Direction) -> Result<BodyOut, Step> {
+    async fn body(
+        &self,
+        chunk: Vec<u8>,
+        end_of_stream: bool,
+        direction: Direction,
+    ) -> Result<BodyOut, Step> {
         let order: Vec<usize> = match direction {
             Direction::Request => (0..self.filters.len()).collect(),
             Direction::Response => (0..self.filters.len()).rev().collect(),
@@ -378,7 +401,9 @@ impl ChainStream {
                     match self.wait_resume(i, direction).await {
                         Flow::Stop(step) => return Err(step),
                         _ => {
-                            data = self.take_back(i, |s| body_slot(s, direction).take()).unwrap_or_default();
+                            data = self
+                                .take_back(i, |s| body_slot(s, direction).take())
+                                .unwrap_or_default();
                         }
                     }
                 }
@@ -392,7 +417,11 @@ impl ChainStream {
 
     /// Trailers through the chain; flushes what a filter had buffered.
     pub async fn trailers(&self, map: &mut HeaderMap, request: bool) -> Result<Vec<u8>, Step> {
-        let direction = if request { Direction::Request } else { Direction::Response };
+        let direction = if request {
+            Direction::Request
+        } else {
+            Direction::Response
+        };
         let order: Vec<usize> = if request {
             (0..self.filters.len()).collect()
         } else {
@@ -404,7 +433,11 @@ impl ChainStream {
             let mut held = None;
             let flow = self.invoke(i, |vm, ctx| {
                 let stream = stream_of(vm, ctx);
-                let slot = if request { &mut stream.request_trailers } else { &mut stream.response_trailers };
+                let slot = if request {
+                    &mut stream.request_trailers
+                } else {
+                    &mut stream.response_trailers
+                };
                 *slot = Some(std::mem::take(map));
                 let action = if request {
                     vm.on_request_trailers(ctx, count)
@@ -413,14 +446,26 @@ impl ChainStream {
                 };
                 let stream = stream_of(vm, ctx);
                 if !matches!(action, Ok(Action::Pause)) {
-                    let slot = if request { &mut stream.request_trailers } else { &mut stream.response_trailers };
+                    let slot = if request {
+                        &mut stream.request_trailers
+                    } else {
+                        &mut stream.response_trailers
+                    };
                     *map = slot.take().unwrap_or_default();
-                    held = if request { stream.request_body.take() } else { stream.response_body.take() };
+                    held = if request {
+                        stream.request_body.take()
+                    } else {
+                        stream.response_body.take()
+                    };
                 }
                 action
             });
             let take = move |s: &mut HttpStream| {
-                if request { s.request_trailers.take() } else { s.response_trailers.take() }
+                if request {
+                    s.request_trailers.take()
+                } else {
+                    s.response_trailers.take()
+                }
             };
             if let Some(step) = self.settle(i, flow, direction, map, take).await {
                 return Err(step);

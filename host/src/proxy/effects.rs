@@ -33,11 +33,20 @@ pub fn start_pump(slot: &Rc<PluginSlot>, upstreams: Rc<Upstreams>) {
                     old.abort();
                 }
                 if !period.is_zero() {
-                    ticker = Some(tokio::task::spawn_local(tick_loop(weak.clone(), period, slot.generation())));
+                    ticker = Some(tokio::task::spawn_local(tick_loop(
+                        weak.clone(),
+                        period,
+                        slot.generation(),
+                    )));
                 }
             }
             for call in effects.http_calls {
-                tokio::task::spawn_local(http_call(weak.clone(), slot.generation(), upstreams.clone(), call));
+                tokio::task::spawn_local(http_call(
+                    weak.clone(),
+                    slot.generation(),
+                    upstreams.clone(),
+                    call,
+                ));
             }
         }
         if let Some(old) = ticker {
@@ -63,16 +72,28 @@ async fn tick_loop(slot: Weak<PluginSlot>, period: Duration, generation: u64) {
     }
 }
 
-async fn http_call(slot: Weak<PluginSlot>, generation: u64, upstreams: Rc<Upstreams>, call: PendingHttpCall) {
+async fn http_call(
+    slot: Weak<PluginSlot>,
+    generation: u64,
+    upstreams: Rc<Upstreams>,
+    call: PendingHttpCall,
+) {
     let response = match tokio::time::timeout(call.timeout, send(&upstreams, &call)).await {
         Ok(Ok(response)) => response,
         Ok(Err(e)) => {
             log::debug!("http_call to {} failed: {e}", call.cluster);
-            CallResponse::default()
+            synthesized(
+                503,
+                "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+            )
         }
         Err(_) => {
-            log::debug!("http_call to {} timed out after {:?}", call.cluster, call.timeout);
-            CallResponse::default()
+            log::debug!(
+                "http_call to {} timed out after {:?}",
+                call.cluster,
+                call.timeout
+            );
+            synthesized(504, "upstream request timeout")
         }
     };
     let Some(slot) = slot.upgrade() else { return };
@@ -89,6 +110,20 @@ async fn http_call(slot: Weak<PluginSlot>, generation: u64, upstreams: Rc<Upstre
         vm.state().call_response = None;
         result
     });
+}
+
+/// Envoy answers a failed or timed-out call with a local response the
+/// filter sees like any other (not with zero headers); so do we.
+fn synthesized(status: u16, body: &str) -> CallResponse {
+    let mut headers = HeaderMap::new();
+    headers.add(b":status", status.to_string().as_bytes());
+    headers.add(b"content-length", body.len().to_string().as_bytes());
+    headers.add(b"content-type", b"text/plain");
+    CallResponse {
+        headers,
+        body: body.as_bytes().to_vec(),
+        trailers: HeaderMap::new(),
+    }
 }
 
 async fn send(upstreams: &Upstreams, call: &PendingHttpCall) -> anyhow::Result<CallResponse> {
@@ -116,7 +151,10 @@ async fn send(upstreams: &Upstreams, call: &PendingHttpCall) -> anyhow::Result<C
         .collect()
         .await
         .map_err(|e| anyhow::anyhow!("reading the response body: {e}"))?;
-    let trailers = collected.trailers().map(trailers_to_map).unwrap_or_default();
+    let trailers = collected
+        .trailers()
+        .map(trailers_to_map)
+        .unwrap_or_default();
     Ok(CallResponse {
         headers: response_to_map(&parts),
         body: collected.to_bytes().to_vec(),

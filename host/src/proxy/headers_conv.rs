@@ -64,7 +64,10 @@ pub fn request_to_map(parts: &request::Parts) -> HeaderMap {
     map.add(b":authority", authority.as_bytes());
     map.add(b":path", path.as_bytes());
     map.add(b":method", parts.method.as_str().as_bytes());
-    map.add(b":scheme", parts.uri.scheme_str().unwrap_or("http").as_bytes());
+    map.add(
+        b":scheme",
+        parts.uri.scheme_str().unwrap_or("http").as_bytes(),
+    );
     let mut rest = HeaderMap::new();
     copy_end_to_end(&parts.headers, &mut rest);
     for (k, v) in rest.iter() {

@@ -46,14 +46,20 @@ async fn send_data(tx: &BodySender, data: Vec<u8>) -> bool {
 }
 
 /// Streams the client's request body through the chain into the upstream body.
-pub async fn request_body(stream: Rc<ChainStream>, mut body: Incoming, tx: BodySender, abort: Rc<RequestAbort>) {
+pub async fn request_body(
+    stream: Rc<ChainStream>,
+    mut body: Incoming,
+    tx: BodySender,
+    abort: Rc<RequestAbort>,
+) {
     let info = stream.info().clone();
     loop {
         let frame = body.frame().await;
         let (data, end, trailers) = match frame {
             Some(Ok(frame)) => match frame.into_data() {
                 Ok(data) => {
-                    info.request_body_bytes.set(info.request_body_bytes.get() + data.len() as u64);
+                    info.request_body_bytes
+                        .set(info.request_body_bytes.get() + data.len() as u64);
                     (data.to_vec(), body.is_end_stream(), None)
                 }
                 Err(frame) => match frame.into_trailers() {
@@ -123,7 +129,8 @@ pub async fn response_body(stream: Rc<ChainStream>, mut body: Incoming, tx: Body
             let mut map = trailers_to_map(&trailers);
             match stream.trailers(&mut map, false).await {
                 Ok(flushed) => {
-                    info.response_body_bytes.set(info.response_body_bytes.get() + flushed.len() as u64);
+                    info.response_body_bytes
+                        .set(info.response_body_bytes.get() + flushed.len() as u64);
                     if send_data(&tx, flushed).await {
                         let _ = tx.send(Ok(Frame::trailers(to_http_headers(&map)))).await;
                     }
@@ -136,7 +143,8 @@ pub async fn response_body(stream: Rc<ChainStream>, mut body: Incoming, tx: Body
         }
         match stream.response_body(data, end).await {
             Ok(out) => {
-                info.response_body_bytes.set(info.response_body_bytes.get() + out.data.len() as u64);
+                info.response_body_bytes
+                    .set(info.response_body_bytes.get() + out.data.len() as u64);
                 if !send_data(&tx, out.data).await {
                     return;
                 }

@@ -20,11 +20,13 @@ pub fn find(routes: &[RouteConfig], headers: &HeaderMap) -> Option<usize> {
                 return false;
             }
         }
-        m.headers.iter().all(|h| match (headers.get_str(&h.name), &h.exact) {
-            (Some(value), Some(want)) => value == want,
-            (Some(_), None) => true,
-            (None, _) => false,
-        })
+        m.headers
+            .iter()
+            .all(|h| match (headers.get_str(&h.name), &h.exact) {
+                (Some(value), Some(want)) => value == want,
+                (Some(_), None) => true,
+                (None, _) => false,
+            })
     })
 }
 
@@ -48,7 +50,14 @@ mod tests {
     #[test]
     fn first_match_wins_and_query_is_ignored() {
         let routes = vec![
-            route(None, Some("/x"), vec![HeaderMatch { name: "X-A".into(), exact: Some("b".into()) }]),
+            route(
+                None,
+                Some("/x"),
+                vec![HeaderMatch {
+                    name: "X-A".into(),
+                    exact: Some("b".into()),
+                }],
+            ),
             route(Some("/api"), None, vec![]),
             route(Some("/"), None, vec![]),
         ];

@@ -41,7 +41,12 @@ pub async fn accept_loop(listener: tokio::net::TcpListener, worker: Rc<Worker>, 
         match listener.accept().await {
             Ok((socket, peer)) => {
                 let _ = socket.set_nodelay(true);
-                tokio::task::spawn_local(serve_connection(socket, peer, worker.clone(), name.clone()));
+                tokio::task::spawn_local(serve_connection(
+                    socket,
+                    peer,
+                    worker.clone(),
+                    name.clone(),
+                ));
             }
             Err(e) => {
                 log::warn!("listener {name}: accept failed: {e}");
@@ -51,7 +56,12 @@ pub async fn accept_loop(listener: tokio::net::TcpListener, worker: Rc<Worker>, 
     }
 }
 
-async fn serve_connection(socket: tokio::net::TcpStream, peer: SocketAddr, worker: Rc<Worker>, name: Rc<str>) {
+async fn serve_connection(
+    socket: tokio::net::TcpStream,
+    peer: SocketAddr,
+    worker: Rc<Worker>,
+    name: Rc<str>,
+) {
     let local = socket.local_addr().unwrap_or(peer);
     let request_timeout = worker
         .listener(&name)
@@ -69,7 +79,10 @@ async fn serve_connection(socket: tokio::net::TcpStream, peer: SocketAddr, worke
         .header_read_timeout(request_timeout)
         .keep_alive(true);
     builder.http2().timer(TokioTimer::new());
-    if let Err(e) = builder.serve_connection(TokioIo::new(socket), service).await {
+    if let Err(e) = builder
+        .serve_connection(TokioIo::new(socket), service)
+        .await
+    {
         log::debug!("connection from {peer} ended: {e}");
     }
 }
@@ -149,14 +162,22 @@ async fn forward(
     let cluster = match listener.upstreams.get(&route.cluster) {
         Ok(cluster) => cluster,
         Err(_) => {
-            return local_reply::through_filters(stream, proxy_reply(503, "no healthy upstream", "cluster_not_found")).await
+            return local_reply::through_filters(
+                stream,
+                proxy_reply(503, "no healthy upstream", "cluster_not_found"),
+            )
+            .await
         }
     };
     let endpoint = match cluster.pick(&mut headers) {
         Ok(endpoint) => endpoint,
         Err(e) => {
             log::debug!("cluster {}: {e:?}", cluster.config.name);
-            return local_reply::through_filters(stream, proxy_reply(503, "no healthy upstream", "no_healthy_upstream")).await;
+            return local_reply::through_filters(
+                stream,
+                proxy_reply(503, "no healthy upstream", "no_healthy_upstream"),
+            )
+            .await;
         }
     };
     stream.info().upstream.set(Some(endpoint));
@@ -173,7 +194,11 @@ async fn forward(
         Ok(request) => request,
         Err(e) => {
             log::debug!("cannot build upstream request: {e}");
-            return local_reply::through_filters(stream, proxy_reply(400, "bad request\n", "bad_request")).await;
+            return local_reply::through_filters(
+                stream,
+                proxy_reply(400, "bad request\n", "bad_request"),
+            )
+            .await;
         }
     };
     let timeout = Duration::from_millis(route.timeout_ms);
@@ -186,7 +211,13 @@ async fn forward(
         },
     };
     match outcome {
-        Err(_) => local_reply::through_filters(stream, proxy_reply(504, "upstream request timeout", "upstream_response_timeout")).await,
+        Err(_) => {
+            local_reply::through_filters(
+                stream,
+                proxy_reply(504, "upstream request timeout", "upstream_response_timeout"),
+            )
+            .await
+        }
         Ok(Err(e)) => {
             log::debug!("upstream {endpoint} failed: {e:?}");
             local_reply::through_filters(

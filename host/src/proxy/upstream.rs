@@ -71,7 +71,10 @@ impl Cluster {
                     PickError::NoEndpoint(format!("no {} header", self.config.header))
                 })?;
                 value.trim().parse().map_err(|_| {
-                    PickError::NoEndpoint(format!("{} is not ip:port: {value:?}", self.config.header))
+                    PickError::NoEndpoint(format!(
+                        "{} is not ip:port: {value:?}",
+                        self.config.header
+                    ))
                 })
             }
         }

@@ -26,7 +26,8 @@ impl Runtime {
         config.epoch_interruption(true);
         // Guard the host's own stack: a guest recursing without end traps instead.
         config.max_wasm_stack(1 << 20);
-        let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the wasm engine: {e}"))?;
+        let engine =
+            Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the wasm engine: {e}"))?;
         let ticker = engine.clone();
         std::thread::Builder::new()
             .name("wasmesh-epoch".into())
@@ -44,8 +45,8 @@ impl Runtime {
     /// Compiles a module, or loads it from the cache when the same bytes were
     /// compiled before by a compatible engine.
     pub fn load_module(&self, path: &Path) -> Result<Module> {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("reading wasm module {}", path.display()))?;
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("reading wasm module {}", path.display()))?;
         if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
             bail!("{} is not a wasm module (bad magic number)", path.display());
         }
@@ -58,7 +59,9 @@ impl Runtime {
                 #[allow(unsafe_code)]
                 match unsafe { Module::deserialize_file(&self.engine, cached) } {
                     Ok(module) => return Ok(module),
-                    Err(e) => log::warn!("ignoring unusable module cache {}: {e}", cached.display()),
+                    Err(e) => {
+                        log::warn!("ignoring unusable module cache {}: {e}", cached.display())
+                    }
                 }
             }
         }
@@ -66,7 +69,10 @@ impl Runtime {
             .map_err(|e| anyhow::anyhow!("compiling {}: {e}", path.display()))?;
         if let Some(cached) = cached {
             if let Err(e) = write_cache(&module, &cached) {
-                log::warn!("could not cache compiled module at {}: {e}", cached.display());
+                log::warn!(
+                    "could not cache compiled module at {}: {e}",
+                    cached.display()
+                );
             }
         }
         Ok(module)
@@ -77,7 +83,10 @@ impl Runtime {
         let mut hasher = Sha256::new();
         hasher.update(bytes);
         let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&self.engine.precompile_compatibility_hash(), &mut engine_hash);
+        std::hash::Hash::hash(
+            &self.engine.precompile_compatibility_hash(),
+            &mut engine_hash,
+        );
         let engine_hash = std::hash::Hasher::finish(&engine_hash);
         let digest = hasher.finalize();
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();

@@ -68,10 +68,7 @@ impl PluginFactory {
 
     /// Instantiates the module, runs its start function, creates the root
     /// context and passes `on_vm_start` and `on_configure`.
-    pub fn instantiate(
-        &self,
-        queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
-    ) -> Result<PluginVm> {
+    pub fn instantiate(&self, queue_waker: Arc<dyn Fn(u32) + Send + Sync>) -> Result<PluginVm> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.info.memory_bytes)
             .trap_on_grow_failure(true)
@@ -112,7 +109,10 @@ impl PluginFactory {
             .on_vm_start(root, vm_config_len)
             .map_err(|e| anyhow!("plugin {:?}: {e}", self.info.name))?
         {
-            bail!("plugin {:?}: proxy_on_vm_start returned false", self.info.name);
+            bail!(
+                "plugin {:?}: proxy_on_vm_start returned false",
+                self.info.name
+            );
         }
         let config_len = self.info.configuration.len() as u32;
         if !vm
@@ -134,7 +134,9 @@ fn check_exports(module: &Module) -> Result<()> {
         if names.contains(&"proxy_abi_version_0_1_0") {
             bail!("proxy-wasm ABI 0.1.0 is not supported; rebuild against ABI 0.2.x");
         }
-        bail!("not a proxy-wasm module: it exports no ABI marker (proxy_abi_version_0_2_1 or _0_2_0)");
+        bail!(
+            "not a proxy-wasm module: it exports no ABI marker (proxy_abi_version_0_2_1 or _0_2_0)"
+        );
     }
     if !names.contains(&"memory") {
         bail!("module exports no `memory`");
@@ -237,7 +239,14 @@ impl PluginSlot {
             let backoff = BACKOFF_MIN
                 .saturating_mul(1 << failures.min(16).saturating_sub(1))
                 .min(BACKOFF_MAX);
-            self.retry_at.set(Some(Instant::now() + if failures <= 1 { Duration::ZERO } else { backoff }));
+            self.retry_at.set(Some(
+                Instant::now()
+                    + if failures <= 1 {
+                        Duration::ZERO
+                    } else {
+                        backoff
+                    },
+            ));
             self.generation.set(self.generation.get() + 1);
         }
         Some(result)
@@ -267,9 +276,7 @@ impl PluginSlot {
         match self.factory.instantiate(self.queue_waker.clone()) {
             Ok(vm) => {
                 log::info!("plugin {:?}: VM rebuilt", self.factory.info.name);
-                self.counters
-                    .rebuilt
-                    .fetch_add(1, Ordering::Relaxed);
+                self.counters.rebuilt.fetch_add(1, Ordering::Relaxed);
                 *self.vm.borrow_mut() = Some(vm);
                 self.retry_at.set(None);
                 self.effects_ready.notify_one();

@@ -60,11 +60,12 @@ impl VmFailure {
                 }
             }
         };
-        let kind = if kind == "trap" && format!("{error:#}").contains("forcing a memory growth failure") {
-            "memory_limit"
-        } else {
-            kind
-        };
+        let kind =
+            if kind == "trap" && format!("{error:#}").contains("forcing a memory growth failure") {
+                "memory_limit"
+            } else {
+                kind
+            };
         VmFailure {
             reason: format!("{callback}: {error:#}"),
             kind,
@@ -213,13 +214,17 @@ impl PluginVm {
     /// `proxy_on_vm_start`; a missing export counts as success.
     pub fn on_vm_start(&mut self, root: u32, size: u32) -> Result<bool, VmFailure> {
         let f = self.exports.on_vm_start.clone();
-        Ok(self.call("proxy_on_vm_start", root, &f, (root, size))?.is_none_or(|r| r != 0))
+        Ok(self
+            .call("proxy_on_vm_start", root, &f, (root, size))?
+            .is_none_or(|r| r != 0))
     }
 
     /// `proxy_on_configure`; a missing export counts as success.
     pub fn on_configure(&mut self, root: u32, size: u32) -> Result<bool, VmFailure> {
         let f = self.exports.on_configure.clone();
-        Ok(self.call("proxy_on_configure", root, &f, (root, size))?.is_none_or(|r| r != 0))
+        Ok(self
+            .call("proxy_on_configure", root, &f, (root, size))?
+            .is_none_or(|r| r != 0))
     }
 
     /// `proxy_on_request_headers`.
@@ -244,14 +249,24 @@ impl PluginVm {
     }
 
     /// `proxy_on_response_headers`.
-    pub fn on_response_headers(&mut self, ctx: u32, n: u32, eos: bool) -> Result<Action, VmFailure> {
+    pub fn on_response_headers(
+        &mut self,
+        ctx: u32,
+        n: u32,
+        eos: bool,
+    ) -> Result<Action, VmFailure> {
         let f = self.exports.on_response_headers.clone();
         let r = self.call("proxy_on_response_headers", ctx, &f, (ctx, n, eos as u32))?;
         Ok(r.map_or(Action::Continue, Action::from_abi))
     }
 
     /// `proxy_on_response_body`.
-    pub fn on_response_body(&mut self, ctx: u32, size: u32, eos: bool) -> Result<Action, VmFailure> {
+    pub fn on_response_body(
+        &mut self,
+        ctx: u32,
+        size: u32,
+        eos: bool,
+    ) -> Result<Action, VmFailure> {
         let f = self.exports.on_response_body.clone();
         let r = self.call("proxy_on_response_body", ctx, &f, (ctx, size, eos as u32))?;
         Ok(r.map_or(Action::Continue, Action::from_abi))
@@ -267,7 +282,9 @@ impl PluginVm {
     /// `proxy_on_done`; true when the context may be deleted now.
     pub fn on_done(&mut self, ctx: u32) -> Result<bool, VmFailure> {
         let f = self.exports.on_done.clone();
-        Ok(self.call("proxy_on_done", ctx, &f, ctx)?.is_none_or(|r| r != 0))
+        Ok(self
+            .call("proxy_on_done", ctx, &f, ctx)?
+            .is_none_or(|r| r != 0))
     }
 
     /// `proxy_on_log`.

@@ -32,8 +32,8 @@ impl MetricKind {
 
 /// Bucket bounds: Envoy's default histogram buckets, so both hosts bucket alike.
 pub const HISTOGRAM_BUCKETS: &[f64] = &[
-    0.5, 1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
-    30000.0, 60000.0, 300000.0, 600000.0, 1800000.0, 3600000.0,
+    0.5, 1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0,
+    60000.0, 300000.0, 600000.0, 1800000.0, 3600000.0,
 ];
 
 /// One metric's live value.
@@ -60,7 +60,10 @@ pub enum MetricError {
 impl Metric {
     fn new(name: &str, kind: MetricKind) -> Metric {
         let buckets = if kind == MetricKind::Histogram {
-            HISTOGRAM_BUCKETS.iter().map(|_| AtomicU64::new(0)).collect()
+            HISTOGRAM_BUCKETS
+                .iter()
+                .map(|_| AtomicU64::new(0))
+                .collect()
         } else {
             Vec::new()
         };
@@ -101,11 +104,11 @@ impl Metric {
         }
     }
 
-    /// Current value (histograms: the sample count).
-    pub fn get(&self) -> u64 {
+    /// Current value; histograms cannot be read back (Envoy answers `BadArgument` too).
+    pub fn get(&self) -> Result<u64, MetricError> {
         match self.kind {
-            MetricKind::Histogram => self.count.load(Ordering::Relaxed),
-            _ => self.value.load(Ordering::Relaxed) as u64,
+            MetricKind::Histogram => Err(MetricError::BadArgument),
+            _ => Ok(self.value.load(Ordering::Relaxed) as u64),
         }
     }
 }
@@ -161,7 +164,8 @@ impl Registry {
             let name = prometheus_name(&metric.name);
             match metric.kind {
                 MetricKind::Counter => {
-                    let _ = writeln!(out, "# TYPE {name} counter\n{name} {}", metric.get());
+                    let value = metric.value.load(Ordering::Relaxed);
+                    let _ = writeln!(out, "# TYPE {name} counter\n{name} {value}");
                 }
                 MetricKind::Gauge => {
                     let _ = writeln!(
@@ -191,7 +195,13 @@ impl Registry {
 pub fn prometheus_name(name: &str) -> String {
     let mut out: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == ':' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == ':' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.chars().next().is_none_or(|c| c.is_ascii_digit()) {
         out.insert(0, '_');
@@ -211,10 +221,12 @@ mod tests {
         let counter = registry.get(c).unwrap();
         counter.increment(2).unwrap();
         assert_eq!(counter.increment(-1), Err(MetricError::BadArgument));
-        assert_eq!(counter.get(), 2);
+        assert_eq!(counter.get(), Ok(2));
         assert_eq!(registry.get(0).err(), Some(MetricError::NotFound));
 
-        let h = registry.get(registry.define("lat", MetricKind::Histogram)).unwrap();
+        let h = registry
+            .get(registry.define("lat", MetricKind::Histogram))
+            .unwrap();
         h.record(3);
         h.record(700);
         let mut text = String::new();
