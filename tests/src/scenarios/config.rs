@@ -47,6 +47,17 @@ impl CheckOutcome {
     }
 }
 
+impl Drop for CheckOutcome {
+    /// Removes the checked file's directory, unless the test is failing (then it is kept to read).
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            if let Some(dir) = self.file.parent() {
+                let _ = fs::remove_dir_all(dir);
+            }
+        }
+    }
+}
+
 /// Runs `wasmesh check -c <file holding text>`.
 pub fn check_text(text: &str) -> CheckOutcome {
     let dir = run_dir("check");
