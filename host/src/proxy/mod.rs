@@ -5,6 +5,7 @@ pub mod body;
 pub mod chain;
 pub mod effects;
 pub mod headers_conv;
+pub mod idle;
 pub mod local_reply;
 pub mod pumps;
 pub mod routing;

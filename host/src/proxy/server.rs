@@ -16,6 +16,7 @@ use hyper_util::server::conn::auto;
 use super::body::{self, ProxyBody};
 use super::chain::{ChainStream, Step};
 use super::headers_conv::{request_to_map, response_to_map, to_http_headers};
+use super::idle::{quiet_for, IdleIo};
 use super::local_reply::{self, proxy_reply, HandlerResult};
 use super::pumps::{self, RequestAbort};
 use super::stream_info::StreamInfo;
@@ -63,10 +64,15 @@ async fn serve_connection(
     name: Rc<str>,
 ) {
     let local = socket.local_addr().unwrap_or(peer);
-    let request_timeout = worker
+    let (request_timeout, idle_timeout) = worker
         .listener(&name)
-        .map(|l| Duration::from_millis(l.config.request_timeout_ms))
-        .unwrap_or(Duration::from_secs(10));
+        .map(|l| {
+            (
+                Duration::from_millis(l.config.request_timeout_ms),
+                Duration::from_millis(l.config.idle_timeout_ms),
+            )
+        })
+        .unwrap_or((Duration::from_secs(10), Duration::from_secs(60)));
     let service = service_fn(move |request| {
         let worker = worker.clone();
         let name = name.clone();
@@ -79,10 +85,18 @@ async fn serve_connection(
         .header_read_timeout(request_timeout)
         .keep_alive(true);
     builder.http2().timer(TokioTimer::new());
-    if let Err(e) = builder
-        .serve_connection(TokioIo::new(socket), service)
-        .await
-    {
+    let (io, last_active) = IdleIo::new(socket);
+    let connection = builder.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = quiet_for(last_active, idle_timeout) => {
+            log::debug!("connection from {peer} idle for {idle_timeout:?}: closing");
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = result {
         log::debug!("connection from {peer} ended: {e}");
     }
 }
