@@ -97,7 +97,8 @@ impl Echo {
     }
 }
 
-/// An HTTP client. Cheap to clone; clones share the connection pool.
+/// An HTTP client. Cheap to clone; clones share the connection pool, so requests from one
+/// `Client` reuse kept-alive connections like a real caller's.
 #[derive(Clone)]
 pub struct Client {
     inner: LegacyClient<HttpConnector, Full<Bytes>>,
@@ -115,12 +116,24 @@ impl Client {
         Self::build(true)
     }
 
+    /// HTTP/1.1 client opening a new connection for every request: what [`get`] and [`post`]
+    /// use, so a test's request never lands on an idle connection left from another test (whose
+    /// proxy may be gone, its port reused).
+    pub fn http1_unpooled() -> Self {
+        Self::build_with(false, 0)
+    }
+
     fn build(http2_only: bool) -> Self {
+        Self::build_with(http2_only, usize::MAX)
+    }
+
+    fn build_with(http2_only: bool, max_idle_per_host: usize) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let inner = LegacyClient::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
+            .pool_max_idle_per_host(max_idle_per_host)
             .http2_only(http2_only)
             .build(connector);
         Self {
@@ -189,10 +202,10 @@ impl Client {
     }
 }
 
-/// The process-wide HTTP/1.1 client behind [`get`] and [`post`].
+/// The process-wide HTTP/1.1 client behind [`get`] and [`post`] (a connection per request).
 pub fn shared() -> &'static Client {
     static CLIENT: OnceLock<Client> = OnceLock::new();
-    CLIENT.get_or_init(Client::http1)
+    CLIENT.get_or_init(Client::http1_unpooled)
 }
 
 /// `GET url` over HTTP/1.1, panicking if there is no response.
@@ -216,4 +229,87 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+/// A request body given up front as frames: data chunks, then trailers if any.
+struct Frames(std::collections::VecDeque<hyper::body::Frame<Bytes>>);
+
+impl hyper::body::Body for Frames {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(Ok))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// One request over h2c (prior knowledge, a fresh connection) whose body is `body` followed by
+/// the request trailers `trailers` (none if empty); returns the response and the response
+/// trailers the client received, if any. `Err` says what went wrong (e.g. a reset stream).
+pub fn h2_with_trailers(
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    trailers: &[(&str, &str)],
+) -> Result<(Response, Option<HeaderMap>), String> {
+    let mut frames = std::collections::VecDeque::new();
+    if !body.is_empty() {
+        frames.push_back(hyper::body::Frame::data(Bytes::copy_from_slice(
+            body.as_bytes(),
+        )));
+    }
+    if !trailers.is_empty() {
+        let mut map = HeaderMap::new();
+        for (name, value) in trailers {
+            let name = http::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| format!("bad trailer name {name:?}: {e}"))?;
+            let value = http::HeaderValue::from_str(value)
+                .map_err(|e| format!("bad trailer value {value:?}: {e}"))?;
+            map.append(name, value);
+        }
+        frames.push_back(hyper::body::Frame::trailers(map));
+    }
+    let mut builder = Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let request = builder
+        .body(Frames(frames))
+        .map_err(|e| format!("bad request to {url}: {e}"))?;
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let client: LegacyClient<HttpConnector, Frames> = LegacyClient::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .pool_max_idle_per_host(0)
+        .http2_only(true)
+        .build(connector);
+    runtime().block_on(async move {
+        let exchange = async {
+            let response = client.request(request).await.map_err(|e| error_chain(&e))?;
+            let (parts, body) = response.into_parts();
+            let collected = body.collect().await.map_err(|e| error_chain(&e))?;
+            let trailers = collected.trailers().cloned();
+            Ok((
+                Response {
+                    status: parts.status,
+                    version: parts.version,
+                    headers: parts.headers,
+                    body: collected.to_bytes(),
+                },
+                trailers,
+            ))
+        };
+        tokio::time::timeout(DEFAULT_TIMEOUT, exchange)
+            .await
+            .map_err(|_| format!("no complete response within {DEFAULT_TIMEOUT:?}"))?
+    })
 }

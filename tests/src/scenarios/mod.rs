@@ -3,6 +3,7 @@
 //! Each `tests/tests/<host>_<area>.rs` file calls the same scenario with its host, so Envoy and
 //! wasmesh face the same module, requests and assertions.
 
+pub mod abi;
 pub mod config;
 pub mod headers;
 pub mod isolation;
