@@ -41,6 +41,30 @@ impl RequestAbort {
     }
 }
 
+/// One data chunk (with whether it ends the body) or the trailers; `None`
+/// when the body failed (the error is passed on to the receiver).
+async fn next_frame(
+    body: &mut Incoming,
+    tx: &BodySender,
+) -> Option<(Vec<u8>, bool, Option<http::HeaderMap>)> {
+    loop {
+        return match body.frame().await {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => Some((data.to_vec(), body.is_end_stream(), None)),
+                Err(frame) => match frame.into_trailers() {
+                    Ok(t) => Some((Vec::new(), true, Some(t))),
+                    Err(_) => continue,
+                },
+            },
+            Some(Err(e)) => {
+                let _ = tx.send(Err(Box::new(e))).await;
+                None
+            }
+            None => Some((Vec::new(), true, None)),
+        };
+    }
+}
+
 async fn send_data(tx: &BodySender, data: Vec<u8>) -> bool {
     data.is_empty() || tx.send(Ok(Frame::data(Bytes::from(data)))).await.is_ok()
 }
@@ -54,25 +78,11 @@ pub async fn request_body(
 ) {
     let info = stream.info().clone();
     loop {
-        let frame = body.frame().await;
-        let (data, end, trailers) = match frame {
-            Some(Ok(frame)) => match frame.into_data() {
-                Ok(data) => {
-                    info.request_body_bytes
-                        .set(info.request_body_bytes.get() + data.len() as u64);
-                    (data.to_vec(), body.is_end_stream(), None)
-                }
-                Err(frame) => match frame.into_trailers() {
-                    Ok(t) => (Vec::new(), true, Some(t)),
-                    Err(_) => continue,
-                },
-            },
-            Some(Err(e)) => {
-                let _ = tx.send(Err(Box::new(e))).await;
-                return;
-            }
-            None => (Vec::new(), true, None),
+        let Some((data, end, trailers)) = next_frame(&mut body, &tx).await else {
+            return;
         };
+        info.request_body_bytes
+            .set(info.request_body_bytes.get() + data.len() as u64);
         if let Some(trailers) = trailers {
             let mut map = trailers_to_map(&trailers);
             match stream.trailers(&mut map, true).await {
@@ -110,20 +120,8 @@ pub async fn request_body(
 pub async fn response_body(stream: Rc<ChainStream>, mut body: Incoming, tx: BodySender) {
     let info = stream.info().clone();
     loop {
-        let frame = body.frame().await;
-        let (data, end, trailers) = match frame {
-            Some(Ok(frame)) => match frame.into_data() {
-                Ok(data) => (data.to_vec(), body.is_end_stream(), None),
-                Err(frame) => match frame.into_trailers() {
-                    Ok(t) => (Vec::new(), true, Some(t)),
-                    Err(_) => continue,
-                },
-            },
-            Some(Err(e)) => {
-                let _ = tx.send(Err(Box::new(e))).await;
-                return;
-            }
-            None => (Vec::new(), true, None),
+        let Some((data, end, trailers)) = next_frame(&mut body, &tx).await else {
+            return;
         };
         if let Some(trailers) = trailers {
             let mut map = trailers_to_map(&trailers);
