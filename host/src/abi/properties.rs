@@ -129,6 +129,8 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
         "destination.port" => Some(Value::Int(info.destination.port() as i64)),
         "upstream.address" => info.upstream.get().and_then(|a| text(a.to_string())),
         "upstream.port" => info.upstream.get().map(|a| Value::Int(a.port() as i64)),
+        // Plain-text listeners only: no mutual TLS.
+        "connection.mtls" => Some(Value::Bytes(vec![0])),
         "route_name" => text(info.route_name.borrow().as_str()),
         _ => None,
     }

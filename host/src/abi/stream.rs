@@ -71,7 +71,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
          body_size: u32,
          headers_ptr: u32,
          headers_size: u32,
-         _grpc_status: i32| {
+         grpc_status: i32| {
             finish((|| {
                 let details = read_string(&mut caller, details_ptr, details_size)?;
                 let body = read(&mut caller, body_ptr, body_size)?;
@@ -86,6 +86,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                     headers,
                     body,
                     details,
+                    grpc_status: u32::try_from(grpc_status).ok(),
                 });
                 stream.waker.notify_one();
                 Ok(())
@@ -95,8 +96,11 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap("env", "proxy_done", |mut caller: Caller<'_>| {
         let state = caller.data_mut();
         let ctx = state.active_context;
-        state.done_contexts.push(ctx);
-        finish(Ok(()))
+        if state.pending_done.remove(&ctx) {
+            finish(Ok(()))
+        } else {
+            finish(Err(Status::NotFound.into()))
+        }
     })?;
     linker.func_wrap(
         "env",

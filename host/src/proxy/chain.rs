@@ -75,6 +75,7 @@ fn failed_closed(plugin: &str) -> Step {
         headers: HeaderMap::new(),
         body: format!("wasm plugin {plugin:?} failed\n").into_bytes(),
         details: "wasm_fail_closed".into(),
+        grpc_status: None,
     })
 }
 
@@ -226,6 +227,7 @@ impl ChainStream {
                     )
                     .into_bytes(),
                     details: "wasm_pause_timeout".into(),
+                    grpc_status: None,
                 }));
             }
         }
@@ -491,15 +493,27 @@ impl ChainStream {
                 stream.response_headers = response;
                 stream.request_body = None;
                 stream.response_body = None;
-                let outcome = vm
-                    .on_log(ctx)
-                    .and_then(|_| vm.on_done(ctx))
-                    .and_then(|_| vm.on_delete(ctx));
+                let outcome = finish_context(vm, ctx, true);
                 vm.state().streams.remove(&ctx);
                 outcome
             });
         }
     }
+}
+
+/// `on_log` (streams only), `on_done`, `on_delete` — Envoy's order. A context
+/// whose `on_done` answers false may call `proxy_done` until it is deleted;
+/// the host does not hold it open beyond that.
+pub fn finish_context(vm: &mut PluginVm, ctx: u32, log: bool) -> Result<(), VmFailure> {
+    if log {
+        vm.on_log(ctx)?;
+    }
+    if !vm.on_done(ctx)? {
+        vm.state().pending_done.insert(ctx);
+    }
+    let deleted = vm.on_delete(ctx);
+    vm.state().pending_done.remove(&ctx);
+    deleted
 }
 
 fn body_slot(stream: &mut HttpStream, direction: Direction) -> &mut Option<Vec<u8>> {

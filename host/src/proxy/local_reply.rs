@@ -20,7 +20,53 @@ pub fn proxy_reply(status: u16, body: &str, details: &str) -> LocalReply {
         headers: HeaderMap::new(),
         body: body.as_bytes().to_vec(),
         details: details.to_string(),
+        grpc_status: None,
     }
+}
+
+/// Envoy's mapping of an HTTP status to a gRPC status for local replies.
+fn grpc_status_of(http: u16) -> u32 {
+    match http {
+        400 => 13,
+        401 => 16,
+        403 => 7,
+        404 => 12,
+        429 | 502..=504 => 14,
+        _ => 2,
+    }
+}
+
+/// Percent-encodes a `grpc-message` as the gRPC spec asks.
+fn grpc_message(body: &[u8]) -> String {
+    let mut out = String::new();
+    for &b in body {
+        if (0x20..0x7f).contains(&b) && b != b'%' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A reply to a gRPC request becomes a trailers-only gRPC error, as in Envoy:
+/// `:status 200`, `content-type: application/grpc`, `grpc-status`, the body in
+/// `grpc-message`.
+fn as_grpc(mut reply: LocalReply) -> LocalReply {
+    let status = reply
+        .grpc_status
+        .unwrap_or_else(|| grpc_status_of(reply.status));
+    let message = grpc_message(&reply.body);
+    reply.headers.replace(b"content-type", b"application/grpc");
+    reply
+        .headers
+        .replace(b"grpc-status", status.to_string().as_bytes());
+    if !message.is_empty() {
+        reply.headers.replace(b"grpc-message", message.as_bytes());
+    }
+    reply.status = 200;
+    reply.body.clear();
+    reply
 }
 
 fn head(reply: &LocalReply) -> HeaderMap {
@@ -50,6 +96,11 @@ pub fn build(headers: &HeaderMap, body: ProxyBody) -> HandlerResult {
 
 /// Sends a reply straight to the client, skipping the filters.
 pub fn direct(stream: &ChainStream, reply: LocalReply) -> HandlerResult {
+    let reply = if stream.info().is_grpc {
+        as_grpc(reply)
+    } else {
+        reply
+    };
     stream.info().response_code.set(Some(reply.status));
     let mut headers = head(&reply);
     headers.remove(b"content-length");
@@ -61,6 +112,11 @@ pub async fn through_filters(stream: Rc<ChainStream>, reply: LocalReply) -> Hand
     if reply.status >= 400 && !reply.details.is_empty() {
         log::debug!("local reply {} ({})", reply.status, reply.details);
     }
+    let reply = if stream.info().is_grpc {
+        as_grpc(reply)
+    } else {
+        reply
+    };
     let mut headers = head(&reply);
     let end_of_stream = reply.body.is_empty();
     match stream.response_headers(&mut headers, end_of_stream).await {

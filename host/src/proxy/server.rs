@@ -133,7 +133,17 @@ async fn handle(
     let Some(listener) = worker.listener(name) else {
         return local_reply::build(&status_only(503), body::full("listener is gone\n"));
     };
-    let info = Rc::new(StreamInfo::new(peer, local, protocol(request.version())));
+    let is_grpc = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"));
+    let info = Rc::new(StreamInfo::new(
+        peer,
+        local,
+        protocol(request.version()),
+        is_grpc,
+    ));
     let pause_limit = listener
         .config
         .routes
@@ -272,6 +282,8 @@ fn upstream_request(
 async fn respond(stream: Rc<ChainStream>, response: http::Response<Incoming>) -> HandlerResult {
     let (parts, body) = response.into_parts();
     let mut headers = response_to_map(&parts);
+    // `response.code` is readable from the response callbacks on.
+    stream.info().response_code.set(Some(parts.status.as_u16()));
     let end_of_stream = body.is_end_stream();
     match stream.response_headers(&mut headers, end_of_stream).await {
         Step::Continue => {}

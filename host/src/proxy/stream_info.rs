@@ -34,11 +34,18 @@ pub struct StreamInfo {
     pub response_body_bytes: Cell<u64>,
     /// Route name (listener name + index) that matched.
     pub route_name: RefCell<String>,
+    /// The request is gRPC (`content-type: application/grpc...`): local replies become gRPC errors.
+    pub is_grpc: bool,
 }
 
 impl StreamInfo {
     /// A stream that starts now.
-    pub fn new(source: SocketAddr, destination: SocketAddr, protocol: &'static str) -> StreamInfo {
+    pub fn new(
+        source: SocketAddr,
+        destination: SocketAddr,
+        protocol: &'static str,
+        is_grpc: bool,
+    ) -> StreamInfo {
         StreamInfo {
             source,
             destination,
@@ -52,6 +59,7 @@ impl StreamInfo {
             request_body_bytes: Cell::new(0),
             response_body_bytes: Cell::new(0),
             route_name: RefCell::new(String::new()),
+            is_grpc,
         }
     }
 }

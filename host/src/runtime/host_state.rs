@@ -49,6 +49,8 @@ pub struct LocalReply {
     pub body: Vec<u8>,
     /// `status_code_details`, logged.
     pub details: String,
+    /// gRPC status for gRPC requests (`None`: derived from the HTTP status).
+    pub grpc_status: Option<u32>,
 }
 
 /// Requests a filter made of its stream, read by the driver after a callback
@@ -179,8 +181,8 @@ pub struct HostState {
     pub next_id: u32,
     /// Registers queue wakers that reach this VM's worker.
     pub queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
-    /// Contexts that called `proxy_done`.
-    pub done_contexts: Vec<u32>,
+    /// Contexts whose `proxy_on_done` answered false: they may call `proxy_done`.
+    pub pending_done: std::collections::HashSet<u32>,
 }
 
 impl HostState {

@@ -87,7 +87,7 @@ impl PluginFactory {
             effects: Effects::default(),
             next_id: 0,
             queue_waker,
-            done_contexts: Vec::new(),
+            pending_done: std::collections::HashSet::new(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -311,6 +311,21 @@ impl PluginSlot {
         match self.vm.borrow_mut().as_mut() {
             Some(vm) => std::mem::take(&mut vm.state().effects),
             None => Effects::default(),
+        }
+    }
+}
+
+impl Drop for PluginSlot {
+    /// A replaced generation's VM is told it is done (`on_done`, `on_delete` of its root context).
+    fn drop(&mut self) {
+        if let Some(vm) = self.vm.get_mut().as_mut() {
+            let root = vm.state().root_context;
+            if let Err(e) = crate::proxy::chain::finish_context(vm, root, false) {
+                log::warn!(
+                    "plugin {:?}: shutting the VM down: {e}",
+                    self.factory.info.name
+                );
+            }
         }
     }
 }
