@@ -16,6 +16,8 @@ mod queues;
 mod shared_data;
 mod stream;
 mod timers;
+
+pub use timers::now_nanos;
 mod wasi;
 
 use wasmtime::Linker;

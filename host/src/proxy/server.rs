@@ -120,6 +120,29 @@ fn add_forwarding_headers(headers: &mut HeaderMap, peer: SocketAddr) {
     if headers.get(b"x-forwarded-proto").is_none() {
         headers.add(b"x-forwarded-proto", b"http");
     }
+    if headers.get(b"x-request-id").is_none() {
+        headers.add(b"x-request-id", request_id().as_bytes());
+    }
+}
+
+/// A random (version 4) UUID, as Envoy generates for `x-request-id`.
+fn request_id() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        let nanos = crate::abi::now_nanos().to_le_bytes();
+        b[..8].copy_from_slice(&nanos);
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 async fn handle(
