@@ -57,6 +57,11 @@ impl Supervised {
         }
     }
 
+    /// The operating-system process id (to send it signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The run directory.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -112,6 +112,11 @@ impl Proxy {
         })
     }
 
+    /// The proxy's process id, for tests that signal it (e.g. `SIGHUP` to reload).
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
     /// The address listener `name` is bound to; panics if there is no such listener.
     pub fn listener(&self, name: &str) -> SocketAddr {
         *self.listeners.get(name).unwrap_or_else(|| {

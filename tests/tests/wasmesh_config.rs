@@ -192,3 +192,31 @@ fn malformed_request_gets_400() {
         Ok("1")
     );
 }
+
+#[test]
+fn sighup_reloads_the_config_file() {
+    let backend = Backend::start("b1");
+    let proxy = Wasmesh::start(headers_config(backend.addr, 1));
+    let url = proxy.url("main", "/sighup-test");
+    assert_eq!(served_generation(&url).as_deref(), Ok("1"));
+    let file = proxy.run_dir().join("wasmesh.json");
+    let text = serde_json::to_string_pretty(&headers_config(backend.addr, 2)).unwrap();
+    fs::write(&file, text).unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &proxy.pid().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(status.success(), "kill -HUP failed");
+    poll_until(
+        "requests to carry x-gen: 2 after SIGHUP",
+        Duration::from_secs(10),
+        || match served_generation(&url)? {
+            gen if gen == "2" => Ok(()),
+            gen => Err(format!("x-gen is still {gen}")),
+        },
+    );
+    assert!(
+        admin_config(&proxy)["last_reload_error"].is_null(),
+        "SIGHUP reload should succeed"
+    );
+}
