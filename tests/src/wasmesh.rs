@@ -1,5 +1,6 @@
 //! Running our host, `wasmesh run`, exactly as a user would.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::process::Command;
 use std::time::Duration;
@@ -23,6 +24,15 @@ impl Wasmesh {
 
     /// Starts `wasmesh run -c <config>`; `Err` with its logs if it exits or is not ready in time.
     pub fn try_start(config: serde_json::Value) -> Result<Proxy, String> {
+        Self::try_start_with_env(config, &[])
+    }
+
+    /// As [`Wasmesh::try_start`], with extra environment variables for the process (e.g.
+    /// `WASMESH_CACHE_DIR`, to test the compiled-module cache in a directory of the test's own).
+    pub fn try_start_with_env(
+        config: serde_json::Value,
+        env: &[(&str, &OsStr)],
+    ) -> Result<Proxy, String> {
         let dir = run_dir("wasmesh");
         let config_path = dir.join("wasmesh.json");
         let admin_path = dir.join("admin-address.txt");
@@ -39,6 +49,9 @@ impl Wasmesh {
             .current_dir(&dir);
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "info");
+        }
+        for (name, value) in env {
+            command.env(name, value);
         }
         let process = Supervised::spawn("wasmesh", dir, command);
         Proxy::await_ready(ProxyKind::Wasmesh, process, &admin_path, READY_TIMEOUT)

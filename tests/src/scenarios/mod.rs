@@ -7,4 +7,5 @@ pub mod abi;
 pub mod config;
 pub mod headers;
 pub mod isolation;
+pub mod proxying;
 pub mod ratelimit;
