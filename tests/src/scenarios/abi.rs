@@ -273,6 +273,11 @@ pub fn headers(kind: ProxyKind) {
         Some(count),
         "{kind:?}: num_headers equals the pairs read"
     );
+    assert_eq!(
+        echo.header("x-abi-map-size"),
+        Some("sum-of-lengths"),
+        "{kind:?}: proxy_get_header_map_size"
+    );
     // Response side.
     assert_eq!(response.header("x-abi-resp"), Some("1"), "{kind:?}");
     assert_eq!(response.header("x-backend"), Some("replaced"), "{kind:?}");

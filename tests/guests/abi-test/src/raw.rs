@@ -32,6 +32,7 @@ extern "C" {
         return_message_size: *mut usize,
     ) -> u32;
     fn proxy_done() -> u32;
+    fn proxy_get_header_map_size(map_type: u32, return_size: *mut usize) -> u32;
     fn proxy_grpc_call(
         upstream_data: *const u8,
         upstream_size: usize,
@@ -108,6 +109,14 @@ pub fn get_buffer_status(buffer: BufferType) -> (u32, usize, u32) {
     // SAFETY: the host writes to two valid locals.
     let status = unsafe { proxy_get_buffer_status(buffer as u32, &mut size, &mut flags) };
     (status, size, flags)
+}
+
+/// `proxy_get_header_map_size` (not exposed by the SDK): (status, size).
+pub fn get_map_size(map: MapType) -> (u32, usize) {
+    let mut size = 0usize;
+    // SAFETY: the host writes to a valid local.
+    let status = unsafe { proxy_get_header_map_size(map as u32, &mut size) };
+    (status, size)
 }
 
 /// `proxy_get_status`: (status, code, message bytes).

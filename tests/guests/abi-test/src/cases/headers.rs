@@ -59,6 +59,14 @@ impl Case for Headers {
             return Action::Continue;
         }
         let got = |name: &str| report::header(REQUEST, name).unwrap_or_else(|| ABSENT.into());
+        // Envoy's `proxy_get_header_map_size` is the sum of name and value lengths.
+        let (size_status, size) = crate::raw::get_map_size(REQUEST);
+        let sum: usize = pairs.iter().map(|(n, v)| n.len() + v.len()).sum();
+        let map_size = if size_status == 0 && size == sum {
+            "sum-of-lengths".to_string()
+        } else {
+            format!("status={size_status} size={size} sum={sum}")
+        };
         let reads = [
             ("x-abi-got", got("x-abi-get")),
             ("x-abi-got-missing", got("x-abi-missing")),
@@ -67,6 +75,7 @@ impl Case for Headers {
             ("x-abi-authority", got(":authority")),
             ("x-abi-req-count", pairs.len().to_string()),
             ("x-abi-num-headers", num_headers.to_string()),
+            ("x-abi-map-size", map_size),
         ];
         log_err(
             "add x-abi-added",
