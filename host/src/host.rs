@@ -101,6 +101,8 @@ pub struct Host {
     /// Figures for `/metrics`.
     pub counters: HostCounters,
     current: RwLock<Arc<Generation>>,
+    /// Copy of `current`'s id, read lock-free on the request path.
+    current_id: AtomicU64,
     last_error: Mutex<Option<String>>,
     bound: Mutex<Vec<(String, SocketAddr)>>,
     workers: Mutex<Vec<UnboundedSender<WorkerEvent>>>,
@@ -121,6 +123,7 @@ impl Host {
             source,
             counters: HostCounters::default(),
             current: RwLock::new(Arc::new(generation)),
+            current_id: AtomicU64::new(1),
             last_error: Mutex::new(None),
             bound: Mutex::new(Vec::new()),
             workers: Mutex::new(Vec::new()),
@@ -137,9 +140,9 @@ impl Host {
             .clone()
     }
 
-    /// Id of the generation serving now (cheap check on the request path).
+    /// Id of the generation serving now (an atomic load: checked on every request).
     pub fn current_id(&self) -> u64 {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).id
+        self.current_id.load(Ordering::Acquire)
     }
 
     /// Re-reads the configuration and swaps it in if all of it builds.
@@ -182,6 +185,7 @@ impl Host {
         let generation = Generation::build(old.id + 1, config, &self.runtime, &self.shared)?;
         let id = generation.id;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(generation);
+        self.current_id.store(id, Ordering::Release);
         for worker in self
             .workers
             .lock()

@@ -8,6 +8,10 @@ use super::{AbiError, Caller, Status};
 use crate::runtime::HostState;
 
 fn memory(caller: &mut Caller<'_>) -> Result<Memory, AbiError> {
+    if let Some(memory) = caller.data().memory {
+        return Ok(memory);
+    }
+    // During the start function the cache is not filled yet.
     match caller.get_export("memory") {
         Some(Extern::Memory(memory)) => Ok(memory),
         _ => Err(Status::InvalidMemoryAccess.into()),

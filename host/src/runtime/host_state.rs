@@ -165,6 +165,8 @@ pub struct HostState {
     pub limits: StoreLimits,
     /// The guest's allocator (`proxy_on_memory_allocate` or `malloc`), for returning data.
     pub alloc: Option<TypedFunc<u32, u32>>,
+    /// The guest's exported memory, looked up once (hostcalls run per request).
+    pub memory: Option<wasmtime::Memory>,
     /// Context id the current callback runs in (changed by `proxy_set_effective_context`).
     pub active_context: u32,
     /// The root context's id.

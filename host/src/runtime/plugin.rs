@@ -79,6 +79,7 @@ impl PluginFactory {
             shared: self.shared.clone(),
             limits,
             alloc: None,
+            memory: None,
             active_context: 0,
             root_context: 0,
             streams: HashMap::new(),

@@ -145,6 +145,8 @@ impl PluginVm {
             None => anyhow::bail!("module exports neither `proxy_on_memory_allocate` nor `malloc`"),
         };
         store.data_mut().alloc = Some(alloc);
+        let memory = instance.get_memory(&mut store, "memory");
+        store.data_mut().memory = memory;
         let tick_ms = EPOCH_TICK.as_millis().max(1) as u64;
         let deadline_ticks = (store.data().plugin.callback_time.as_millis() as u64)
             .div_ceil(tick_ms)
