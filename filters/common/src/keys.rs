@@ -22,5 +22,12 @@ pub fn ratelimit(root_id: &str, key_value: &str) -> String {
     format!("{PREFIX}.ratelimit.{root}.{key_value}")
 }
 
+/// The key of a service's endpoint set: `wasmesh.v1.endpoints.<service>`, holding an
+/// [`crate::endpoint::EndpointSet`] as JSON. Writers (discovery) and readers (lb, failover) in
+/// any VM of the same VM id meet here; readers notice a change by the CAS value.
+pub fn endpoints(service: &str) -> String {
+    format!("{PREFIX}.endpoints.{service}")
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,12 +1,16 @@
 //! Pure logic shared by the wasmesh filters.
 //!
 //! Nothing here talks to the proxy-wasm ABI, so every rule the filters rely on (configuration
-//! validation, shared-data key names, token-bucket arithmetic) is unit-tested natively with
+//! validation, shared-data key names, token-bucket arithmetic, the endpoint model and the
+//! load-balancing policies) is unit-tested natively with
 //! `cargo test -p wasmesh-common`, and the filters stay thin glue over it.
 
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod endpoint;
+pub mod hash;
 pub mod headers;
 pub mod keys;
+pub mod lb;
 pub mod ratelimit;

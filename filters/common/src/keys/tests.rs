@@ -11,3 +11,8 @@ fn ratelimit_key_includes_root_id_and_value() {
         "wasmesh.v1.ratelimit.default.tenant-a"
     );
 }
+
+#[test]
+fn endpoints_key_names_the_service() {
+    assert_eq!(endpoints("checkout"), "wasmesh.v1.endpoints.checkout");
+}

@@ -1,0 +1,21 @@
+//! Load balancing as pure logic: the selection policies of the `lb` filter, its configuration
+//! and the helpers that turn a request into a hash key.
+//!
+//! Nothing here reads a clock or a random source: time comes in as nanoseconds and randomness
+//! through [`random::Rng`], so every policy is deterministic under test and the filter decides
+//! where time and seeds come from. Pingora's split is followed: the endpoint set (discovery) is
+//! [`crate::endpoint`], selection is here, health comes later.
+
+pub mod balancer;
+pub mod config;
+pub mod hash_key;
+pub mod maglev;
+pub mod p2c;
+pub mod peak_ewma;
+pub mod random;
+pub mod ring_hash;
+pub mod round_robin;
+pub mod weighted;
+
+pub use balancer::{Balancer, Outcome};
+pub use config::{HashKey, LbConfig, Policy};
