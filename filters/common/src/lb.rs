@@ -10,6 +10,7 @@ pub mod balancer;
 pub mod config;
 pub mod hash_key;
 pub mod maglev;
+pub mod metric;
 pub mod p2c;
 pub mod peak_ewma;
 pub mod random;

@@ -1,0 +1,67 @@
+//! The root context: parses the configuration and owns the worker's [`Service`].
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{BufferType, ContextType};
+use wasmesh_common::lb::LbConfig;
+
+use crate::clock::now_ns;
+use crate::service::Service;
+use crate::stream::LbStream;
+
+/// One per plugin per worker.
+#[derive(Default)]
+pub struct LbRoot {
+    service: Option<Rc<RefCell<Service>>>,
+}
+
+impl Context for LbRoot {}
+
+impl RootContext for LbRoot {
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        // Format debug lines (one per pick) only if the host would print them.
+        if let Ok(level) = hostcalls::get_log_level() {
+            proxy_wasm::set_log_level(level);
+        }
+        let bytes = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
+            Ok(bytes) => bytes.unwrap_or_default(),
+            Err(status) => {
+                log::error!("lb: cannot read the plugin configuration: {status:?}");
+                return false;
+            }
+        };
+        let config = match LbConfig::from_json(&bytes) {
+            Ok(config) => config,
+            Err(e) => {
+                log::error!("lb: invalid configuration: {e}");
+                return false;
+            }
+        };
+        let now = now_ns();
+        log::info!(
+            "lb: service {}: policy {}, endpoints from {}",
+            config.service,
+            config.policy.name(),
+            if config.endpoints.is_some() {
+                "the configuration"
+            } else {
+                "shared data"
+            }
+        );
+        // Each worker seeds its own generator; the clock is enough (picks are not secrets).
+        let seed = now ^ u64::from(std::process::id());
+        self.service = Some(Rc::new(RefCell::new(Service::new(config, seed, now))));
+        true
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(LbStream::new(self.service.clone())))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}

@@ -1,0 +1,112 @@
+//! One configured service on one worker: its balancer, where its endpoint set comes from, and
+//! its counters. Shared (`Rc<RefCell>`) by the root context and every stream of the worker.
+
+use proxy_wasm::hostcalls;
+use wasmesh_common::endpoint::EndpointSet;
+use wasmesh_common::keys;
+use wasmesh_common::lb::{Balancer, LbConfig};
+
+use crate::metrics::Metrics;
+
+/// How often a worker looks at the shared-data set while it has endpoints to pick from. A
+/// worker with none looks on every request, so a newly written set is used at once.
+pub const REFRESH_NS: u64 = 1_000_000_000;
+
+/// Where the endpoint set comes from.
+enum Source {
+    /// The plugin configuration's list, set once.
+    Static,
+    /// The shared-data key, re-read when its CAS changes.
+    Shared {
+        key: String,
+        cas: Option<u32>,
+        checked_ns: Option<u64>,
+    },
+}
+
+/// Everything a stream needs to pick and report.
+pub struct Service {
+    /// The validated configuration.
+    pub config: LbConfig,
+    /// The worker's balancer.
+    pub balancer: Balancer,
+    /// Per-endpoint counters.
+    pub metrics: Metrics,
+    source: Source,
+}
+
+impl Service {
+    /// A service for `config`, its balancer seeded with `seed`, as of `now_ns`.
+    pub fn new(config: LbConfig, seed: u64, now_ns: u64) -> Self {
+        let mut balancer = Balancer::new(config.policy.clone(), seed);
+        let source = match &config.endpoints {
+            Some(endpoints) => {
+                balancer.set_endpoints(endpoints.clone(), now_ns);
+                Source::Static
+            }
+            None => Source::Shared {
+                key: keys::endpoints(&config.service),
+                cas: None,
+                checked_ns: None,
+            },
+        };
+        Self {
+            metrics: Metrics::new(&config.service),
+            config,
+            balancer,
+            source,
+        }
+    }
+
+    /// Brings a shared-data set up to date (a no-op for a static list, or when checked less
+    /// than [`REFRESH_NS`] ago and there are endpoints).
+    pub fn refresh(&mut self, now_ns: u64) {
+        let has_endpoints = self.balancer.endpoints().next().is_some();
+        let Source::Shared {
+            key,
+            cas,
+            checked_ns,
+        } = &mut self.source
+        else {
+            return;
+        };
+        if has_endpoints && checked_ns.is_some_and(|t| now_ns.saturating_sub(t) < REFRESH_NS) {
+            return;
+        }
+        *checked_ns = Some(now_ns);
+        let (value, new_cas) = match hostcalls::get_shared_data(key) {
+            Ok(found) => found,
+            Err(status) => {
+                log::warn!("lb: reading {key}: {status:?}; keeping the current set");
+                return;
+            }
+        };
+        if new_cas.is_some() && new_cas == *cas {
+            return;
+        }
+        *cas = new_cas;
+        let Some(bytes) = value else {
+            if has_endpoints {
+                log::warn!("lb: {key} disappeared; no endpoints left");
+            }
+            self.balancer.set_endpoints(Vec::new(), now_ns);
+            return;
+        };
+        match EndpointSet::decode(&bytes) {
+            Ok(decoded) => {
+                for skipped in &decoded.skipped {
+                    log::warn!("lb: {key}: skipping {skipped}");
+                }
+                log::info!(
+                    "lb: {key}: version {}, {} endpoints",
+                    decoded.set.version,
+                    decoded.set.endpoints.len()
+                );
+                self.balancer.set_endpoints(decoded.set.endpoints, now_ns);
+            }
+            Err(e) => {
+                log::warn!("lb: {key}: unreadable endpoint set ({e}); keeping the current set")
+            }
+        }
+    }
+}
