@@ -69,7 +69,10 @@ impl HttpContext for LbStream {
         let hash = service.config.policy.hash_key().and_then(request_hash);
         let Some(address) = service.balancer.pick(hash, now) else {
             service.metrics.count_no_endpoint();
-            reply_no_endpoint(&service.config.service);
+            let name = service.config.service.clone();
+            // A host may run our own response callbacks inside the local reply: no borrow held.
+            drop(service);
+            reply_no_endpoint(&name);
             return Action::Pause;
         };
         let value = address.to_string();
