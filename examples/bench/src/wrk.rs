@@ -1,0 +1,132 @@
+//! Driving `wrk` and reading its `--latency` report.
+//!
+//! wrk is the load generator the project's anchor figures (DESIGN.md) were taken with, so the
+//! bench uses it too rather than a Rust client that would compete differently for the CPU.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+
+use crate::process::Guarded;
+
+/// wrk threads: one, as in the anchor; a 2-core machine has no room for more beside the proxy.
+pub const THREADS: u32 = 1;
+
+/// What one wrk run measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrkResult {
+    /// `Requests/sec:`.
+    pub requests_per_sec: f64,
+    /// 50th percentile latency.
+    pub p50: Duration,
+    /// 99th percentile latency.
+    pub p99: Duration,
+    /// Completed requests.
+    pub requests: u64,
+    /// Socket errors (connect, read, write, timeout) plus non-2xx/3xx responses.
+    pub errors: u64,
+}
+
+/// The `wrk` on `PATH`; an error that says how to install it otherwise.
+pub fn find() -> anyhow::Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("wrk"))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| anyhow!("wrk not found on PATH: install it with `apt-get install wrk`"))
+}
+
+/// `wrk -t1 -c<connections> -d<duration> --latency <url>`.
+pub fn run(
+    wrk: &Path,
+    url: &str,
+    connections: u32,
+    duration: Duration,
+) -> anyhow::Result<WrkResult> {
+    let mut command = Command::new(wrk);
+    command
+        .arg(format!("-t{THREADS}"))
+        .arg(format!("-c{connections}"))
+        .arg(format!("-d{}s", duration.as_secs().max(1)))
+        .arg("--latency")
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped());
+    let (process, stdout) = Guarded::spawn(command)?;
+    let mut output = String::new();
+    stdout
+        .ok_or_else(|| anyhow!("wrk's stdout was not piped"))?
+        .read_to_string(&mut output)
+        .context("reading wrk's output")?;
+    let status = process.wait();
+    if !status.success() {
+        bail!("wrk {url} failed ({status}):\n{output}");
+    }
+    parse(&output).with_context(|| format!("reading wrk's report:\n{output}"))
+}
+
+/// Reads the figures out of wrk's report.
+pub fn parse(output: &str) -> anyhow::Result<WrkResult> {
+    let mut requests_per_sec = None;
+    let mut p50 = None;
+    let mut p99 = None;
+    let mut requests = None;
+    let mut errors = 0;
+    for line in output.lines().map(str::trim) {
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("Requests/sec:"), Some(value)) => requests_per_sec = Some(value.parse()?),
+            (Some("50%"), Some(value)) => p50 = Some(parse_latency(value)?),
+            (Some("99%"), Some(value)) => p99 = Some(parse_latency(value)?),
+            (Some(count), Some("requests")) => requests = Some(count.parse()?),
+            (Some("Socket"), Some("errors:")) => {
+                // `Socket errors: connect 0, read 0, write 0, timeout 0`
+                for count in line
+                    .split(',')
+                    .filter_map(|part| part.split_whitespace().last())
+                {
+                    errors += count.parse::<u64>()?;
+                }
+            }
+            (Some("Non-2xx"), _) => {
+                let count = line.split_whitespace().last().unwrap_or_default();
+                errors += count.parse::<u64>()?;
+            }
+            _ => {}
+        }
+    }
+    Ok(WrkResult {
+        requests_per_sec: requests_per_sec.ok_or_else(|| anyhow!("no Requests/sec line"))?,
+        p50: p50.ok_or_else(|| anyhow!("no 50% line (was --latency given?)"))?,
+        p99: p99.ok_or_else(|| anyhow!("no 99% line (was --latency given?)"))?,
+        requests: requests.ok_or_else(|| anyhow!("no `N requests in` line"))?,
+        errors,
+    })
+}
+
+/// wrk's latency format: a number and one of `us`, `ms`, `s`, `m`, `h`.
+fn parse_latency(text: &str) -> anyhow::Result<Duration> {
+    let at = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .ok_or_else(|| anyhow!("latency {text:?} has no unit"))?;
+    let (number, unit) = text.split_at(at);
+    let value: f64 = number
+        .parse()
+        .with_context(|| format!("latency {text:?}"))?;
+    let nanos_per_unit = match unit {
+        "us" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" => 60e9,
+        "h" => 3600e9,
+        _ => bail!("latency {text:?}: unknown unit {unit:?}"),
+    };
+    // Rounded to whole nanoseconds, so `2.65ms` is exactly 2 650 µs.
+    Ok(Duration::from_nanos((value * nanos_per_unit).round() as u64))
+}
+
+#[cfg(test)]
+mod tests;
