@@ -125,9 +125,15 @@ fn wait_for_signals(host: std::sync::Arc<Host>) -> Result<()> {
                     let host = host.clone();
                     let _ = tokio::task::spawn_blocking(move || host.reload()).await;
                 }
-                _ = term.recv() => return Ok(()),
-                _ = int.recv() => return Ok(()),
+                _ = term.recv() => break,
+                _ = int.recv() => break,
             }
         }
+        log::info!("stopping: retiring plugin VMs");
+        let host = host.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || host.shutdown(std::time::Duration::from_secs(2)))
+                .await;
+        Ok(())
     })
 }

@@ -205,6 +205,28 @@ impl Host {
             .clone()
     }
 
+    /// Stops every worker so each VM's root context gets `on_done` and
+    /// `on_delete`; waits at most `limit` for them.
+    pub fn shutdown(&self, limit: std::time::Duration) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let workers = self
+            .workers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for worker in &workers {
+            let _ = worker.send(WorkerEvent::Shutdown(tx.clone()));
+        }
+        let deadline = std::time::Instant::now() + limit;
+        for _ in &workers {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if rx.recv_timeout(left).is_err() {
+                log::warn!("shutdown: a worker did not stop within {limit:?}");
+                return;
+            }
+        }
+    }
+
     /// Records where listeners are bound (for `/listeners`).
     pub fn set_bound(&self, bound: Vec<(String, SocketAddr)>) {
         *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = bound;

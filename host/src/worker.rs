@@ -28,6 +28,8 @@ pub enum WorkerEvent {
     },
     /// A new generation is serving: build it now, off the request path.
     Refresh,
+    /// The process is stopping: retire every VM (root `on_done`, `on_delete`), then acknowledge.
+    Shutdown(std::sync::mpsc::Sender<()>),
 }
 
 /// A listener as one worker runs it.
@@ -138,6 +140,7 @@ impl Worker {
 
     fn deliver(&self, event: WorkerEvent) {
         match event {
+            WorkerEvent::Shutdown(_) => {}
             WorkerEvent::Refresh => self.refresh(),
             WorkerEvent::QueueReady { slot, queue } => {
                 let slot = self.slots.borrow().get(&slot).and_then(Weak::upgrade);
@@ -201,7 +204,7 @@ fn run(
         }
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, async move {
+    let acknowledge = local.block_on(&runtime, async move {
         let worker = Rc::new(Worker {
             host,
             events: events_tx,
@@ -213,7 +216,7 @@ fn run(
             Ok(l) => *worker.local.borrow_mut() = Some(Rc::new(l)),
             Err(e) => {
                 let _ = ready.send(Err(format!("{e:#}")));
-                return;
+                return None;
             }
         }
         for (name, socket) in sockets {
@@ -224,7 +227,7 @@ fn run(
                 Ok(l) => l,
                 Err(e) => {
                     let _ = ready.send(Err(format!("listener {name}: {e}")));
-                    return;
+                    return None;
                 }
             };
             tokio::task::spawn_local(crate::proxy::server::accept_loop(
@@ -235,7 +238,18 @@ fn run(
         }
         let _ = ready.send(Ok(()));
         while let Some(event) = events.recv().await {
+            if let WorkerEvent::Shutdown(acknowledge) = event {
+                worker.local.borrow_mut().take();
+                return Some(acknowledge);
+            }
             worker.deliver(event);
         }
+        None
     });
+    // Dropping the task set drops in-flight streams and with them the last
+    // references to the plugin slots, whose VMs then get their root `on_done`.
+    drop(local);
+    if let Some(acknowledge) = acknowledge {
+        let _ = acknowledge.send(());
+    }
 }

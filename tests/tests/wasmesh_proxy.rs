@@ -78,3 +78,38 @@ fn slow_request_headers_are_cut_off() {
     );
     println!("incomplete request head cut off after {waited:?}");
 }
+
+#[test]
+fn sigterm_retires_every_vm_through_root_on_done() {
+    use wasmesh_tests::{build_filters, Cluster, Listener, MeshConfig, Plugin, ProxyKind, Route};
+    let filters = build_filters();
+    let backend = Backend::start("b1");
+    let config = MeshConfig::new()
+        .workers(2)
+        .plugin(Plugin::new("abi", &filters.abi_test))
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(
+            Listener::new("main")
+                .filter("abi")
+                .route(Route::prefix("/", "backend")),
+        );
+    let proxy = ProxyKind::Wasmesh.start(&config);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &proxy.pid().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(status.success());
+    // One root context per worker (2) plus none left behind: each says goodbye.
+    wasmesh_tests::poll_until(
+        "both workers' root contexts to get on_done",
+        Duration::from_secs(10),
+        || {
+            let n = proxy.logs().matches("abi-test: root on_done").count();
+            if n >= 2 {
+                Ok(())
+            } else {
+                Err(format!("{n} root on_done lines so far"))
+            }
+        },
+    );
+}
