@@ -14,11 +14,12 @@ use std::sync::OnceLock;
 use crate::paths::{target_dir, workspace_root};
 
 /// The wasm32 crates the tests load, in the order `cargo build -p` receives them.
-const WASM_CRATES: [&str; 4] = [
+const WASM_CRATES: [&str; 5] = [
     "wasmesh-filter-headers",
     "wasmesh-filter-ratelimit",
     "wasmesh-guest-abi-test",
     "wasmesh-guest-misbehave",
+    "wasmesh-filter-lb",
 ];
 
 /// Paths of the built `.wasm` modules.
@@ -28,6 +29,8 @@ pub struct FilterSet {
     pub headers: PathBuf,
     /// `filters/ratelimit`.
     pub ratelimit: PathBuf,
+    /// `filters/lb`: picks the endpoint of each request for an `original_dst` cluster.
+    pub lb: PathBuf,
     /// `tests/guests/abi-test`: a guest that exercises the ABI for host tests.
     pub abi_test: PathBuf,
     /// `tests/guests/misbehave`: a guest that traps, loops, exhausts memory or passes bad
@@ -63,6 +66,7 @@ pub fn build_filters() -> &'static FilterSet {
             ratelimit: path(WASM_CRATES[1]),
             abi_test: path(WASM_CRATES[2]),
             misbehave: path(WASM_CRATES[3]),
+            lb: path(WASM_CRATES[4]),
         }
     })
 }

@@ -15,5 +15,5 @@ mod stream;
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);
-    proxy_wasm::set_root_context(|_context_id| Box::new(root::LbRoot::default()));
+    proxy_wasm::set_root_context(|context_id| Box::new(root::LbRoot::new(context_id)));
 }}

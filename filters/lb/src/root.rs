@@ -13,9 +13,19 @@ use crate::service::Service;
 use crate::stream::LbStream;
 
 /// One per plugin per worker.
-#[derive(Default)]
 pub struct LbRoot {
+    context_id: u32,
     service: Option<Rc<RefCell<Service>>>,
+}
+
+impl LbRoot {
+    /// The root context `context_id` (part of the random seed), not configured yet.
+    pub fn new(context_id: u32) -> Self {
+        Self {
+            context_id,
+            service: None,
+        }
+    }
 }
 
 impl Context for LbRoot {}
@@ -51,8 +61,9 @@ impl RootContext for LbRoot {
                 "shared data"
             }
         );
-        // Each worker seeds its own generator; the clock is enough (picks are not secrets).
-        let seed = now ^ u64::from(std::process::id());
+        // Each worker seeds its own generator from the clock and its context id (picks are not
+        // secrets; WASI has no process id to mix in).
+        let seed = now ^ (u64::from(self.context_id) << 32);
         self.service = Some(Rc::new(RefCell::new(Service::new(config, seed, now))));
         true
     }

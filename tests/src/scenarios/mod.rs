@@ -7,5 +7,6 @@ pub mod abi;
 pub mod config;
 pub mod headers;
 pub mod isolation;
+pub mod lb;
 pub mod proxying;
 pub mod ratelimit;

@@ -1,0 +1,55 @@
+//! The `lb` filter through wasmesh (its `original_dst` cluster): the same scenarios as
+//! `envoy_lb.rs`.
+
+use wasmesh_tests::scenarios::lb;
+use wasmesh_tests::ProxyKind::Wasmesh;
+
+#[test]
+fn round_robin_spreads_evenly() {
+    lb::round_robin_spreads_evenly(Wasmesh);
+}
+
+#[test]
+fn weighted_follows_weights() {
+    lb::weighted_follows_weights(Wasmesh);
+}
+
+#[test]
+fn ring_hash_is_sticky() {
+    lb::ring_hash_is_sticky(Wasmesh);
+}
+
+#[test]
+fn maglev_is_sticky() {
+    lb::maglev_is_sticky(Wasmesh);
+}
+
+#[test]
+fn maglev_by_cookie_is_sticky() {
+    lb::maglev_by_cookie_is_sticky(Wasmesh);
+}
+
+#[test]
+fn randomised_policies_reach_every_backend() {
+    lb::randomised_policies_reach_every_backend(Wasmesh);
+}
+
+#[test]
+fn peak_ewma_avoids_a_slow_endpoint() {
+    lb::peak_ewma_avoids_a_slow_endpoint(Wasmesh);
+}
+
+#[test]
+fn client_pick_header_is_overwritten() {
+    lb::client_pick_header_is_overwritten(Wasmesh);
+}
+
+#[test]
+fn empty_endpoint_list_is_refused() {
+    lb::empty_endpoint_list_is_refused(Wasmesh);
+}
+
+#[test]
+fn no_endpoint_is_a_503() {
+    lb::no_endpoint_is_a_503(Wasmesh);
+}
