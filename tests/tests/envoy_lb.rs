@@ -45,6 +45,11 @@ fn client_pick_header_is_overwritten() {
 }
 
 #[test]
+fn refused_endpoint_is_a_released_failure() {
+    lb::refused_endpoint_is_a_released_failure(Envoy);
+}
+
+#[test]
 fn empty_endpoint_list_is_refused() {
     lb::empty_endpoint_list_is_refused(Envoy);
 }

@@ -1,8 +1,9 @@
 //! Per-endpoint counters, defined on first use (endpoints come and go with discovery) and
 //! cached per VM so the request path costs one `increment_metric` per counter.
 //!
-//! Names: `lb_requests_total.<service>.<endpoint>`, `lb_failures_total.<service>.<endpoint>`
-//! (5xx, resets, local replies without a response) and `lb_no_endpoint_total.<service>`; see
+//! Names: counters `lb_requests_total.<service>.<endpoint>`,
+//! `lb_failures_total.<service>.<endpoint>` (5xx, resets, no response) and
+//! `lb_no_endpoint_total.<service>`; gauge `lb_in_flight.<service>.<endpoint>`. See
 //! `wasmesh_common::lb::metric` for the endpoint label.
 
 use std::collections::HashMap;
@@ -12,13 +13,15 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
 use wasmesh_common::lb::metric;
 
-/// Which counter.
+/// Which per-endpoint metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Counter {
-    /// A request sent to the endpoint.
+    /// Counter: a request sent to the endpoint.
     Requests,
-    /// A request to the endpoint that failed.
+    /// Counter: a request to the endpoint that failed.
     Failures,
+    /// Gauge: requests in flight to the endpoint (+1 on pick, -1 when the stream ends).
+    InFlight,
 }
 
 impl Counter {
@@ -26,6 +29,14 @@ impl Counter {
         match self {
             Counter::Requests => metric::REQUESTS,
             Counter::Failures => metric::FAILURES,
+            Counter::InFlight => metric::IN_FLIGHT,
+        }
+    }
+
+    fn kind(self) -> MetricType {
+        match self {
+            Counter::InFlight => MetricType::Gauge,
+            _ => MetricType::Counter,
         }
     }
 }
@@ -49,34 +60,44 @@ impl Metrics {
 
     /// Adds one to `counter` of `endpoint`.
     pub fn count(&mut self, counter: Counter, endpoint: SocketAddr) {
+        self.add(counter, endpoint, 1);
+    }
+
+    /// Adds `delta` (negative only for a gauge) to `counter` of `endpoint`.
+    pub fn add(&mut self, counter: Counter, endpoint: SocketAddr, delta: i64) {
         let service = &self.service;
-        let id = *self
-            .ids
-            .entry((counter, endpoint))
-            .or_insert_with(|| define(&metric::endpoint(counter.base(), service, endpoint)));
-        increment(id);
+        let id = *self.ids.entry((counter, endpoint)).or_insert_with(|| {
+            define(
+                counter.kind(),
+                &metric::endpoint(counter.base(), service, endpoint),
+            )
+        });
+        increment(id, delta);
     }
 
     /// Adds one to the service's "no endpoint available" counter.
     pub fn count_no_endpoint(&mut self) {
         let service = &self.service;
-        let id = *self
-            .no_endpoint
-            .get_or_insert_with(|| define(&metric::service(metric::NO_ENDPOINT, service)));
-        increment(id);
+        let id = *self.no_endpoint.get_or_insert_with(|| {
+            define(
+                MetricType::Counter,
+                &metric::service(metric::NO_ENDPOINT, service),
+            )
+        });
+        increment(id, 1);
     }
 }
 
-/// Defines a counter; `None` (logged once, since the result is cached) if the host refuses.
-fn define(name: &str) -> Option<u32> {
-    hostcalls::define_metric(MetricType::Counter, name)
+/// Defines a metric; `None` (logged once, since the result is cached) if the host refuses.
+fn define(kind: MetricType, name: &str) -> Option<u32> {
+    hostcalls::define_metric(kind, name)
         .map_err(|status| log::error!("lb: defining metric {name}: {status:?}"))
         .ok()
 }
 
-fn increment(id: Option<u32>) {
+fn increment(id: Option<u32>, delta: i64) {
     if let Some(id) = id {
-        if let Err(status) = hostcalls::increment_metric(id, 1) {
+        if let Err(status) = hostcalls::increment_metric(id, delta) {
             log::warn!("lb: incrementing metric {id}: {status:?}");
         }
     }

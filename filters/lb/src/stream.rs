@@ -90,6 +90,7 @@ impl HttpContext for LbStream {
             service.config.policy.name()
         );
         service.metrics.count(Counter::Requests, address);
+        service.metrics.add(Counter::InFlight, address, 1);
         self.pick = Some(Pick {
             address,
             started_ns: now,
@@ -133,6 +134,7 @@ impl HttpContext for LbStream {
         self.observe(&mut service, Outcome::Failure);
         if let Some(pick) = self.pick.take() {
             service.balancer.release(pick.address);
+            service.metrics.add(Counter::InFlight, pick.address, -1);
         }
     }
 }

@@ -155,19 +155,20 @@ pub fn round_robin_spreads_evenly(kind: ProxyKind) {
     );
     for backend in &rig.backends {
         let label = backend.addr.to_string().replace(['.', ':'], "_");
-        assert_counter(
+        assert_metric(
             &rig.proxy,
             &format!("lb_requests_total.web.{label}"),
             10..=11,
         );
+        assert_metric(&rig.proxy, &format!("lb_in_flight.web.{label}"), 0..=0);
     }
 }
 
-/// Polls the host's own metrics output until counter `name` is within `range`.
-fn assert_counter(proxy: &Proxy, name: &str, range: std::ops::RangeInclusive<u64>) {
+/// Polls the host's own metrics output until metric `name` is within `range`.
+fn assert_metric(proxy: &Proxy, name: &str, range: std::ops::RangeInclusive<u64>) {
     let host = proxy.kind.name();
     poll_until(
-        &format!("{host}: counter {name}"),
+        &format!("{host}: metric {name}"),
         Duration::from_secs(5),
         || {
             let value = match proxy.kind {
@@ -329,6 +330,25 @@ pub fn client_pick_header_is_overwritten(kind: ProxyKind) {
         0,
         "{host}: the client's pick was used"
     );
+}
+
+/// An endpoint that refuses connections: the router's 503 passes the filter's response
+/// callback as a failure, and the stream's end releases it, so the in-flight gauge returns to 0.
+pub fn refused_endpoint_is_a_released_failure(kind: ProxyKind) {
+    let host = kind.name();
+    let dead = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding a port to free");
+        listener.local_addr().expect("its address")
+    };
+    let config = json!({ "service": "web", "policy": "least_request", "endpoints": endpoints(&[dead], &[]) });
+    let proxy = kind.start(&mesh(config));
+    for _ in 0..2 {
+        let response = client::get(&proxy.url("main", "/lb"), &[]);
+        assert_eq!(response.status, 503, "{host}: {}", response.text());
+    }
+    let label = dead.to_string().replace(['.', ':'], "_");
+    assert_metric(&proxy, &format!("lb_failures_total.web.{label}"), 2..=2);
+    assert_metric(&proxy, &format!("lb_in_flight.web.{label}"), 0..=0);
 }
 
 /// An empty static list is a configuration error: `on_configure` fails with a line naming

@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 pub const REQUESTS: &str = "lb_requests_total";
 /// Requests to an endpoint that failed (5xx, reset, no response).
 pub const FAILURES: &str = "lb_failures_total";
+/// Gauge: requests to an endpoint started and not yet ended (what `least_request` weighs).
+pub const IN_FLIGHT: &str = "lb_in_flight";
 /// Requests answered 503 because no endpoint was available.
 pub const NO_ENDPOINT: &str = "lb_no_endpoint_total";
 
