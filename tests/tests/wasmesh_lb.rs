@@ -58,3 +58,8 @@ fn empty_endpoint_list_is_refused() {
 fn no_endpoint_is_a_503() {
     lb::no_endpoint_is_a_503(Wasmesh);
 }
+
+#[test]
+fn unreadable_shared_set_is_a_503() {
+    lb::unreadable_shared_set_is_a_503(Wasmesh);
+}

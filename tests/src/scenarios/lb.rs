@@ -387,6 +387,59 @@ pub fn no_endpoint_is_a_503(kind: ProxyKind) {
     }
 }
 
+/// The shared-data path: without a static list the filter reads
+/// `wasmesh.v1.endpoints.<service>`. The ABI exerciser, sharing the VM id, writes a value there
+/// that is not an endpoint set (its `shared-data` case leaves `v2`); the filter must read it,
+/// find nothing usable and answer the 503, not fail or hang.
+pub fn unreadable_shared_set_is_a_503(kind: ProxyKind) {
+    let host = kind.name();
+    let filters = build_filters();
+    let abi = Plugin::new("abi", &filters.abi_test).vm_id("mesh");
+    let lb = Plugin::new("lb", &filters.lb)
+        .vm_id("mesh")
+        .configuration(json!({ "service": "garbled", "policy": "round_robin" }));
+    let config = MeshConfig::new()
+        .workers(1)
+        .plugin(abi)
+        .plugin(lb)
+        .cluster(Cluster::original_dst("dynamic", PICK_HEADER))
+        .listener(
+            Listener::new("main")
+                .filter("abi")
+                .filter("lb")
+                .route(Route::prefix("/", "dynamic")),
+        );
+    let proxy = kind.start(&config);
+    let url = proxy.url("main", "/lb");
+    let write = client::get(
+        &url,
+        &[
+            ("x-abi-case", "shared-data"),
+            ("x-abi-key", "wasmesh.v1.endpoints.garbled"),
+        ],
+    );
+    assert_eq!(write.status, 200, "{host}: {}", write.text());
+    let response = client::get(&url, &[]);
+    assert_eq!(response.status, 503, "{host}: {}", response.text());
+    assert_eq!(
+        response.text(),
+        "no endpoint available for service garbled\n",
+        "{host}"
+    );
+    poll_until(
+        &format!("{host}: the filter logs the unreadable set"),
+        Duration::from_secs(5),
+        || {
+            let logs = proxy.logs();
+            if logs.contains("wasmesh.v1.endpoints.garbled: unreadable endpoint set") {
+                Ok(())
+            } else {
+                Err("not logged yet".to_string())
+            }
+        },
+    );
+}
+
 /// A TCP relay that holds every chunk the client sends for `delay` before passing it on: an
 /// endpoint that answers every request `delay` late, in front of a real backend (whose echo
 /// still names it). Stops accepting when dropped.
