@@ -28,12 +28,9 @@ pub enum PickError {
 pub struct Cluster {
     /// Its configuration.
     pub config: ClusterConfig,
-    client: Client<HttpConnector, SendBody>,
+    client: Client<HttpConnector, ProxyBody>,
     next: Cell<usize>,
 }
-
-/// The client needs a `Send` body; our bodies are `!Sync` only, so wrap.
-pub type SendBody = http_body_util::combinators::UnsyncBoxBody<bytes::Bytes, super::body::BoxError>;
 
 impl Cluster {
     fn new(config: &ClusterConfig) -> Cluster {

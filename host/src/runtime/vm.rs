@@ -47,27 +47,17 @@ impl fmt::Display for VmFailure {
 impl VmFailure {
     /// Classifies an error from a wasm call.
     pub fn from_error(callback: &str, error: wasmtime::Error) -> VmFailure {
+        let text = format!("{error:#}");
         let kind = match error.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => "timeout",
             Some(Trap::StackOverflow) => "stack_overflow",
             Some(Trap::MemoryOutOfBounds) => "memory_out_of_bounds",
-            Some(_) => "trap",
-            None => {
-                if format!("{error:#}").contains("memory") {
-                    "memory_limit"
-                } else {
-                    "trap"
-                }
-            }
+            // The store's limiter refuses growth past the cap and traps (trap_on_grow_failure).
+            _ if text.contains("forcing a memory growth failure") => "memory_limit",
+            _ => "trap",
         };
-        let kind =
-            if kind == "trap" && format!("{error:#}").contains("forcing a memory growth failure") {
-                "memory_limit"
-            } else {
-                kind
-            };
         VmFailure {
-            reason: format!("{callback}: {error:#}"),
+            reason: format!("{callback}: {text}"),
             kind,
         }
     }
