@@ -82,6 +82,34 @@ fn absurd_header_map_gets_bad_argument() {
 }
 
 #[test]
+fn wasi_reaching_for_host_files_gets_errors() {
+    let statuses = isolation::status_case("wasi");
+    let expected = [
+        ("fd_read_stdin", 8),       // BADF: no host stdin
+        ("fd_close", 8),            // BADF
+        ("fd_seek", 8),             // BADF
+        ("fd_fdstat_get", 8),       // BADF
+        ("fd_prestat_get", 8),      // BADF: no pre-opened directories
+        ("fd_prestat_dir_name", 8), // BADF
+        ("poll_oneoff", 58),        // NOTSUP: no blocking in a callback
+        ("sched_yield", 0),
+        ("clock_res_get", 0),
+    ];
+    for (call, errno) in expected {
+        assert_eq!(
+            statuses.get(call),
+            Some(&json!(errno)),
+            "{call}: expected errno {errno}; got {statuses:?}"
+        );
+    }
+}
+
+#[test]
+fn proc_exit_ends_the_vm_not_the_host() {
+    isolation::vm_failure("exit", Limits::default());
+}
+
+#[test]
 fn check_refuses_a_file_that_is_not_wasm() {
     let backend = Backend::start("b1");
     let dir = std::env::temp_dir().join(format!("wasmesh-iso-notwasm-{}", std::process::id()));

@@ -7,6 +7,7 @@
 mod raw;
 mod root;
 mod stream;
+mod wasi;
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(proxy_wasm::types::LogLevel::Info);

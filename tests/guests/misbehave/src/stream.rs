@@ -31,6 +31,8 @@ impl HttpContext for MisbehaveStream {
             }
             "oob" => self.reply(200, &statuses(&raw::out_of_bounds())),
             "huge-map" => self.reply(200, &statuses(&raw::huge_map())),
+            "wasi" => self.reply(200, &statuses(&crate::wasi::reach_for_the_host())),
+            "exit" => crate::wasi::exit(),
             _ => self.reply(400, "{\"error\":\"unknown x-misbehave\"}\n"),
         }
     }
