@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::body;
-use super::headers_conv::{response_to_map, to_http_headers, trailers_to_map};
+use super::headers_conv::{response_to_map, trailers_to_map, upstream_request};
 use super::upstream::Upstreams;
 use crate::runtime::host_state::{CallResponse, PendingHttpCall};
 use crate::runtime::{HeaderMap, PluginSlot};
@@ -134,17 +134,7 @@ async fn send(upstreams: &Upstreams, call: &PendingHttpCall) -> anyhow::Result<C
     let endpoint = cluster
         .pick(&mut headers)
         .map_err(|e| anyhow::anyhow!("no endpoint: {e:?}"))?;
-    let path = headers.get_str(":path").unwrap_or("/").to_string();
-    let method = headers.get_str(":method").unwrap_or("GET").to_string();
-    let mut request = http::Request::builder()
-        .method(method.as_str())
-        .uri(format!("http://{endpoint}{path}"))
-        .body(body::full(call.body.clone()))?;
-    let mut out = to_http_headers(&headers);
-    if let Some(authority) = headers.get_str(":authority") {
-        out.insert(http::header::HOST, http::HeaderValue::from_str(authority)?);
-    }
-    *request.headers_mut() = out;
+    let request = upstream_request(&headers, endpoint, body::full(call.body.clone()))?;
     let response = cluster.send(request).await?;
     let (parts, body) = response.into_parts();
     let collected = http_body_util::Limited::new(body, MAX_CALL_BODY)

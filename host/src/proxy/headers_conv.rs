@@ -3,8 +3,11 @@
 //! `:scheme`, `:status` pseudo headers), dropping hop-by-hop headers.
 
 use http::header::{HeaderName, HeaderValue};
+use std::net::SocketAddr;
+
 use http::{request, response};
 
+use super::body::ProxyBody;
 use crate::runtime::HeaderMap;
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
@@ -113,4 +116,27 @@ pub fn trailers_to_map(trailers: &http::HeaderMap) -> HeaderMap {
         map.add(k.as_str().as_bytes(), v.as_bytes());
     }
     map
+}
+
+/// The request to send upstream (or for an HTTP call): method and path from the pseudo
+/// headers, an absolute URI to `endpoint`, `host` from `:authority`.
+pub fn upstream_request(
+    headers: &HeaderMap,
+    endpoint: SocketAddr,
+    body: ProxyBody,
+) -> Result<http::Request<ProxyBody>, http::Error> {
+    let path = headers.get_str(":path").unwrap_or("/");
+    let method = headers.get_str(":method").unwrap_or("GET");
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(format!("http://{endpoint}{path}"))
+        .body(body)?;
+    let mut out = to_http_headers(headers);
+    if let Some(authority) = headers.get_str(":authority") {
+        if let Ok(value) = http::HeaderValue::from_str(authority) {
+            out.insert(http::header::HOST, value);
+        }
+    }
+    *request.headers_mut() = out;
+    Ok(request)
 }

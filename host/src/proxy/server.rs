@@ -13,9 +13,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 
-use super::body::{self, ProxyBody};
+use super::body;
 use super::chain::{ChainStream, Step};
-use super::headers_conv::{request_to_map, response_to_map, to_http_headers};
+use super::headers_conv::{self, request_to_map, response_to_map};
 use super::idle::{quiet_for, IdleIo};
 use super::local_reply::{self, proxy_reply, HandlerResult};
 use super::pumps::{self, RequestAbort};
@@ -237,7 +237,7 @@ async fn forward(
         tokio::task::spawn_local(pumps::request_body(stream.clone(), body, tx, abort.clone()));
         rx.boxed()
     };
-    let request = match upstream_request(&headers, endpoint, upstream_body) {
+    let request = match headers_conv::upstream_request(&headers, endpoint, upstream_body) {
         Ok(request) => request,
         Err(e) => {
             log::debug!("cannot build upstream request: {e}");
@@ -279,27 +279,6 @@ async fn forward(
         }
         Ok(Ok(response)) => respond(stream, response).await,
     }
-}
-
-fn upstream_request(
-    headers: &HeaderMap,
-    endpoint: SocketAddr,
-    body: ProxyBody,
-) -> Result<http::Request<ProxyBody>, http::Error> {
-    let path = headers.get_str(":path").unwrap_or("/");
-    let method = headers.get_str(":method").unwrap_or("GET");
-    let mut request = http::Request::builder()
-        .method(method)
-        .uri(format!("http://{endpoint}{path}"))
-        .body(body)?;
-    let mut out = to_http_headers(headers);
-    if let Some(authority) = headers.get_str(":authority") {
-        if let Ok(value) = http::HeaderValue::from_str(authority) {
-            out.insert(http::header::HOST, value);
-        }
-    }
-    *request.headers_mut() = out;
-    Ok(request)
 }
 
 async fn respond(stream: Rc<ChainStream>, response: http::Response<Incoming>) -> HandlerResult {

@@ -39,10 +39,10 @@ impl HeaderMap {
 
     /// First value of `name`.
     pub fn get(&self, name: &[u8]) -> Option<&[u8]> {
-        let name = name.to_ascii_lowercase();
+        // Keys are stored lowercase: compare without allocating a lowercase copy.
         self.pairs
             .iter()
-            .find(|(k, _)| *k == name)
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_slice())
     }
 
@@ -77,8 +77,7 @@ impl HeaderMap {
 
     /// Removes every pair named `name`.
     pub fn remove(&mut self, name: &[u8]) {
-        let name = name.to_ascii_lowercase();
-        self.pairs.retain(|(k, _)| *k != name);
+        self.pairs.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
     }
 
     /// The spec's serialization: count, (key len, value len)*, then NUL-terminated keys and values.
