@@ -91,3 +91,28 @@ fn stops_on_drop() {
         "a dropped backend still answered: {result:?}"
     );
 }
+
+#[test]
+fn extra_delay_holds_every_answer() {
+    const DELAY: Duration = Duration::from_millis(150);
+    let backend = Backend::start("slow").with_delay(DELAY);
+    assert_eq!(backend.delay(), DELAY);
+    for path in ["/", "/status/418"] {
+        let start = Instant::now();
+        let response = client::get(&format!("{}{path}", backend.url()), &[]);
+        assert_ne!(response.status, 0, "{path}");
+        assert_eq!(response.echo().backend, "slow", "{path}");
+        assert!(
+            start.elapsed() >= DELAY,
+            "{path} answered after {:?}, before the extra {DELAY:?}",
+            start.elapsed()
+        );
+    }
+    assert_eq!(backend.requests_seen(), 2);
+    // Turned off while serving: answers are prompt again (well under the delay, with room for a
+    // loaded machine).
+    backend.set_delay(Duration::ZERO);
+    let start = Instant::now();
+    assert_eq!(client::get(&backend.url(), &[]).status, 200);
+    assert!(start.elapsed() < DELAY * 10, "{:?}", start.elapsed());
+}

@@ -4,10 +4,12 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::server::serve;
+use crate::delay::ExtraDelay;
+use crate::server::serve_delayed;
 
 /// Starts backends. The listening socket is bound before `start` returns, so callers can send
 /// requests immediately: there is no readiness to wait for.
@@ -28,6 +30,7 @@ impl Backend {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let requests_seen = Arc::new(AtomicU64::new(0));
+        let extra_delay = ExtraDelay::default();
         let (stop, stopped) = oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -37,6 +40,7 @@ impl Backend {
             .spawn({
                 let name = name.to_string();
                 let counter = requests_seen.clone();
+                let delay = extra_delay.clone();
                 move || {
                     runtime.block_on(async move {
                         let listener = tokio::net::TcpListener::from_std(listener)
@@ -44,7 +48,7 @@ impl Backend {
                         let shutdown = async {
                             let _ = stopped.await;
                         };
-                        serve(listener, name, counter, shutdown).await;
+                        serve_delayed(listener, name, counter, delay, shutdown).await;
                     })
                 }
             })?;
@@ -52,6 +56,7 @@ impl Backend {
             addr,
             name: name.to_string(),
             requests_seen,
+            extra_delay,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -64,6 +69,7 @@ pub struct BackendHandle {
     pub addr: SocketAddr,
     name: String,
     requests_seen: Arc<AtomicU64>,
+    extra_delay: ExtraDelay,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -78,6 +84,25 @@ impl BackendHandle {
     /// from "the request went upstream".
     pub fn requests_seen(&self) -> u64 {
         self.requests_seen.load(Ordering::SeqCst)
+    }
+
+    /// Builder style: every answer from now on comes `delay` late (on top of `/delay?ms=`), so
+    /// this backend is uniformly slow, e.g. the slow endpoint of a load-balancing benchmark.
+    /// `Backend::start("b3").with_delay(Duration::from_millis(40))`.
+    pub fn with_delay(self, delay: Duration) -> Self {
+        self.extra_delay.set(delay);
+        self
+    }
+
+    /// Changes the extra delay while serving (`Duration::ZERO` turns it off): an endpoint that
+    /// becomes slow, or recovers, in the middle of a test.
+    pub fn set_delay(&self, delay: Duration) {
+        self.extra_delay.set(delay);
+    }
+
+    /// The extra delay every answer gets now (zero unless set).
+    pub fn delay(&self) -> Duration {
+        self.extra_delay.get()
     }
 
     /// `http://<addr>`, handy for building URLs.

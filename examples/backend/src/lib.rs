@@ -4,13 +4,16 @@
 //! every response is a JSON echo of the request (method, path, headers, body), so a test can assert
 //! on what a filter did to the request on its way through a proxy. A few paths shape the response
 //! (`/status/<code>`, `/delay?ms=N`, `/bytes?n=N`, `/stream?chunks=N`) for error, timeout, size and
-//! streaming cases. See [`service`] for the exact behaviour.
+//! streaming cases. See [`service`] for the exact behaviour. [`ExtraDelay`] makes a whole backend
+//! answer late, for load-balancing measurements.
 #![deny(missing_docs)]
 
+mod delay;
 mod handle;
 mod server;
 pub mod service;
 mod stream_body;
 
+pub use delay::ExtraDelay;
 pub use handle::{Backend, BackendHandle};
-pub use server::serve;
+pub use server::{serve, serve_delayed};

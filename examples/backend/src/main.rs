@@ -3,9 +3,11 @@
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use wasmesh_backend::ExtraDelay;
 
 /// A demo/echo HTTP/1.1 + h2c backend: answers every request with a JSON echo of it.
 #[derive(Parser)]
@@ -17,6 +19,10 @@ struct Args {
     /// Name reported in `x-backend` and in the echo.
     #[arg(long, default_value = "b1")]
     name: String,
+    /// Extra milliseconds before every answer: a uniformly slow endpoint (e.g. to watch a
+    /// latency-aware balancer avoid it).
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -37,7 +43,8 @@ fn main() -> anyhow::Result<()> {
             let _ = tokio::signal::ctrl_c().await;
         };
         let counter = Arc::new(AtomicU64::new(0));
-        wasmesh_backend::serve(listener, args.name, counter, shutdown).await;
+        let delay = ExtraDelay::new(Duration::from_millis(args.delay_ms));
+        wasmesh_backend::serve_delayed(listener, args.name, counter, delay, shutdown).await;
         Ok(())
     })
 }

@@ -9,6 +9,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
+use crate::delay::ExtraDelay;
 use crate::service::handle;
 
 /// Serves `listener` until `shutdown` resolves. Connections still open then are dropped with the
@@ -17,6 +18,25 @@ pub async fn serve(
     listener: TcpListener,
     name: String,
     requests_seen: Arc<AtomicU64>,
+    shutdown: impl Future<Output = ()>,
+) {
+    serve_delayed(
+        listener,
+        name,
+        requests_seen,
+        ExtraDelay::default(),
+        shutdown,
+    )
+    .await;
+}
+
+/// Like [`serve`], with every answer held back by `extra_delay` (read per request, so it can be
+/// changed while serving): a uniformly slow endpoint, for load-balancing measurements.
+pub async fn serve_delayed(
+    listener: TcpListener,
+    name: String,
+    requests_seen: Arc<AtomicU64>,
+    extra_delay: ExtraDelay,
     shutdown: impl Future<Output = ()>,
 ) {
     let name: Arc<str> = name.into();
@@ -33,8 +53,17 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let name = name.clone();
         let counter = requests_seen.clone();
+        let delay = extra_delay.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| handle(req, name.clone(), counter.clone()));
+            let service = service_fn(move |req| {
+                let (name, counter, delay) = (name.clone(), counter.clone(), delay.clone());
+                async move {
+                    // Counted on arrival (inside `handle`), answered `delay` later.
+                    let response = handle(req, name, counter).await;
+                    delay.wait().await;
+                    response
+                }
+            });
             // Errors here are clients hanging up or speaking bad HTTP: nothing to report.
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)

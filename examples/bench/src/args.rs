@@ -1,14 +1,46 @@
-//! Command-line options.
+//! Command-line options: the load options shared by both modes, and the optional `lb`
+//! subcommand (without it, the proxy-cost benchmark runs, as it always did).
 
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
 
 /// Direct vs Envoy vs wasmesh (without and with the `headers` filter), one worker each, under
-/// `wrk -t1`; medians over interleaved rounds.
+/// `wrk -t1`; medians over interleaved rounds. `lb`: the `lb` filter's policies against a slow
+/// endpoint.
 #[derive(Parser, Debug)]
-#[command(version)]
-pub struct Args {
+#[command(version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Which benchmark; none: the proxy-cost benchmark.
+    #[command(subcommand)]
+    pub mode: Option<Mode>,
+    /// The load of the proxy-cost benchmark.
+    #[command(flatten)]
+    pub load: Load,
+}
+
+/// The benchmarks besides the default one.
+#[derive(Subcommand, Debug)]
+pub enum Mode {
+    /// Load balancing: `round_robin` vs `peak_ewma` (the `lb` filter) over three backends, one
+    /// of them slow, in wasmesh and in Envoy; requests/s, p50, p99 and the slow one's share.
+    Lb(LbArgs),
+}
+
+/// Options of `wasmesh-bench lb`.
+#[derive(Args, Debug)]
+pub struct LbArgs {
+    /// The load.
+    #[command(flatten)]
+    pub load: Load,
+    /// Extra milliseconds the slow backend (`b3`) waits before every answer.
+    #[arg(long, default_value_t = 40)]
+    pub slow_ms: u64,
+}
+
+/// How hard and how long each sample is driven: the same knobs in every mode.
+#[derive(Args, Debug, Clone)]
+pub struct Load {
     /// How long each measurement runs (whole seconds: `10s`, `1m`).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub duration: Duration,
@@ -59,5 +91,33 @@ mod tests {
         assert!(parse_duration("10h").is_err());
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn without_subcommand_is_the_cost_benchmark() {
+        let cli = Cli::try_parse_from([
+            "b",
+            "--duration",
+            "10s",
+            "--rounds",
+            "3",
+            "--connections",
+            "64",
+        ])
+        .unwrap();
+        assert!(cli.mode.is_none());
+        assert_eq!(cli.load.connections, 64);
+    }
+
+    #[test]
+    fn lb_takes_its_own_load() {
+        let cli =
+            Cli::try_parse_from(["b", "lb", "--duration", "5s", "--connections", "16"]).unwrap();
+        let Some(Mode::Lb(lb)) = cli.mode else {
+            panic!("not lb: {cli:?}")
+        };
+        assert_eq!((lb.load.duration.as_secs(), lb.load.connections), (5, 16));
+        assert_eq!(lb.slow_ms, 40);
+        assert!(Cli::try_parse_from(["b", "--rounds", "2", "lb"]).is_err());
     }
 }

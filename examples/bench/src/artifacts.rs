@@ -1,4 +1,5 @@
-//! What the bench runs: the `headers` filter (`--profile wasm`), a *release* `wasmesh` and Envoy.
+//! What the bench runs: the `headers` and `lb` filters (`--profile wasm`), a *release* `wasmesh`
+//! and Envoy.
 //!
 //! The test rig's `wasmesh_bin()` builds a debug host, which is right for tests and wrong for a
 //! benchmark, so the release build is done here, into the same target directory.
@@ -13,6 +14,8 @@ use wasmesh_tests::{build_filters, target_dir, workspace_root};
 pub struct Artifacts {
     /// The `headers` filter module.
     pub headers_wasm: PathBuf,
+    /// The `lb` filter module (the `lb` mode).
+    pub lb_wasm: PathBuf,
     /// The release `wasmesh` binary.
     pub wasmesh: PathBuf,
     /// The Envoy binary.
@@ -28,10 +31,11 @@ impl Artifacts {
         let envoy = envoy_bin()?;
         let envoy_version = version_of(&envoy)?;
         eprintln!("building the filters (--profile wasm) and a release wasmesh ...");
-        let headers_wasm = build_filters().headers.clone();
+        let filters = build_filters();
         let wasmesh = release_wasmesh()?;
         Ok(Self {
-            headers_wasm,
+            headers_wasm: filters.headers.clone(),
+            lb_wasm: filters.lb.clone(),
             wasmesh,
             envoy,
             envoy_version,

@@ -1,26 +1,33 @@
-//! `wasmesh-bench`: direct, Envoy and wasmesh (each without and with the `headers` filter) under
-//! the same `wrk` load, in interleaved rounds of one run, so the figures are comparable ratios.
+//! `wasmesh-bench`: Envoy against wasmesh under the same `wrk` load, in interleaved rounds of one
+//! run, so the figures are comparable ratios. Without a subcommand: what a proxy and one filter
+//! cost ([`cost`]); `lb`: how the `lb` filter's policies cope with a slow endpoint ([`lb`]).
 //!
 //! Thin on purpose: parse → check tools → build → measure → report.
 
 mod args;
 mod artifacts;
+mod cost;
 mod launch;
+mod lb;
 mod machine;
-mod measure;
+mod probe;
 mod process;
-mod report;
+mod rounds;
+mod setup;
 mod stats;
-mod targets;
+mod table;
 mod wrk;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::args::{Cli, Mode};
+use crate::machine::Machine;
+
 fn main() -> ExitCode {
-    let args = args::Args::parse();
-    match run(&args) {
+    let cli = Cli::parse();
+    match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("wasmesh-bench: {e:#}");
@@ -29,20 +36,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: &args::Args) -> anyhow::Result<()> {
+fn run(cli: &Cli) -> anyhow::Result<()> {
     // Checked first: without wrk there is nothing to measure, so do not build for minutes.
     let wrk = wrk::find()?;
     process::stop_children_on_signal()?;
-    let machine_before = machine::Machine::read();
+    let before = Machine::read();
     let artifacts = artifacts::Artifacts::prepare()?;
-    let results = measure::run(args, &wrk, &artifacts)?;
-    let machine_after = machine::Machine::read();
-    report::print(
-        args,
-        &machine_before,
-        &machine_after,
-        &artifacts.envoy_version,
-        &results,
-    );
+    let version = &artifacts.envoy_version;
+    match &cli.mode {
+        None => {
+            let results = cost::measure::run(&cli.load, &wrk, &artifacts)?;
+            cost::report::print(&cli.load, &before, &Machine::read(), version, &results);
+        }
+        Some(Mode::Lb(args)) => {
+            let results = lb::measure::run(args, &wrk, &artifacts)?;
+            lb::report::print(args, &before, &Machine::read(), version, &results);
+        }
+    }
     Ok(())
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 
+use crate::args::Load;
 use crate::process::Guarded;
 
 /// wrk threads: one, as in the anchor; a 2-core machine has no room for more beside the proxy.
@@ -40,12 +41,7 @@ pub fn find() -> anyhow::Result<PathBuf> {
 }
 
 /// `wrk -t1 -c<connections> -d<duration> --latency <url>`.
-pub fn run(
-    wrk: &Path,
-    url: &str,
-    connections: u32,
-    duration: Duration,
-) -> anyhow::Result<WrkResult> {
+fn run(wrk: &Path, url: &str, connections: u32, duration: Duration) -> anyhow::Result<WrkResult> {
     let mut command = Command::new(wrk);
     command
         .arg(format!("-t{THREADS}"))
@@ -66,6 +62,21 @@ pub fn run(
         bail!("wrk {url} failed ({status}):\n{output}");
     }
     parse(&output).with_context(|| format!("reading wrk's report:\n{output}"))
+}
+
+/// The warm-up (thrown away), then the measurement, both `wrk … url` with `load`'s
+/// connections. `at_start` runs between the two, right before the measurement starts, so a
+/// mode can read counters that must cover the measurement only; its value is returned too.
+pub fn warm_up_then_measure<S>(
+    wrk: &Path,
+    url: &str,
+    load: &Load,
+    at_start: impl FnOnce() -> S,
+) -> anyhow::Result<(S, WrkResult)> {
+    run(wrk, url, load.connections, load.warmup)?;
+    let started = at_start();
+    let result = run(wrk, url, load.connections, load.duration)?;
+    Ok((started, result))
 }
 
 /// Reads the figures out of wrk's report.

@@ -1,38 +1,28 @@
 //! The printed report: setup, one line per target (median and min–max over rounds), then the
 //! ratios the project's aims are stated in (DESIGN.md, "Figures we aim for").
 
-use std::time::Duration;
-
-use crate::args::Args;
+use crate::args::Load;
+use crate::cost::measure::{Results, Sample};
+use crate::cost::targets::Target;
 use crate::machine::Machine;
-use crate::measure::{ms, Results, Sample};
+use crate::setup;
 use crate::stats::Summary;
-use crate::targets::Target;
-use crate::wrk::THREADS;
+use crate::table::{column, ms};
 
 /// Prints everything to stdout (progress went to stderr), ready to paste into a README.
 pub fn print(
-    args: &Args,
+    load: &Load,
     before: &Machine,
     after: &Machine,
     envoy_version: &str,
     results: &Results,
 ) {
-    println!("machine:  {} CPUs, {}", before.cpus, before.cpu_model);
-    println!(
-        "load avg: {} before, {} after (1/5/15 min)",
-        before.load, after.load
-    );
-    println!("envoy:    {envoy_version}, --concurrency 1; wasmesh: release build, \"workers\": 1");
-    println!(
-        "load:     wrk -t{THREADS} -c{} -d{} --latency, GET / (wasmesh-backend JSON echo, in-process, 1 thread)",
-        args.connections,
-        secs(args.duration)
-    );
-    println!(
-        "rounds:   {} interleaved (order rotated each round; fresh proxy per sample), warm-up {} before each measurement",
-        args.rounds,
-        secs(args.warmup)
+    setup::print(
+        load,
+        before,
+        after,
+        envoy_version,
+        "wasmesh-backend JSON echo, in-process, 1 thread",
     );
     println!("figures:  median (min–max) over rounds; peak RSS = the proxy's VmHWM after its run");
     println!();
@@ -112,55 +102,4 @@ fn print_ratios(results: &Results) {
         })
         .collect();
     println!("added p50 over direct: {}", added.join(", "));
-}
-
-/// `median (min–max)` of one figure over a target's samples; `—` when it has none.
-fn column(samples: &[Sample], figure: impl Fn(&Sample) -> Option<f64>, decimals: usize) -> String {
-    match Summary::of(samples.iter().filter_map(figure)) {
-        Some(s) if decimals == 0 => format!(
-            "{} ({}–{})",
-            thousands(s.median),
-            thousands(s.min),
-            thousands(s.max)
-        ),
-        Some(s) => format!(
-            "{:.d$} ({:.d$}–{:.d$})",
-            s.median,
-            s.min,
-            s.max,
-            d = decimals
-        ),
-        None => "—".into(),
-    }
-}
-
-/// `23600.4` → `23 600`: the grouping DESIGN.md writes figures in.
-fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(' ');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-/// `10s`, as wrk's `-d` has it.
-fn secs(duration: Duration) -> String {
-    format!("{}s", duration.as_secs())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn groups_thousands() {
-        assert_eq!(thousands(0.0), "0");
-        assert_eq!(thousands(999.4), "999");
-        assert_eq!(thousands(23_600.4), "23 600");
-        assert_eq!(thousands(1_359_000.0), "1 359 000");
-    }
 }

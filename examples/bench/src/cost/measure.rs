@@ -1,20 +1,20 @@
-//! The rounds: every target measured once per round, rounds interleaved so slow drift in the
-//! machine (other load, thermal, page cache) spreads over all targets instead of hitting one.
+//! The proxy-cost benchmark's rounds: every target measured once per round, in interleaved
+//! rounds ([`rounds`]).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 use wasmesh_backend::Backend;
-use wasmesh_tests::client::Client;
 
-use crate::args::Args;
+use crate::args::Load;
 use crate::artifacts::Artifacts;
+use crate::cost::targets::{Target, REQUEST_HEADER, RESPONSE_HEADER};
 use crate::launch::RunningProxy;
 use crate::machine::peak_rss_kib;
-use crate::targets::{Target, REQUEST_HEADER, RESPONSE_HEADER};
+use crate::probe::{self, url_of};
+use crate::rounds;
 use crate::wrk::{self, WrkResult};
 
 /// One measurement of one target.
@@ -29,33 +29,23 @@ pub struct Sample {
 /// Every sample, by target, in round order.
 pub type Results = BTreeMap<Target, Vec<Sample>>;
 
-/// Runs `args.rounds` rounds over [`Target::ALL`]; each round starts one target later than the
-/// previous one, so no target is always measured first (or right after the same neighbour).
-pub fn run(args: &Args, wrk: &Path, artifacts: &Artifacts) -> anyhow::Result<Results> {
+/// Runs `load.rounds` rounds over [`Target::ALL`], interleaved ([`rounds::order`]).
+pub fn run(load: &Load, wrk: &Path, artifacts: &Artifacts) -> anyhow::Result<Results> {
     // In-process, on its own current-thread runtime: a fast JSON echo (tens of thousands of
     // requests/s on one core), the same upstream the end-to-end tests use.
     let backend = Backend::start("bench");
     check_response(Target::Direct, &url_of(backend.addr))?;
 
     let mut results = Results::new();
-    let count = Target::ALL.len();
-    for round in 0..args.rounds as usize {
-        for i in 0..count {
-            let target = Target::ALL[(round + i) % count];
-            let sample = measure(target, backend.addr, args, wrk, artifacts)?;
-            eprintln!(
-                "round {}/{} {:<18} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms{}",
-                round + 1,
-                args.rounds,
-                target.label(),
-                sample.wrk.requests_per_sec,
-                ms(sample.wrk.p50),
-                ms(sample.wrk.p99),
-                sample
-                    .peak_rss_kib
-                    .map(|kib| format!("  peak RSS {:.1} MiB", kib as f64 / 1024.0))
-                    .unwrap_or_default(),
-            );
+    for round in 0..load.rounds as usize {
+        for i in rounds::order(round, Target::ALL.len()) {
+            let target = Target::ALL[i];
+            let sample = measure(target, backend.addr, load, wrk, artifacts)?;
+            let rss = sample
+                .peak_rss_kib
+                .map(|kib| format!("  peak RSS {:.1} MiB", kib as f64 / 1024.0))
+                .unwrap_or_default();
+            rounds::progress(round, load.rounds, target.label(), &sample.wrk, &rss);
             results.entry(target).or_default().push(sample);
         }
     }
@@ -67,14 +57,12 @@ pub fn run(args: &Args, wrk: &Path, artifacts: &Artifacts) -> anyhow::Result<Res
 fn measure(
     target: Target,
     backend: SocketAddr,
-    args: &Args,
+    load: &Load,
     wrk: &Path,
     artifacts: &Artifacts,
 ) -> anyhow::Result<Sample> {
     let Some(kind) = target.host() else {
-        let direct = url_of(backend);
-        wrk::run(wrk, &direct, args.connections, args.warmup)?;
-        let result = wrk::run(wrk, &direct, args.connections, args.duration)?;
+        let (_, result) = wrk::warm_up_then_measure(wrk, &url_of(backend), load, || ())?;
         return Ok(Sample {
             wrk: result,
             peak_rss_kib: None,
@@ -84,8 +72,7 @@ fn measure(
     let proxy = RunningProxy::start(kind, &config, artifacts)?;
     let url = url_of(proxy.listener);
     check_response(target, &url)?;
-    wrk::run(wrk, &url, args.connections, args.warmup)?;
-    let result = wrk::run(wrk, &url, args.connections, args.duration)?;
+    let (_, result) = wrk::warm_up_then_measure(wrk, &url, load, || ())?;
     proxy.check_alive()?;
     let peak_rss_kib = peak_rss_kib(proxy.pid());
     Ok(Sample {
@@ -97,20 +84,7 @@ fn measure(
 /// One request before the load: 200 from the backend, and the filter's two headers exactly when
 /// the target has the filter — so a table line never measures a broken or filterless chain.
 fn check_response(target: Target, url: &str) -> anyhow::Result<()> {
-    let client = Client::http1_unpooled().with_timeout(Duration::from_secs(5));
-    let response = client
-        .get_checked(url)
-        .map_err(|e| anyhow!("{}: GET {url}: {e}", target.label()))?;
-    if response.status != 200 {
-        bail!(
-            "{}: GET {url} answered {}: {}",
-            target.label(),
-            response.status,
-            response.text()
-        );
-    }
-    let echo: serde_json::Value = serde_json::from_slice(&response.body)
-        .map_err(|e| anyhow!("{}: not the backend's echo ({e})", target.label()))?;
+    let (response, echo) = probe::echo(target.label(), url)?;
     let request_header = echo["headers"][REQUEST_HEADER.0].as_str();
     let response_header = response.header(RESPONSE_HEADER.0);
     let expected = target
@@ -128,14 +102,4 @@ fn check_response(target: Target, url: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// `http://<addr>/`: the small GET every target gets.
-fn url_of(addr: SocketAddr) -> String {
-    format!("http://{addr}/")
-}
-
-/// Milliseconds, for progress lines and the table.
-pub fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e3
 }
