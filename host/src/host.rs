@@ -116,6 +116,7 @@ impl Host {
         let runtime = Runtime::new()?;
         let shared = SharedState::new();
         let config = source.load()?;
+        shared.metrics.set_bucket_rules(config.stats.bucket_rules());
         let generation = Generation::build(1, config, &runtime, &shared)?;
         Ok(Arc::new(Host {
             runtime,
@@ -182,7 +183,15 @@ impl Host {
         if config.admin.address != old.config.admin.address {
             bail!("admin.address changed; that needs a restart");
         }
-        let generation = Generation::build(old.id + 1, config, &self.runtime, &self.shared)?;
+        // Histograms the new plugins define while being built already get the new buckets.
+        let previous_rules = (self.shared.metrics).set_bucket_rules(config.stats.bucket_rules());
+        let generation = match Generation::build(old.id + 1, config, &self.runtime, &self.shared) {
+            Ok(generation) => generation,
+            Err(e) => {
+                self.shared.metrics.set_bucket_rules(previous_rules);
+                return Err(e);
+            }
+        };
         let id = generation.id;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(generation);
         self.current_id.store(id, Ordering::Release);

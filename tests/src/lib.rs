@@ -25,6 +25,7 @@ mod envoy;
 pub mod mesh;
 mod paths;
 mod process;
+pub mod prometheus;
 mod proxy;
 pub mod raw;
 pub mod scenarios;

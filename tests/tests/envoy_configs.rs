@@ -20,3 +20,20 @@ fn committed_examples_validate() {
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// The committed config declares one `stats_tags` entry per label of the metric naming
+/// convention, with the regex the convention defines; a label added to the convention without
+/// its tag would leave it inside Envoy's metric names.
+#[test]
+fn committed_example_tags_every_metric_label() {
+    let path = workspace_root().join("envoy-configs/wasm-filter.yaml");
+    let yaml = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    for label in wasmesh_common::metric_name::LABELS {
+        let entry = format!(
+            "{{ tag_name: {label}, regex: \"{}\" }}",
+            wasmesh_common::metric_name::envoy_tag_regex(label)
+        );
+        assert!(yaml.contains(&entry), "{} lacks `{entry}`", path.display());
+    }
+}

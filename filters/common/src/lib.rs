@@ -13,4 +13,5 @@ pub mod hash;
 pub mod headers;
 pub mod keys;
 pub mod lb;
+pub mod metric_name;
 pub mod ratelimit;

@@ -1,10 +1,9 @@
 //! Per-endpoint counters, defined on first use (endpoints come and go with discovery) and
 //! cached per VM so the request path costs one `increment_metric` per counter.
 //!
-//! Names: counters `lb_requests_total.<service>.<endpoint>`,
-//! `lb_failures_total.<service>.<endpoint>` (5xx, resets, no response) and
-//! `lb_no_endpoint_total.<service>`; gauge `lb_in_flight.<service>.<endpoint>`. See
-//! `wasmesh_common::lb::metric` for the endpoint label.
+//! Names (labelled as `wasmesh_common::metric_name` says): counters
+//! `lb_requests_total;service=<service>;endpoint=<ip:port>`, `lb_failures_total;…` (5xx, resets,
+//! no response) and `lb_no_endpoint_total;service=<service>`; gauge `lb_in_flight;…`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -4,6 +4,7 @@
 //! Every struct denies unknown fields so a typo is an error that names the
 //! field's path instead of a silently ignored setting.
 
+mod stats;
 mod validate;
 
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+pub use stats::{HistogramBuckets, StatsConfig};
 pub use validate::validate;
 
 /// The demo configuration compiled into the binary, used by `wasmesh run`
@@ -36,6 +38,9 @@ pub struct Config {
     /// HTTP listeners.
     #[serde(default)]
     pub listeners: Vec<ListenerConfig>,
+    /// How filter-defined metrics are shaped (histogram buckets).
+    #[serde(default)]
+    pub stats: StatsConfig,
 }
 
 /// Admin server settings.

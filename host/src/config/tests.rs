@@ -60,3 +60,24 @@ fn string_configuration_is_passed_raw_and_json_serialised() {
     let config = Config::parse(&value.to_string()).unwrap();
     assert_eq!(config.plugins[0].configuration_bytes(), br#"{"a":1}"#);
 }
+
+#[test]
+fn histogram_buckets_are_checked() {
+    let mut value = minimal();
+    value["stats"] = serde_json::json!({"histogram_buckets": [
+        {"prefix": "response_latency_ms", "buckets": [1, 2, 5]},
+        {"prefix": "size", "buckets": [10, 5]}
+    ]});
+    assert!(error_of(value).contains("stats.histogram_buckets[1].buckets"));
+    let mut value = minimal();
+    value["stats"] = serde_json::json!({"histogram_buckets": [{"prefix": "", "buckets": [1]}]});
+    assert!(error_of(value).contains("stats.histogram_buckets[0].prefix"));
+    let mut value = minimal();
+    value["stats"] =
+        serde_json::json!({"histogram_buckets": [{"prefix": "a", "buckets": [1.5, 3]}]});
+    let rules = Config::parse(&value.to_string())
+        .unwrap()
+        .stats
+        .bucket_rules();
+    assert_eq!(rules[0].bounds, vec![1.5, 3.0]);
+}

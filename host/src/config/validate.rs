@@ -9,6 +9,7 @@ use super::{ClusterKind, Config};
 
 /// Rejects a config whose parts do not fit together; the message names the field path.
 pub fn validate(config: &Config) -> Result<()> {
+    config.stats.validate()?;
     let mut plugin_names = HashSet::new();
     for (i, plugin) in config.plugins.iter().enumerate() {
         if plugin.name.is_empty() {

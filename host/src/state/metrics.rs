@@ -7,6 +7,8 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use wasmesh_common::metric_name;
+
 /// Kinds, numbered as in the proxy-wasm spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricKind {
@@ -30,11 +32,22 @@ impl MetricKind {
     }
 }
 
-/// Bucket bounds: Envoy's default histogram buckets, so both hosts bucket alike.
+/// Default bucket bounds: Envoy's default histogram buckets, so both hosts bucket alike when
+/// neither is told otherwise.
 pub const HISTOGRAM_BUCKETS: &[f64] = &[
     0.5, 1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0,
     60000.0, 300000.0, 600000.0, 1800000.0, 3600000.0,
 ];
+
+/// Histograms whose defined name starts with `prefix` use `bounds` (Envoy's
+/// `histogram_bucket_settings`, matched on the name as the filter defined it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketRule {
+    /// Name prefix, e.g. `response_latency_ms`.
+    pub prefix: String,
+    /// Upper bounds, strictly increasing.
+    pub bounds: Vec<f64>,
+}
 
 /// One metric's live value.
 pub struct Metric {
@@ -42,6 +55,11 @@ pub struct Metric {
     pub name: String,
     /// Its kind.
     pub kind: MetricKind,
+    /// Prometheus family name (the name's base, sanitised).
+    family: String,
+    /// Prometheus labels from the name, rendered `k="v",…` (empty without labels).
+    labels: String,
+    bounds: Vec<f64>,
     value: AtomicI64,
     buckets: Vec<AtomicU64>,
     sum: AtomicU64,
@@ -58,20 +76,25 @@ pub enum MetricError {
 }
 
 impl Metric {
-    fn new(name: &str, kind: MetricKind) -> Metric {
-        let buckets = if kind == MetricKind::Histogram {
-            HISTOGRAM_BUCKETS
+    fn new(name: &str, kind: MetricKind, rules: &[BucketRule]) -> Metric {
+        let bounds = if kind == MetricKind::Histogram {
+            rules
                 .iter()
-                .map(|_| AtomicU64::new(0))
-                .collect()
+                .find(|rule| name.starts_with(&rule.prefix))
+                .map_or(HISTOGRAM_BUCKETS, |rule| &rule.bounds)
+                .to_vec()
         } else {
             Vec::new()
         };
+        let (base, labels) = metric_name::parse(name);
         Metric {
             name: name.to_string(),
             kind,
+            family: prometheus_name(base),
+            labels: render_labels(&labels),
+            buckets: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
+            bounds,
             value: AtomicI64::new(0),
-            buckets,
             sum: AtomicU64::new(0),
             count: AtomicU64::new(0),
         }
@@ -94,7 +117,7 @@ impl Metric {
         match self.kind {
             MetricKind::Histogram => {
                 let v = value as f64;
-                if let Some(i) = HISTOGRAM_BUCKETS.iter().position(|b| v <= *b) {
+                if let Some(i) = self.bounds.iter().position(|b| v <= *b) {
                     self.buckets[i].fetch_add(1, Ordering::Relaxed);
                 }
                 self.sum.fetch_add(value, Ordering::Relaxed);
@@ -123,6 +146,7 @@ pub struct Registry {
 struct Inner {
     metrics: Vec<Arc<Metric>>,
     by_name: HashMap<(String, u8), u32>,
+    bucket_rules: Vec<BucketRule>,
 }
 
 impl Registry {
@@ -136,7 +160,8 @@ impl Registry {
         if let Some(&id) = inner.by_name.get(&key) {
             return id;
         }
-        inner.metrics.push(Arc::new(Metric::new(name, kind)));
+        let metric = Metric::new(name, kind, &inner.bucket_rules);
+        inner.metrics.push(Arc::new(metric));
         let id = inner.metrics.len() as u32; // ids start at 1; 0 is never valid
         inner.by_name.insert(key, id);
         id
@@ -151,44 +176,110 @@ impl Registry {
             .ok_or(MetricError::NotFound)
     }
 
+    /// Sets the bucket rules for histograms defined from now on (already defined ones keep
+    /// theirs: their counts were taken against their bounds); returns the previous rules.
+    pub fn set_bucket_rules(&self, rules: Vec<BucketRule>) -> Vec<BucketRule> {
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut inner.bucket_rules, rules)
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Prometheus text exposition of every metric.
+    /// Prometheus text exposition of every metric: one family per base name (all its label
+    /// sets together under one `# TYPE`, as the format requires), families sorted by name.
     pub fn render_prometheus(&self, out: &mut String) {
         let inner = self.read();
         let mut metrics: Vec<&Arc<Metric>> = inner.metrics.iter().collect();
-        metrics.sort_by(|a, b| a.name.cmp(&b.name));
+        metrics.sort_by(|a, b| (&a.family, a.kind as u8).cmp(&(&b.family, b.kind as u8)));
+        let mut previous: Option<(&str, MetricKind)> = None;
         for metric in metrics {
-            let name = prometheus_name(&metric.name);
-            match metric.kind {
-                MetricKind::Counter => {
-                    let value = metric.value.load(Ordering::Relaxed);
-                    let _ = writeln!(out, "# TYPE {name} counter\n{name} {value}");
+            let family = metric.family.as_str();
+            match previous {
+                Some((name, kind)) if name == family && kind == metric.kind => {}
+                // The same base defined with two kinds cannot be one family; the second kind
+                // is left out rather than making the whole exposition invalid.
+                Some((name, _)) if name == family => continue,
+                _ => {
+                    let _ = writeln!(out, "# TYPE {family} {}", metric.kind.prometheus_type());
+                    previous = Some((family, metric.kind));
                 }
-                MetricKind::Gauge => {
+            }
+            metric.render(out);
+        }
+    }
+}
+
+impl MetricKind {
+    fn prometheus_type(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Gauge => "gauge",
+            MetricKind::Histogram => "histogram",
+        }
+    }
+}
+
+impl Metric {
+    /// This metric's sample lines (no `# TYPE`).
+    fn render(&self, out: &mut String) {
+        let name = &self.family;
+        let labels = &self.labels;
+        match self.kind {
+            MetricKind::Counter | MetricKind::Gauge => {
+                let value = self.value.load(Ordering::Relaxed);
+                let _ = writeln!(out, "{name}{} {value}", braces(labels));
+            }
+            MetricKind::Histogram => {
+                let sep = if labels.is_empty() { "" } else { "," };
+                let mut cumulative = 0;
+                for (bound, count) in self.bounds.iter().zip(&self.buckets) {
+                    cumulative += count.load(Ordering::Relaxed);
                     let _ = writeln!(
                         out,
-                        "# TYPE {name} gauge\n{name} {}",
-                        metric.value.load(Ordering::Relaxed)
+                        "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
                     );
                 }
-                MetricKind::Histogram => {
-                    let _ = writeln!(out, "# TYPE {name} histogram");
-                    let mut cumulative = 0;
-                    for (bound, count) in HISTOGRAM_BUCKETS.iter().zip(&metric.buckets) {
-                        cumulative += count.load(Ordering::Relaxed);
-                        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
-                    }
-                    let total = metric.count.load(Ordering::Relaxed);
-                    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {total}");
-                    let _ = writeln!(out, "{name}_sum {}", metric.sum.load(Ordering::Relaxed));
-                    let _ = writeln!(out, "{name}_count {total}");
-                }
+                let total = self.count.load(Ordering::Relaxed);
+                let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {total}");
+                let sum = self.sum.load(Ordering::Relaxed);
+                let _ = writeln!(out, "{name}_sum{} {sum}", braces(labels));
+                let _ = writeln!(out, "{name}_count{} {total}", braces(labels));
             }
         }
     }
+}
+
+/// `{labels}`, or nothing for a metric without labels.
+fn braces(labels: &str) -> String {
+    if labels.is_empty() {
+        String::new()
+    } else {
+        format!("{{{labels}}}")
+    }
+}
+
+/// `k="v",…` with label names sanitised and values escaped as the text format says.
+fn render_labels(labels: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (key, value)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&prometheus_name(key).replace(':', "_"));
+        out.push_str("=\"");
+        for c in value.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str("\\n"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    out
 }
 
 /// Maps a filter's metric name to a valid Prometheus name (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
@@ -210,30 +301,4 @@ pub fn prometheus_name(name: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn define_is_idempotent_and_kinds_behave() {
-        let registry = Registry::default();
-        let c = registry.define("reqs", MetricKind::Counter);
-        assert_eq!(registry.define("reqs", MetricKind::Counter), c);
-        let counter = registry.get(c).unwrap();
-        counter.increment(2).unwrap();
-        assert_eq!(counter.increment(-1), Err(MetricError::BadArgument));
-        assert_eq!(counter.get(), Ok(2));
-        assert_eq!(registry.get(0).err(), Some(MetricError::NotFound));
-
-        let h = registry
-            .get(registry.define("lat", MetricKind::Histogram))
-            .unwrap();
-        h.record(3);
-        h.record(700);
-        let mut text = String::new();
-        registry.render_prometheus(&mut text);
-        assert!(text.contains("lat_bucket{le=\"5\"} 1"), "{text}");
-        assert!(text.contains("lat_bucket{le=\"1000\"} 2"), "{text}");
-        assert!(text.contains("lat_count 2"), "{text}");
-        assert!(text.contains("reqs 2"), "{text}");
-    }
-}
+mod tests;

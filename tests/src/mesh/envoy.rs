@@ -4,6 +4,7 @@
 //! manager whose `http_filters` are the plugins (`envoy.filters.http.wasm`, V8) then the router.
 
 use serde_json::{json, Value};
+use wasmesh_common::metric_name;
 
 use super::{
     as_plugin_string, Cluster, ClusterKind, Listener, MeshConfig, PathMatch, Plugin, Route,
@@ -16,15 +17,37 @@ const ROUTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.rou
 const HTTP_OPTIONS_TYPE: &str =
     "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
-/// The whole bootstrap: admin on an ephemeral port, static listeners and clusters.
+/// The whole bootstrap: admin on an ephemeral port, static listeners and clusters, and the
+/// stats settings that make filter metrics look as in wasmesh.
 pub fn bootstrap(config: &MeshConfig) -> Value {
     json!({
         "admin": { "address": socket_address("127.0.0.1", 0) },
+        "stats_config": stats_config(config),
+        // Histograms reach the admin output at each flush; 1 s instead of 5 s keeps tests short.
+        "stats_flush_interval": "1s",
         "static_resources": {
             "listeners": config.listeners.iter().map(|l| listener(config, l)).collect::<Vec<_>>(),
             "clusters": config.clusters.iter().map(cluster).collect::<Vec<_>>(),
         },
     })
+}
+
+/// One `stats_tags` entry per label of wasmesh's metric naming convention (so
+/// `response_total;status_code=200` becomes `response_total{status_code="200"}`), and the
+/// histogram buckets, matched on the name under Envoy's `wasmcustom.` namespace.
+fn stats_config(config: &MeshConfig) -> Value {
+    let tags: Vec<Value> = metric_name::LABELS
+        .iter()
+        .map(|label| json!({ "tag_name": label, "regex": metric_name::envoy_tag_regex(label) }))
+        .collect();
+    let buckets: Vec<Value> = config
+        .histogram_buckets
+        .iter()
+        .map(|(prefix, bounds)| {
+            json!({ "match": { "prefix": format!("wasmcustom.{prefix}") }, "buckets": bounds })
+        })
+        .collect();
+    json!({ "stats_tags": tags, "histogram_bucket_settings": buckets })
 }
 
 fn socket_address(address: &str, port: u16) -> Value {

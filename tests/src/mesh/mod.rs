@@ -31,6 +31,9 @@ pub struct MeshConfig {
     pub clusters: Vec<Cluster>,
     /// Listeners, each with its filter chain and routes.
     pub listeners: Vec<Listener>,
+    /// Histogram buckets by metric-name prefix (Envoy's `histogram_bucket_settings`, wasmesh's
+    /// `stats.histogram_buckets`); others get both hosts' default buckets.
+    pub histogram_buckets: Vec<(String, Vec<f64>)>,
 }
 
 impl MeshConfig {
@@ -68,6 +71,13 @@ impl MeshConfig {
     /// Adds a cluster.
     pub fn cluster(mut self, cluster: Cluster) -> Self {
         self.clusters.push(cluster);
+        self
+    }
+
+    /// Gives the histograms whose name starts with `prefix` these bucket bounds.
+    pub fn histogram_buckets(mut self, prefix: &str, bounds: &[f64]) -> Self {
+        self.histogram_buckets
+            .push((prefix.to_string(), bounds.to_vec()));
         self
     }
 

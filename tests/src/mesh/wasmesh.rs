@@ -16,6 +16,9 @@ pub fn config(config: &MeshConfig) -> Value {
         "plugins": config.plugins.iter().map(plugin).collect::<Vec<_>>(),
         "clusters": config.clusters.iter().map(cluster).collect::<Vec<_>>(),
         "listeners": config.listeners.iter().map(listener).collect::<Vec<_>>(),
+        "stats": { "histogram_buckets": config.histogram_buckets.iter()
+            .map(|(prefix, bounds)| json!({ "prefix": prefix, "buckets": bounds }))
+            .collect::<Vec<_>>() },
     })
 }
 

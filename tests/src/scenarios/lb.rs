@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::client;
 use crate::{
     build_filters, poll_until, Backend, BackendHandle, Cluster, Listener, MeshConfig, Plugin,
     Proxy, ProxyKind, Route,
 };
+use crate::{client, prometheus};
 
 /// The header the filter writes and the cluster reads (the filter's default).
 const PICK_HEADER: &str = "x-envoy-original-dst-host";
@@ -154,43 +154,25 @@ pub fn round_robin_spreads_evenly(kind: ProxyKind) {
         "{host}: {ECHO_HEADER} names the endpoint that answered"
     );
     for backend in &rig.backends {
-        let label = backend.addr.to_string().replace(['.', ':'], "_");
-        assert_metric(
-            &rig.proxy,
-            &format!("lb_requests_total.web.{label}"),
-            10..=11,
-        );
-        assert_metric(&rig.proxy, &format!("lb_in_flight.web.{label}"), 0..=0);
+        let endpoint = backend.addr.to_string();
+        assert_metric(&rig.proxy, "lb_requests_total", &endpoint, 10..=11);
+        assert_metric(&rig.proxy, "lb_in_flight", &endpoint, 0..=0);
     }
 }
 
-/// Polls the host's own metrics output until metric `name` is within `range`.
-fn assert_metric(proxy: &Proxy, name: &str, range: std::ops::RangeInclusive<u64>) {
+/// Polls the host's `/stats/prometheus` until the `lb` metric `name` of `endpoint` (service
+/// `web`) is within `range`: the same labelled sample in both hosts.
+fn assert_metric(proxy: &Proxy, name: &str, endpoint: &str, range: std::ops::RangeInclusive<u64>) {
     let host = proxy.kind.name();
+    let labels = [("service", "web"), ("endpoint", endpoint)];
     poll_until(
-        &format!("{host}: metric {name}"),
+        &format!("{host}: {name}{{endpoint=\"{endpoint}\"}}"),
         Duration::from_secs(5),
         || {
-            let value = match proxy.kind {
-                // Envoy prefixes filter-defined metrics with `wasmcustom.`; `/stats` keeps the dots.
-                ProxyKind::Envoy => {
-                    let text = proxy.admin_get(&format!("/stats?filter={name}")).text();
-                    text.lines()
-                        .find_map(|l| l.strip_prefix(&format!("wasmcustom.{name}: ")))
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .ok_or_else(|| format!("not in /stats: {text}"))?
-                }
-                // wasmesh's Prometheus text turns the dots into `_`.
-                ProxyKind::Wasmesh => {
-                    let prom = name.replace('.', "_");
-                    let text = proxy.admin_get("/metrics").text();
-                    text.lines()
-                        .find_map(|l| l.strip_prefix(&format!("{prom} ")))
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .ok_or_else(|| format!("{prom} not in /metrics"))?
-                }
-            };
-            if range.contains(&value) {
+            let text = proxy.admin_get("/stats/prometheus").text();
+            let value = prometheus::value(&text, name, &labels)
+                .ok_or_else(|| format!("not in /stats/prometheus:\n{text}"))?;
+            if range.contains(&(value as u64)) {
                 Ok(())
             } else {
                 Err(format!("value {value}, want {range:?}"))
@@ -346,9 +328,9 @@ pub fn refused_endpoint_is_a_released_failure(kind: ProxyKind) {
         let response = client::get(&proxy.url("main", "/lb"), &[]);
         assert_eq!(response.status, 503, "{host}: {}", response.text());
     }
-    let label = dead.to_string().replace(['.', ':'], "_");
-    assert_metric(&proxy, &format!("lb_failures_total.web.{label}"), 2..=2);
-    assert_metric(&proxy, &format!("lb_in_flight.web.{label}"), 0..=0);
+    let endpoint = dead.to_string();
+    assert_metric(&proxy, "lb_failures_total", &endpoint, 2..=2);
+    assert_metric(&proxy, "lb_in_flight", &endpoint, 0..=0);
 }
 
 /// An empty static list is a configuration error: `on_configure` fails with a line naming

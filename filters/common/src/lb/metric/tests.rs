@@ -1,12 +1,18 @@
 use super::*;
 
 #[test]
-fn names_are_prometheus_friendly() {
+fn names_carry_service_and_endpoint_labels() {
     let a: SocketAddr = "127.0.0.1:8081".parse().unwrap();
     assert_eq!(
         endpoint(REQUESTS, "web", a),
-        "lb_requests_total.web.127_0_0_1_8081"
+        "lb_requests_total;service=web;endpoint=127.0.0.1:8081"
     );
-    assert_eq!(endpoint_label("[::1]:80".parse().unwrap()), "__1_80");
-    assert_eq!(service(NO_ENDPOINT, "web"), "lb_no_endpoint_total.web");
+    assert_eq!(
+        endpoint(IN_FLIGHT, "web", "[::1]:80".parse().unwrap()),
+        "lb_in_flight;service=web;endpoint=[::1]:80"
+    );
+    assert_eq!(
+        service(NO_ENDPOINT, "web"),
+        "lb_no_endpoint_total;service=web"
+    );
 }
