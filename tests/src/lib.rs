@@ -25,7 +25,6 @@ mod envoy;
 pub mod mesh;
 mod paths;
 mod process;
-pub mod prometheus;
 mod proxy;
 pub mod raw;
 pub mod scenarios;

@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod endpoint;
+pub mod exposition;
 pub mod hash;
 pub mod headers;
 pub mod keys;

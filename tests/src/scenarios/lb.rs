@@ -19,7 +19,9 @@ use crate::{
     build_filters, poll_until, Backend, BackendHandle, Cluster, Listener, MeshConfig, Plugin,
     Proxy, ProxyKind, Route,
 };
-use crate::{client, prometheus};
+use wasmesh_common::exposition as prometheus;
+
+use crate::client;
 
 /// The header the filter writes and the cluster reads (the filter's default).
 const PICK_HEADER: &str = "x-envoy-original-dst-host";

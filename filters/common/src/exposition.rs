@@ -1,5 +1,6 @@
-//! Reading a Prometheus text exposition, the same way for both hosts' `/stats/prometheus`, so
-//! a test asserts on metric names, labels and values as a Prometheus user would see them.
+//! Reading a Prometheus text exposition (what both hosts serve at `/stats/prometheus`): what
+//! `wasmesh stat` computes its table from, and what the end-to-end tests assert on, so both read
+//! names, labels and values as a Prometheus user would see them.
 
 use std::collections::BTreeMap;
 
