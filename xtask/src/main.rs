@@ -6,6 +6,7 @@ mod demo;
 mod envoy;
 mod filters;
 mod test;
+mod tools;
 
 use clap::{Parser, Subcommand};
 
@@ -25,7 +26,7 @@ enum Task {
     /// Print `-p <crate>` for each wasm32 crate (the members outside default-members).
     #[command(hide = true)]
     WasmCrates,
-    /// Install Envoy, build the filters, then `cargo test` (extra arguments go to cargo test).
+    /// Install Envoy and the Debian tools the tests use (promtool), build the filters, then `cargo test` (extra arguments go to cargo test).
     Test {
         /// Passed to `cargo test` as is, e.g. `cargo xtask test -- --nocapture`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

@@ -2,9 +2,10 @@
 
 use crate::cmd::{self, cargo};
 
-/// Installs Envoy, builds the filters, then runs `cargo test <args>` on the default members.
+/// Installs Envoy and the Debian tools the tests drive, builds the filters, then runs `cargo test <args>` on the default members.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     crate::envoy::install()?;
+    crate::tools::install()?;
     crate::filters::build()?;
     let mut command = cargo(["test"]);
     command.args(args);
