@@ -1,4 +1,4 @@
-//! The command line: `wasmesh run`, `wasmesh check`.
+//! The command line: `wasmesh run`, `wasmesh check`, `wasmesh stat`.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -41,6 +41,9 @@ pub enum Command {
         #[arg(short, long)]
         config: PathBuf,
     },
+    /// Success rate, requests per second, latency percentiles and in-flight requests per route
+    /// (or per endpoint), read from a running wasmesh's or Envoy's admin, like `linkerd viz stat`.
+    Stat(crate::stat::StatArgs),
 }
 
 /// Runs a parsed command line.
@@ -52,6 +55,7 @@ pub fn main(cli: Cli) -> Result<()> {
             workers,
         } => run(config, admin_address_path, workers),
         Command::Check { config } => check(config),
+        Command::Stat(args) => crate::stat::run(args),
     }
 }
 
@@ -80,27 +84,14 @@ fn run(
     };
     let host = Host::start(source)?;
     let config = host.current().config.clone();
-    let mut bound = Vec::new();
-    let mut sockets = Vec::new();
-    for listener in &config.listeners {
-        let socket = TcpListener::bind(listener.address).with_context(|| {
-            format!(
-                "binding listener {:?} on {}",
-                listener.name, listener.address
-            )
-        })?;
-        let addr = socket.local_addr()?;
-        log::info!("listener {:?} on {addr}", listener.name);
-        bound.push((listener.name.clone(), addr));
-        sockets.push((listener.name.clone(), socket));
-    }
-    host.set_bound(bound);
+    host.bind_listeners()?;
     let admin = TcpListener::bind(config.admin.address)
         .with_context(|| format!("binding admin on {}", config.admin.address))?;
     let admin_addr = admin.local_addr()?;
     crate::admin::spawn(host.clone(), admin)?;
     let count = workers.unwrap_or_else(|| config.worker_count()).max(1);
-    crate::worker::spawn(host.clone(), count, sockets)?;
+    crate::worker::spawn(host.clone(), count)?;
+    crate::watch::spawn(host.clone())?;
     host.set_ready();
     log::info!("admin on {admin_addr}; {count} workers ready");
     if let Some(path) = admin_address_path {

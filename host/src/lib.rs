@@ -9,5 +9,6 @@ pub mod config;
 pub mod host;
 pub mod proxy;
 pub mod runtime;
+pub mod stat;
 pub mod state;
 pub mod worker;

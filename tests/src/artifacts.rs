@@ -14,12 +14,13 @@ use std::sync::OnceLock;
 use crate::paths::{target_dir, workspace_root};
 
 /// The wasm32 crates the tests load, in the order `cargo build -p` receives them.
-const WASM_CRATES: [&str; 5] = [
+const WASM_CRATES: [&str; 6] = [
     "wasmesh-filter-headers",
     "wasmesh-filter-ratelimit",
     "wasmesh-guest-abi-test",
     "wasmesh-guest-misbehave",
     "wasmesh-filter-lb",
+    "wasmesh-filter-metrics",
 ];
 
 /// Paths of the built `.wasm` modules.
@@ -31,6 +32,8 @@ pub struct FilterSet {
     pub ratelimit: PathBuf,
     /// `filters/lb`: picks the endpoint of each request for an `original_dst` cluster.
     pub lb: PathBuf,
+    /// `filters/metrics`: golden metrics, trace headers and the access log.
+    pub metrics: PathBuf,
     /// `tests/guests/abi-test`: a guest that exercises the ABI for host tests.
     pub abi_test: PathBuf,
     /// `tests/guests/misbehave`: a guest that traps, loops, exhausts memory or passes bad
@@ -67,6 +70,7 @@ pub fn build_filters() -> &'static FilterSet {
             abi_test: path(WASM_CRATES[2]),
             misbehave: path(WASM_CRATES[3]),
             lb: path(WASM_CRATES[4]),
+            metrics: path(WASM_CRATES[5]),
         }
     })
 }

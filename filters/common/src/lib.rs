@@ -15,4 +15,5 @@ pub mod headers;
 pub mod keys;
 pub mod lb;
 pub mod metric_name;
+pub mod metrics;
 pub mod ratelimit;

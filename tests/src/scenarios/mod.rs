@@ -8,5 +8,6 @@ pub mod config;
 pub mod headers;
 pub mod isolation;
 pub mod lb;
+pub mod metrics;
 pub mod proxying;
 pub mod ratelimit;
