@@ -6,6 +6,22 @@
 //! promised per worker. Envoy publishes histograms at each stats flush (the rig sets 1 s), so
 //! metric assertions poll.
 
+mod cardinality;
+mod failures;
+mod promtool;
+mod tracing;
+
+pub use cardinality::distinct_paths_and_hosts_stay_capped;
+pub use failures::{
+    aborted_request_is_status_0_failure, bad_config_is_refused_naming_the_field,
+    refused_upstream_is_a_503_failure, upstream_closing_mid_request_is_a_failure,
+};
+pub use promtool::promtool_accepts_the_exposition;
+pub use tracing::{
+    access_log_line_names_the_request, traceparent_is_continued_with_a_new_span,
+    traceparent_is_started_when_absent_or_invalid,
+};
+
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -72,11 +88,41 @@ impl Rig {
 }
 
 /// One expected sample: name, labels, value.
-type Expected<'a> = (&'a str, Vec<(&'a str, &'a str)>, f64);
+type Expected = (&'static str, Labels, f64);
+
+/// Labels of an expected sample.
+type Labels = Vec<(&'static str, String)>;
+
+/// `labels` as owned pairs.
+fn labels(pairs: &[(&'static str, &str)]) -> Labels {
+    pairs.iter().map(|(k, v)| (*k, v.to_string())).collect()
+}
+
+/// The labels every request-level series of route `route` carries, for `authority`.
+fn request_labels(authority: &str, route: &str) -> Labels {
+    labels(&[
+        ("direction", "inbound"),
+        ("authority", authority),
+        ("route", route),
+    ])
+}
+
+/// `base` plus `extra`.
+fn plus(base: &Labels, extra: &[(&'static str, &str)]) -> Labels {
+    let mut all = base.clone();
+    all.extend(labels(extra));
+    all
+}
+
+/// The one sample of `name` with `labels` in `text`, if exactly one matches.
+fn value(text: &str, name: &str, labels: &Labels) -> Option<f64> {
+    let pairs: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    prometheus::value(text, name, &pairs)
+}
 
 /// Polls `/stats/prometheus` until every expected sample has its value; panics listing the ones
 /// that do not (with the exposition) after 10 s.
-fn assert_samples(proxy: &Proxy, expected: &[Expected<'_>]) {
+fn assert_samples(proxy: &Proxy, expected: &[Expected]) {
     let host = proxy.kind.name();
     poll_until(
         &format!("{host}: the expected metrics"),
@@ -86,7 +132,7 @@ fn assert_samples(proxy: &Proxy, expected: &[Expected<'_>]) {
             let wrong: Vec<String> = expected
                 .iter()
                 .filter_map(|(name, labels, want)| {
-                    let got = prometheus::value(&text, name, labels);
+                    let got = value(&text, name, labels);
                     (got != Some(*want))
                         .then(|| format!("{name}{labels:?}: got {got:?}, want {want}"))
                 })
@@ -116,72 +162,37 @@ pub fn traffic_mix_is_counted_exactly(kind: ProxyKind) {
     }
     let authority = rig.authority();
     let endpoint = rig.backend.addr.to_string();
-    let base = |route: &'static str| {
-        vec![
-            ("direction", "inbound"),
-            ("authority", authority.as_str()),
-            ("route", route),
-        ]
-    };
-    let with = |route: &'static str, extra: &[(&'static str, &'static str)]| {
-        let mut labels = base(route);
-        labels.extend_from_slice(extra);
-        labels
-    };
+    let (default, status, delay) = (
+        request_labels(&authority, "default"),
+        request_labels(&authority, "status"),
+        request_labels(&authority, "delay"),
+    );
     let ok = [("status_code", "200"), ("classification", "success")];
     let failed = [("status_code", "503"), ("classification", "failure")];
-    let le = |bound: &'static str| {
-        let mut labels = ok.to_vec();
-        labels.push(("le", bound));
-        labels
-    };
+    let le = |base: &Labels, bound: &'static str| plus(&plus(base, &ok), &[("le", bound)]);
+    let per_endpoint =
+        |class: &'static str| labels(&[("endpoint", &endpoint), ("classification", class)]);
     let expected: Vec<Expected> = vec![
-        ("request_total", base("default"), 100.0),
-        ("request_total", base("status"), 10.0),
-        ("request_total", base("delay"), 5.0),
-        ("response_total", with("default", &ok), 100.0),
-        ("response_total", with("status", &failed), 10.0),
-        ("response_total", with("delay", &ok), 5.0),
-        (
-            "response_latency_ms_bucket",
-            with("default", &le("100")),
-            100.0,
-        ),
-        (
-            "response_latency_ms_bucket",
-            with("default", &le("+Inf")),
-            100.0,
-        ),
-        ("response_latency_ms_count", with("default", &ok), 100.0),
-        ("response_latency_ms_bucket", with("delay", &le("100")), 0.0),
-        (
-            "response_latency_ms_bucket",
-            with("delay", &le("+Inf")),
-            5.0,
-        ),
-        ("response_latency_ms_count", with("status", &failed), 10.0),
-        ("request_in_flight", base("default"), 0.0),
-        ("request_in_flight", base("delay"), 0.0),
-        (
-            "endpoint_response_total",
-            vec![
-                ("endpoint", endpoint.as_str()),
-                ("classification", "success"),
-            ],
-            105.0,
-        ),
-        (
-            "endpoint_response_total",
-            vec![
-                ("endpoint", endpoint.as_str()),
-                ("classification", "failure"),
-            ],
-            10.0,
-        ),
+        ("request_total", default.clone(), 100.0),
+        ("request_total", status.clone(), 10.0),
+        ("request_total", delay.clone(), 5.0),
+        ("response_total", plus(&default, &ok), 100.0),
+        ("response_total", plus(&status, &failed), 10.0),
+        ("response_total", plus(&delay, &ok), 5.0),
+        ("response_latency_ms_bucket", le(&default, "100"), 100.0),
+        ("response_latency_ms_bucket", le(&default, "+Inf"), 100.0),
+        ("response_latency_ms_count", plus(&default, &ok), 100.0),
+        ("response_latency_ms_bucket", le(&delay, "100"), 0.0),
+        ("response_latency_ms_bucket", le(&delay, "+Inf"), 5.0),
+        ("response_latency_ms_count", plus(&status, &failed), 10.0),
+        ("request_in_flight", default, 0.0),
+        ("request_in_flight", delay.clone(), 0.0),
+        ("endpoint_response_total", per_endpoint("success"), 105.0),
+        ("endpoint_response_total", per_endpoint("failure"), 10.0),
     ];
     assert_samples(&rig.proxy, &expected);
     let text = rig.proxy.admin_get("/stats/prometheus").text();
-    let sum = prometheus::value(&text, "response_latency_ms_sum", &with("delay", &ok))
+    let sum = value(&text, "response_latency_ms_sum", &plus(&delay, &ok))
         .unwrap_or_else(|| panic!("{}: no latency sum for route delay:\n{text}", kind.name()));
     assert!(
         sum >= 5.0 * 150.0,
