@@ -84,27 +84,14 @@ fn run(
     };
     let host = Host::start(source)?;
     let config = host.current().config.clone();
-    let mut bound = Vec::new();
-    let mut sockets = Vec::new();
-    for listener in &config.listeners {
-        let socket = TcpListener::bind(listener.address).with_context(|| {
-            format!(
-                "binding listener {:?} on {}",
-                listener.name, listener.address
-            )
-        })?;
-        let addr = socket.local_addr()?;
-        log::info!("listener {:?} on {addr}", listener.name);
-        bound.push((listener.name.clone(), addr));
-        sockets.push((listener.name.clone(), socket));
-    }
-    host.set_bound(bound);
+    host.bind_listeners()?;
     let admin = TcpListener::bind(config.admin.address)
         .with_context(|| format!("binding admin on {}", config.admin.address))?;
     let admin_addr = admin.local_addr()?;
     crate::admin::spawn(host.clone(), admin)?;
     let count = workers.unwrap_or_else(|| config.worker_count()).max(1);
-    crate::worker::spawn(host.clone(), count, sockets)?;
+    crate::worker::spawn(host.clone(), count)?;
+    crate::watch::spawn(host.clone())?;
     host.set_ready();
     log::info!("admin on {admin_addr}; {count} workers ready");
     if let Some(path) = admin_address_path {

@@ -2,7 +2,8 @@
 //! configuration generation and its replacement on reload. A new generation
 //! is built completely (modules compiled, every plugin started once to pass
 //! `on_vm_start`/`on_configure`) before it replaces the old one; if any part
-//! fails, the old one keeps serving and the error is kept for `/config`.
+//! fails, the old one keeps serving and the error is kept for `/config`. Listeners
+//! added, moved or removed by a reload are bound first and swapped with it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use anyhow::{bail, Result};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Config;
+use crate::listeners::{BoundListener, ListenerPlan};
 use crate::runtime::plugin::VmFailureCounters;
 use crate::runtime::{PluginFactory, Runtime};
 use crate::state::SharedState;
@@ -104,7 +106,7 @@ pub struct Host {
     /// Copy of `current`'s id, read lock-free on the request path.
     current_id: AtomicU64,
     last_error: Mutex<Option<String>>,
-    bound: Mutex<Vec<(String, SocketAddr)>>,
+    listeners: Mutex<Vec<BoundListener>>,
     workers: Mutex<Vec<UnboundedSender<WorkerEvent>>>,
     ready: AtomicBool,
     reload_lock: Mutex<()>,
@@ -126,7 +128,7 @@ impl Host {
             current: RwLock::new(Arc::new(generation)),
             current_id: AtomicU64::new(1),
             last_error: Mutex::new(None),
-            bound: Mutex::new(Vec::new()),
+            listeners: Mutex::new(Vec::new()),
             workers: Mutex::new(Vec::new()),
             ready: AtomicBool::new(false),
             reload_lock: Mutex::new(()),
@@ -171,18 +173,11 @@ impl Host {
     fn try_reload(&self) -> Result<u64> {
         let config = self.source.load()?;
         let old = self.current();
-        let listeners = |c: &Config| {
-            c.listeners
-                .iter()
-                .map(|l| (l.name.clone(), l.address))
-                .collect::<Vec<_>>()
-        };
-        if listeners(&config) != listeners(&old.config) {
-            bail!("listener names or addresses changed; that needs a restart in this version");
-        }
         if config.admin.address != old.config.admin.address {
             bail!("admin.address changed; that needs a restart");
         }
+        // New addresses are bound before anything else changes: a port in use rejects the reload.
+        let plan = ListenerPlan::make(&self.lock_listeners(), &config.listeners)?;
         // Histograms the new plugins define while being built already get the new buckets.
         let previous_rules = (self.shared.metrics).set_bucket_rules(config.stats.bucket_rules());
         let generation = match Generation::build(old.id + 1, config, &self.runtime, &self.shared) {
@@ -195,12 +190,22 @@ impl Host {
         let id = generation.id;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(generation);
         self.current_id.store(id, Ordering::Release);
+        let stop = plan.stop.clone();
+        let started = plan.apply(&mut self.lock_listeners());
         for worker in self
             .workers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
         {
+            if !started.is_empty() || !stop.is_empty() {
+                let start = started
+                    .iter()
+                    .filter_map(|b| Some((b.name.clone(), b.clone_socket().ok()?)))
+                    .collect();
+                let stop = stop.clone();
+                let _ = worker.send(WorkerEvent::Listeners { start, stop });
+            }
             let _ = worker.send(WorkerEvent::Refresh);
         }
         Ok(id)
@@ -236,14 +241,36 @@ impl Host {
         }
     }
 
-    /// Records where listeners are bound (for `/listeners`).
-    pub fn set_bound(&self, bound: Vec<(String, SocketAddr)>) {
-        *self.bound.lock().unwrap_or_else(|e| e.into_inner()) = bound;
+    /// Binds the first generation's listeners (a failure names the listener and address).
+    pub fn bind_listeners(&self) -> Result<()> {
+        let config = self.current().config.clone();
+        let bound = config
+            .listeners
+            .iter()
+            .map(BoundListener::bind)
+            .collect::<Result<Vec<_>>>()?;
+        *self.lock_listeners() = bound;
+        Ok(())
     }
 
-    /// Where listeners are bound.
+    /// A clone of every listening socket, for a worker starting up.
+    pub fn listener_sockets(&self) -> Result<Vec<(String, std::net::TcpListener)>> {
+        self.lock_listeners()
+            .iter()
+            .map(|b| Ok((b.name.clone(), b.clone_socket()?)))
+            .collect()
+    }
+
+    /// Where listeners are bound (for `/listeners`).
     pub fn bound(&self) -> Vec<(String, SocketAddr)> {
-        self.bound.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.lock_listeners()
+            .iter()
+            .map(|b| (b.name.clone(), b.local))
+            .collect()
+    }
+
+    fn lock_listeners(&self) -> std::sync::MutexGuard<'_, Vec<BoundListener>> {
+        self.listeners.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Registers a worker's event channel.

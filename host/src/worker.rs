@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use tokio::sync::watch;
 
 use crate::config::ListenerConfig;
 use crate::host::{Generation, Host};
@@ -28,6 +29,14 @@ pub enum WorkerEvent {
     },
     /// A new generation is serving: build it now, off the request path.
     Refresh,
+    /// A reload changed listeners: stop accepting on `stop` (their connections drain), then
+    /// accept on `start` (this worker's clones of the new sockets).
+    Listeners {
+        /// Newly bound listeners.
+        start: Vec<(String, std::net::TcpListener)>,
+        /// Names whose current socket stops.
+        stop: Vec<String>,
+    },
     /// The process is stopping: retire every VM (root `on_done`, `on_delete`), then acknowledge.
     Shutdown(std::sync::mpsc::Sender<()>),
 }
@@ -53,6 +62,8 @@ pub struct Worker {
     events: UnboundedSender<WorkerEvent>,
     local: RefCell<Option<Rc<LocalGeneration>>>,
     slots: RefCell<HashMap<u64, Weak<PluginSlot>>>,
+    /// Stop signals of the listeners this worker accepts on, by name.
+    accepting: RefCell<HashMap<String, watch::Sender<bool>>>,
 }
 
 static NEXT_SLOT_KEY: AtomicU64 = AtomicU64::new(1);
@@ -83,7 +94,10 @@ impl Worker {
         }
         let generation = self.host.current();
         match self.build(&generation) {
-            Ok(local) => *self.local.borrow_mut() = Some(Rc::new(local)),
+            Ok(mut local) => {
+                self.carry_draining(&mut local);
+                *self.local.borrow_mut() = Some(Rc::new(local));
+            }
             Err(e) => {
                 log::error!("worker could not start generation {}: {e:#}", generation.id);
                 // Remember the failure so the request path does not retry it in a loop.
@@ -95,6 +109,44 @@ impl Worker {
                     }));
                 }
             }
+        }
+    }
+
+    /// A listener the new generation removed may still get a request on a connection that
+    /// has not seen the stop yet: until this worker stops accepting on it, it keeps the old
+    /// listener, so that request is served by the chain it was accepted for.
+    fn carry_draining(&self, local: &mut LocalGeneration) {
+        let old = self.local.borrow();
+        let Some(old) = old.as_ref() else { return };
+        let accepting = self.accepting.borrow();
+        for (name, listener) in &old.listeners {
+            if !local.listeners.contains_key(name) && accepting.contains_key(name) {
+                local.listeners.insert(name.clone(), listener.clone());
+            }
+        }
+    }
+
+    /// Starts accepting on `socket` for listener `name`.
+    fn start_listener(self: &Rc<Self>, name: String, socket: std::net::TcpListener) -> Result<()> {
+        socket.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(socket)?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        if let Some(previous) = self.accepting.borrow_mut().insert(name.clone(), stop_tx) {
+            let _ = previous.send(true);
+        }
+        tokio::task::spawn_local(crate::proxy::server::accept_loop(
+            listener,
+            self.clone(),
+            name.into(),
+            stop_rx,
+        ));
+        Ok(())
+    }
+
+    /// Stops accepting on listener `name`; its connections finish what they serve and close.
+    fn stop_listener(&self, name: &str) {
+        if let Some(stop) = self.accepting.borrow_mut().remove(name) {
+            let _ = stop.send(true);
         }
     }
 
@@ -138,10 +190,20 @@ impl Worker {
         })
     }
 
-    fn deliver(&self, event: WorkerEvent) {
+    fn deliver(self: &Rc<Self>, event: WorkerEvent) {
         match event {
             WorkerEvent::Shutdown(_) => {}
             WorkerEvent::Refresh => self.refresh(),
+            WorkerEvent::Listeners { start, stop } => {
+                for name in &stop {
+                    self.stop_listener(name);
+                }
+                for (name, socket) in start {
+                    if let Err(e) = self.start_listener(name.clone(), socket) {
+                        log::error!("listener {name:?}: cannot accept: {e:#}");
+                    }
+                }
+            }
             WorkerEvent::QueueReady { slot, queue } => {
                 let slot = self.slots.borrow().get(&slot).and_then(Weak::upgrade);
                 if let Some(slot) = slot {
@@ -155,20 +217,13 @@ impl Worker {
     }
 }
 
-/// Starts `count` workers serving `listeners`; returns once every one serves.
-pub fn spawn(
-    host: Arc<Host>,
-    count: usize,
-    listeners: Vec<(String, std::net::TcpListener)>,
-) -> Result<()> {
+/// Starts `count` workers serving the host's listeners; returns once every one serves.
+pub fn spawn(host: Arc<Host>, count: usize) -> Result<()> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
     for index in 0..count {
         let host = host.clone();
         let ready = ready_tx.clone();
-        let sockets = listeners
-            .iter()
-            .map(|(name, l)| Ok((name.clone(), l.try_clone()?)))
-            .collect::<std::io::Result<Vec<_>>>()?;
+        let sockets = host.listener_sockets()?;
         let (events_tx, events_rx) = unbounded_channel();
         host.add_worker(events_tx.clone());
         std::thread::Builder::new()
@@ -210,6 +265,7 @@ fn run(
             events: events_tx,
             local: RefCell::new(None),
             slots: RefCell::new(HashMap::new()),
+            accepting: RefCell::new(HashMap::new()),
         });
         let generation = worker.host.current();
         match worker.build(&generation) {
@@ -220,21 +276,10 @@ fn run(
             }
         }
         for (name, socket) in sockets {
-            let listener = match socket
-                .set_nonblocking(true)
-                .and_then(|_| tokio::net::TcpListener::from_std(socket))
-            {
-                Ok(l) => l,
-                Err(e) => {
-                    let _ = ready.send(Err(format!("listener {name}: {e}")));
-                    return None;
-                }
-            };
-            tokio::task::spawn_local(crate::proxy::server::accept_loop(
-                listener,
-                worker.clone(),
-                name.into(),
-            ));
+            if let Err(e) = worker.start_listener(name.clone(), socket) {
+                let _ = ready.send(Err(format!("listener {name}: {e:#}")));
+                return None;
+            }
         }
         let _ = ready.send(Ok(()));
         while let Some(event) = events.recv().await {

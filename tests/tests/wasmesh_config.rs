@@ -5,6 +5,7 @@ use std::fs;
 use std::time::Duration;
 
 use serde_json::Value;
+use wasmesh_tests::scenarios::config::served_generation;
 use wasmesh_tests::scenarios::config::{check, check_text, headers_config};
 use wasmesh_tests::{client, poll_until, raw, Backend, Wasmesh};
 
@@ -71,19 +72,6 @@ fn check_names_a_dangling_cluster() {
     let mut config = headers_config(unused_upstream(), 1);
     config["listeners"][0]["routes"][0]["cluster"] = Value::from("nowhere");
     check(&config).assert_rejected(&["listeners[0].routes[0].cluster", "nowhere"]);
-}
-
-/// The `x-gen` value the headers filter added to what the backend saw.
-fn served_generation(url: &str) -> Result<String, String> {
-    let response = client::shared().get_checked(url)?;
-    if response.status != 200 {
-        return Err(format!("status {}: {}", response.status, response.text()));
-    }
-    response
-        .echo()
-        .header("x-gen")
-        .map(str::to_string)
-        .ok_or_else(|| "no x-gen header upstream".to_string())
 }
 
 /// `GET /config` as JSON.

@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use tokio::sync::watch;
 
 use super::body;
 use super::chain::{ChainStream, Step};
@@ -36,10 +37,20 @@ where
     }
 }
 
-/// Accepts connections for one listener on this worker until the worker stops.
-pub async fn accept_loop(listener: tokio::net::TcpListener, worker: Rc<Worker>, name: Rc<str>) {
+/// Accepts connections for one listener on this worker until the worker stops or `stop` turns
+/// true (a reload removed or moved the listener); then its connections drain.
+pub async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    worker: Rc<Worker>,
+    name: Rc<str>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
-        match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.wait_for(|stopped| *stopped) => break,
+        };
+        match accepted {
             Ok((socket, peer)) => {
                 let _ = socket.set_nodelay(true);
                 tokio::task::spawn_local(serve_connection(
@@ -47,6 +58,7 @@ pub async fn accept_loop(listener: tokio::net::TcpListener, worker: Rc<Worker>, 
                     peer,
                     worker.clone(),
                     name.clone(),
+                    stop.clone(),
                 ));
             }
             Err(e) => {
@@ -55,6 +67,7 @@ pub async fn accept_loop(listener: tokio::net::TcpListener, worker: Rc<Worker>, 
             }
         }
     }
+    log::debug!("listener {name}: no longer accepting on this worker");
 }
 
 async fn serve_connection(
@@ -62,6 +75,7 @@ async fn serve_connection(
     peer: SocketAddr,
     worker: Rc<Worker>,
     name: Rc<str>,
+    mut stop: watch::Receiver<bool>,
 ) {
     let local = socket.local_addr().unwrap_or(peer);
     let (request_timeout, idle_timeout) = worker
@@ -73,6 +87,7 @@ async fn serve_connection(
             )
         })
         .unwrap_or((Duration::from_secs(10), Duration::from_secs(60)));
+    let listener_name = name.clone();
     let service = service_fn(move |request| {
         let worker = worker.clone();
         let name = name.clone();
@@ -88,10 +103,17 @@ async fn serve_connection(
     let (io, last_active) = IdleIo::new(socket);
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
+    // Idle for too long, or its listener draining: finish what is in flight, then close
+    // (HTTP/1.1 closes after the current response, h2 sends GOAWAY).
     let result = tokio::select! {
         result = connection.as_mut() => result,
         _ = quiet_for(last_active, idle_timeout) => {
             log::debug!("connection from {peer} idle for {idle_timeout:?}: closing");
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+        _ = stop.wait_for(|stopped| *stopped) => {
+            log::debug!("connection from {peer}: listener {listener_name} draining");
             connection.as_mut().graceful_shutdown();
             connection.await
         }

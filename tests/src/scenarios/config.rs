@@ -108,3 +108,17 @@ pub fn headers_config(upstream: std::net::SocketAddr, gen: u32) -> Value {
         )
         .to_wasmesh_json()
 }
+
+/// The `x-gen` request header as the backend saw it (set by [`headers_config`]): which
+/// generation served a request.
+pub fn served_generation(url: &str) -> Result<String, String> {
+    let response = crate::client::shared().get_checked(url)?;
+    if response.status != 200 {
+        return Err(format!("status {}: {}", response.status, response.text()));
+    }
+    response
+        .echo()
+        .header("x-gen")
+        .map(str::to_string)
+        .ok_or_else(|| "no x-gen header upstream".to_string())
+}

@@ -11,3 +11,4 @@ pub mod lb;
 pub mod metrics;
 pub mod proxying;
 pub mod ratelimit;
+pub mod reload;

@@ -1,0 +1,240 @@
+//! Changing a running wasmesh (issue 7): filters swapped under steady load with zero failed
+//! requests, the config file and the modules it names watched, listeners added, moved and
+//! removed by a reload (removed ones drain), and a reload that cannot bind a port changing
+//! nothing.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use wasmesh_tests::client;
+use wasmesh_tests::scenarios::config::{headers_config, served_generation};
+use wasmesh_tests::scenarios::reload::{
+    bound_listeners, copy_module, replace_file, rewrite_config, start_load, swap_outcomes, version,
+    SwapModules,
+};
+use wasmesh_tests::{build_filters, poll_until, Backend, Proxy, Wasmesh};
+
+/// Swaps in one run, alternating two modules and two configurations of each.
+const SWAPS: usize = 10;
+/// Time each version serves before the next swap.
+const SWAP_EVERY: Duration = Duration::from_millis(1500);
+/// Connections of the steady load.
+const CONNECTIONS: usize = 64;
+
+#[test]
+fn swaps_under_load_fail_nothing_and_switch_within_a_second() {
+    let upstreams = [Backend::start("b1"), Backend::start("b2")];
+    let addrs = [upstreams[0].addr, upstreams[1].addr];
+    let dir = wasmesh_tests::target_dir()
+        .join("e2e")
+        .join(format!("swap-modules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("creating the module directory");
+    let modules = SwapModules::copy_into(&dir);
+    let first = version(0, &modules, addrs);
+    let proxy = Wasmesh::start(first.config.clone());
+    let load = start_load(&proxy, CONNECTIONS);
+    std::thread::sleep(SWAP_EVERY);
+    let mut swaps = vec![(Instant::now(), first.marker.clone())];
+    for i in 1..=SWAPS {
+        let next = version(i, &modules, addrs);
+        let at = Instant::now();
+        rewrite_config(&proxy, &next.config);
+        swaps.push((at, next.marker));
+        std::thread::sleep(SWAP_EVERY);
+    }
+    let end = Instant::now();
+    let report = load.stop();
+    assert!(
+        report.failures.is_empty(),
+        "{} failed requests during the swaps, e.g. {:?}",
+        report.failures.len(),
+        &report.failures[..report.failures.len().min(5)]
+    );
+    let outcomes = swap_outcomes(&report, &swaps[1..], end, Duration::from_secs(1));
+    for outcome in &outcomes {
+        assert!(
+            outcome.served > 0,
+            "no response of {} after its swap",
+            outcome.marker
+        );
+    }
+    let slowest = outcomes.iter().map(|o| o.switch).max().unwrap_or_default();
+    eprintln!(
+        "{} responses, 0 failed, {SWAPS} swaps; slowest switch {slowest:?}; per swap: {:?}",
+        report.ok.len(),
+        outcomes
+            .iter()
+            .map(|o| format!("{}:{:?}", o.marker, o.switch))
+            .collect::<Vec<_>>()
+    );
+    let config: Value = proxy.admin_get("/config").json();
+    assert_eq!(config["generation"], (SWAPS + 1) as u64, "{config}");
+}
+
+fn generation(proxy: &Proxy) -> u64 {
+    proxy.admin_get("/config").json()["generation"]
+        .as_u64()
+        .expect("/config has a numeric generation")
+}
+
+#[test]
+fn replacing_a_watched_module_reloads_it() {
+    let backend = Backend::start("b1");
+    let mut config = headers_config(backend.addr, 1);
+    let proxy = Wasmesh::start(config.clone());
+    let module = copy_module(&build_filters().headers, proxy.run_dir(), "watched.wasm");
+    config["plugins"][0]["wasm"] = module.display().to_string().into();
+    rewrite_config(&proxy, &config);
+    poll_until(
+        "the config naming watched.wasm",
+        Duration::from_secs(5),
+        || match generation(&proxy) {
+            2 => Ok(()),
+            other => Err(format!("generation {other}")),
+        },
+    );
+
+    // A module that is not wasm: the reload fails, the old generation keeps serving.
+    replace_file(&module, b"not a wasm module");
+    poll_until("the broken module refused", Duration::from_secs(5), || {
+        let config: Value = proxy.admin_get("/config").json();
+        match config["last_reload_error"].as_str() {
+            Some(error) if error.contains("watched.wasm") => Ok(()),
+            other => Err(format!("last_reload_error {other:?}")),
+        }
+    });
+    assert_eq!(generation(&proxy), 2);
+    let url = proxy.url("main", "/watched");
+    assert_eq!(served_generation(&url).as_deref(), Ok("1"));
+
+    // The good module back: reloaded again, no error left.
+    replace_file(&module, &std::fs::read(&build_filters().headers).unwrap());
+    poll_until(
+        "the module reloaded",
+        Duration::from_secs(5),
+        || match generation(&proxy) {
+            3 => Ok(()),
+            other => Err(format!("generation {other}")),
+        },
+    );
+    let config: Value = proxy.admin_get("/config").json();
+    assert!(config["last_reload_error"].is_null(), "{config}");
+}
+
+fn refuses_connections(addr: SocketAddr) -> Result<(), String> {
+    match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
+        Ok(_) => Err(format!("{addr} still accepts connections")),
+        Err(_) => Ok(()),
+    }
+}
+
+fn listener_addr(proxy: &Proxy, name: &str) -> Option<SocketAddr> {
+    bound_listeners(proxy)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, addr)| addr)
+}
+
+/// A copy of `config`'s first listener under another name and address.
+fn renamed_listener(config: &Value, name: &str, address: &str) -> Value {
+    let mut listener = config["listeners"][0].clone();
+    listener["name"] = name.into();
+    listener["address"] = address.into();
+    listener
+}
+
+fn free_port() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
+#[test]
+fn reload_adds_moves_and_removes_listeners_and_drains_the_removed() {
+    let backend = Backend::start("b1");
+    let base = headers_config(backend.addr, 1);
+    let proxy = Wasmesh::start(base.clone());
+    let main = proxy.listener("main");
+
+    // Added: `second` serves once the reload is through.
+    let mut with_second = base.clone();
+    let second = renamed_listener(&base, "second", "127.0.0.1:0");
+    with_second["listeners"]
+        .as_array_mut()
+        .unwrap()
+        .push(second);
+    rewrite_config(&proxy, &with_second);
+    let second_addr = poll_until("listener second bound", Duration::from_secs(5), || {
+        listener_addr(&proxy, "second").ok_or_else(|| "not yet".to_string())
+    });
+    let second_url = format!("http://{second_addr}/second");
+    assert_eq!(served_generation(&second_url).as_deref(), Ok("1"));
+
+    // Removed while a slow request is in flight on it: that request completes, then `main`
+    // refuses new connections, and `second` keeps serving.
+    let slow_url = proxy.url("main", "/delay?ms=1500");
+    let slow = std::thread::spawn(move || client::get(&slow_url, &[]));
+    std::thread::sleep(Duration::from_millis(300));
+    let mut only_second = with_second.clone();
+    only_second["listeners"].as_array_mut().unwrap().remove(0);
+    rewrite_config(&proxy, &only_second);
+    poll_until(
+        "main no longer listed",
+        Duration::from_secs(5),
+        || match listener_addr(&proxy, "main") {
+            None => Ok(()),
+            Some(addr) => Err(format!("main still on {addr}")),
+        },
+    );
+    let response = slow.join().expect("the slow request's thread");
+    assert_eq!(
+        response.status, 200,
+        "in-flight request on a removed listener"
+    );
+    poll_until("main refuses connections", Duration::from_secs(5), || {
+        refuses_connections(main)
+    });
+    assert_eq!(served_generation(&second_url).as_deref(), Ok("1"));
+
+    // Moved: `second` to an explicit port; the old address stops, the new one serves.
+    let target = free_port();
+    let mut moved = only_second.clone();
+    moved["listeners"][0]["address"] = target.to_string().into();
+    rewrite_config(&proxy, &moved);
+    poll_until(
+        "second serving on its new port",
+        Duration::from_secs(5),
+        || served_generation(&format!("http://{target}/moved")).map(|_| ()),
+    );
+    poll_until("second's old port refuses", Duration::from_secs(5), || {
+        refuses_connections(second_addr)
+    });
+}
+
+#[test]
+fn a_port_in_use_rejects_the_reload_and_changes_nothing() {
+    let backend = Backend::start("b1");
+    let base = headers_config(backend.addr, 1);
+    let proxy = Wasmesh::start(base.clone());
+    let taken = TcpListener::bind("127.0.0.1:0").expect("a port to hold");
+    let taken_addr = taken.local_addr().unwrap();
+    let mut clash = headers_config(backend.addr, 2);
+    let listener = renamed_listener(&base, "clash", &taken_addr.to_string());
+    clash["listeners"].as_array_mut().unwrap().push(listener);
+    rewrite_config(&proxy, &clash);
+    // The watcher's reload fails too; POST /reload shows the error to the caller.
+    let reply = client::post(&format!("http://{}/reload", proxy.admin), &[], "");
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let error = reply.text();
+    assert!(
+        error.contains("\\\"clash\\\"") && error.contains(&taken_addr.to_string()),
+        "the error names the listener and its address: {error}"
+    );
+    assert_eq!(
+        served_generation(&proxy.url("main", "/still")).as_deref(),
+        Ok("1")
+    );
+    assert!(listener_addr(&proxy, "clash").is_none());
+    drop(taken);
+}
