@@ -53,3 +53,8 @@ fn aborted_request_is_status_0_failure() {
 fn bad_config_is_refused_naming_the_field() {
     metrics::bad_config_is_refused_naming_the_field(Envoy);
 }
+
+#[test]
+fn lb_publishes_the_ewma_estimate() {
+    metrics::lb_publishes_the_ewma_estimate(Envoy);
+}

@@ -3,7 +3,8 @@
 //!
 //! Names (labelled as `wasmesh_common::metric_name` says): counters
 //! `lb_requests_total;service=<service>;endpoint=<ip:port>`, `lb_failures_total;…` (5xx, resets,
-//! no response) and `lb_no_endpoint_total;service=<service>`; gauge `lb_in_flight;…`.
+//! no response) and `lb_no_endpoint_total;service=<service>`; gauges `lb_in_flight;…` and,
+//! under `peak_ewma`, `lb_ewma_ms;…` (the latency estimate, set when a response updates it).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -21,6 +22,8 @@ pub enum Counter {
     Failures,
     /// Gauge: requests in flight to the endpoint (+1 on pick, -1 when the stream ends).
     InFlight,
+    /// Gauge: the peak-EWMA estimate of the endpoint, in ms (set, not incremented).
+    EwmaMs,
 }
 
 impl Counter {
@@ -29,12 +32,13 @@ impl Counter {
             Counter::Requests => metric::REQUESTS,
             Counter::Failures => metric::FAILURES,
             Counter::InFlight => metric::IN_FLIGHT,
+            Counter::EwmaMs => metric::EWMA_MS,
         }
     }
 
     fn kind(self) -> MetricType {
         match self {
-            Counter::InFlight => MetricType::Gauge,
+            Counter::InFlight | Counter::EwmaMs => MetricType::Gauge,
             _ => MetricType::Counter,
         }
     }
@@ -64,14 +68,27 @@ impl Metrics {
 
     /// Adds `delta` (negative only for a gauge) to `counter` of `endpoint`.
     pub fn add(&mut self, counter: Counter, endpoint: SocketAddr, delta: i64) {
+        increment(self.id(counter, endpoint), delta);
+    }
+
+    /// Sets the gauge `counter` of `endpoint` to `value`.
+    pub fn set(&mut self, counter: Counter, endpoint: SocketAddr, value: u64) {
+        if let Some(id) = self.id(counter, endpoint) {
+            if let Err(status) = hostcalls::record_metric(id, value) {
+                log::warn!("lb: setting metric {id}: {status:?}");
+            }
+        }
+    }
+
+    /// The id of `counter` for `endpoint`, defined on first use.
+    fn id(&mut self, counter: Counter, endpoint: SocketAddr) -> Option<u32> {
         let service = &self.service;
-        let id = *self.ids.entry((counter, endpoint)).or_insert_with(|| {
+        *self.ids.entry((counter, endpoint)).or_insert_with(|| {
             define(
                 counter.kind(),
                 &metric::endpoint(counter.base(), service, endpoint),
             )
-        });
-        increment(id, delta);
+        })
     }
 
     /// Adds one to the service's "no endpoint available" counter.

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
-use wasmesh_common::lb::Outcome;
+use wasmesh_common::lb::{Outcome, Policy};
 
 use crate::clock::now_ns;
 use crate::hash_input::request_hash;
@@ -49,7 +49,11 @@ impl LbStream {
         pick.observed = true;
         let now = now_ns();
         let rtt = now.saturating_sub(pick.started_ns);
-        service.balancer.observe(pick.address, outcome, rtt, now);
+        let estimate = service.balancer.observe(pick.address, outcome, rtt, now);
+        if let (Some(ns), Policy::PeakEwma(_)) = (estimate, service.balancer.policy()) {
+            let ms = (ns / 1e6).round() as u64;
+            service.metrics.set(Counter::EwmaMs, pick.address, ms);
+        }
         if outcome == Outcome::Failure {
             service.metrics.count(Counter::Failures, pick.address);
         }

@@ -8,6 +8,7 @@
 
 mod cardinality;
 mod failures;
+mod lb_ewma;
 mod promtool;
 mod tracing;
 
@@ -16,6 +17,7 @@ pub use failures::{
     aborted_request_is_status_0_failure, bad_config_is_refused_naming_the_field,
     refused_upstream_is_a_503_failure, upstream_closing_mid_request_is_a_failure,
 };
+pub use lb_ewma::lb_publishes_the_ewma_estimate;
 pub use promtool::promtool_accepts_the_exposition;
 pub use tracing::{
     access_log_line_names_the_request, traceparent_is_continued_with_a_new_span,

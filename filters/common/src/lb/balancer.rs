@@ -187,16 +187,22 @@ impl Balancer {
         Some(member.endpoint.address)
     }
 
-    /// Records how a request to `address` went, `rtt_ns` after it was sent. Unknown addresses
-    /// (removed from the set meanwhile) are ignored.
-    pub fn observe(&mut self, address: SocketAddr, outcome: Outcome, rtt_ns: u64, now_ns: u64) {
+    /// Records how a request to `address` went, `rtt_ns` after it was sent, and returns the
+    /// endpoint's new peak-EWMA estimate in nanoseconds (what the `lb_ewma_ms` gauge shows).
+    /// Unknown addresses (removed from the set meanwhile) are ignored: `None`.
+    pub fn observe(
+        &mut self,
+        address: SocketAddr,
+        outcome: Outcome,
+        rtt_ns: u64,
+        now_ns: u64,
+    ) -> Option<f64> {
         let floor = match outcome {
             Outcome::Success => 0,
             Outcome::Failure => self.ewma.default_rtt_ns,
         };
-        if let Some(m) = self.member_mut(address) {
-            m.ewma.observe(rtt_ns.max(floor), now_ns);
-        }
+        let m = self.member_mut(address)?;
+        Some(m.ewma.observe(rtt_ns.max(floor), now_ns))
     }
 
     /// Ends one request to `address`: in-flight goes down by one (never below 0).

@@ -12,6 +12,9 @@ pub const REQUESTS: &str = "lb_requests_total";
 pub const FAILURES: &str = "lb_failures_total";
 /// Gauge: requests to an endpoint started and not yet ended (what `least_request` weighs).
 pub const IN_FLIGHT: &str = "lb_in_flight";
+/// Gauge: the endpoint's peak-EWMA latency estimate in milliseconds (policy `peak_ewma` only),
+/// set each time a response updates it.
+pub const EWMA_MS: &str = "lb_ewma_ms";
 /// Requests answered 503 because no endpoint was available.
 pub const NO_ENDPOINT: &str = "lb_no_endpoint_total";
 

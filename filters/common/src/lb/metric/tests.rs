@@ -12,6 +12,10 @@ fn names_carry_service_and_endpoint_labels() {
         "lb_in_flight;service=web;endpoint=[::1]:80"
     );
     assert_eq!(
+        endpoint(EWMA_MS, "web", a),
+        "lb_ewma_ms;service=web;endpoint=127.0.0.1:8081"
+    );
+    assert_eq!(
         service(NO_ENDPOINT, "web"),
         "lb_no_endpoint_total;service=web"
     );
