@@ -35,7 +35,10 @@ fn full_config() {
 
 #[test]
 fn errors_name_the_field() {
-    assert!(err(r#"{"direction":"sideways"}"#).starts_with("direction: unknown variant"));
+    assert_eq!(
+        err(r#"{"direction":"sideways"}"#),
+        "direction: unknown variant `sideways`, expected `inbound` or `outbound` at line 1 column 23"
+    );
     assert!(err(r#"{"max_label_value":5}"#).contains("unknown field `max_label_value`"));
     assert_eq!(
         err(r#"{"max_label_values":0}"#),
