@@ -17,6 +17,8 @@ use crate::{
 const PICK_HEADER: &str = "x-envoy-original-dst-host";
 /// The slow endpoint's added delay.
 const SLOW_MS: u64 = 60;
+/// Requests after which the slow endpoint must have been tried.
+const MAX_REQUESTS: usize = 200;
 
 fn chain(lb: Value) -> MeshConfig {
     let filters = build_filters();
@@ -34,9 +36,10 @@ fn chain(lb: Value) -> MeshConfig {
         .histogram_buckets("response_latency_ms", &LATENCY_BUCKETS_MS)
 }
 
-/// `peak_ewma` over a fast and a slow (+60 ms) endpoint: after 20 requests both estimates are
-/// published, the slow one at least 60 ms and the fast one below it; under `round_robin` there
-/// is no `lb_ewma_ms` at all. Every request is counted per endpoint by the metrics filter.
+/// `peak_ewma` over a fast and a slow (+60 ms) endpoint: after at least 20 requests (and one
+/// to the slow endpoint) both estimates are published, the slow one at least 60 ms and the fast
+/// one below it; under `round_robin` there is no `lb_ewma_ms` at all. Every request is counted
+/// per endpoint by the metrics filter.
 pub fn lb_publishes_the_ewma_estimate(kind: ProxyKind) {
     let host = kind.name();
     let fast = Backend::start("fast");
@@ -47,9 +50,17 @@ pub fn lb_publishes_the_ewma_estimate(kind: ProxyKind) {
         json!({ "service": "web", "policy": "peak_ewma", "endpoints": endpoints }),
     ));
     let client = Client::http1();
-    for _ in 0..20 {
+    // P2C only tries the slow endpoint when its estimate looks cheaper, which takes a few
+    // requests at most (tried once, it is then avoided): send until it has answered once.
+    let mut sent = 0;
+    while sent < 20 || slow.requests_seen() == 0 {
+        assert!(
+            sent < MAX_REQUESTS,
+            "{host}: the slow endpoint was never picked"
+        );
         let response = client.get(&proxy.url("main", "/"), &[]);
         assert_eq!(response.status, 200, "{host}: {}", response.text());
+        sent += 1;
     }
     let estimate = |text: &str, addr: &str| {
         prometheus::value(
@@ -72,7 +83,9 @@ pub fn lb_publishes_the_ewma_estimate(kind: ProxyKind) {
                 .map(|s| s.value)
                 .sum();
             match (f, s) {
-                (Some(f), Some(s)) if s >= SLOW_MS as f64 && f < s && counted == 20.0 => Ok(()),
+                (Some(f), Some(s)) if s >= SLOW_MS as f64 && f < s && counted == sent as f64 => {
+                    Ok(())
+                }
                 _ => Err(format!(
                     "fast {f:?}, slow {s:?}, per-endpoint responses {counted}:\n{text}"
                 )),
