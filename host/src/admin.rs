@@ -160,6 +160,18 @@ fn metrics(host: &Host) -> String {
         "Configuration reloads rejected.",
         c.reloads_failed.load(Ordering::Relaxed),
     );
+    let by_kind = c.vms.by_kind();
+    if !by_kind.is_empty() {
+        let name = "wasmesh_vm_failures_by_kind_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Wasm VM failures by plugin and kind (trap, timeout, memory_limit, stack_overflow, memory_out_of_bounds, invalid_return).\n# TYPE {name} counter"
+        );
+        for (plugin, kind, n) in by_kind {
+            let plugin = plugin.replace('\\', "\\\\").replace('"', "\\\"");
+            let _ = writeln!(out, "{name}{{plugin=\"{plugin}\",kind=\"{kind}\"}} {n}");
+        }
+    }
     let _ = writeln!(
         out,
         "# HELP wasmesh_config_generation Configuration generation serving now.\n# TYPE wasmesh_config_generation gauge\nwasmesh_config_generation {}",

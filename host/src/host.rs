@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Config;
@@ -67,7 +67,8 @@ impl Generation {
         );
         let mut factories = HashMap::new();
         for plugin in &config.plugins {
-            let factory = PluginFactory::new(runtime, shared.clone(), plugin, clusters.clone())?;
+            let factory = PluginFactory::new(runtime, shared.clone(), plugin, clusters.clone())
+                .with_context(|| format!("plugin {:?}", plugin.name))?;
             let _check = factory.instantiate(Arc::new(|_| {}))?;
             factories.insert(plugin.name.clone(), factory);
         }

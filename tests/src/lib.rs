@@ -30,6 +30,7 @@ mod proxy;
 pub mod raw;
 pub mod scenarios;
 mod wasmesh;
+pub mod wat;
 
 pub use artifacts::{build_filters, envoy_bin, wasmesh_bin, FilterSet};
 pub use deadline::poll_until;

@@ -152,12 +152,26 @@ pub struct VmFailureCounters {
     pub total: AtomicU64,
     /// VMs rebuilt after a failure.
     pub rebuilt: AtomicU64,
+    /// Failures by (plugin, kind): which plugin fails and how (`timeout`, `memory_limit`, …).
+    /// A lock is fine: it is taken only when a VM has just failed.
+    by_kind: std::sync::Mutex<std::collections::BTreeMap<(String, &'static str), u64>>,
 }
 
 impl VmFailureCounters {
-    /// Counts a failure.
-    pub fn record(&self) {
+    /// Counts a failure of `plugin`'s VM.
+    pub fn record(&self, plugin: &str, kind: &'static str) {
         self.total.fetch_add(1, Ordering::Relaxed);
+        let mut by_kind = self.by_kind.lock().unwrap_or_else(|e| e.into_inner());
+        *by_kind.entry((plugin.to_string(), kind)).or_default() += 1;
+    }
+
+    /// Failures by (plugin, kind), sorted.
+    pub fn by_kind(&self) -> Vec<(String, &'static str, u64)> {
+        let by_kind = self.by_kind.lock().unwrap_or_else(|e| e.into_inner());
+        by_kind
+            .iter()
+            .map(|((plugin, kind), n)| (plugin.clone(), *kind, *n))
+            .collect()
     }
 }
 
@@ -231,7 +245,7 @@ impl PluginSlot {
                 "plugin {:?}: VM failed, it will be rebuilt: {failure}",
                 self.factory.info.name
             );
-            self.counters.record();
+            self.counters.record(&self.factory.info.name, failure.kind);
             if let Some(dead) = guard.take() {
                 wake_all_streams(dead);
             }

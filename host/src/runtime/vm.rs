@@ -19,12 +19,24 @@ pub enum Action {
     Pause,
 }
 
+/// The highest status each callback family defines (proxy-wasm 0.2.1): headers
+/// `StopAllIterationAndWatermark` (4), bodies `StopIterationNoBuffer` (3), trailers
+/// `StopIteration` (1). Envoy quietly treats anything above as "stop"; a filter that answers
+/// 42 is broken, so wasmesh fails its VM instead and the request gets `fail_open`'s outcome.
+const MAX_HEADERS_STATUS: u32 = 4;
+const MAX_BODY_STATUS: u32 = 3;
+const MAX_TRAILERS_STATUS: u32 = 1;
+
 impl Action {
-    fn from_abi(raw: u32) -> Action {
-        if raw == 0 {
-            Action::Continue
-        } else {
-            Action::Pause
+    /// 0 continues; any other defined status stops (the host buffers bodies while stopped).
+    fn from_abi(callback: &str, raw: Option<u32>, max: u32) -> Result<Action, VmFailure> {
+        match raw {
+            None | Some(0) => Ok(Action::Continue),
+            Some(status) if status <= max => Ok(Action::Pause),
+            Some(status) => Err(VmFailure {
+                reason: format!("{callback} returned {status}, not a filter status (0..={max})"),
+                kind: "invalid_return",
+            }),
         }
     }
 }
@@ -223,21 +235,21 @@ impl PluginVm {
     pub fn on_request_headers(&mut self, ctx: u32, n: u32, eos: bool) -> Result<Action, VmFailure> {
         let f = self.exports.on_request_headers.clone();
         let r = self.call("proxy_on_request_headers", ctx, &f, (ctx, n, eos as u32))?;
-        Ok(r.map_or(Action::Continue, Action::from_abi))
+        Action::from_abi("proxy_on_request_headers", r, MAX_HEADERS_STATUS)
     }
 
     /// `proxy_on_request_body`.
     pub fn on_request_body(&mut self, ctx: u32, size: u32, eos: bool) -> Result<Action, VmFailure> {
         let f = self.exports.on_request_body.clone();
         let r = self.call("proxy_on_request_body", ctx, &f, (ctx, size, eos as u32))?;
-        Ok(r.map_or(Action::Continue, Action::from_abi))
+        Action::from_abi("proxy_on_request_body", r, MAX_BODY_STATUS)
     }
 
     /// `proxy_on_request_trailers`.
     pub fn on_request_trailers(&mut self, ctx: u32, n: u32) -> Result<Action, VmFailure> {
         let f = self.exports.on_request_trailers.clone();
         let r = self.call("proxy_on_request_trailers", ctx, &f, (ctx, n))?;
-        Ok(r.map_or(Action::Continue, Action::from_abi))
+        Action::from_abi("proxy_on_request_trailers", r, MAX_TRAILERS_STATUS)
     }
 
     /// `proxy_on_response_headers`.
@@ -249,7 +261,7 @@ impl PluginVm {
     ) -> Result<Action, VmFailure> {
         let f = self.exports.on_response_headers.clone();
         let r = self.call("proxy_on_response_headers", ctx, &f, (ctx, n, eos as u32))?;
-        Ok(r.map_or(Action::Continue, Action::from_abi))
+        Action::from_abi("proxy_on_response_headers", r, MAX_HEADERS_STATUS)
     }
 
     /// `proxy_on_response_body`.
@@ -261,14 +273,14 @@ impl PluginVm {
     ) -> Result<Action, VmFailure> {
         let f = self.exports.on_response_body.clone();
         let r = self.call("proxy_on_response_body", ctx, &f, (ctx, size, eos as u32))?;
-        Ok(r.map_or(Action::Continue, Action::from_abi))
+        Action::from_abi("proxy_on_response_body", r, MAX_BODY_STATUS)
     }
 
     /// `proxy_on_response_trailers`.
     pub fn on_response_trailers(&mut self, ctx: u32, n: u32) -> Result<Action, VmFailure> {
         let f = self.exports.on_response_trailers.clone();
         let r = self.call("proxy_on_response_trailers", ctx, &f, (ctx, n))?;
-        Ok(r.map_or(Action::Continue, Action::from_abi))
+        Action::from_abi("proxy_on_response_trailers", r, MAX_TRAILERS_STATUS)
     }
 
     /// `proxy_on_done`; true when the context may be deleted now.
