@@ -32,11 +32,11 @@ fn poll_stat(kind: ProxyKind, args: &[&str], check: impl Fn(&[Vec<String>]) -> b
     )
 }
 
-/// A latency cell (`1.6ms`, `189ms`) in ms.
+/// A latency cell (`1.6ms`, `189ms`) in ms; NaN for `-` (no histogram published yet).
 fn ms(cell: &str) -> f64 {
     cell.strip_suffix("ms")
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("not a latency: {cell:?}"))
+        .unwrap_or(f64::NAN)
 }
 
 /// 100 fast 200s (route `default`), 10 × 503 (`status`) and 5 × 150 ms (`delay`) through the
@@ -88,21 +88,18 @@ fn route_table_after_a_traffic_mix(kind: ProxyKind) {
         let p99 = ms(&rows[row][6]);
         assert!(p99 > 0.0 && p99 <= 100.0, "fast answers' p99 {p99}: {text}");
     }
-    let text = poll_stat(
-        kind,
-        &["--cumulative", "--by", "authority", "--admin", &admin],
-        |r| r.len() == 1,
-    );
-    let row = &super::rows(&text)[0];
+    // 5 of 115 answers were slow: p99 (rank 113.85) falls among them, p50 does not. Envoy may
+    // have published only some of the slow ones at its last flush (then p99 is still among the
+    // fast ones), so this polls too.
+    let slow_p99 = |row: &[String]| {
+        row.len() == 7 && ms(&row[3]) <= 100.0 && (100.0..=200.0).contains(&ms(&row[5]))
+    };
+    let by_authority = ["--cumulative", "--by", "authority", "--admin", &admin];
+    let text = poll_stat(kind, &by_authority, |r| r.len() == 1 && slow_p99(&r[0]));
     assert_eq!(
-        row[..3],
+        super::rows(&text)[0][..3],
         [&authority, "91.30%", "115"],
         "105 of 115 succeeded: {text}"
-    );
-    // 5 of 115 answers were slow: p99 (rank 113.85) falls among them, p50 does not.
-    assert!(
-        ms(&row[3]) <= 100.0 && (100.0..=200.0).contains(&ms(&row[5])),
-        "{text}"
     );
 }
 
