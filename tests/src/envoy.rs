@@ -26,7 +26,26 @@ impl Envoy {
     /// Starts Envoy with bootstrap `yaml` and `concurrency` workers; `Err` with its logs if it
     /// exits or is not ready in time.
     pub fn try_start(yaml: String, concurrency: u32) -> Result<Proxy, String> {
+        Self::try_start_with_files(yaml, &[], concurrency)
+    }
+
+    /// Starts Envoy like [`Envoy::try_start`], with `files` (`(path, contents)`, paths relative to
+    /// the run directory, which is Envoy's working directory) written first: files the bootstrap
+    /// names by relative path, such as a watched ECDS or LDS file, which must exist at startup.
+    pub fn try_start_with_files(
+        yaml: String,
+        files: &[(&str, &[u8])],
+        concurrency: u32,
+    ) -> Result<Proxy, String> {
         let dir = run_dir("envoy");
+        for (path, contents) in files {
+            let path = dir.join(path);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)
+                    .map_err(|e| format!("creating {}: {e}", parent.display()))?;
+            }
+            fs::write(&path, contents).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        }
         let config = dir.join("envoy.yaml");
         let admin_path = dir.join("admin-address.txt");
         fs::write(&config, yaml).expect("writing envoy.yaml");

@@ -68,21 +68,15 @@ pub struct Version {
 /// configurations: even `i` → the `headers` module adding `x-version: headers-<i>`; odd `i` →
 /// the `lb` module echoing its pick in `x-version`, alternating between `upstreams`.
 pub fn version(i: usize, modules: &SwapModules, upstreams: [SocketAddr; 2]) -> Version {
-    let (wasm, configuration, marker, cluster) = if i.is_multiple_of(2) {
-        let marker = format!("headers-{i}");
-        let config = json!({ "response": { "set": { MARKER: marker.clone() } } });
-        (&modules.headers, config, marker, "static")
+    let filter = swapped_filter(i, modules, upstreams);
+    let cluster = if filter.picks_endpoint {
+        "dynamic"
     } else {
-        let upstream = upstreams[(i / 2) % 2];
-        let config = json!({
-            "service": "web", "policy": "round_robin", "response_header": MARKER,
-            "endpoints": [{ "address": upstream.to_string() }],
-        });
-        (&modules.lb, config, upstream.to_string(), "dynamic")
+        "static"
     };
     let config = MeshConfig::new()
         .workers(2)
-        .plugin(Plugin::new("swapped", wasm).configuration(configuration))
+        .plugin(Plugin::new("swapped", &filter.wasm).configuration(filter.configuration))
         .cluster(Cluster::fixed("static", [upstreams[0]]))
         .cluster(Cluster::original_dst(
             "dynamic",
@@ -94,7 +88,52 @@ pub fn version(i: usize, modules: &SwapModules, upstreams: [SocketAddr; 2]) -> V
                 .route(Route::prefix("/", cluster)),
         )
         .to_wasmesh_json();
-    Version { marker, config }
+    Version {
+        marker: filter.marker,
+        config,
+    }
+}
+
+/// The filter alone of [`version`] `i`, for hosts that swap only the filter (Envoy's ECDS)
+/// and so route every version alike, on whether `x-envoy-original-dst-host` is set.
+pub struct SwappedFilter {
+    /// The module.
+    pub wasm: PathBuf,
+    /// Its plugin configuration.
+    pub configuration: Value,
+    /// The value responses carry while this version serves.
+    pub marker: String,
+    /// True for `lb`: it names the endpoint in `x-envoy-original-dst-host`, for an
+    /// `original_dst` cluster; `headers` requests go to a static cluster of `upstreams[0]`.
+    pub picks_endpoint: bool,
+}
+
+/// The filter of [`version`] `i`.
+pub fn swapped_filter(
+    i: usize,
+    modules: &SwapModules,
+    upstreams: [SocketAddr; 2],
+) -> SwappedFilter {
+    if i.is_multiple_of(2) {
+        let marker = format!("headers-{i}");
+        SwappedFilter {
+            wasm: modules.headers.clone(),
+            configuration: json!({ "response": { "set": { MARKER: marker.clone() } } }),
+            marker,
+            picks_endpoint: false,
+        }
+    } else {
+        let upstream = upstreams[(i / 2) % 2];
+        SwappedFilter {
+            wasm: modules.lb.clone(),
+            configuration: json!({
+                "service": "web", "policy": "round_robin", "response_header": MARKER,
+                "endpoints": [{ "address": upstream.to_string() }],
+            }),
+            marker: upstream.to_string(),
+            picks_endpoint: true,
+        }
+    }
 }
 
 /// The two modules a swap alternates between, copied next to the config.
@@ -135,6 +174,23 @@ pub fn swap_outcomes(
     end: Instant,
     window: Duration,
 ) -> Vec<SwapOutcome> {
+    let outcomes = swap_timings(report, swaps, end);
+    for SwapOutcome { marker, switch, .. } in &outcomes {
+        assert!(
+            *switch <= window,
+            "swap to {marker}: an older version still answered {switch:?} after the write"
+        );
+    }
+    outcomes
+}
+
+/// [`swap_outcomes`] without the bound, for a test that prints every swap's figures before
+/// asserting on them.
+pub fn swap_timings(
+    report: &LoadReport,
+    swaps: &[(Instant, String)],
+    end: Instant,
+) -> Vec<SwapOutcome> {
     let mut outcomes = Vec::new();
     for (i, (at, marker)) in swaps.iter().enumerate() {
         let until = swaps.get(i + 1).map_or(end, |(next, _)| *next);
@@ -148,18 +204,13 @@ pub fn swap_outcomes(
             .filter(|s| s.marker.as_deref() != Some(marker))
             .map(|s| s.at)
             .max();
-        let switch = last_old.map_or(Duration::ZERO, |t| t - *at);
-        assert!(
-            switch <= window,
-            "swap to {marker}: an older version still answered {switch:?} after the write"
-        );
         let served = during
             .iter()
             .filter(|s| s.marker.as_deref() == Some(marker))
             .count();
         outcomes.push(SwapOutcome {
             marker: marker.clone(),
-            switch,
+            switch: last_old.map_or(Duration::ZERO, |t| t - *at),
             served,
         });
     }
