@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use notify::{EventKind, RecursiveMode, Watcher};
@@ -67,8 +67,13 @@ fn wait_for_change(events: &Events, files: &BTreeSet<PathBuf>) -> bool {
             Err(_) => return false,
         }
     }
+    // Only changes to the watched files extend the wait: other files in the same directories
+    // (a log written on every request, say) must not hold the reload back.
+    let mut quiet_until = Instant::now() + DEBOUNCE;
     loop {
-        match events.recv_timeout(DEBOUNCE) {
+        let left = quiet_until.saturating_duration_since(Instant::now());
+        match events.recv_timeout(left) {
+            Ok(Ok(event)) if touches(&event, files) => quiet_until = Instant::now() + DEBOUNCE,
             Ok(_) => {}
             Err(RecvTimeoutError::Timeout) => return true,
             Err(RecvTimeoutError::Disconnected) => return false,

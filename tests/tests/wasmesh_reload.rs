@@ -6,7 +6,7 @@
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use wasmesh_tests::client;
 use wasmesh_tests::scenarios::config::{headers_config, served_generation};
 use wasmesh_tests::scenarios::reload::{
@@ -14,6 +14,7 @@ use wasmesh_tests::scenarios::reload::{
     SwapModules,
 };
 use wasmesh_tests::{build_filters, poll_until, Backend, Proxy, Wasmesh};
+use wasmesh_tests::{Cluster, Listener, MeshConfig, Plugin, Route};
 
 /// Swaps in one run, alternating two modules and two configurations of each.
 const SWAPS: usize = 10;
@@ -237,4 +238,89 @@ fn a_port_in_use_rejects_the_reload_and_changes_nothing() {
     );
     assert!(listener_addr(&proxy, "clash").is_none());
     drop(taken);
+}
+
+/// A `ratelimit` setup whose bucket lives in shared data under `vm_id`.
+fn ratelimit_config(backend: SocketAddr, wasm: &std::path::Path, vm_id: &str) -> Value {
+    let plugin = Plugin::new("ratelimit", wasm)
+        .vm_id(vm_id)
+        .configuration(json!({
+            "tokens_per_second": 0.001, "burst": 3, "key": "header:x-client"
+        }));
+    MeshConfig::single(vec![plugin], [backend]).to_wasmesh_json()
+}
+
+fn limited_status(proxy: &Proxy) -> u16 {
+    client::get(&proxy.url("main", "/limited"), &[("x-client", "c1")])
+        .status
+        .as_u16()
+}
+
+#[test]
+fn shared_data_survives_a_swap_of_the_module_that_owns_it() {
+    let backend = Backend::start("b1");
+    let module = &build_filters().ratelimit;
+    let proxy = Wasmesh::start(ratelimit_config(backend.addr, module, "limits"));
+    let statuses: Vec<u16> = (0..4).map(|_| limited_status(&proxy)).collect();
+    assert_eq!(statuses, [200, 200, 200, 429], "burst 3, then limited");
+
+    // The module swapped (another file, a new generation), same vm_id: the bucket is still empty.
+    let copy = copy_module(module, proxy.run_dir(), "ratelimit-v2.wasm");
+    rewrite_config(&proxy, &ratelimit_config(backend.addr, &copy, "limits"));
+    poll_until(
+        "generation 2",
+        Duration::from_secs(5),
+        || match generation(&proxy) {
+            2 => Ok(()),
+            other => Err(format!("generation {other}")),
+        },
+    );
+    assert_eq!(limited_status(&proxy), 429, "the bucket survived the swap");
+
+    // Another vm_id is another shared-data namespace: a fresh bucket.
+    rewrite_config(&proxy, &ratelimit_config(backend.addr, &copy, "other"));
+    poll_until(
+        "generation 3",
+        Duration::from_secs(5),
+        || match generation(&proxy) {
+            3 => Ok(()),
+            other => Err(format!("generation {other}")),
+        },
+    );
+    assert_eq!(limited_status(&proxy), 200, "a new vm_id starts empty");
+}
+
+#[test]
+fn a_reload_retires_the_old_vms_through_on_done() {
+    let backend = Backend::start("b1");
+    let config = |tag: &str| {
+        MeshConfig::new()
+            .workers(2)
+            .plugin(Plugin::new("abi", &build_filters().abi_test).vm_config(json!(tag)))
+            .cluster(Cluster::fixed("backend", [backend.addr]))
+            .listener(
+                Listener::new("main")
+                    .filter("abi")
+                    .route(Route::prefix("/", "backend")),
+            )
+            .to_wasmesh_json()
+    };
+    let proxy = Wasmesh::start(config("first"));
+    assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
+    assert_eq!(proxy.logs().matches("abi-test: root on_done").count(), 0);
+    rewrite_config(&proxy, &config("second"));
+    // Each worker builds the new generation on its next event; the old VMs go once unused.
+    poll_until(
+        "both workers' old root contexts to get on_done",
+        Duration::from_secs(10),
+        || {
+            let _ = client::shared().get_checked(&proxy.url("main", "/"));
+            match proxy.logs().matches("abi-test: root on_done").count() {
+                n if n >= 2 => Ok(()),
+                n => Err(format!("{n} root on_done lines so far")),
+            }
+        },
+    );
+    assert_eq!(generation(&proxy), 2);
+    assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
 }
