@@ -202,7 +202,12 @@ impl Registry {
                 // is left out rather than making the whole exposition invalid.
                 Some((name, _)) if name == family => continue,
                 _ => {
-                    let _ = writeln!(out, "# TYPE {family} {}", metric.kind.prometheus_type());
+                    // The proxy-wasm API carries no help text; say where the metric comes from.
+                    let _ = writeln!(
+                        out,
+                        "# HELP {family} Defined by a wasm filter.\n# TYPE {family} {}",
+                        metric.kind.prometheus_type()
+                    );
                     previous = Some((family, metric.kind));
                 }
             }
