@@ -34,6 +34,19 @@ const ECDS_STATS: &str = "extension_config_discovery.http_filter.swapped";
 
 #[test]
 fn swaps_under_load_fail_nothing_and_switch_within_a_second() {
+    swaps_under_load(false);
+}
+
+/// The same with both modules' VMs kept alive by a second, idle listener: Envoy reuses a live VM
+/// of the same `vm_id`, VM configuration and module, so a swap compiles nothing and only runs
+/// the new plugin's `on_configure`. Shows that compiling is what the plain test waits for.
+#[test]
+fn swaps_with_modules_kept_alive_switch_within_a_second() {
+    swaps_under_load(true);
+}
+
+/// Issue 7's swap test; `keep_alive` adds the listener that holds both modules' VMs.
+fn swaps_under_load(keep_alive: bool) {
     let upstreams = [Backend::start("b1"), Backend::start("b2")];
     let addrs = [upstreams[0].addr, upstreams[1].addr];
     let filters = build_filters();
@@ -43,7 +56,7 @@ fn swaps_under_load_fail_nothing_and_switch_within_a_second() {
     };
     let first = swapped_filter(0, &modules, addrs);
     let proxy = Envoy::try_start_with_files(
-        bootstrap(addrs[0]).to_string(),
+        bootstrap(addrs[0], keep_alive.then_some(&modules)).to_string(),
         &[(ECDS_FILE, ecds_file(&first).as_bytes())],
         WORKERS,
     )
@@ -160,7 +173,7 @@ fn ecds_file(filter: &SwappedFilter) -> String {
 /// `envoy-configs/hot-swap/envoy.yaml` on ephemeral ports: one listener whose only wasm filter
 /// comes from [`ECDS_FILE`], routing to the `original_dst` cluster when `lb` named an endpoint
 /// and to `backend` otherwise.
-fn bootstrap(backend: SocketAddr) -> Value {
+fn bootstrap(backend: SocketAddr, keep_alive: Option<&SwapModules>) -> Value {
     let any_port =
         |ip: &str, port: u16| json!({ "socket_address": { "address": ip, "port_value": port } });
     let ecds_dir = ECDS_FILE.rsplit_once('/').map_or(".", |(dir, _)| dir);
@@ -193,15 +206,19 @@ fn bootstrap(backend: SocketAddr) -> Value {
             },
         ],
     });
+    let mut listeners = vec![json!({
+        "name": "main",
+        "address": any_port("127.0.0.1", 0),
+        "filter_chains": [{ "filters": [{ "name": "envoy.filters.network.http_connection_manager", "typed_config": hcm }] }],
+    })];
+    if let Some(modules) = keep_alive {
+        listeners.push(keep_alive_listener(modules, backend));
+    }
     json!({
         "node": { "id": "envoy-reload", "cluster": "envoy-reload" },
         "admin": { "address": any_port("127.0.0.1", 0) },
         "static_resources": {
-            "listeners": [{
-                "name": "main",
-                "address": any_port("127.0.0.1", 0),
-                "filter_chains": [{ "filters": [{ "name": "envoy.filters.network.http_connection_manager", "typed_config": hcm }] }],
-            }],
+            "listeners": listeners,
             "clusters": [
                 {
                     "name": "backend", "type": "STATIC", "lb_policy": "ROUND_ROBIN", "connect_timeout": "1s",
@@ -215,6 +232,52 @@ fn bootstrap(backend: SocketAddr) -> Value {
                 },
             ],
         },
+    })
+}
+
+/// A listener nobody calls whose static wasm filters load both modules under the swapped
+/// filter's `vm_id` (and no VM configuration), so their VMs outlive every swap.
+fn keep_alive_listener(modules: &SwapModules, backend: SocketAddr) -> Value {
+    let wasm = |name: &str, module: &std::path::Path, configuration: Value| {
+        json!({
+            "name": "envoy.filters.http.wasm",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+                "config": {
+                    "name": name,
+                    "root_id": "",
+                    "vm_config": {
+                        "vm_id": "swapped",
+                        "runtime": "envoy.wasm.runtime.v8",
+                        "code": { "local": { "filename": module.display().to_string() } },
+                    },
+                    "configuration": {
+                        "@type": "type.googleapis.com/google.protobuf.StringValue",
+                        "value": configuration.to_string(),
+                    },
+                },
+            },
+        })
+    };
+    let lb = json!({ "service": "idle", "policy": "round_robin", "endpoints": [{ "address": backend.to_string() }] });
+    json!({
+        "name": "keep-alive",
+        "address": { "socket_address": { "address": "127.0.0.1", "port_value": 0 } },
+        "filter_chains": [{ "filters": [{
+            "name": "envoy.filters.network.http_connection_manager",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                "stat_prefix": "keep_alive",
+                "route_config": { "name": "keep-alive", "virtual_hosts": [{ "name": "all", "domains": ["*"], "routes": [
+                    { "match": { "prefix": "/" }, "route": { "cluster": "backend" } },
+                ] }] },
+                "http_filters": [
+                    wasm("keep-headers", &modules.headers, json!({})),
+                    wasm("keep-lb", &modules.lb, lb),
+                    { "name": "envoy.filters.http.router", "typed_config": { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" } },
+                ],
+            },
+        }] }],
     })
 }
 
