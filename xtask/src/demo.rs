@@ -153,11 +153,12 @@ fn print_usage(backends: &[BackendHandle]) {
     println!(
         "\nwasmesh demo is running\n\
          \x20 backends: {}\n\
-         \x20 proxy:    http://{LISTENER}  (filters: headers, then ratelimit)\n\
+         \x20 proxy:    http://{LISTENER}  (filters: metrics, headers, ratelimit, lb)\n\
          \x20 admin:    http://{ADMIN}\n\n\
          try:\n\
          \x20 curl -i http://{LISTENER}/hello\n\
-         \x20 curl http://{ADMIN}/metrics\n\n\
+         \x20 curl http://{ADMIN}/metrics\n\
+         \x20 cargo run -p wasmesh -- stat --endpoints\n\n\
          Ctrl-C stops everything.",
         names.join(", ")
     );

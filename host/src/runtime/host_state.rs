@@ -169,6 +169,8 @@ pub struct HostState {
     pub memory: Option<wasmtime::Memory>,
     /// Context id the current callback runs in (changed by `proxy_set_effective_context`).
     pub active_context: u32,
+    /// The running callback's time cap.
+    pub time_cap: super::time_cap::TimeCap,
     /// The root context's id.
     pub root_context: u32,
     /// Stream contexts by id.

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod headers;
 pub mod host_state;
 pub mod plugin;
+pub mod time_cap;
 pub mod vm;
 
 pub use engine::Runtime;

@@ -89,9 +89,11 @@ impl PluginFactory {
             next_id: 0,
             queue_waker,
             pending_done: std::collections::HashSet::new(),
+            time_cap: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
+        store.epoch_deadline_callback(|mut store| Ok(store.data_mut().time_cap.on_deadline()));
         store.set_epoch_deadline(1000);
         let instance = self
             .pre

@@ -7,7 +7,6 @@ use std::fmt;
 
 use wasmtime::{Instance, Store, Trap, TypedFunc, WasmParams, WasmResults};
 
-use super::engine::EPOCH_TICK;
 use super::host_state::HostState;
 
 /// What a stream callback answered.
@@ -102,7 +101,8 @@ pub struct PluginVm {
     /// The store; its data is the [`HostState`].
     pub store: Store<HostState>,
     exports: Exports,
-    deadline_ticks: u64,
+    /// The plugin's per-callback time cap (see [`super::time_cap`]).
+    cap: std::time::Duration,
 }
 
 impl PluginVm {
@@ -149,14 +149,11 @@ impl PluginVm {
         store.data_mut().alloc = Some(alloc);
         let memory = instance.get_memory(&mut store, "memory");
         store.data_mut().memory = memory;
-        let tick_ms = EPOCH_TICK.as_millis().max(1) as u64;
-        let deadline_ticks = (store.data().plugin.callback_time.as_millis() as u64)
-            .div_ceil(tick_ms)
-            .max(1);
+        let cap = store.data().plugin.callback_time;
         Ok(PluginVm {
             store,
             exports,
-            deadline_ticks,
+            cap,
         })
     }
 
@@ -175,8 +172,10 @@ impl PluginVm {
         let Some(func) = func.clone() else {
             return Ok(None);
         };
-        self.store.data_mut().active_context = context;
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        let state = self.store.data_mut();
+        state.active_context = context;
+        let deadline = state.time_cap.start(self.cap);
+        self.store.set_epoch_deadline(deadline);
         func.call(&mut self.store, params)
             .map(Some)
             .map_err(|e| VmFailure::from_error(name, e))
@@ -184,7 +183,8 @@ impl PluginVm {
 
     /// Runs a start function (`_initialize` then `main`, or `_start`) as the spec orders.
     pub fn run_start(&mut self, instance: &Instance) -> Result<(), VmFailure> {
-        self.store.set_epoch_deadline(self.deadline_ticks * 10);
+        let deadline = self.store.data_mut().time_cap.start(self.cap * 10);
+        self.store.set_epoch_deadline(deadline);
         if let Some(init) = instance.get_func(&mut self.store, "_initialize") {
             let init = init
                 .typed::<(), ()>(&self.store)
