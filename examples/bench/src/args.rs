@@ -36,6 +36,28 @@ pub struct LbArgs {
     /// Extra milliseconds the slow backend (`b3`) waits before every answer.
     #[arg(long, default_value_t = 40)]
     pub slow_ms: u64,
+    /// `peak_ewma.decay_ms` for the `peak_ewma` cases (left out: the filter's 10 000): how fast
+    /// good news is believed and a peak forgotten.
+    #[arg(long)]
+    pub decay_ms: Option<u64>,
+    /// `peak_ewma.default_rtt_ms` (left out: the filter's 30): the estimate an endpoint starts
+    /// with, before its first answer.
+    #[arg(long)]
+    pub default_rtt_ms: Option<u64>,
+}
+
+impl LbArgs {
+    /// The filter's `peak_ewma` object as given on the command line; `None` for its defaults.
+    pub fn peak_ewma(&self) -> Option<serde_json::Value> {
+        let mut tuning = serde_json::Map::new();
+        if let Some(ms) = self.decay_ms {
+            tuning.insert("decay_ms".into(), ms.into());
+        }
+        if let Some(ms) = self.default_rtt_ms {
+            tuning.insert("default_rtt_ms".into(), ms.into());
+        }
+        (!tuning.is_empty()).then_some(serde_json::Value::Object(tuning))
+    }
 }
 
 /// How hard and how long each sample is driven: the same knobs in every mode.
@@ -118,6 +140,12 @@ mod tests {
         };
         assert_eq!((lb.load.duration.as_secs(), lb.load.connections), (5, 16));
         assert_eq!(lb.slow_ms, 40);
+        assert_eq!(lb.peak_ewma(), None);
+        let cli = Cli::try_parse_from(["b", "lb", "--decay-ms", "1000"]).unwrap();
+        let Some(Mode::Lb(lb)) = cli.mode else {
+            panic!("not lb: {cli:?}")
+        };
+        assert_eq!(lb.peak_ewma(), Some(serde_json::json!({"decay_ms": 1000})));
         assert!(Cli::try_parse_from(["b", "--rounds", "2", "lb"]).is_err());
     }
 }

@@ -61,9 +61,16 @@ impl Case {
 
     /// Listener `main` → plugin `lb` (service `web`, this policy, `endpoints` in that order,
     /// weight 1 each) → cluster `dynamic` (`original_dst`), one worker: the balancer is per
-    /// worker, so one worker sees all the load.
-    pub fn mesh_config(self, lb_wasm: &Path, endpoints: &[SocketAddr]) -> MeshConfig {
-        let plugin = Plugin::new("lb", lb_wasm).configuration(self.filter_configuration(endpoints));
+    /// worker, so one worker sees all the load. `tuning` is the `peak_ewma` object, used only by
+    /// that policy.
+    pub fn mesh_config(
+        self,
+        lb_wasm: &Path,
+        endpoints: &[SocketAddr],
+        tuning: Option<&Value>,
+    ) -> MeshConfig {
+        let plugin =
+            Plugin::new("lb", lb_wasm).configuration(self.filter_configuration(endpoints, tuning));
         MeshConfig::new()
             .workers(1)
             .plugin(plugin)
@@ -76,17 +83,21 @@ impl Case {
     }
 
     /// The filter's defaults otherwise (for `peak_ewma`: decay 10 s, default RTT 30 ms).
-    fn filter_configuration(self, endpoints: &[SocketAddr]) -> Value {
+    fn filter_configuration(self, endpoints: &[SocketAddr], tuning: Option<&Value>) -> Value {
         let list: Vec<Value> = endpoints
             .iter()
             .map(|a| json!({ "address": a.to_string(), "weight": 1 }))
             .collect();
-        json!({
+        let mut config = json!({
             "service": "web",
             "policy": self.policy.name(),
             "endpoints": list,
             "response_header": ECHO_HEADER,
-        })
+        });
+        if let (Policy::PeakEwma, Some(tuning)) = (self.policy, tuning) {
+            config["peak_ewma"] = tuning.clone();
+        }
+        config
     }
 }
 
@@ -97,7 +108,8 @@ mod tests {
     #[test]
     fn configures_the_filter_like_the_end_to_end_tests() {
         let addrs: Vec<SocketAddr> = vec!["127.0.0.1:1".parse().unwrap()];
-        let config = Case::ALL[1].mesh_config(Path::new("lb.wasm"), &addrs);
+        let tuning = json!({ "decay_ms": 1000 });
+        let config = Case::ALL[1].mesh_config(Path::new("lb.wasm"), &addrs, Some(&tuning));
         let lb = config.plugin_named("lb");
         assert_eq!(
             lb.configuration.as_ref().unwrap()["policy"],
@@ -107,6 +119,13 @@ mod tests {
             lb.configuration.as_ref().unwrap()["endpoints"][0]["address"],
             Value::from("127.0.0.1:1")
         );
+        assert_eq!(
+            lb.configuration.as_ref().unwrap()["peak_ewma"],
+            json!({ "decay_ms": 1000 })
+        );
+        let control = Case::ALL[0].mesh_config(Path::new("lb.wasm"), &addrs, Some(&tuning));
+        let control = control.plugin_named("lb").configuration.as_ref().unwrap();
+        assert!(control.get("peak_ewma").is_none(), "round_robin refuses it");
         assert_eq!(config.worker_count(), 1);
         assert_eq!(Case::ALL[2].label(), "wasmesh round_robin");
     }

@@ -60,7 +60,8 @@ fn measure(
     wrk: &Path,
     artifacts: &Artifacts,
 ) -> anyhow::Result<Sample> {
-    let config = case.mesh_config(&artifacts.lb_wasm, &backends.addrs());
+    let tuning = args.peak_ewma();
+    let config = case.mesh_config(&artifacts.lb_wasm, &backends.addrs(), tuning.as_ref());
     let proxy = RunningProxy::start(case.host, &config, artifacts)?;
     let url = probe::url_of(proxy.listener);
     check_pick(case, &url, backends)?;

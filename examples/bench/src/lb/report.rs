@@ -26,6 +26,11 @@ pub fn print(
         NAMES[SLOW], args.slow_ms
     );
     setup::print(&args.load, before, after, envoy_version, &upstream);
+    let tuning = args.peak_ewma().map_or(
+        "the filter's defaults (decay_ms 10000, default_rtt_ms 30)".into(),
+        |t| t.to_string(),
+    );
+    println!("peak_ewma: {tuning}");
     println!(
         "figures:  median (min–max) over rounds; slow share = {}'s part of the requests the backends counted during the measurement",
         NAMES[SLOW]
@@ -60,6 +65,7 @@ pub fn print(
         };
         let slow = median(ewma, |s| s.served.slow_percent());
         let verdict = match slow {
+            _ if args.slow_ms == 0 => "n/a: no slow backend",
             Some(share) if share <= AIM_SLOW_PERCENT => "met",
             Some(_) => "MISSED",
             None => "n/a",
