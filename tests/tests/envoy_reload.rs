@@ -16,8 +16,14 @@ use wasmesh_tests::{build_filters, poll_until, Backend, Envoy, Proxy};
 const SWAPS: usize = 10;
 /// Time each version serves before the next swap.
 const SWAP_EVERY: Duration = Duration::from_millis(1500);
-/// The issue's bound: responses show the new version within this of the file's rename.
+/// The issue's bound: responses show the new version within this of the file's rename. Envoy
+/// meets it only when it compiles nothing (the kept-alive variant).
 const SWITCH_WITHIN: Duration = Duration::from_secs(1);
+/// Envoy's switch when the swap needs a new module compiled: it keeps serving the old version
+/// until its main thread has compiled the new one with V8's optimising compiler. Measured
+/// 0.4-4.1 s on the 2-core CI machine (wasmesh: 0.2-0.6 s); the README's Envoy table says so.
+/// This bound only catches a swap that never happens.
+const COMPILING_SWITCH_WITHIN: Duration = Duration::from_secs(10);
 /// Connections of the steady load.
 const CONNECTIONS: usize = 64;
 /// Time a version serves at least after Envoy accepted it, when accepting took longer than
@@ -32,8 +38,10 @@ const ECDS_FILE: &str = "ecds/swapped.json";
 /// The ECDS subscription's stats, `<prefix>.update_success` and so on.
 const ECDS_STATS: &str = "extension_config_discovery.http_filter.swapped";
 
+/// Zero failed requests, but a switch that waits for Envoy to compile (see
+/// [`COMPILING_SWITCH_WITHIN`]): the figures are printed for the README.
 #[test]
-fn swaps_under_load_fail_nothing_and_switch_within_a_second() {
+fn swaps_under_load_fail_nothing_and_switch_once_compiled() {
     swaps_under_load(false);
 }
 
@@ -126,15 +134,20 @@ fn swaps_under_load(keep_alive: bool) {
             n => Err(format!("{n} VMs, {vms_before} before the swaps")),
         }
     });
+    let bound = if keep_alive {
+        SWITCH_WITHIN
+    } else {
+        COMPILING_SWITCH_WITHIN
+    };
     let late: Vec<String> = outcomes
         .iter()
         .zip(&accepted)
-        .filter(|(o, _)| o.switch > SWITCH_WITHIN)
+        .filter(|(o, _)| o.switch > bound)
         .map(|(o, accepted)| format!("{}: {:?} (accepted after {accepted:?})", o.marker, o.switch))
         .collect();
     assert!(
         late.is_empty(),
-        "{} of {SWAPS} swaps switched later than {SWITCH_WITHIN:?} after the write: {late:?}; \
+        "{} of {SWAPS} swaps switched later than {bound:?} after the write: {late:?}; \
          Envoy serves the old version until its main thread has built the new one",
         late.len()
     );
