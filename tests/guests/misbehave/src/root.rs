@@ -40,8 +40,8 @@ impl RootContext for MisbehaveRoot {
         true
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(MisbehaveStream))
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(MisbehaveStream { context_id }))
     }
 
     fn get_type(&self) -> Option<ContextType> {

@@ -5,13 +5,16 @@ use std::hint::black_box;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 
-use crate::raw;
+use crate::{fuzz, raw};
 
 /// The request header naming the misbehaviour.
 pub const HEADER: &str = "x-misbehave";
 
-/// One stream; stateless.
-pub struct MisbehaveStream;
+/// One stream; it only remembers its id (the fuzz restores it as the effective context).
+pub struct MisbehaveStream {
+    /// This stream's context id.
+    pub context_id: u32,
+}
 
 impl Context for MisbehaveStream {}
 
@@ -33,6 +36,14 @@ impl HttpContext for MisbehaveStream {
             "huge-map" => self.reply(200, &statuses(&raw::huge_map())),
             "wasi" => self.reply(200, &statuses(&crate::wasi::reach_for_the_host())),
             "exit" => crate::wasi::exit(),
+            "fuzz" => {
+                let number = |name: &str| self.get_http_request_header(name)?.parse::<u64>().ok();
+                let seed = number(fuzz::SEED_HEADER).unwrap_or(0);
+                let calls = number(fuzz::CALLS_HEADER).map_or(fuzz::DEFAULT_CALLS, |n| {
+                    u32::try_from(n).unwrap_or(u32::MAX)
+                });
+                fuzz::run(self.context_id, seed, calls)
+            }
             _ => self.reply(400, "{\"error\":\"unknown x-misbehave\"}\n"),
         }
     }
