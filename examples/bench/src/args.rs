@@ -76,6 +76,12 @@ pub struct Load {
     /// connection pools, JIT and allocator caches so the measurement sees the steady state.
     #[arg(long, default_value = "3s", value_parser = parse_duration)]
     pub warmup: Duration,
+    /// Pause each connection this many milliseconds before every request (a wrk `delay()`
+    /// script): a paced load below saturation, as a mesh sees in production, where tail
+    /// latency shows the balancer's choices instead of the machine's scheduling under overload.
+    /// Absent: every connection sends back to back (saturation).
+    #[arg(long)]
+    pub pace_ms: Option<u32>,
 }
 
 /// `10s`, `1m` or a bare number of seconds: whole seconds, because that is what wrk's `-d` takes.

@@ -15,8 +15,11 @@ pub fn print(load: &Load, before: &Machine, after: &Machine, envoy_version: &str
         before.load, after.load
     );
     println!("envoy:    {envoy_version}, --concurrency 1; wasmesh: release build, \"workers\": 1");
+    let pace = load.pace_ms.map_or(String::from("back to back"), |ms| {
+        format!("paced: each connection waits {ms} ms before every request")
+    });
     println!(
-        "load:     wrk -t{THREADS} -c{} -d{} --latency, GET / ({upstream})",
+        "load:     wrk -t{THREADS} -c{} -d{} --latency, GET / ({upstream}); {pace}",
         load.connections,
         secs(load.duration)
     );

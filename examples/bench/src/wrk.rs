@@ -40,17 +40,18 @@ pub fn find() -> anyhow::Result<PathBuf> {
         .ok_or_else(|| anyhow!("wrk not found on PATH: install it with `apt-get install wrk`"))
 }
 
-/// `wrk -t1 -c<connections> -d<duration> --latency <url>`.
-fn run(wrk: &Path, url: &str, connections: u32, duration: Duration) -> anyhow::Result<WrkResult> {
+/// `wrk -t1 -c<connections> -d<duration> --latency [-s pace.lua] <url>`.
+fn run(wrk: &Path, url: &str, load: &Load, duration: Duration) -> anyhow::Result<WrkResult> {
     let mut command = Command::new(wrk);
     command
         .arg(format!("-t{THREADS}"))
-        .arg(format!("-c{connections}"))
+        .arg(format!("-c{}", load.connections))
         .arg(format!("-d{}s", duration.as_secs().max(1)))
-        .arg("--latency")
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped());
+        .arg("--latency");
+    if let Some(ms) = load.pace_ms {
+        command.arg("-s").arg(pace_script(ms)?);
+    }
+    command.arg(url).stdin(Stdio::null()).stdout(Stdio::piped());
     let (process, stdout) = Guarded::spawn(command)?;
     let mut output = String::new();
     stdout
@@ -64,6 +65,14 @@ fn run(wrk: &Path, url: &str, connections: u32, duration: Duration) -> anyhow::R
     parse(&output).with_context(|| format!("reading wrk's report:\n{output}"))
 }
 
+/// A wrk script whose `delay()` makes every connection wait `ms` before each request.
+fn pace_script(ms: u32) -> anyhow::Result<PathBuf> {
+    let path = std::env::temp_dir().join(format!("wasmesh-bench-pace-{ms}.lua"));
+    std::fs::write(&path, format!("function delay()\n  return {ms}\nend\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
 /// The warm-up (thrown away), then the measurement, both `wrk … url` with `load`'s
 /// connections. `at_start` runs between the two, right before the measurement starts, so a
 /// mode can read counters that must cover the measurement only; its value is returned too.
@@ -73,9 +82,9 @@ pub fn warm_up_then_measure<S>(
     load: &Load,
     at_start: impl FnOnce() -> S,
 ) -> anyhow::Result<(S, WrkResult)> {
-    run(wrk, url, load.connections, load.warmup)?;
+    run(wrk, url, load, load.warmup)?;
     let started = at_start();
-    let result = run(wrk, url, load.connections, load.duration)?;
+    let result = run(wrk, url, load, load.duration)?;
     Ok((started, result))
 }
 

@@ -1,7 +1,10 @@
 //! Peak-EWMA latency estimate per endpoint, as in Linkerd (tower's `load::PeakEwma`).
 //!
 //! - A new endpoint starts at `default_rtt` (Linkerd: 30 ms), so it is neither shunned nor
-//!   flooded before it has answered.
+//!   flooded before it has answered. Its first answer replaces that guess outright (tower
+//!   decays from it over the decay window instead, so for the first ~10 s a 1 ms endpoint looks
+//!   like a 20-30 ms one, and multiplied by its in-flight count it loses to a truly slow idle
+//!   endpoint: wasmesh-bench's `lb` mode measured 1 % of traffic on a +40 ms endpoint that way).
 //! - A sample *above* the estimate replaces it at once (the "peak"): one slow response is enough
 //!   to steer traffic away.
 //! - A sample below decays the estimate toward it with weight `exp(-elapsed / decay)`
@@ -50,6 +53,9 @@ pub struct PeakEwma {
     config: EwmaConfig,
     estimate_ns: f64,
     updated_ns: u64,
+    /// Whether a real answer has been folded in (until then the estimate is `default_rtt`,
+    /// decayed by reads).
+    measured: bool,
 }
 
 impl PeakEwma {
@@ -59,12 +65,24 @@ impl PeakEwma {
             config,
             estimate_ns: config.default_rtt_ns as f64,
             updated_ns: now_ns,
+            measured: false,
         }
     }
 
-    /// Folds in one observed round trip; returns the new estimate.
+    /// Folds in one observed round trip; returns the new estimate. The first one replaces the
+    /// default guess.
     pub fn observe(&mut self, rtt_ns: u64, now_ns: u64) -> f64 {
-        let rtt = rtt_ns as f64;
+        if !self.measured {
+            self.measured = true;
+            self.estimate_ns = rtt_ns as f64;
+            self.updated_ns = self.updated_ns.max(now_ns);
+            return self.estimate_ns;
+        }
+        self.fold(rtt_ns as f64, now_ns)
+    }
+
+    /// Peak or decay toward `rtt`.
+    fn fold(&mut self, rtt: f64, now_ns: u64) -> f64 {
         self.estimate_ns = if rtt > self.estimate_ns {
             rtt
         } else {
@@ -77,7 +95,7 @@ impl PeakEwma {
 
     /// The estimate now, after decaying toward 0 for the time since the last update.
     pub fn estimate(&mut self, now_ns: u64) -> f64 {
-        self.observe(0, now_ns)
+        self.fold(0.0, now_ns)
     }
 
     /// The balancer's cost: `estimate × (in_flight + 1)`.

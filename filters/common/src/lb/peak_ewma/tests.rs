@@ -16,8 +16,22 @@ fn jumps_to_a_slow_sample_at_once() {
 }
 
 #[test]
+fn the_first_answer_replaces_the_default_guess() {
+    let mut e = PeakEwma::new(EwmaConfig::default(), 0);
+    assert_eq!(
+        e.observe(MS, MS),
+        MS as f64,
+        "1 ms, not 30 ms decaying for 10 s"
+    );
+    // From then on, good news is believed gradually again.
+    e.observe(40 * MS, 2 * MS);
+    assert!(e.observe(MS, 3 * MS) > (39 * MS) as f64);
+}
+
+#[test]
 fn fast_samples_pull_the_estimate_down_gradually() {
     let mut e = PeakEwma::new(EwmaConfig::default(), 0);
+    e.observe(MS, 0);
     e.observe(200 * MS, 0);
     // 1 s later, a 1 ms sample: weight exp(-0.1) ≈ 0.905 stays on the old estimate.
     let next = e.observe(MS, S);
