@@ -4,9 +4,11 @@
 //! Nothing here reads a clock or a random source: time comes in as nanoseconds and randomness
 //! through [`random::Rng`], so every policy is deterministic under test and the filter decides
 //! where time and seeds come from. Pingora's split is followed: the endpoint set (discovery) is
-//! [`crate::endpoint`], selection is here, health comes later.
+//! [`crate::endpoint`], selection is here, and health (ejections) comes from
+//! [`crate::failover::health`] through [`Balancer::set_ejected`].
 
 pub mod balancer;
+pub mod candidates;
 pub mod config;
 pub mod hash_key;
 pub mod maglev;

@@ -10,6 +10,7 @@
 pub mod config;
 pub mod endpoint;
 pub mod exposition;
+pub mod failover;
 pub mod hash;
 pub mod headers;
 pub mod keys;

@@ -8,6 +8,7 @@
 
 mod clock;
 mod hash_input;
+mod health;
 mod metrics;
 mod root;
 mod service;

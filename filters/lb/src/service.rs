@@ -6,6 +6,7 @@ use wasmesh_common::endpoint::EndpointSet;
 use wasmesh_common::keys;
 use wasmesh_common::lb::{Balancer, LbConfig};
 
+use crate::health::HealthWatch;
 use crate::metrics::Metrics;
 
 /// How often a worker looks at the shared-data set while it has endpoints to pick from. A
@@ -33,6 +34,7 @@ pub struct Service {
     /// Per-endpoint counters.
     pub metrics: Metrics,
     source: Source,
+    health: HealthWatch,
 }
 
 impl Service {
@@ -52,15 +54,29 @@ impl Service {
         };
         Self {
             metrics: Metrics::new(&config.service),
+            health: HealthWatch::new(&config.service),
             config,
             balancer,
             source,
         }
     }
 
-    /// Brings a shared-data set up to date (a no-op for a static list, or when checked less
-    /// than [`REFRESH_NS`] ago and there are endpoints).
+    /// Brings the endpoint set (a no-op for a static list, or when checked less than
+    /// [`REFRESH_NS`] ago and there are endpoints) and the ejections up to date.
     pub fn refresh(&mut self, now_ns: u64) {
+        self.refresh_set(now_ns);
+        if let Some(ejected) = self.health.refresh(now_ns) {
+            if ejected != self.balancer.ejected() {
+                log::info!(
+                    "lb: {}: ejected endpoints now {ejected:?}",
+                    self.config.service
+                );
+            }
+            self.balancer.set_ejected(ejected);
+        }
+    }
+
+    fn refresh_set(&mut self, now_ns: u64) {
         let has_endpoints = self.balancer.endpoints().next().is_some();
         let Source::Shared {
             key,

@@ -10,6 +10,7 @@
 use std::net::SocketAddr;
 
 use crate::endpoint::Endpoint;
+use crate::lb::candidates::candidates;
 use crate::lb::config::Policy;
 use crate::lb::maglev::{self, Maglev};
 use crate::lb::p2c;
@@ -52,8 +53,10 @@ pub struct Balancer {
     policy: Policy,
     ewma: EwmaConfig,
     members: Vec<Member>,
-    /// Indices of the members a pick may return: weight above 0, best priority level.
+    /// Indices of the members a pick may return (see [`candidates`]).
     candidates: Vec<usize>,
+    /// Addresses outlier detection ejected (shared health document), skipped by picks.
+    ejected: Vec<SocketAddr>,
     state: State,
     rng: SplitMix64,
 }
@@ -70,6 +73,7 @@ impl Balancer {
             ewma,
             members: Vec::new(),
             candidates: Vec::new(),
+            ejected: Vec::new(),
             state: State::Stateless,
             rng: SplitMix64::new(seed),
         }
@@ -104,19 +108,32 @@ impl Balancer {
             };
             self.members.push(member);
         }
-        let best = self
-            .members
-            .iter()
-            .filter(|m| m.endpoint.weight > 0)
-            .map(|m| m.endpoint.priority)
-            .min();
-        self.candidates = (0..self.members.len())
-            .filter(|&i| {
-                let e = &self.members[i].endpoint;
-                e.weight > 0 && Some(e.priority) == best
-            })
-            .collect();
-        self.state = self.build_state();
+        self.rebuild(true);
+    }
+
+    /// Skips `ejected` addresses from now on (an empty list brings every endpoint back).
+    /// Rebuilds the candidates (and a hash policy's table) only when the list changed.
+    pub fn set_ejected(&mut self, mut ejected: Vec<SocketAddr>) {
+        ejected.sort_unstable();
+        if ejected != self.ejected {
+            self.ejected = ejected;
+            self.rebuild(false);
+        }
+    }
+
+    /// The addresses currently skipped as ejected.
+    pub fn ejected(&self) -> &[SocketAddr] {
+        &self.ejected
+    }
+
+    /// Recomputes the candidates; the policy state too if they changed or `force` (a new set:
+    /// weights or names may differ behind the same indices).
+    fn rebuild(&mut self, force: bool) {
+        let candidates = candidates(self.members.iter().map(|m| &m.endpoint), &self.ejected);
+        if force || candidates != self.candidates {
+            self.candidates = candidates;
+            self.state = self.build_state();
+        }
     }
 
     fn build_state(&self) -> State {

@@ -150,14 +150,7 @@ impl LbConfig {
         if let Some(endpoints) = &raw.endpoints {
             check_endpoints(endpoints)?;
         }
-        let header = match raw.header {
-            Some(name) => header_name(&name).map_err(|m| ConfigError::new("header", m))?,
-            None => DEFAULT_PICK_HEADER.to_string(),
-        };
-        let response_header = raw
-            .response_header
-            .map(|name| header_name(&name).map_err(|m| ConfigError::new("response_header", m)))
-            .transpose()?;
+        let (header, response_header) = pick_headers(raw.header, raw.response_header)?;
         Ok(Self {
             service: raw.service,
             policy,
@@ -168,9 +161,25 @@ impl LbConfig {
     }
 }
 
+/// The pick header (default [`DEFAULT_PICK_HEADER`]) and the optional echo header, validated
+/// and lowercased; shared by `lb` and `failover`, which must agree on them.
+pub(crate) fn pick_headers(
+    header: Option<String>,
+    response_header: Option<String>,
+) -> Result<(String, Option<String>), ConfigError> {
+    let header = match header {
+        Some(name) => header_name(&name).map_err(|m| ConfigError::new("header", m))?,
+        None => DEFAULT_PICK_HEADER.to_string(),
+    };
+    let response_header = response_header
+        .map(|name| header_name(&name).map_err(|m| ConfigError::new("response_header", m)))
+        .transpose()?;
+    Ok((header, response_header))
+}
+
 /// A service name is used in a shared-data key and in metric names: keep it to
 /// `[A-Za-z0-9_.-]`, so neither needs escaping.
-fn check_service(service: &str) -> Result<(), String> {
+pub(crate) fn check_service(service: &str) -> Result<(), String> {
     if service.is_empty() {
         return Err("must not be empty".to_string());
     }

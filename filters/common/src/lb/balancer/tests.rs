@@ -152,3 +152,19 @@ fn updates_keep_load_of_staying_endpoints() {
     b.set_endpoints(Vec::new(), 0);
     assert_eq!(b.pick(None, 0), None);
 }
+
+#[test]
+fn ejected_endpoints_are_skipped_until_they_return() {
+    let set: Vec<Endpoint> = (1..=3).map(|p| Endpoint::new(addr(p))).collect();
+    let mut b = Balancer::new(Policy::RoundRobin, 1);
+    b.set_endpoints(set, 0);
+    b.set_ejected(vec![addr(2)]);
+    let picks: Vec<SocketAddr> = (0..6).map(|_| b.pick(None, 0).unwrap()).collect();
+    assert!(!picks.contains(&addr(2)), "{picks:?}");
+    b.set_ejected(Vec::new());
+    let picks: Vec<SocketAddr> = (0..6).map(|_| b.pick(None, 0).unwrap()).collect();
+    assert!(picks.contains(&addr(2)), "{picks:?}");
+    // Everything ejected: ejections are ignored rather than leaving nothing.
+    b.set_ejected((1..=3).map(addr).collect());
+    assert!(b.pick(None, 0).is_some());
+}

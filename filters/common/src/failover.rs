@@ -1,0 +1,20 @@
+//! Failover as pure logic: outlier detection (consecutive failures → ejection), the shared
+//! health document every worker and the `lb` filter read, the retry budget, backoff, which
+//! outcomes are retryable, and how the retry's endpoint is chosen.
+//!
+//! Like [`crate::lb`], nothing here reads a clock or a random source: time comes in as
+//! milliseconds and randomness through [`crate::lb::random::Rng`], so every rule is
+//! deterministic under test and the `failover` filter is thin glue over it.
+
+pub mod backoff;
+pub mod budget;
+pub mod classify;
+pub mod config;
+pub mod health;
+pub mod metric;
+pub mod outlier;
+pub mod pick;
+
+pub use classify::{Outcome, RetryOn};
+pub use config::FailoverConfig;
+pub use health::Health;

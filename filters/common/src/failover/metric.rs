@@ -1,0 +1,39 @@
+//! Names of the `failover` filter's metrics, in the labelled convention of
+//! [`crate::metric_name`]:
+//! `failover_retries_total{service,reason}`, `failover_ejections_total{service,endpoint}`,
+//! gauge `failover_ejected{service,endpoint}` (1 while ejected) and
+//! `failover_budget_exhausted_total{service}`.
+
+use std::net::SocketAddr;
+
+use crate::metric_name::labelled;
+
+/// Retries sent, by the outcome that caused them.
+pub const RETRIES: &str = "failover_retries_total";
+/// Ejections written, by endpoint.
+pub const EJECTIONS: &str = "failover_ejections_total";
+/// Gauge: 1 while the endpoint is ejected, 0 after.
+pub const EJECTED: &str = "failover_ejected";
+/// Retries the budget refused.
+pub const BUDGET_EXHAUSTED: &str = "failover_budget_exhausted_total";
+
+/// `failover_retries_total;service=<service>;reason=<reason>`.
+pub fn retries(service: &str, reason: &str) -> String {
+    labelled(RETRIES, &[("service", service), ("reason", reason)])
+}
+
+/// `<base>;service=<service>;endpoint=<ip:port>`.
+pub fn endpoint(base: &str, service: &str, address: SocketAddr) -> String {
+    labelled(
+        base,
+        &[("service", service), ("endpoint", &address.to_string())],
+    )
+}
+
+/// `failover_budget_exhausted_total;service=<service>`.
+pub fn budget_exhausted(service: &str) -> String {
+    labelled(BUDGET_EXHAUSTED, &[("service", service)])
+}
+
+#[cfg(test)]
+mod tests;

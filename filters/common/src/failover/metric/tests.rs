@@ -1,0 +1,23 @@
+use super::*;
+use crate::metric_name::parse;
+
+#[test]
+fn names_parse_into_known_labels() {
+    let name = retries("web", "connect-failure");
+    assert_eq!(
+        name,
+        "failover_retries_total;service=web;reason=connect-failure"
+    );
+    let (base, labels) = parse(&name);
+    assert_eq!(base, RETRIES);
+    assert_eq!(
+        labels,
+        vec![("service", "web"), ("reason", "connect-failure")]
+    );
+    let e = endpoint(EJECTED, "web", SocketAddr::from(([127, 0, 0, 1], 8082)));
+    assert_eq!(e, "failover_ejected;service=web;endpoint=127.0.0.1:8082");
+    assert_eq!(
+        budget_exhausted("web"),
+        "failover_budget_exhausted_total;service=web"
+    );
+}
