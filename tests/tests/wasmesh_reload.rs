@@ -324,3 +324,63 @@ fn a_reload_retires_the_old_vms_through_on_done() {
     assert_eq!(generation(&proxy), 2);
     assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
 }
+
+#[test]
+fn a_failing_config_under_load_changes_nothing() {
+    let upstreams = [Backend::start("b1"), Backend::start("b2")];
+    let addrs = [upstreams[0].addr, upstreams[1].addr];
+    let dir = wasmesh_tests::target_dir()
+        .join("e2e")
+        .join(format!("bad-swap-modules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("creating the module directory");
+    let modules = SwapModules::copy_into(&dir);
+    let serving = version(0, &modules, addrs);
+    let proxy = Wasmesh::start(serving.config.clone());
+    let load = start_load(&proxy, CONNECTIONS);
+    std::thread::sleep(Duration::from_millis(500));
+    // The next version, but with a typo in a route: refused as a whole.
+    let mut bad = version(1, &modules, addrs).config;
+    bad["listeners"][0]["routes"][0]["clustr"] = "dynamic".into();
+    let written = Instant::now();
+    rewrite_config(&proxy, &bad);
+    let error = poll_until(
+        "the reload error at /config",
+        Duration::from_secs(5),
+        || {
+            let config: Value = proxy.admin_get("/config").json();
+            match config["last_reload_error"].as_str() {
+                Some(error) => Ok((error.to_string(), config["generation"].clone())),
+                None => Err(format!("no error yet: {config}")),
+            }
+        },
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let report = load.stop();
+    assert!(
+        report.failures.is_empty(),
+        "{} failed requests, e.g. {:?}",
+        report.failures.len(),
+        &report.failures[..report.failures.len().min(5)]
+    );
+    assert!(
+        error.0.contains("clustr"),
+        "the error names the field: {}",
+        error.0
+    );
+    assert_eq!(error.1, 1, "the generation stays");
+    let after: Vec<_> = report.ok.iter().filter(|s| s.at > written).collect();
+    assert!(!after.is_empty(), "responses after the bad write");
+    assert!(
+        after
+            .iter()
+            .all(|s| s.marker.as_deref() == Some(serving.marker.as_str())),
+        "every response after the bad write still comes from {}",
+        serving.marker
+    );
+    eprintln!(
+        "{} responses, 0 failed; {} after the refused write, all from {}",
+        report.ok.len(),
+        after.len(),
+        serving.marker
+    );
+}
