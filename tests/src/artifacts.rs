@@ -14,13 +14,14 @@ use std::sync::OnceLock;
 use crate::paths::{target_dir, workspace_root};
 
 /// The wasm32 crates the tests load, in the order `cargo build -p` receives them.
-const WASM_CRATES: [&str; 6] = [
+const WASM_CRATES: [&str; 7] = [
     "wasmesh-filter-headers",
     "wasmesh-filter-ratelimit",
     "wasmesh-guest-abi-test",
     "wasmesh-guest-misbehave",
     "wasmesh-filter-lb",
     "wasmesh-filter-metrics",
+    "wasmesh-filter-failover",
 ];
 
 /// Paths of the built `.wasm` modules.
@@ -34,6 +35,8 @@ pub struct FilterSet {
     pub lb: PathBuf,
     /// `filters/metrics`: golden metrics, trace headers and the access log.
     pub metrics: PathBuf,
+    /// `filters/failover`: outlier ejection and retries on another endpoint.
+    pub failover: PathBuf,
     /// `tests/guests/abi-test`: a guest that exercises the ABI for host tests.
     pub abi_test: PathBuf,
     /// `tests/guests/misbehave`: a guest that traps, loops, exhausts memory or passes bad
@@ -71,6 +74,7 @@ pub fn build_filters() -> &'static FilterSet {
             misbehave: path(WASM_CRATES[3]),
             lb: path(WASM_CRATES[4]),
             metrics: path(WASM_CRATES[5]),
+            failover: path(WASM_CRATES[6]),
         }
     })
 }

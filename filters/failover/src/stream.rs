@@ -170,7 +170,8 @@ impl HttpContext for FailoverStream {
             return Action::Continue;
         };
         let mut service = service.borrow_mut();
-        let Some(endpoint) = picked(&service.config.header) else {
+        let config = &service.config;
+        let Some(endpoint) = picked(config.response_header.as_deref(), &config.header) else {
             return Action::Continue;
         };
         let status = hostcalls::get_map_value(MapType::HttpResponseHeaders, ":status")
@@ -193,14 +194,18 @@ impl HttpContext for FailoverStream {
     }
 }
 
-/// The endpoint `lb` picked, read back from the request's pick header: as a header map value
-/// where the host still exposes request headers in the response phase (Envoy), else through
-/// the `request.headers.<name>` property (wasmesh).
-fn picked(header: &str) -> Option<SocketAddr> {
-    let value = hostcalls::get_map_value(MapType::HttpRequestHeaders, header)
-        .ok()
-        .flatten()
-        .or_else(|| property(&["request", "headers", header]))?;
+/// The endpoint `lb` picked. Envoy refuses request-header reads in the response phase
+/// (`BadArgument`) and has no `request.headers.<name>` property, so the portable source is
+/// `lb`'s echo of its pick in the response header `echo` (lb's `response_header`, set before
+/// this filter sees the response, local replies included). Without one configured, the
+/// `request.headers.<pick header>` property (wasmesh only).
+fn picked(echo: Option<&str>, pick_header: &str) -> Option<SocketAddr> {
+    let from_echo = echo.and_then(|name| {
+        hostcalls::get_map_value(MapType::HttpResponseHeaders, name)
+            .ok()
+            .flatten()
+    });
+    let value = from_echo.or_else(|| property(&["request", "headers", pick_header]))?;
     value.parse().ok()
 }
 

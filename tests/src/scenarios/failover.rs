@@ -1,0 +1,242 @@
+//! The `failover` filter (`filters/failover`) in front of `lb`: outlier ejection shared with
+//! `lb` through shared data (both plugins in VM id `mesh`), and retries of idempotent requests
+//! on another endpoint through an `http_call` to the `original_dst` cluster.
+//!
+//! Chain: `failover` → `lb` → router. `failover` sees the response after `lb`, reads the
+//! endpoint `lb` picked back from the pick header, and replaces a failed response by the
+//! retry's answer. One worker everywhere, so budgets and round robin are exact.
+
+mod always_503;
+mod kill;
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use wasmesh_common::exposition as prometheus;
+
+pub use always_503::Always503;
+pub use kill::kill_one_of_three_under_load;
+
+use crate::{build_filters, client, poll_until, Backend, BackendHandle, Cluster, Listener};
+use crate::{MeshConfig, Plugin};
+use crate::{Proxy, ProxyKind, Route};
+
+/// The header `lb` writes and the cluster reads.
+const PICK_HEADER: &str = "x-envoy-original-dst-host";
+/// Both filters name the endpoint that answered here (lb for first tries, failover for retries).
+const ECHO_HEADER: &str = "x-wasmesh-endpoint";
+
+/// `failover` (its configuration is `extra` merged into the basics) → `lb` (round robin) over
+/// `endpoints`, service `web`, cluster `dynamic`.
+fn mesh(endpoints: &[SocketAddr], extra: Value) -> MeshConfig {
+    let filters = build_filters();
+    let list: Vec<Value> = endpoints
+        .iter()
+        .map(|a| json!({ "address": a.to_string() }))
+        .collect();
+    let lb = json!({ "service": "web", "policy": "round_robin", "endpoints": list,
+                     "response_header": ECHO_HEADER });
+    let mut failover = json!({ "service": "web", "cluster": "dynamic", "endpoints": list,
+                               "response_header": ECHO_HEADER });
+    if let (Value::Object(into), Value::Object(extra)) = (&mut failover, extra) {
+        into.extend(extra);
+    }
+    MeshConfig::new()
+        .workers(1)
+        .plugin(
+            Plugin::new("failover", &filters.failover)
+                .vm_id("mesh")
+                .configuration(failover),
+        )
+        .plugin(
+            Plugin::new("lb", &filters.lb)
+                .vm_id("mesh")
+                .configuration(lb),
+        )
+        .cluster(Cluster::original_dst("dynamic", PICK_HEADER))
+        .listener(
+            Listener::new("main")
+                .filter("failover")
+                .filter("lb")
+                .route(Route::prefix("/", "dynamic")),
+        )
+}
+
+/// Outlier detection off: these tests look at retries alone.
+fn no_ejection() -> Value {
+    json!({ "outlier": { "consecutive_5xx": 0, "consecutive_gateway_failure": 0 } })
+}
+
+/// The value of `name` with `labels` at `/stats/prometheus` (absent: `None`).
+fn metric(proxy: &Proxy, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    prometheus::value(&proxy.admin_get("/stats/prometheus").text(), name, labels)
+}
+
+/// Sum of `failover_retries_total` of service `web` over every reason.
+fn retries(proxy: &Proxy) -> f64 {
+    let text = proxy.admin_get("/stats/prometheus").text();
+    prometheus::samples(&text)
+        .iter()
+        .filter(|s| s.name == "failover_retries_total")
+        .filter(|s| s.labels.get("service").map(String::as_str) == Some("web"))
+        .map(|s| s.value)
+        .sum()
+}
+
+/// Polls until `failover_retries_total` (all reasons) is `want`.
+fn assert_retries(proxy: &Proxy, want: f64) {
+    let host = proxy.kind.name();
+    poll_until(
+        &format!("{host}: failover_retries_total = {want}"),
+        Duration::from_secs(5),
+        || match retries(proxy) {
+            got if got == want => Ok(()),
+            got => Err(format!("{got}")),
+        },
+    );
+}
+
+/// A port nothing listens on: connections to it are refused.
+fn refused_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a port to free");
+    listener.local_addr().expect("its address")
+}
+
+/// Round robin over a healthy backend and one answering 503: every GET that lands on the
+/// 503 is retried on the healthy one, so all 10 answer 200 from `b1`; the retried answers name
+/// `b1` in the echo header; 5 retries counted with reason `gateway-error`.
+pub fn upstream_503_is_retried_on_another_endpoint(kind: ProxyKind) {
+    let host = kind.name();
+    let good = Backend::start("b1");
+    let bad = Always503::start();
+    let proxy = kind.start(&mesh(&[good.addr, bad.addr], no_ejection()));
+    for i in 0..10 {
+        let response = client::get(&proxy.url("main", "/retry"), &[]);
+        assert_eq!(response.status, 200, "{host}: GET {i}: {}", response.text());
+        assert_eq!(response.echo().backend, "b1", "{host}: GET {i}");
+        assert_eq!(
+            response.header(ECHO_HEADER),
+            Some(good.addr.to_string().as_str()),
+            "{host}: GET {i}: the echo names the endpoint that answered"
+        );
+    }
+    assert_eq!(
+        bad.requests(),
+        5,
+        "{host}: round robin sent half to the 503"
+    );
+    assert_eq!(
+        good.requests_seen(),
+        10,
+        "{host}: 5 first tries + 5 retries"
+    );
+    assert_retries(&proxy, 5.0);
+    let reason = [("service", "web"), ("reason", "gateway-error")];
+    assert_eq!(
+        metric(&proxy, "failover_retries_total", &reason),
+        Some(5.0),
+        "{host}"
+    );
+}
+
+/// POST is not in the default methods: a POST that lands on the 503 gets the 503.
+pub fn post_is_not_retried_by_default(kind: ProxyKind) {
+    let host = kind.name();
+    let good = Backend::start("b1");
+    let bad = Always503::start();
+    let proxy = kind.start(&mesh(&[good.addr, bad.addr], no_ejection()));
+    let mut statuses: Vec<u16> = (0..6)
+        .map(|_| {
+            client::post(&proxy.url("main", "/post"), &[], "order=1")
+                .status
+                .as_u16()
+        })
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 200, 200, 503, 503, 503], "{host}");
+    assert_eq!(retries(&proxy), 0.0, "{host}");
+}
+
+/// With `POST` configured, a bodiless POST is retried; one with a body is not (this slice
+/// buffers no request bodies, so it cannot replay one).
+pub fn configured_post_is_retried_only_without_a_body(kind: ProxyKind) {
+    let host = kind.name();
+    let good = Backend::start("b1");
+    let bad = Always503::start();
+    let config = mesh(
+        &[good.addr, bad.addr],
+        json!({ "retry": { "methods": ["GET", "POST"] },
+                "outlier": { "consecutive_5xx": 0, "consecutive_gateway_failure": 0 } }),
+    );
+    let proxy = kind.start(&config);
+    let url = proxy.url("main", "/post");
+    let empty: Vec<u16> = (0..4)
+        .map(|_| client::post(&url, &[], "").status.as_u16())
+        .collect();
+    assert_eq!(empty, [200, 200, 200, 200], "{host}: bodiless POSTs");
+    let mut with_body: Vec<u16> = (0..4)
+        .map(|_| client::post(&url, &[], "order=1").status.as_u16())
+        .collect();
+    with_body.sort_unstable();
+    assert_eq!(with_body, [200, 200, 503, 503], "{host}: POSTs with a body");
+    assert_retries(&proxy, 2.0);
+}
+
+/// An endpoint that refuses connections: GETs landing there are retried on the live one; all
+/// 6 answer 200 and 3 retries are counted (whatever reason the host lets the filter see).
+pub fn refused_connection_is_retried(kind: ProxyKind) {
+    let (_good, proxy) = refused_and_retried(kind, 6);
+    assert_retries(&proxy, 3.0);
+}
+
+/// Round robin over `b1` and a refused port; `n` GETs, each must answer 200.
+fn refused_and_retried(kind: ProxyKind, n: usize) -> (BackendHandle, Proxy) {
+    let host = kind.name();
+    let good = Backend::start("b1");
+    let proxy = kind.start(&mesh(&[good.addr, refused_port()], no_ejection()));
+    for i in 0..n {
+        let response = client::get(&proxy.url("main", "/refused"), &[]);
+        assert_eq!(response.status, 200, "{host}: GET {i}: {}", response.text());
+    }
+    (good, proxy)
+}
+
+/// The same, asserting the reason label: a refused connection is a `connect-failure`, told
+/// apart from an upstream's own 503 by the host's `response.code_details` property.
+pub fn refused_connection_is_named_connect_failure(kind: ProxyKind) {
+    let host = kind.name();
+    let (_good, proxy) = refused_and_retried(kind, 2);
+    assert_retries(&proxy, 1.0);
+    let text = proxy.admin_get("/stats/prometheus").text();
+    let labels = [("service", "web"), ("reason", "connect-failure")];
+    assert_eq!(
+        prometheus::value(&text, "failover_retries_total", &labels),
+        Some(1.0),
+        "{host}: the retry's reason:\n{}",
+        text.lines()
+            .filter(|l| l.starts_with("failover_"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// A configuration error names the field, and the host refuses to start.
+pub fn bad_config_names_the_field(kind: ProxyKind) {
+    let config = mesh(
+        &[refused_port()],
+        json!({ "retry": { "retry_on": ["5XX"] } }),
+    );
+    match kind.try_start(&config) {
+        Ok(proxy) => panic!(
+            "{} started with a bad retry_on:\n{}",
+            kind.name(),
+            proxy.logs()
+        ),
+        Err(logs) => assert!(
+            logs.contains("retry.retry_on[0]: unknown variant `5XX`"),
+            "{}: the error should name the field:\n{logs}",
+            kind.name()
+        ),
+    }
+}

@@ -1,0 +1,39 @@
+//! The `failover` filter (with `lb`) in real Envoy: the reference for `wasmesh_failover.rs`.
+
+use wasmesh_tests::scenarios::failover;
+use wasmesh_tests::ProxyKind::Envoy;
+
+#[test]
+fn kill_one_of_three_under_load() {
+    failover::kill_one_of_three_under_load(Envoy);
+}
+
+#[test]
+fn upstream_503_is_retried_on_another_endpoint() {
+    failover::upstream_503_is_retried_on_another_endpoint(Envoy);
+}
+
+#[test]
+fn post_is_not_retried_by_default() {
+    failover::post_is_not_retried_by_default(Envoy);
+}
+
+#[test]
+fn configured_post_is_retried_only_without_a_body() {
+    failover::configured_post_is_retried_only_without_a_body(Envoy);
+}
+
+#[test]
+fn refused_connection_is_retried() {
+    failover::refused_connection_is_retried(Envoy);
+}
+
+#[test]
+fn refused_connection_is_named_connect_failure() {
+    failover::refused_connection_is_named_connect_failure(Envoy);
+}
+
+#[test]
+fn bad_config_names_the_field() {
+    failover::bad_config_names_the_field(Envoy);
+}
