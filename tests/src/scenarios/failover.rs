@@ -120,6 +120,12 @@ pub fn upstream_503_is_retried_on_another_endpoint(kind: ProxyKind) {
             Some(good.addr.to_string().as_str()),
             "{host}: GET {i}: the echo names the endpoint that answered"
         );
+        let types: Vec<_> = response.headers.get_all("content-type").iter().collect();
+        assert_eq!(
+            types,
+            ["application/json"],
+            "{host}: GET {i}: one content type"
+        );
     }
     assert_eq!(
         bad.requests(),
