@@ -311,3 +311,23 @@ pub fn status_case(case: &str) -> serde_json::Map<String, Value> {
     );
     statuses
 }
+
+/// The `headers` plugin [`GOOD`] runs (named `headers`): it adds a header
+/// [`Isolation::assert_serves`] checks for.
+pub fn good_plugin() -> Plugin {
+    Plugin::new("headers", &build_filters().headers)
+        .configuration(json!({ "request": { "add": { GOOD_HEADER.0: GOOD_HEADER.1 } } }))
+}
+
+impl Isolation {
+    /// The same rig around a host started elsewhere with a [`GOOD`] listener and misbehave
+    /// listeners of its own (e.g. Envoy, with its failure policies); requests time out after
+    /// `timeout`.
+    pub fn around(proxy: Proxy, backend: BackendHandle, timeout: Duration) -> Self {
+        Self {
+            proxy,
+            backend,
+            client: Client::http1().with_timeout(timeout),
+        }
+    }
+}
