@@ -8,9 +8,7 @@
 //! request, an unknown `x-misbehave` value shows whether the filter still runs (the guest answers
 //! 400), is skipped (the backend answers) or refuses every request (Envoy's 503).
 
-use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -19,8 +17,8 @@ use wasmesh_tests::scenarios::isolation::{
     self, plugin_name, Isolation, CLOSED, GOOD, HEADER, OPEN,
 };
 use wasmesh_tests::{
-    build_filters, poll_until, target_dir, wat, Backend, Cluster, Envoy, Listener, MeshConfig,
-    Plugin, Proxy, Route,
+    build_filters, poll_until, wat, Backend, Cluster, Envoy, Listener, MeshConfig, Plugin, Proxy,
+    Route,
 };
 
 /// Listener whose plugin has `failure_policy: FAIL_OPEN`.
@@ -72,7 +70,7 @@ fn listener(name: &str, filter: &str) -> Listener {
 
 /// Envoy with the four misbehave listeners and [`GOOD`], `workers` worker threads.
 fn start(workers: u32) -> Isolation {
-    let misbehave = envoy_misbehave();
+    let misbehave = &build_filters().misbehave;
     let backend = Backend::start("b1");
     let mut mesh = MeshConfig::new()
         .workers(workers)
@@ -115,121 +113,6 @@ fn with_failure_policy(yaml: &str, plugin: &str, value: &str) -> String {
     }
     assert_eq!(replaced, 1, "plugin {plugin} not found once in:\n{yaml}");
     out.join("\n") + "\n"
-}
-
-/// Imports of the misbehave guest's `fuzz` case (for `wasmesh_fuzz.rs`) that Envoy links only
-/// for ABI 0.1.0 modules: it refuses the 0.2.1 guest with "missing import". Each is `() -> i32`.
-const ABI_0_1_ONLY: [&str; 3] = [
-    "proxy_continue_request",
-    "proxy_continue_response",
-    "proxy_clear_route_cache",
-];
-
-/// The misbehave guest as Envoy loads it: a copy whose [`ABI_0_1_ONLY`] imports point at
-/// `proxy_done` (same type). Only the fuzz case calls them, and these tests never send it.
-fn envoy_misbehave() -> &'static PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let module = std::fs::read(&build_filters().misbehave).expect("reading the guest");
-        let path = target_dir()
-            .join("e2e")
-            .join(format!("misbehave-for-envoy-{}.wasm", std::process::id()));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, redirect_imports(&module)).unwrap();
-        path
-    })
-}
-
-/// `module` with every [`ABI_0_1_ONLY`] function import renamed to `proxy_done`: the import
-/// section re-encoded, every other section copied as it is.
-fn redirect_imports(module: &[u8]) -> Vec<u8> {
-    fn leb(bytes: &[u8], at: &mut usize) -> usize {
-        let (mut value, mut shift) = (0usize, 0);
-        loop {
-            let byte = bytes[*at];
-            *at += 1;
-            value |= usize::from(byte & 0x7f) << shift;
-            shift += 7;
-            if byte < 0x80 {
-                return value;
-            }
-        }
-    }
-    fn put_leb(out: &mut Vec<u8>, mut value: usize) {
-        loop {
-            let byte = (value & 0x7f) as u8;
-            value >>= 7;
-            if value == 0 {
-                return out.push(byte);
-            }
-            out.push(byte | 0x80);
-        }
-    }
-    fn name<'a>(bytes: &'a [u8], at: &mut usize) -> &'a [u8] {
-        let len = leb(bytes, at);
-        *at += len;
-        &bytes[*at - len..*at]
-    }
-    let mut out = module[..8].to_vec();
-    let mut at = 8;
-    while at < module.len() {
-        let id = module[at];
-        at += 1;
-        let size = leb(module, &mut at);
-        let body = &module[at..at + size];
-        at += size;
-        if id != 2 {
-            out.push(id);
-            put_leb(&mut out, size);
-            out.extend_from_slice(body);
-            continue;
-        }
-        let mut section = Vec::new();
-        let mut i = 0;
-        let count = leb(body, &mut i);
-        put_leb(&mut section, count);
-        for _ in 0..count {
-            let module_name = name(body, &mut i);
-            let mut field = name(body, &mut i);
-            let kind = body[i];
-            let start = i;
-            i += 1;
-            match kind {
-                0 => drop(leb(body, &mut i)),          // function: type index
-                1 => i += 1 + limits_len(body, i + 1), // table: reftype, limits
-                2 => i += limits_len(body, i),         // memory: limits
-                _ => i += 2,                           // global: valtype, mutability
-            }
-            if kind == 0 && ABI_0_1_ONLY.iter().any(|n| n.as_bytes() == field) {
-                field = b"proxy_done";
-            }
-            for part in [module_name, field] {
-                put_leb(&mut section, part.len());
-                section.extend_from_slice(part);
-            }
-            section.extend_from_slice(&body[start..i]);
-        }
-        out.push(id);
-        put_leb(&mut out, section.len());
-        out.extend_from_slice(&section);
-    }
-    out
-}
-
-/// The length of a `limits` encoding at `at`: a flag, the minimum, and the maximum if flagged.
-fn limits_len(bytes: &[u8], at: usize) -> usize {
-    let mut i = at + 1;
-    let leb_len = |i: &mut usize| {
-        while bytes[*i] >= 0x80 {
-            *i += 1;
-        }
-        *i += 1;
-    };
-    leb_len(&mut i);
-    if bytes[at] & 1 == 1 {
-        leb_len(&mut i);
-    }
-    i - at
 }
 
 /// Sends [`PROBE`] through `listener` and says what its misbehave filter did with it.
@@ -590,7 +473,7 @@ fn invalid_return_value_leaves_the_request_hanging() {
 
 #[test]
 fn modules_that_cannot_start_stop_startup_even_with_fail_open() {
-    let misbehave = envoy_misbehave();
+    let misbehave = &build_filters().misbehave;
     let dir = std::env::temp_dir().join(format!("envoy-iso-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let text = dir.join("not-a-module.wasm");

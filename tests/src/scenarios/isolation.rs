@@ -2,8 +2,9 @@
 //! costs the request that broke it (its plugin's `fail_open` outcome), is rebuilt for the next
 //! one, and never stops another listener's filter.
 //!
-//! wasmesh only: in Envoy a filter that loops hangs the worker for good (see DESIGN.md), so
-//! there is no reference behaviour to compare with.
+//! The guarantees are wasmesh's; `tests/tests/envoy_isolation.rs` runs the same cases in Envoy
+//! and asserts what Envoy does instead (a loop hangs its worker for good, a failed VM stays
+//! failed unless `FAIL_RELOAD`), which the README's table puts side by side.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

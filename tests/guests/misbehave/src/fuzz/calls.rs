@@ -137,9 +137,6 @@ pub const CALLS: &[Call] = &[
     call!(proxy_continue_stream, |a| {
         abi::proxy_continue_stream(a.enumeration(STREAM_TYPE))
     }),
-    call!(proxy_continue_request, |_a| abi::proxy_continue_request()),
-    call!(proxy_continue_response, |_a| abi::proxy_continue_response()),
-    call!(proxy_clear_route_cache, |_a| abi::proxy_clear_route_cache()),
     call!(proxy_close_stream, |a| {
         let stream = if a.may_close {
             a.enumeration(STREAM_TYPE)

@@ -25,9 +25,6 @@ extern "C" {
     pub fn proxy_get_property(p: u32, s: u32, rp: u32, rs: u32) -> u32;
     pub fn proxy_set_property(p: u32, s: u32, vp: u32, vs: u32) -> u32;
     pub fn proxy_continue_stream(stream: u32) -> u32;
-    pub fn proxy_continue_request() -> u32;
-    pub fn proxy_continue_response() -> u32;
-    pub fn proxy_clear_route_cache() -> u32;
     pub fn proxy_close_stream(stream: u32) -> u32;
     #[allow(clippy::too_many_arguments)]
     pub fn proxy_send_local_response(
