@@ -63,3 +63,8 @@ fn no_endpoint_is_a_503() {
 fn unreadable_shared_set_is_a_503() {
     lb::unreadable_shared_set_is_a_503(Envoy);
 }
+
+#[test]
+fn two_workers_balance_and_count_together() {
+    lb::two_workers_balance_and_count_together(Envoy);
+}

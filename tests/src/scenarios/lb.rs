@@ -487,3 +487,40 @@ fn relay(down: TcpStream, upstream: SocketAddr, delay: Duration) {
     let _ = std::io::copy(&mut up_r, &mut down_w);
     let _ = down_w.shutdown(Shutdown::Write);
 }
+
+/// Two workers, each with its own VM and round-robin cursor, serving 120 requests from four
+/// client threads: every backend still gets a third (each worker spreads its own share evenly),
+/// and the per-endpoint counter, shared by the workers' VMs, counts exactly what each backend
+/// served.
+pub fn two_workers_balance_and_count_together(kind: ProxyKind) {
+    let host = kind.name();
+    let backends = backends();
+    let addrs: Vec<SocketAddr> = backends.iter().map(|b| b.addr).collect();
+    let config =
+        json!({ "service": "web", "policy": "round_robin", "endpoints": endpoints(&addrs, &[]) });
+    let proxy = kind.start(&mesh(config).workers(2));
+    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| tally(&proxy, 30, none)))
+            .collect();
+        for thread in threads {
+            for (backend, n) in thread.join().expect("a client thread") {
+                *counts.entry(backend).or_insert(0) += n;
+            }
+        }
+    });
+    assert_eq!(counts.values().sum::<u32>(), 120, "{host}: {counts:?}");
+    for backend in &backends {
+        let served = counts.get(backend.name()).copied().unwrap_or(0);
+        assert!(
+            (38..=42).contains(&served),
+            "{host}: {} served {served} of 120: {counts:?}",
+            backend.name()
+        );
+        let endpoint = backend.addr.to_string();
+        let served = u64::from(served);
+        assert_metric(&proxy, "lb_requests_total", &endpoint, served..=served);
+        assert_metric(&proxy, "lb_in_flight", &endpoint, 0..=0);
+    }
+}
