@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod discovery;
 pub mod endpoint;
 pub mod exposition;
 pub mod failover;

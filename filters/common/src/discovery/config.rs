@@ -1,0 +1,162 @@
+//! The `discovery` filter's configuration:
+//!
+//! ```json
+//! {"poll_ms": 1000, "timeout_ms": 2000, "max_backoff_ms": 30000,
+//!  "services": [
+//!    {"service": "web", "source": {"etcd": {"cluster": "etcd", "prefix": "/wasmesh/services/web/"}}},
+//!    {"service": "api", "source": {"consul": {"cluster": "consul", "name": "api"}}},
+//!    {"service": "k8s", "source": {"kubernetes": {"cluster": "kube", "namespace": "default",
+//!                                                  "name": "k8s", "token": "…", "port": "http"}}},
+//!    {"service": "doc", "source": {"http": {"cluster": "cfg", "path": "/endpoints/doc.json"}}},
+//!    {"service": "fixed", "source": {"static": {"endpoints": [{"address": "10.0.0.1:80"}]}}}]}
+//! ```
+//! Unknown fields are errors naming their path, as for every wasmesh filter.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+use crate::config::{self, ConfigError, ROOT_PATH};
+use crate::endpoint::Endpoint;
+use crate::lb::config::check_service;
+
+/// Default time between two polls of a registry.
+pub const DEFAULT_POLL_MS: u64 = 1000;
+/// Default `http_call` timeout.
+pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
+/// Default longest wait between retries of a failing registry.
+pub const DEFAULT_MAX_BACKOFF_MS: u64 = 30_000;
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryConfig {
+    /// Time between polls of each registry, in ms.
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+    /// How long a registry call may take, in ms.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Cap of the retry backoff of a failing registry, in ms.
+    #[serde(default = "default_max_backoff_ms")]
+    pub max_backoff_ms: u64,
+    /// What to discover.
+    pub services: Vec<ServiceConfig>,
+}
+
+/// One service and where its endpoints come from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// The name `lb` knows it by: the shared-data key is `wasmesh.v1.endpoints.<service>`.
+    pub service: String,
+    /// The registry.
+    pub source: Source,
+}
+
+/// A registry and how to ask it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Source {
+    /// A fixed list, published once.
+    Static {
+        /// The endpoints.
+        endpoints: Vec<Endpoint>,
+    },
+    /// A JSON document in the shared-data schema (`{"endpoints": [...]}`) served over HTTP.
+    Http {
+        /// Host cluster serving it.
+        cluster: String,
+        /// Its path.
+        path: String,
+        /// `:authority` (default: the cluster name).
+        authority: Option<String>,
+    },
+    /// etcd v3 through its JSON gateway: every key under `prefix` is `<prefix><ip:port>` with
+    /// a JSON value `{"weight": 1, "zone": "a", "priority": 0, "labels": {}}` (all optional).
+    Etcd {
+        /// Host cluster of the etcd client URL.
+        cluster: String,
+        /// Key prefix (default `/wasmesh/services/<service>/`).
+        prefix: Option<String>,
+        /// `:authority` (default: the cluster name).
+        authority: Option<String>,
+    },
+    /// Consul's `/v1/health/service/<name>?passing`.
+    Consul {
+        /// Host cluster of the Consul agent.
+        cluster: String,
+        /// Consul service name (default: `service`).
+        name: Option<String>,
+        /// ACL token, sent as `x-consul-token`.
+        token: Option<String>,
+        /// `:authority` (default: the cluster name).
+        authority: Option<String>,
+    },
+    /// Kubernetes `discovery.k8s.io/v1` EndpointSlices labelled
+    /// `kubernetes.io/service-name=<name>` in `namespace`.
+    Kubernetes {
+        /// Host cluster of the API server.
+        cluster: String,
+        /// The namespace.
+        namespace: String,
+        /// Kubernetes service name (default: `service`).
+        name: Option<String>,
+        /// Bearer token (e.g. a service account's).
+        token: Option<String>,
+        /// Port name to use (default: the slice's first port).
+        port: Option<String>,
+        /// `:authority` (default: the cluster name).
+        authority: Option<String>,
+    },
+}
+
+fn default_poll_ms() -> u64 {
+    DEFAULT_POLL_MS
+}
+fn default_timeout_ms() -> u64 {
+    DEFAULT_TIMEOUT_MS
+}
+fn default_max_backoff_ms() -> u64 {
+    DEFAULT_MAX_BACKOFF_MS
+}
+
+impl DiscoveryConfig {
+    /// Parses and validates; errors name the field (`services[1].service: duplicate`).
+    pub fn from_json(bytes: &[u8]) -> Result<Self, ConfigError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ConfigError::new(
+                ROOT_PATH,
+                "a configuration is required (services)",
+            ));
+        }
+        let config: Self = config::from_json(bytes)?;
+        if config.services.is_empty() {
+            return Err(ConfigError::new("services", "must not be empty"));
+        }
+        if config.poll_ms == 0 {
+            return Err(ConfigError::new("poll_ms", "must be above 0"));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, service) in config.services.iter().enumerate() {
+            let path = format!("services[{i}].service");
+            check_service(&service.service).map_err(|m| ConfigError::new(&path, m))?;
+            if !seen.insert(service.service.as_str()) {
+                return Err(ConfigError::new(
+                    path,
+                    format!("duplicate service {}", service.service),
+                ));
+            }
+            if let Source::Static { endpoints } = &service.source {
+                if endpoints.is_empty() {
+                    let path = format!("services[{i}].source.static.endpoints");
+                    return Err(ConfigError::new(path, "must not be empty"));
+                }
+            }
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests;

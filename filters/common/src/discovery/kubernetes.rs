@@ -1,0 +1,152 @@
+//! Kubernetes `discovery.k8s.io/v1` EndpointSlices of one service:
+//! `GET /apis/discovery.k8s.io/v1/namespaces/<ns>/endpointslices?labelSelector=kubernetes.io/service-name=<name>`
+//! with `authorization: Bearer <token>`.
+//!
+//! Conditions, as the API documents them (a missing one: `ready` and `serving` count as true,
+//! `terminating` as false):
+//! - `ready` → priority 0;
+//! - not ready but `serving` and `terminating` → priority 1: used only when no ready endpoint is
+//!   left, as kube-proxy falls back to terminating endpoints, so a rollout's last pods still get
+//!   traffic instead of a 503;
+//! - otherwise left out.
+//!
+//! The port is the slice's port named by the configuration, else its first. `FQDN` slices are
+//! skipped (the balancer takes `ip:port`). `zone` becomes the zone, `nodeName`/`hostname` labels.
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Deserialize;
+
+use super::request::HttpRequest;
+use super::{normalise, Answer};
+use crate::endpoint::{Endpoint, DEFAULT_WEIGHT};
+
+/// The list request for `name`'s slices in `namespace`.
+pub fn request(
+    cluster: &str,
+    authority: &str,
+    namespace: &str,
+    name: &str,
+    token: Option<&str>,
+) -> HttpRequest {
+    let path = format!(
+        "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3D{name}"
+    );
+    let request = HttpRequest::get(cluster, authority, path).header("accept", "application/json");
+    match token {
+        Some(token) => request.header("authorization", &format!("Bearer {token}")),
+        None => request,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct List {
+    kind: Option<String>,
+    items: Vec<Slice>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Slice {
+    address_type: String,
+    #[serde(default)]
+    endpoints: Option<Vec<SliceEndpoint>>,
+    #[serde(default)]
+    ports: Option<Vec<Port>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SliceEndpoint {
+    addresses: Vec<String>,
+    #[serde(default)]
+    conditions: Conditions,
+    zone: Option<String>,
+    node_name: Option<String>,
+    hostname: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+struct Conditions {
+    ready: Option<bool>,
+    serving: Option<bool>,
+    terminating: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Port {
+    name: Option<String>,
+    port: Option<u16>,
+}
+
+/// Parses an `EndpointSliceList`; a `Status` document (403, 404…) or anything without `items`
+/// is an `Err`.
+pub fn parse(body: &[u8], port_name: Option<&str>) -> Result<Answer, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
+    if value["kind"] == "Status" {
+        return Err(format!("API server: {}", value["message"]));
+    }
+    let list: List =
+        serde_json::from_value(value).map_err(|e| format!("not an EndpointSliceList: {e}"))?;
+    if list
+        .kind
+        .as_deref()
+        .is_some_and(|k| k != "EndpointSliceList")
+    {
+        return Err(format!("kind {:?}, want EndpointSliceList", list.kind));
+    }
+    let mut endpoints = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, slice) in list.items.into_iter().enumerate() {
+        if slice.address_type == "FQDN" {
+            skipped.push(format!("items[{i}]: FQDN slice"));
+            continue;
+        }
+        let ports = slice.ports.unwrap_or_default();
+        let port = ports
+            .iter()
+            .find(|p| port_name.is_none_or(|want| p.name.as_deref() == Some(want)))
+            .and_then(|p| p.port);
+        let Some(port) = port else {
+            skipped.push(format!("items[{i}]: no port {port_name:?}"));
+            continue;
+        };
+        for (j, e) in slice.endpoints.unwrap_or_default().into_iter().enumerate() {
+            let ready = e.conditions.ready.unwrap_or(true);
+            let serving = e.conditions.serving.unwrap_or(ready);
+            let terminating = e.conditions.terminating.unwrap_or(false);
+            let priority = match (ready, serving && terminating) {
+                (true, _) => 0,
+                (false, true) => 1,
+                (false, false) => continue,
+            };
+            for address in &e.addresses {
+                let Ok(ip) = address.parse::<IpAddr>() else {
+                    skipped.push(format!(
+                        "items[{i}].endpoints[{j}]: {address:?} is not an IP"
+                    ));
+                    continue;
+                };
+                let mut endpoint = Endpoint::new(SocketAddr::new(ip, port));
+                endpoint.weight = DEFAULT_WEIGHT;
+                endpoint.priority = priority;
+                endpoint.zone = e.zone.clone().unwrap_or_default();
+                for (key, value) in [("node", &e.node_name), ("hostname", &e.hostname)] {
+                    if let Some(value) = value {
+                        endpoint.labels.insert(key.to_string(), value.clone());
+                    }
+                }
+                endpoints.push(endpoint);
+            }
+        }
+    }
+    Ok(Answer::Endpoints {
+        endpoints: normalise(endpoints),
+        skipped,
+    })
+}
+
+#[cfg(test)]
+mod tests;
