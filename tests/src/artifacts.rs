@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use crate::paths::{target_dir, workspace_root};
 
 /// The wasm32 crates the tests load, in the order `cargo build -p` receives them.
-const WASM_CRATES: [&str; 7] = [
+const WASM_CRATES: [&str; 8] = [
     "wasmesh-filter-headers",
     "wasmesh-filter-ratelimit",
     "wasmesh-guest-abi-test",
@@ -22,6 +22,7 @@ const WASM_CRATES: [&str; 7] = [
     "wasmesh-filter-lb",
     "wasmesh-filter-metrics",
     "wasmesh-filter-failover",
+    "wasmesh-filter-discovery",
 ];
 
 /// Paths of the built `.wasm` modules.
@@ -37,6 +38,8 @@ pub struct FilterSet {
     pub metrics: PathBuf,
     /// `filters/failover`: outlier ejection and retries on another endpoint.
     pub failover: PathBuf,
+    /// `filters/discovery`: polls registries and publishes endpoint sets to shared data.
+    pub discovery: PathBuf,
     /// `tests/guests/abi-test`: a guest that exercises the ABI for host tests.
     pub abi_test: PathBuf,
     /// `tests/guests/misbehave`: a guest that traps, loops, exhausts memory or passes bad
@@ -75,6 +78,7 @@ pub fn build_filters() -> &'static FilterSet {
             lb: path(WASM_CRATES[4]),
             metrics: path(WASM_CRATES[5]),
             failover: path(WASM_CRATES[6]),
+            discovery: path(WASM_CRATES[7]),
         }
     })
 }

@@ -1,4 +1,5 @@
-//! Debian tools the tests drive as real components (`promtool` checks our metrics exposition):
+//! Debian tools the tests drive as real components (`promtool` checks our metrics exposition,
+//! `etcd` is the registry the discovery tests register endpoints in):
 //! installed with apt when missing, so `cargo xtask test` works on a fresh Debian machine.
 
 use std::process::Command;
@@ -8,7 +9,7 @@ use anyhow::{bail, Context};
 use crate::cmd::run;
 
 /// (command the tests run, Debian package that provides it).
-const TOOLS: &[(&str, &str)] = &[("promtool", "prometheus")];
+const TOOLS: &[(&str, &str)] = &[("promtool", "prometheus"), ("etcd", "etcd-server")];
 
 /// Installs the package of every missing tool; fails (never skips) if that is not possible.
 pub fn install() -> anyhow::Result<()> {
