@@ -5,6 +5,7 @@
 
 pub mod abi;
 pub mod config;
+pub mod discovery;
 pub mod failover;
 pub mod headers;
 pub mod isolation;
