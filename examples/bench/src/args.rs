@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Direct vs Envoy vs wasmesh (without and with the `headers` filter), one worker each, under
-/// `wrk -t1`; medians over interleaved rounds. `lb`: the `lb` filter's policies against a slow
-/// endpoint.
+use crate::cost::chain::Chain;
+
+/// Direct vs Envoy vs wasmesh (without and with a filter chain, `headers` by default), one
+/// worker each, under `wrk -t1`; medians over interleaved rounds. `lb`: the `lb` filter's
+/// policies against a slow endpoint.
 #[derive(Parser, Debug)]
 #[command(version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -17,6 +19,14 @@ pub struct Cli {
     /// The load of the proxy-cost benchmark.
     #[command(flatten)]
     pub load: Load,
+    /// The filter chain of the proxy-cost benchmark, in request order, comma-separated:
+    /// `headers`, `metrics`, `lb`.
+    #[arg(long, default_value = "headers")]
+    pub chain: Chain,
+    /// Also measure both hosts with the chain's filters added one by one (its prefixes), and
+    /// print what each filter adds per request.
+    #[arg(long)]
+    pub per_filter: bool,
 }
 
 /// The benchmarks besides the default one.
@@ -135,6 +145,13 @@ mod tests {
         .unwrap();
         assert!(cli.mode.is_none());
         assert_eq!(cli.load.connections, 64);
+        assert_eq!(cli.chain.label(), "headers");
+        assert!(!cli.per_filter);
+        let cli = Cli::try_parse_from(["b", "--chain", "metrics,lb", "--per-filter"]).unwrap();
+        assert_eq!(cli.chain.label(), "metrics + lb");
+        assert!(cli.per_filter);
+        assert!(Cli::try_parse_from(["b", "--chain", "metrics,nope"]).is_err());
+        assert!(Cli::try_parse_from(["b", "--chain", "lb", "lb"]).is_err());
     }
 
     #[test]

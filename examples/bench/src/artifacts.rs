@@ -1,4 +1,4 @@
-//! What the bench runs: the `headers` and `lb` filters (`--profile wasm`), a *release* `wasmesh`
+//! What the bench runs: the filters (`--profile wasm`), a *release* `wasmesh`
 //! and Envoy.
 //!
 //! The test rig's `wasmesh_bin()` builds a debug host, which is right for tests and wrong for a
@@ -8,14 +8,12 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{bail, Context};
-use wasmesh_tests::{build_filters, target_dir, workspace_root};
+use wasmesh_tests::{build_filters, target_dir, workspace_root, FilterSet};
 
 /// Paths and versions of everything a target needs.
 pub struct Artifacts {
-    /// The `headers` filter module.
-    pub headers_wasm: PathBuf,
-    /// The `lb` filter module (the `lb` mode).
-    pub lb_wasm: PathBuf,
+    /// The filter modules.
+    pub filters: &'static FilterSet,
     /// The release `wasmesh` binary.
     pub wasmesh: PathBuf,
     /// The Envoy binary.
@@ -34,8 +32,7 @@ impl Artifacts {
         let filters = build_filters();
         let wasmesh = release_wasmesh()?;
         Ok(Self {
-            headers_wasm: filters.headers.clone(),
-            lb_wasm: filters.lb.clone(),
+            filters,
             wasmesh,
             envoy,
             envoy_version,

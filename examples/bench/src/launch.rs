@@ -1,4 +1,5 @@
-//! Starting a proxy for one measurement, and knowing its pid (for peak RSS).
+//! Starting a proxy for one measurement, and knowing its pid (for RSS), its admin address and
+//! how long it took from spawn to ready (cold start).
 //!
 //! The test rig's `Proxy` does not expose its pid and runs a debug `wasmesh`, so this is a small
 //! launcher of its own, started the way the rig starts both hosts: `--admin-address-path FILE`,
@@ -12,17 +13,18 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
-use serde_json::Value;
 use wasmesh_tests::client::Client;
 use wasmesh_tests::{target_dir, MeshConfig, ProxyKind};
 
 use crate::artifacts::Artifacts;
+use crate::probe;
 use crate::process::Guarded;
 
 /// Envoy compiles the module with V8 at start; room for that on a loaded 2-core machine.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
-/// How often readiness is probed.
-const READY_POLL: Duration = Duration::from_millis(20);
+/// How often readiness is probed: also the resolution of the cold-start figure, so short; the
+/// probes before the address file exists are a file read each.
+const READY_POLL: Duration = Duration::from_millis(5);
 /// How much of a failed proxy's log an error shows.
 const LOG_TAIL_LINES: usize = 40;
 
@@ -32,6 +34,10 @@ pub struct RunningProxy {
     pub kind: ProxyKind,
     /// Where listener `main` listens.
     pub listener: SocketAddr,
+    /// Where the admin listens.
+    pub admin: SocketAddr,
+    /// From spawning the process to the first `/ready` answered 200: cold start to ready.
+    pub ready_after: Duration,
     dir: PathBuf,
     process: Guarded,
 }
@@ -54,12 +60,17 @@ impl RunningProxy {
             .stdin(Stdio::null())
             .stdout(File::create(dir.join("stdout.log"))?)
             .stderr(File::create(dir.join("stderr.log"))?);
+        let spawned = Instant::now();
         let (process, _) = Guarded::spawn(command)?;
-        let listener = await_ready(&process, &admin_path)
+        let (admin, ready_after) = await_ready(&process, &admin_path, spawned)
             .map_err(|e| anyhow!("{} did not get ready: {e}\n{}", kind.name(), log_tail(&dir)))?;
+        let listener = probe::main_listener_of(admin)
+            .map_err(|e| anyhow!("{}: {e:#}\n{}", kind.name(), log_tail(&dir)))?;
         Ok(Self {
             kind,
             listener,
+            admin,
+            ready_after,
             dir,
             process,
         })
@@ -136,28 +147,26 @@ fn wasmesh_command(
     Ok(command)
 }
 
-/// Polls until the admin answers `/ready` with 200, then reads listener `main`'s address.
-fn await_ready(process: &Guarded, admin_path: &Path) -> anyhow::Result<SocketAddr> {
+/// Polls until the admin answers `/ready` with 200; its address and the time since `spawned`.
+fn await_ready(
+    process: &Guarded,
+    admin_path: &Path,
+    spawned: Instant,
+) -> anyhow::Result<(SocketAddr, Duration)> {
     let probe = Client::http1_unpooled().with_timeout(Duration::from_secs(2));
-    let deadline = Instant::now() + READY_TIMEOUT;
-    let admin = loop {
+    let deadline = spawned + READY_TIMEOUT;
+    loop {
         if let Some(status) = process.exited() {
             bail!("exited ({status})");
         }
         match probe_ready(&probe, admin_path) {
-            Ok(admin) => break admin,
+            Ok(admin) => return Ok((admin, spawned.elapsed())),
             Err(reason) if Instant::now() >= deadline => {
                 bail!("not ready after {READY_TIMEOUT:?}: {reason}")
             }
             Err(_) => std::thread::sleep(READY_POLL),
         }
-    };
-    let response = probe
-        .get_checked(&format!("http://{admin}/listeners?format=json"))
-        .map_err(|e| anyhow!("GET /listeners: {e}"))?;
-    let doc: Value = serde_json::from_slice(&response.body)
-        .with_context(|| format!("/listeners?format=json is not JSON: {}", response.text()))?;
-    main_listener(&doc).context("reading /listeners?format=json")
+    }
 }
 
 /// The admin address, once the address file names it and `/ready` answers 200.
@@ -173,27 +182,6 @@ fn probe_ready(probe: &Client, admin_path: &Path) -> Result<SocketAddr, String> 
     } else {
         Err(format!("/ready answered {}", ready.status))
     }
-}
-
-/// Listener `main` in Envoy's `/listeners?format=json` (which wasmesh serves too).
-fn main_listener(doc: &Value) -> anyhow::Result<SocketAddr> {
-    let statuses = doc["listener_statuses"]
-        .as_array()
-        .ok_or_else(|| anyhow!("no listener_statuses"))?;
-    let main = statuses
-        .iter()
-        .find(|status| status["name"] == "main")
-        .ok_or_else(|| anyhow!("no listener named main"))?;
-    let socket = &main["local_address"]["socket_address"];
-    let ip = socket["address"]
-        .as_str()
-        .ok_or_else(|| anyhow!("no address"))?
-        .parse()?;
-    let port = socket["port_value"]
-        .as_u64()
-        .and_then(|port| u16::try_from(port).ok())
-        .ok_or_else(|| anyhow!("no port_value"))?;
-    Ok(SocketAddr::new(ip, port))
 }
 
 /// A fresh `<target>/bench/<label>-<pid>-<n>` for one proxy's config and logs.
@@ -227,21 +215,4 @@ fn log_tail(dir: &Path) -> String {
     }
     out.push_str(&format!("(config and logs kept in {})", dir.display()));
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_main_listener() {
-        let doc = serde_json::json!({"listener_statuses": [
-            {"name": "admin", "local_address": {"socket_address": {"address": "127.0.0.1", "port_value": 1}}},
-            {"name": "main", "local_address": {"socket_address": {"address": "127.0.0.1", "port_value": 4242}}},
-        ]});
-        assert_eq!(
-            main_listener(&doc).unwrap(),
-            "127.0.0.1:4242".parse().unwrap()
-        );
-    }
 }

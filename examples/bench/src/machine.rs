@@ -43,7 +43,18 @@ impl Machine {
 
 /// The peak resident set size (`VmHWM`, KiB) of process `pid`, from `/proc/<pid>/status`.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmHWM:")
+}
+
+/// The resident set size now (`VmRSS`, KiB) of process `pid`: read right after `/ready`, it is
+/// what the loaded configuration (VMs included) occupies before any request.
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+/// One `<field> <n> kB` line of `/proc/<pid>/status`.
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }

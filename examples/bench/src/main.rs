@@ -1,6 +1,6 @@
 //! `wasmesh-bench`: Envoy against wasmesh under the same `wrk` load, in interleaved rounds of one
-//! run, so the figures are comparable ratios. Without a subcommand: what a proxy and one filter
-//! cost ([`cost`]); `lb`: how the `lb` filter's policies cope with a slow endpoint ([`lb`]).
+//! run, so the figures are comparable ratios. Without a subcommand: what a proxy and a filter
+//! chain cost ([`cost`]); `lb`: how the `lb` filter's policies cope with a slow endpoint ([`lb`]).
 //!
 //! Thin on purpose: parse → check tools → build → measure → report.
 
@@ -45,8 +45,13 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     let version = &artifacts.envoy_version;
     match &cli.mode {
         None => {
-            let results = cost::measure::run(&cli.load, &wrk, &artifacts)?;
-            cost::report::print(&cli.load, &before, &Machine::read(), version, &results);
+            let targets = cost::targets::all(&cli.chain, cli.per_filter);
+            let results = cost::measure::run(&targets, &cli.load, &wrk, &artifacts)?;
+            let after = Machine::read();
+            let chain = &cli.chain;
+            cost::report::print(
+                chain, &cli.load, &before, &after, version, &targets, &results,
+            );
         }
         Some(Mode::Lb(args)) => {
             let results = lb::measure::run(args, &wrk, &artifacts)?;

@@ -1,9 +1,12 @@
-//! The printed report: setup, one line per target (median and min–max over rounds), then the
-//! ratios the project's aims are stated in (DESIGN.md, "Figures we aim for").
+//! The printed report: setup, one line per target (median and min–max over rounds), the ratios
+//! the project's aims are stated in (DESIGN.md, "Figures we aim for"), then what each filter
+//! adds ([`steps`](crate::cost::steps)).
 
 use crate::args::Load;
+use crate::cost::chain::Chain;
 use crate::cost::measure::{Results, Sample};
-use crate::cost::targets::Target;
+use crate::cost::steps;
+use crate::cost::targets::{Target, HOSTS};
 use crate::machine::Machine;
 use crate::setup;
 use crate::stats::Summary;
@@ -11,10 +14,12 @@ use crate::table::{column, ms};
 
 /// Prints everything to stdout (progress went to stderr), ready to paste into a README.
 pub fn print(
+    chain: &Chain,
     load: &Load,
     before: &Machine,
     after: &Machine,
     envoy_version: &str,
+    targets: &[Target],
     results: &Results,
 ) {
     setup::print(
@@ -24,82 +29,117 @@ pub fn print(
         envoy_version,
         "wasmesh-backend JSON echo, in-process, 1 thread",
     );
-    println!("figures:  median (min–max) over rounds; peak RSS = the proxy's VmHWM after its run");
+    println!("chain:    {chain} (request order; with lb: original_dst cluster fed by lb)");
+    println!(
+        "figures:  median (min–max) over rounds; peak RSS = the proxy's VmHWM after its run; \
+         ready = process spawn → first /ready 200 (polled every 5 ms)"
+    );
     println!();
     println!(
-        "{:<18} {:>26} {:>20} {:>20} {:>20} {:>7}",
-        "target", "requests/s", "p50 ms", "p99 ms", "peak RSS MiB", "errors"
+        "{:<24} {:>24} {:>20} {:>20} {:>18} {:>16} {:>6}",
+        "target", "requests/s", "p50 ms", "p99 ms", "peak RSS MiB", "ready ms", "errors"
     );
-    for (target, samples) in results {
+    for (target, samples) in targets.iter().zip(results) {
         println!(
-            "{:<18} {:>26} {:>20} {:>20} {:>20} {:>7}",
+            "{:<24} {:>24} {:>20} {:>20} {:>18} {:>16} {:>6}",
             target.label(),
-            column(samples, |s| Some(s.wrk.requests_per_sec), 0),
+            column(samples, rps, 0),
             column(samples, |s| Some(ms(s.wrk.p50)), 2),
             column(samples, |s| Some(ms(s.wrk.p99)), 2),
-            column(
-                samples,
-                |s| s.peak_rss_kib.map(|kib| kib as f64 / 1024.0),
-                1
-            ),
+            column(samples, peak_mib, 1),
+            column(samples, ready_ms, 0),
             samples.iter().map(|s| s.wrk.errors).sum::<u64>(),
         );
     }
     println!();
-    print_ratios(results);
+    print_ratios(chain, targets, results);
+    println!();
+    steps::print(targets, results);
 }
 
-/// wasmesh against Envoy, the filter's own cost in each host, and latency added over direct.
-fn print_ratios(results: &Results) {
-    let median = |target: Target, figure: fn(&Sample) -> Option<f64>| {
-        results
-            .get(&target)
-            .and_then(|samples| Summary::of(samples.iter().filter_map(figure)))
-            .map(|summary| summary.median)
-    };
-    let rps = |s: &Sample| Some(s.wrk.requests_per_sec);
-    let p50 = |s: &Sample| Some(ms(s.wrk.p50));
-    let p99 = |s: &Sample| Some(ms(s.wrk.p99));
-    let rss = |s: &Sample| s.peak_rss_kib.map(|kib| kib as f64 / 1024.0);
-    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+/// Requests/s of a sample.
+pub fn rps(sample: &Sample) -> Option<f64> {
+    Some(sample.wrk.requests_per_sec)
+}
+
+/// Peak RSS in MiB.
+pub fn peak_mib(sample: &Sample) -> Option<f64> {
+    sample.peak_rss_kib.map(|kib| kib as f64 / 1024.0)
+}
+
+/// RSS right after `/ready`, in MiB.
+pub fn ready_mib(sample: &Sample) -> Option<f64> {
+    sample.ready_rss_kib.map(|kib| kib as f64 / 1024.0)
+}
+
+/// Cold start to ready, in ms.
+pub fn ready_ms(sample: &Sample) -> Option<f64> {
+    sample.ready_after.map(|d| d.as_secs_f64() * 1e3)
+}
+
+/// The median of `figure` over `samples`.
+pub fn median(samples: &[Sample], figure: impl Fn(&Sample) -> Option<f64>) -> Option<f64> {
+    Summary::of(samples.iter().filter_map(figure)).map(|s| s.median)
+}
+
+/// `a / b` as `1.23×`.
+pub fn ratio(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
         _ => "n/a".into(),
-    };
+    }
+}
 
-    for (label, ours, theirs) in [
-        ("without filter", Target::Wasmesh, Target::Envoy),
-        ("with headers  ", Target::WasmeshFilter, Target::EnvoyFilter),
+/// wasmesh against Envoy, the chain's cost in each host, and latency added over direct.
+fn print_ratios(chain: &Chain, targets: &[Target], results: &Results) {
+    let samples_of = |host, n: usize| {
+        targets
+            .iter()
+            .position(|t| t.host == Some(host) && t.chain.filters().len() == n)
+            .map(|i| results[i].as_slice())
+            .unwrap_or_default()
+    };
+    let [envoy, wasmesh] = HOSTS;
+    let full = chain.filters().len();
+    let p50 = |s: &Sample| Some(ms(s.wrk.p50));
+    let p99 = |s: &Sample| Some(ms(s.wrk.p99));
+    for (label, n) in [
+        ("without filters".to_string(), 0),
+        (format!("+ {chain}"), full),
     ] {
+        let (ours, theirs) = (samples_of(wasmesh, n), samples_of(envoy, n));
         println!(
             "wasmesh / Envoy {label}: requests/s {}, p50 {}, p99 {}, peak RSS {}",
             ratio(median(ours, rps), median(theirs, rps)),
             ratio(median(ours, p50), median(theirs, p50)),
             ratio(median(ours, p99), median(theirs, p99)),
-            ratio(median(ours, rss), median(theirs, rss)),
+            ratio(median(ours, peak_mib), median(theirs, peak_mib)),
         );
     }
-    for (host, plain, filtered) in [
-        ("Envoy  ", Target::Envoy, Target::EnvoyFilter),
-        ("wasmesh", Target::Wasmesh, Target::WasmeshFilter),
-    ] {
-        let added_rss = match (median(filtered, rss), median(plain, rss)) {
+    for host in HOSTS {
+        let (plain, filtered) = (samples_of(host, 0), samples_of(host, full));
+        let added_rss = match (median(filtered, peak_mib), median(plain, peak_mib)) {
             (Some(with), Some(without)) => format!("{:+.1} MiB", with - without),
             _ => "n/a".into(),
         };
         println!(
-            "filter cost in {host}: requests/s {} of no-filter, peak RSS {added_rss}",
+            "chain cost in {:<7}: requests/s {} of no-filter, peak RSS {added_rss}",
+            host.name(),
             ratio(median(filtered, rps), median(plain, rps)),
         );
     }
-    let direct_p50 = median(Target::Direct, p50);
-    let added: Vec<String> = Target::ALL[1..]
+    let direct_p50 = median(&results[0], p50);
+    let added: Vec<String> = targets[1..]
         .iter()
-        .map(|&target| match (median(target, p50), direct_p50) {
-            (Some(p50), Some(direct)) => {
-                format!("{} {:+.0} µs", target.label(), (p50 - direct) * 1e3)
-            }
-            _ => format!("{} n/a", target.label()),
-        })
+        .zip(&results[1..])
+        .map(
+            |(target, samples)| match (median(samples, p50), direct_p50) {
+                (Some(p50), Some(direct)) => {
+                    format!("{} {:+.0} µs", target.label(), (p50 - direct) * 1e3)
+                }
+                _ => format!("{} n/a", target.label()),
+            },
+        )
         .collect();
     println!("added p50 over direct: {}", added.join(", "));
 }

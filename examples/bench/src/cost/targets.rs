@@ -1,85 +1,94 @@
-//! The five things measured, and the one proxy description both hosts are configured from.
+//! The lines of the table: going direct, then each host without filters and with the chain
+//! (and, with `--per-filter`, with each prefix of it in between).
 
-use std::net::SocketAddr;
-use std::path::Path;
+use wasmesh_tests::ProxyKind;
 
-use serde_json::{json, Value};
-use wasmesh_tests::{MeshConfig, Plugin, ProxyKind};
+use crate::cost::chain::Chain;
 
-/// Request header the filter adds: proves on the way in that the filter ran.
-pub const REQUEST_HEADER: (&str, &str) = ("x-bench", "1");
-/// Response header the filter adds: checked once per proxy start, before any load.
-pub const RESPONSE_HEADER: (&str, &str) = ("x-served-by", "wasmesh-bench");
-
-/// One line of the table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Target {
-    /// wrk straight to the backend: the floor every proxy adds to.
-    Direct,
-    /// Envoy, router only.
-    Envoy,
-    /// Envoy with the `headers` filter in V8.
-    EnvoyFilter,
-    /// wasmesh, no plugins.
-    Wasmesh,
-    /// wasmesh with the `headers` filter in wasmtime.
-    WasmeshFilter,
+/// One line of the table: a host (or none) with some filters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The proxy in front of the backend; `None` when going direct.
+    pub host: Option<ProxyKind>,
+    /// Its filters; empty for the router alone.
+    pub chain: Chain,
 }
 
 impl Target {
-    /// Every target, in table order.
-    pub const ALL: [Target; 5] = [
-        Target::Direct,
-        Target::Envoy,
-        Target::EnvoyFilter,
-        Target::Wasmesh,
-        Target::WasmeshFilter,
-    ];
-
-    /// The label in the table.
-    pub fn label(self) -> &'static str {
-        match self {
-            Target::Direct => "direct",
-            Target::Envoy => "envoy",
-            Target::EnvoyFilter => "envoy + headers",
-            Target::Wasmesh => "wasmesh",
-            Target::WasmeshFilter => "wasmesh + headers",
+    /// `direct`, `envoy`, `wasmesh + metrics + lb`.
+    pub fn label(&self) -> String {
+        match (self.host, self.chain.filters().is_empty()) {
+            (None, _) => "direct".into(),
+            (Some(kind), true) => kind.name().into(),
+            (Some(kind), false) => format!("{} + {}", kind.name(), self.chain.label()),
         }
-    }
-
-    /// The proxy in front of the backend; `None` when going direct.
-    pub fn host(self) -> Option<ProxyKind> {
-        match self {
-            Target::Direct => None,
-            Target::Envoy | Target::EnvoyFilter => Some(ProxyKind::Envoy),
-            Target::Wasmesh | Target::WasmeshFilter => Some(ProxyKind::Wasmesh),
-        }
-    }
-
-    /// Whether the `headers` filter is in the chain.
-    pub fn has_filter(self) -> bool {
-        matches!(self, Target::EnvoyFilter | Target::WasmeshFilter)
-    }
-
-    /// Listener `main` routing `/` to one backend, with the `headers` filter if this target has
-    /// it, and one worker: the same description for either host.
-    pub fn mesh_config(self, backend: SocketAddr, headers_wasm: &Path) -> MeshConfig {
-        let plugins = if self.has_filter() {
-            vec![Plugin::new("headers", headers_wasm)
-                .vm_id("headers")
-                .configuration(filter_configuration())]
-        } else {
-            Vec::new()
-        };
-        MeshConfig::single(plugins, [backend]).workers(1)
     }
 }
 
-/// The `headers` filter adds one request and one response header: about the least work a
-/// filter can do while still touching both directions.
-fn filter_configuration() -> Value {
-    json!({
-        "request": { "add": { REQUEST_HEADER.0: REQUEST_HEADER.1 } },
-        "response": { "add": { RESPONSE_HEADER.0: RESPONSE_HEADER.1 } },
-    })
+/// The two hosts, in table order.
+pub const HOSTS: [ProxyKind; 2] = [ProxyKind::Envoy, ProxyKind::Wasmesh];
+
+/// Direct, then per host: no filters, then the chain's prefixes when `per_filter` (the first
+/// filter, the first two, …), else the whole chain alone.
+pub fn all(chain: &Chain, per_filter: bool) -> Vec<Target> {
+    let len = chain.filters().len();
+    let steps: Vec<usize> = if per_filter {
+        (1..=len).collect()
+    } else {
+        vec![len]
+    };
+    let mut targets = vec![Target {
+        host: None,
+        chain: Chain::default(),
+    }];
+    for host in HOSTS {
+        for n in std::iter::once(0).chain(steps.iter().copied()) {
+            targets.push(Target {
+                host: Some(host),
+                chain: chain.prefix(n),
+            });
+        }
+    }
+    targets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(chain: &str, per_filter: bool) -> Vec<String> {
+        let chain: Chain = chain.parse().unwrap();
+        all(&chain, per_filter).iter().map(Target::label).collect()
+    }
+
+    #[test]
+    fn the_default_is_todays_five_lines() {
+        assert_eq!(
+            labels("headers", false),
+            [
+                "direct",
+                "envoy",
+                "envoy + headers",
+                "wasmesh",
+                "wasmesh + headers"
+            ]
+        );
+    }
+
+    #[test]
+    fn per_filter_adds_the_prefixes() {
+        assert_eq!(
+            labels("metrics,lb", true),
+            [
+                "direct",
+                "envoy",
+                "envoy + metrics",
+                "envoy + metrics + lb",
+                "wasmesh",
+                "wasmesh + metrics",
+                "wasmesh + metrics + lb"
+            ]
+        );
+        assert_eq!(labels("metrics,lb", false).len(), 5);
+    }
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use wasmesh_tests::{Cluster, Listener, MeshConfig, Plugin, ProxyKind, Route};
 
 /// The header the filter writes its pick to and the cluster connects by (the filter's default).
-const PICK_HEADER: &str = "x-envoy-original-dst-host";
+pub const PICK_HEADER: &str = "x-envoy-original-dst-host";
 /// The response header the filter echoes its pick in: lets the probe check the filter ran.
 pub const ECHO_HEADER: &str = "x-wasmesh-endpoint";
 

@@ -61,7 +61,7 @@ fn measure(
     artifacts: &Artifacts,
 ) -> anyhow::Result<Sample> {
     let tuning = args.peak_ewma();
-    let config = case.mesh_config(&artifacts.lb_wasm, &backends.addrs(), tuning.as_ref());
+    let config = case.mesh_config(&artifacts.filters.lb, &backends.addrs(), tuning.as_ref());
     let proxy = RunningProxy::start(case.host, &config, artifacts)?;
     let url = probe::url_of(proxy.listener);
     check_pick(case, &url, backends)?;

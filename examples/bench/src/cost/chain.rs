@@ -1,0 +1,180 @@
+//! The filter chain `--chain` names, and the one proxy description both hosts get for it.
+//!
+//! Everything a filter needs from the bench (its module, configuration, VM id, whether it picks
+//! the endpoint, extra host settings, the mark that proves it ran) is one [`Spec`], returned by
+//! one match arm of [`Filter::spec`]: adding a filter (e.g. `failover`) is one variant and one arm.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde_json::Value;
+use wasmesh_common::metrics::LATENCY_BUCKETS_MS;
+use wasmesh_tests::{Cluster, FilterSet, Listener, MeshConfig, Plugin, Route};
+
+use crate::cost::marks::{self, Evidence};
+use crate::lb::cases::PICK_HEADER;
+
+/// A filter the cost benchmark can put in a chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// `filters/headers`: one request and one response header, about the least a filter can do.
+    Headers,
+    /// `filters/metrics`: Linkerd's golden metrics, trace headers, access log.
+    Metrics,
+    /// `filters/lb`: picks the endpoint (`round_robin` over the one backend) for `original_dst`.
+    Lb,
+}
+
+/// What the bench needs to know about one filter.
+pub struct Spec {
+    /// The name on the command line, in labels and as the plugin's name.
+    pub name: &'static str,
+    /// The built module.
+    pub wasm: fn(&FilterSet) -> &Path,
+    /// The plugin configuration, given the one backend.
+    pub configuration: fn(SocketAddr) -> Value,
+    /// The VM id (`lb` uses `mesh`, which `failover` must share with it for shared data).
+    pub vm_id: &'static str,
+    /// Whether the filter names the endpoint, so the route goes to an `original_dst` cluster.
+    pub picks_endpoint: bool,
+    /// Histogram buckets by metric-name prefix the hosts must be given for this filter.
+    pub histograms: Option<(&'static str, &'static [f64])>,
+    /// Whether the probe request shows the filter's mark; an error for a half or wrong mark.
+    pub ran: fn(&Evidence) -> anyhow::Result<bool>,
+}
+
+impl Filter {
+    /// Every filter, in the order the `--chain` help lists them.
+    pub const ALL: [Filter; 3] = [Filter::Headers, Filter::Metrics, Filter::Lb];
+
+    /// Everything about this filter, in one place.
+    pub fn spec(self) -> Spec {
+        match self {
+            Filter::Headers => Spec {
+                name: "headers",
+                wasm: |set| &set.headers,
+                configuration: |_| marks::headers_configuration(),
+                vm_id: "headers",
+                picks_endpoint: false,
+                histograms: None,
+                ran: marks::headers_ran,
+            },
+            Filter::Metrics => Spec {
+                name: "metrics",
+                wasm: |set| &set.metrics,
+                configuration: |_| serde_json::json!({}),
+                vm_id: "metrics",
+                picks_endpoint: false,
+                // Linkerd's latency buckets, as the metrics tests and the demo configure them.
+                histograms: Some(("response_latency_ms", &LATENCY_BUCKETS_MS)),
+                ran: marks::metrics_ran,
+            },
+            Filter::Lb => Spec {
+                name: "lb",
+                wasm: |set| &set.lb,
+                configuration: marks::lb_configuration,
+                vm_id: "mesh",
+                picks_endpoint: true,
+                histograms: None,
+                ran: marks::lb_ran,
+            },
+        }
+    }
+}
+
+/// Filters in request order; empty for a proxy without plugins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chain(Vec<Filter>);
+
+impl FromStr for Chain {
+    type Err = String;
+
+    /// `metrics,lb`: known names, each at most once (a plugin name must be unique).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let mut filters = Vec::new();
+        for name in text.split(',').map(str::trim) {
+            let filter = Filter::ALL
+                .into_iter()
+                .find(|f| f.spec().name == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = Filter::ALL.iter().map(|f| f.spec().name).collect();
+                    format!("unknown filter {name:?} (known: {})", known.join(", "))
+                })?;
+            if filters.contains(&filter) {
+                return Err(format!("{name:?} is in the chain twice"));
+            }
+            filters.push(filter);
+        }
+        Ok(Self(filters))
+    }
+}
+
+impl fmt::Display for Chain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+impl Chain {
+    /// The filters, in request order.
+    pub fn filters(&self) -> &[Filter] {
+        &self.0
+    }
+
+    /// `metrics + lb`, as the table shows it.
+    pub fn label(&self) -> String {
+        let names: Vec<&str> = self.0.iter().map(|f| f.spec().name).collect();
+        names.join(" + ")
+    }
+
+    /// The first `n` filters: the steps of `--per-filter`.
+    pub fn prefix(&self, n: usize) -> Chain {
+        Chain(self.0[..n].to_vec())
+    }
+
+    /// Listener `main` running the chain, one worker. The route goes to a static cluster of the
+    /// backend, or, when a filter picks the endpoint, to `original_dst` on the pick header, as
+    /// the end-to-end `lb` tests configure it.
+    pub fn mesh_config(&self, filters: &FilterSet, backend: SocketAddr) -> MeshConfig {
+        self.mesh_config_with(|spec| (spec.wasm)(filters), backend)
+    }
+
+    /// [`Chain::mesh_config`] with the modules found by `wasm` (tests need no built filters).
+    fn mesh_config_with<'a>(
+        &self,
+        wasm: impl Fn(&Spec) -> &'a Path,
+        backend: SocketAddr,
+    ) -> MeshConfig {
+        let specs: Vec<Spec> = self.0.iter().map(|f| f.spec()).collect();
+        let plugins: Vec<Plugin> = specs
+            .iter()
+            .map(|spec| {
+                Plugin::new(spec.name, wasm(spec))
+                    .vm_id(spec.vm_id)
+                    .configuration((spec.configuration)(backend))
+            })
+            .collect();
+        let mut config = if specs.iter().any(|spec| spec.picks_endpoint) {
+            let listener = specs
+                .iter()
+                .fold(Listener::new("main"), |l, spec| l.filter(spec.name))
+                .route(Route::prefix("/", "dynamic"));
+            plugins
+                .into_iter()
+                .fold(MeshConfig::new(), MeshConfig::plugin)
+                .cluster(Cluster::original_dst("dynamic", PICK_HEADER))
+                .listener(listener)
+        } else {
+            MeshConfig::single(plugins, [backend])
+        };
+        for (prefix, bounds) in specs.iter().filter_map(|spec| spec.histograms) {
+            config = config.histogram_buckets(prefix, bounds);
+        }
+        config.workers(1)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,104 @@
+//! What each step of the chain adds, per host: time per request, memory per VM, cold start.
+//!
+//! Time per request comes from 1 / requests-per-second, not from latency: wrk keeps
+//! `connections` requests in flight against a saturated single worker, so the worker's time per
+//! request is 1 / throughput, while the mean latency is `connections` times that (Little's law)
+//! and mostly queueing. The difference is taken within each round (the samples of a round ran
+//! minutes apart at most, under the same outside load), then summarized over rounds.
+
+use crate::cost::measure::{Results, Sample};
+use crate::cost::report::{median, peak_mib, ratio, ready_mib, ready_ms, rps};
+use crate::cost::targets::{Target, HOSTS};
+use crate::stats::Summary;
+use crate::table::column;
+
+/// Prints one line per step per host: the chain's prefixes in order (with `--per-filter`), or
+/// the whole chain as one step.
+pub fn print(targets: &[Target], results: &Results) {
+    println!(
+        "per step: µs/request = 1e6/(requests/s with) − 1e6/(requests/s without), paired within each round, median (min–max)"
+    );
+    println!(
+        "          MiB/VM = (RSS with − RSS without) / (1 worker × filters added), from medians; at ready = VmRSS right after /ready 200, before any request; peak = VmHWM after the run"
+    );
+    println!(
+        "          ready ms = cold start of the proxy with the step's filters (spawn → /ready 200), median (min–max)"
+    );
+    println!();
+    println!(
+        "{:<8} {:<22} {:>22} {:>11} {:>15} {:>12} {:>16}",
+        "host", "adds", "µs/request", "req/s", "MiB/VM ready", "MiB/VM peak", "ready ms"
+    );
+    for host in HOSTS {
+        let lines: Vec<(&Target, &Vec<Sample>)> = targets
+            .iter()
+            .zip(results)
+            .filter(|(t, _)| t.host == Some(host))
+            .collect();
+        for pair in lines.windows(2) {
+            let ((before, without), (after, with)) = (pair[0], pair[1]);
+            let added = &after.chain.filters()[before.chain.filters().len()..];
+            let names: Vec<&str> = added.iter().map(|f| f.spec().name).collect();
+            let per_vm = |figure: fn(&Sample) -> Option<f64>| match (
+                median(with, figure),
+                median(without, figure),
+            ) {
+                (Some(a), Some(b)) => format!("{:+.2}", (a - b) / added.len() as f64),
+                _ => "n/a".into(),
+            };
+            println!(
+                "{:<8} {:<22} {:>22} {:>11} {:>15} {:>12} {:>16}",
+                host.name(),
+                format!("+ {}", names.join(" + ")),
+                micros_per_request(without, with),
+                ratio(median(with, rps), median(without, rps)),
+                per_vm(ready_mib),
+                per_vm(peak_mib),
+                column(with, ready_ms, 0),
+            );
+        }
+    }
+}
+
+/// `1e6/rps(with) − 1e6/rps(without)` per round, as `median (min–max)` µs.
+fn micros_per_request(without: &[Sample], with: &[Sample]) -> String {
+    let deltas = without.iter().zip(with).filter_map(|(a, b)| {
+        let (a, b) = (rps(a)?, rps(b)?);
+        (a > 0.0 && b > 0.0).then(|| 1e6 / b - 1e6 / a)
+    });
+    match Summary::of(deltas) {
+        Some(s) => format!("{:+.1} ({:+.1}…{:+.1})", s.median, s.min, s.max),
+        None => "n/a".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::wrk::WrkResult;
+
+    fn at(requests_per_sec: f64) -> Sample {
+        Sample {
+            wrk: WrkResult {
+                requests_per_sec,
+                p50: Duration::ZERO,
+                p99: Duration::ZERO,
+                requests: 0,
+                errors: 0,
+            },
+            peak_rss_kib: None,
+            ready_rss_kib: None,
+            ready_after: None,
+        }
+    }
+
+    #[test]
+    fn pairs_rounds_and_converts_throughput_to_time() {
+        // 10 000 → 8 000 req/s is 100 µs → 125 µs per request: +25 µs.
+        let without = [at(10_000.0), at(5_000.0), at(10_000.0)];
+        let with = [at(8_000.0), at(4_000.0), at(10_000.0)];
+        assert_eq!(micros_per_request(&without, &with), "+25.0 (+0.0…+50.0)");
+    }
+}
