@@ -109,8 +109,8 @@ mod tests {
         poller.sent(0);
         assert_eq!(poller.due(10), (false, None), "one poll at a time");
         assert!(!poller.succeeded(20));
-        assert_eq!(poller.due(119).0, false);
-        assert_eq!(poller.due(120).0, true);
+        assert!(!poller.due(119).0);
+        assert!(poller.due(120).0);
     }
 
     #[test]
