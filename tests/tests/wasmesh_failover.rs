@@ -28,13 +28,10 @@ fn refused_connection_is_retried() {
     failover::refused_connection_is_retried(Wasmesh);
 }
 
-/// Fails in wasmesh: it has no `response.code_details` property (Envoy answers
-/// `upstream_reset_before_response_started{remote_connection_failure|…}`), so the filter sees
-/// a refused connection only as its router's 503 and counts the retry as `gateway-error`.
-/// The retry itself happens (`refused_connection_is_retried`). Remove the `ignore` once
-/// `host/src/abi/properties.rs` exposes the local reply's details as that property.
+/// wasmesh names the refused connection in `response.code_details`
+/// (`upstream_reset_before_response_started{connection_failure}`), as Envoy does, so the retry
+/// is counted as `connect-failure`.
 #[test]
-#[ignore = "wasmesh lacks the response.code_details property: reason is gateway-error, not connect-failure"]
 fn refused_connection_is_named_connect_failure() {
     failover::refused_connection_is_named_connect_failure(Wasmesh);
 }

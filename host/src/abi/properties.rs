@@ -121,6 +121,10 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
         "request.duration" => Some(Value::Int(info.started.elapsed().as_nanos() as i64)),
         "request.size" => Some(Value::Int(info.request_body_bytes.get() as i64)),
         "response.code" => info.response_code.get().map(|c| Value::Int(c as i64)),
+        "response.code_details" => {
+            let details = info.code_details.borrow();
+            (!details.is_empty()).then(|| Value::Bytes(details.as_bytes().to_vec()))
+        }
         "response.headers" => response_headers(stream).map(Value::Map),
         "response.size" => Some(Value::Int(info.response_body_bytes.get() as i64)),
         "source.address" => text(info.source.to_string()),

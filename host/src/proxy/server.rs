@@ -289,15 +289,23 @@ async fn forward(
         }
         Ok(Err(e)) => {
             log::debug!("upstream {endpoint} failed: {e:?}");
-            local_reply::through_filters(
-                stream,
-                proxy_reply(
-                    503,
-                    "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
-                    "upstream_reset_before_response_started",
-                ),
-            )
-            .await
+            // Envoy's body and details: a refused or failed connect is a connection failure,
+            // anything else a reset by the upstream before its response started.
+            let (reason, details) = if e.is_connect() {
+                (
+                    "connection failure",
+                    "upstream_reset_before_response_started{connection_failure}",
+                )
+            } else {
+                (
+                    "connection termination",
+                    "upstream_reset_before_response_started{connection_termination}",
+                )
+            };
+            let body = format!(
+                "upstream connect error or disconnect/reset before headers. reset reason: {reason}"
+            );
+            local_reply::through_filters(stream, proxy_reply(503, &body, details)).await
         }
         Ok(Ok(response)) => respond(stream, response).await,
     }
@@ -308,6 +316,7 @@ async fn respond(stream: Rc<ChainStream>, response: http::Response<Incoming>) ->
     let mut headers = response_to_map(&parts);
     // `response.code` is readable from the response callbacks on.
     stream.info().response_code.set(Some(parts.status.as_u16()));
+    *stream.info().code_details.borrow_mut() = "via_upstream".into();
     let end_of_stream = body.is_end_stream();
     match stream.response_headers(&mut headers, end_of_stream).await {
         Step::Continue => {}

@@ -28,6 +28,10 @@ pub struct StreamInfo {
     pub upstream: Cell<Option<SocketAddr>>,
     /// Status sent to the client.
     pub response_code: Cell<Option<u16>>,
+    /// Why that response (Envoy's `response.code_details`): `via_upstream` for the upstream's
+    /// answer, else the local reply's details (`upstream_reset_before_response_started{…}`,
+    /// `route_not_found`, a filter's own details…).
+    pub code_details: RefCell<String>,
     /// Request body bytes received.
     pub request_body_bytes: Cell<u64>,
     /// Response body bytes sent.
@@ -56,6 +60,7 @@ impl StreamInfo {
             response_headers: RefCell::new(None),
             upstream: Cell::new(None),
             response_code: Cell::new(None),
+            code_details: RefCell::new(String::new()),
             request_body_bytes: Cell::new(0),
             response_body_bytes: Cell::new(0),
             route_name: RefCell::new(String::new()),
