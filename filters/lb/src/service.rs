@@ -9,9 +9,11 @@ use wasmesh_common::lb::{Balancer, LbConfig};
 use crate::health::HealthWatch;
 use crate::metrics::Metrics;
 
-/// How often a worker looks at the shared-data set while it has endpoints to pick from. A
-/// worker with none looks on every request, so a newly written set is used at once.
-pub const REFRESH_NS: u64 = 1_000_000_000;
+/// How often a worker looks at the shared-data set while it has endpoints to pick from (the
+/// set is re-parsed only when its CAS changed, so a look is one small hostcall); 100 ms keeps
+/// a discovery change within its poll interval. A worker with none looks on every request, so
+/// a newly written set is used at once.
+pub const REFRESH_NS: u64 = 100_000_000;
 
 /// Where the endpoint set comes from.
 enum Source {

@@ -34,7 +34,7 @@ const ECHO_HEADER: &str = "x-wasmesh-endpoint";
 /// The poll interval of every scenario.
 const POLL_MS: u64 = 500;
 /// `lb` re-reads the shared set at most this often while it has endpoints (filters/lb).
-const LB_REFRESH: Duration = Duration::from_secs(1);
+const LB_REFRESH: Duration = Duration::from_millis(100);
 /// Connections of steady load while the registry changes.
 const CONNECTIONS: usize = 16;
 
