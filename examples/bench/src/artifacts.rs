@@ -2,24 +2,30 @@
 //! and Envoy.
 //!
 //! The test rig's `wasmesh_bin()` builds a debug host, which is right for tests and wrong for a
-//! benchmark, so the release build is done here, into the same target directory.
+//! benchmark, so the release build is done here, into the same target directory; then the
+//! modules and the binary are kept in a [`Snapshot`], so the whole run measures the same files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context};
-use wasmesh_tests::{build_filters, target_dir, workspace_root, FilterSet};
+use wasmesh_tests::{build_filters, target_dir, workspace_root};
+
+use crate::cost::chain::Filter;
+use crate::snapshot::Snapshot;
 
 /// Paths and versions of everything a target needs.
 pub struct Artifacts {
-    /// The filter modules.
-    pub filters: &'static FilterSet,
-    /// The release `wasmesh` binary.
+    /// Each filter's module, as built when the run started.
+    modules: Vec<(Filter, PathBuf)>,
+    /// The release `wasmesh` binary, as built when the run started.
     pub wasmesh: PathBuf,
     /// The Envoy binary.
     pub envoy: PathBuf,
     /// What `envoy --version` says, for the report.
     pub envoy_version: String,
+    /// Holds the files above; removed at the end of the run.
+    _snapshot: Snapshot,
 }
 
 impl Artifacts {
@@ -31,12 +37,28 @@ impl Artifacts {
         eprintln!("building the filters (--profile wasm) and a release wasmesh ...");
         let filters = build_filters();
         let wasmesh = release_wasmesh()?;
+        let snapshot = Snapshot::create()?;
+        let modules = Filter::ALL
+            .into_iter()
+            .map(|filter| Ok((filter, snapshot.keep((filter.spec().wasm)(filters))?)))
+            .collect::<anyhow::Result<_>>()?;
         Ok(Self {
-            filters,
-            wasmesh,
+            modules,
+            wasmesh: snapshot.keep(&wasmesh)?,
             envoy,
             envoy_version,
+            _snapshot: snapshot,
         })
+    }
+
+    /// `filter`'s module.
+    pub fn module(&self, filter: Filter) -> &Path {
+        let (_, path) = self
+            .modules
+            .iter()
+            .find(|(f, _)| *f == filter)
+            .expect("every filter is kept by prepare");
+        path
     }
 }
 

@@ -14,6 +14,7 @@ mod probe;
 mod process;
 mod rounds;
 mod setup;
+mod snapshot;
 mod stats;
 mod table;
 mod wrk;

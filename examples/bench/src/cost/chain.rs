@@ -31,7 +31,7 @@ pub enum Filter {
 pub struct Spec {
     /// The name on the command line, in labels and as the plugin's name.
     pub name: &'static str,
-    /// The built module.
+    /// The built module in the test rig's set.
     pub wasm: fn(&FilterSet) -> &Path,
     /// The plugin configuration, given the one backend.
     pub configuration: fn(SocketAddr) -> Value,
@@ -137,21 +137,19 @@ impl Chain {
     /// Listener `main` running the chain, one worker. The route goes to a static cluster of the
     /// backend, or, when a filter picks the endpoint, to `original_dst` on the pick header, as
     /// the end-to-end `lb` tests configure it.
-    pub fn mesh_config(&self, filters: &FilterSet, backend: SocketAddr) -> MeshConfig {
-        self.mesh_config_with(|spec| (spec.wasm)(filters), backend)
-    }
-
-    /// [`Chain::mesh_config`] with the modules found by `wasm` (tests need no built filters).
-    fn mesh_config_with<'a>(
+    /// `module` says where each filter's `.wasm` is.
+    pub fn mesh_config<'a>(
         &self,
-        wasm: impl Fn(&Spec) -> &'a Path,
+        module: impl Fn(Filter) -> &'a Path,
         backend: SocketAddr,
     ) -> MeshConfig {
         let specs: Vec<Spec> = self.0.iter().map(|f| f.spec()).collect();
-        let plugins: Vec<Plugin> = specs
+        let plugins: Vec<Plugin> = self
+            .0
             .iter()
-            .map(|spec| {
-                Plugin::new(spec.name, wasm(spec))
+            .zip(&specs)
+            .map(|(&filter, spec)| {
+                Plugin::new(spec.name, module(filter))
                     .vm_id(spec.vm_id)
                     .configuration((spec.configuration)(backend))
             })

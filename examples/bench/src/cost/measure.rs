@@ -84,7 +84,7 @@ fn prime_module_cache(
         .filter(|t| t.host == Some(ProxyKind::Wasmesh))
         .max_by_key(|t| t.chain.filters().len());
     if let Some(target) = longest.filter(|t| !t.chain.filters().is_empty()) {
-        let config = target.chain.mesh_config(artifacts.filters, backend);
+        let config = target.chain.mesh_config(|f| artifacts.module(f), backend);
         let proxy = RunningProxy::start(ProxyKind::Wasmesh, &config, artifacts)?;
         eprintln!(
             "primed wasmesh's module cache: {} ready in {:.0} ms (not measured)",
@@ -114,7 +114,7 @@ fn measure(
             ready_after: None,
         });
     };
-    let config = target.chain.mesh_config(artifacts.filters, backend);
+    let config = target.chain.mesh_config(|f| artifacts.module(f), backend);
     let proxy = RunningProxy::start(kind, &config, artifacts)?;
     let ready_rss_kib = rss_kib(proxy.pid());
     check_chain(target, &proxy, backend)?;

@@ -8,6 +8,7 @@ use anyhow::{anyhow, bail};
 
 use crate::args::LbArgs;
 use crate::artifacts::Artifacts;
+use crate::cost::chain::Filter;
 use crate::launch::RunningProxy;
 use crate::lb::backends::{Backends, Counts, NAMES};
 use crate::lb::cases::{Case, ECHO_HEADER};
@@ -61,7 +62,11 @@ fn measure(
     artifacts: &Artifacts,
 ) -> anyhow::Result<Sample> {
     let tuning = args.peak_ewma();
-    let config = case.mesh_config(&artifacts.filters.lb, &backends.addrs(), tuning.as_ref());
+    let config = case.mesh_config(
+        artifacts.module(Filter::Lb),
+        &backends.addrs(),
+        tuning.as_ref(),
+    );
     let proxy = RunningProxy::start(case.host, &config, artifacts)?;
     let url = probe::url_of(proxy.listener);
     check_pick(case, &url, backends)?;

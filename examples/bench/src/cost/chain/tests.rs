@@ -4,7 +4,7 @@ use super::*;
 
 /// The chain's description with made-up module paths: nothing is built or started.
 fn config(chain: &Chain, backend: SocketAddr) -> MeshConfig {
-    chain.mesh_config_with(|_| Path::new("filter.wasm"), backend)
+    chain.mesh_config(|_| Path::new("filter.wasm"), backend)
 }
 
 #[test]
