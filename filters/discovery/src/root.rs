@@ -67,22 +67,10 @@ impl Context for DiscoveryRoot {
 
 impl RootContext for DiscoveryRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        if let Ok(level) = hostcalls::get_log_level() {
-            proxy_wasm::set_log_level(level);
-        }
-        let bytes = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
-            Ok(bytes) => bytes.unwrap_or_default(),
-            Err(status) => {
-                log::error!("discovery: cannot read the plugin configuration: {status:?}");
-                return false;
-            }
-        };
-        let config = match DiscoveryConfig::from_json(&bytes) {
-            Ok(config) => config,
-            Err(e) => {
-                log::error!("discovery: invalid configuration: {e}");
-                return false;
-            }
+        let Some(config) =
+            wasmesh_filter_glue::read_configuration("discovery", DiscoveryConfig::from_json)
+        else {
+            return false;
         };
         let seed = now_ms() ^ (u64::from(self.context_id) << 32);
         let poll = (config.poll_ms, config.timeout_ms, config.max_backoff_ms);

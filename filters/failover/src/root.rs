@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{BufferType, ContextType};
+use proxy_wasm::types::ContextType;
 use wasmesh_common::failover::FailoverConfig;
 
 use crate::clock::now_ms;
@@ -37,22 +37,10 @@ impl Context for FailoverRoot {}
 
 impl RootContext for FailoverRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        if let Ok(level) = hostcalls::get_log_level() {
-            proxy_wasm::set_log_level(level);
-        }
-        let bytes = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
-            Ok(bytes) => bytes.unwrap_or_default(),
-            Err(status) => {
-                log::error!("failover: cannot read the plugin configuration: {status:?}");
-                return false;
-            }
-        };
-        let config = match FailoverConfig::from_json(&bytes) {
-            Ok(config) => config,
-            Err(e) => {
-                log::error!("failover: invalid configuration: {e}");
-                return false;
-            }
+        let Some(config) =
+            wasmesh_filter_glue::read_configuration("failover", FailoverConfig::from_json)
+        else {
+            return false;
         };
         log::info!(
             "failover: service {}: retries {} on {:?} via cluster {}",

@@ -2,9 +2,8 @@
 
 use std::rc::Rc;
 
-use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{BufferType, ContextType};
+use proxy_wasm::types::ContextType;
 use wasmesh_common::headers::HeadersConfig;
 
 use crate::filter::HeadersFilter;
@@ -19,22 +18,12 @@ impl Context for HeadersRoot {}
 
 impl RootContext for HeadersRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        let bytes = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
-            Ok(bytes) => bytes.unwrap_or_default(),
-            Err(status) => {
-                log::error!("headers: cannot read the plugin configuration: {status:?}");
-                return false;
-            }
-        };
-        match HeadersConfig::from_json(&bytes) {
-            Ok(config) => {
+        match wasmesh_filter_glue::read_configuration("headers", HeadersConfig::from_json) {
+            Some(config) => {
                 self.config = Rc::new(config);
                 true
             }
-            Err(e) => {
-                log::error!("headers: invalid configuration: {e}");
-                false
-            }
+            None => false,
         }
     }
 

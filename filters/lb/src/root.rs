@@ -3,9 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{BufferType, ContextType};
+use proxy_wasm::types::ContextType;
 use wasmesh_common::lb::LbConfig;
 
 use crate::clock::now_ns;
@@ -32,23 +31,9 @@ impl Context for LbRoot {}
 
 impl RootContext for LbRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        // Format debug lines (one per pick) only if the host would print them.
-        if let Ok(level) = hostcalls::get_log_level() {
-            proxy_wasm::set_log_level(level);
-        }
-        let bytes = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
-            Ok(bytes) => bytes.unwrap_or_default(),
-            Err(status) => {
-                log::error!("lb: cannot read the plugin configuration: {status:?}");
-                return false;
-            }
-        };
-        let config = match LbConfig::from_json(&bytes) {
-            Ok(config) => config,
-            Err(e) => {
-                log::error!("lb: invalid configuration: {e}");
-                return false;
-            }
+        let Some(config) = wasmesh_filter_glue::read_configuration("lb", LbConfig::from_json)
+        else {
+            return false;
         };
         let now = now_ns();
         log::info!(

@@ -3,9 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{BufferType, ContextType};
+use proxy_wasm::types::ContextType;
 use wasmesh_common::metrics::MetricsConfig;
 
 use crate::state::State;
@@ -21,19 +20,10 @@ impl Context for MetricsRoot {}
 
 impl RootContext for MetricsRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        let bytes = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
-            Ok(bytes) => bytes.unwrap_or_default(),
-            Err(status) => {
-                log::error!("metrics: cannot read the plugin configuration: {status:?}");
-                return false;
-            }
-        };
-        let config = match MetricsConfig::from_json(&bytes) {
-            Ok(config) => config,
-            Err(e) => {
-                log::error!("metrics: invalid configuration: {e}");
-                return false;
-            }
+        let Some(config) =
+            wasmesh_filter_glue::read_configuration("metrics", MetricsConfig::from_json)
+        else {
+            return false;
         };
         log::info!(
             "metrics: {} direction, {} routes, at most {} authorities and endpoints per worker",

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{BufferType, ContextType};
+use proxy_wasm::types::ContextType;
 use wasmesh_common::ratelimit::RateLimitConfig;
 
 use crate::limiter::RateLimiter;
@@ -31,19 +31,10 @@ impl Context for RateLimitRoot {}
 
 impl RootContext for RateLimitRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        let bytes = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
-            Ok(bytes) => bytes.unwrap_or_default(),
-            Err(status) => {
-                log::error!("ratelimit: cannot read the plugin configuration: {status:?}");
-                return false;
-            }
-        };
-        let config = match RateLimitConfig::from_json(&bytes) {
-            Ok(config) => config,
-            Err(e) => {
-                log::error!("ratelimit: invalid configuration: {e}");
-                return false;
-            }
+        let Some(config) =
+            wasmesh_filter_glue::read_configuration("ratelimit", RateLimitConfig::from_json)
+        else {
+            return false;
         };
         if self.metrics.is_none() {
             self.metrics = Metrics::define();

@@ -5,6 +5,7 @@
 //!   decays from it over the decay window instead, so for the first ~10 s a 1 ms endpoint looks
 //!   like a 20-30 ms one, and multiplied by its in-flight count it loses to a truly slow idle
 //!   endpoint: wasmesh-bench's `lb` mode measured 1 % of traffic on a +40 ms endpoint that way).
+//!   Until that first answer, an idle unmeasured endpoint costs 0, so it is tried at once.
 //! - A sample *above* the estimate replaces it at once (the "peak"): one slow response is enough
 //!   to steer traffic away.
 //! - A sample below decays the estimate toward it with weight `exp(-elapsed / decay)`
@@ -98,8 +99,14 @@ impl PeakEwma {
         self.fold(0.0, now_ns)
     }
 
-    /// The balancer's cost: `estimate × (in_flight + 1)`.
+    /// The balancer's cost: `estimate × (in_flight + 1)`. An endpoint never measured and idle
+    /// costs 0, so it is tried at once (its first answer then replaces the guess): since measured
+    /// endpoints converge to their real latency at once, a new endpoint left at `default_rtt`
+    /// would otherwise wait out the decay window before its first request.
     pub fn cost(&mut self, in_flight: u32, now_ns: u64) -> f64 {
+        if !self.measured && in_flight == 0 {
+            return 0.0;
+        }
         self.estimate(now_ns) * (f64::from(in_flight) + 1.0)
     }
 

@@ -82,3 +82,20 @@ fn a_clock_going_backwards_does_not_blow_up() {
     let v = e.observe(MS, 5 * S);
     assert!(v.is_finite() && v > 0.0);
 }
+
+#[test]
+fn an_idle_unmeasured_endpoint_is_tried_first_then_judged() {
+    let mut e = PeakEwma::new(EwmaConfig::default(), 0);
+    assert_eq!(
+        e.cost(0, 0),
+        0.0,
+        "never measured, nothing in flight: try it"
+    );
+    assert_eq!(
+        e.cost(1, 0),
+        (60 * MS) as f64,
+        "its probe in flight: default × 2"
+    );
+    e.observe(40 * MS, MS);
+    assert_eq!(e.cost(0, MS), (40 * MS) as f64, "measured: its own latency");
+}

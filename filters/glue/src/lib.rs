@@ -1,0 +1,34 @@
+//! The few lines of proxy-wasm glue every wasmesh filter needs, written once.
+//!
+//! `wasmesh-common` holds the filters' logic and stays free of the ABI so it is unit-tested
+//! natively; this crate is the other side: small helpers that talk to the host.
+
+#![deny(missing_docs)]
+
+use std::fmt::Display;
+
+use proxy_wasm::hostcalls;
+use proxy_wasm::types::BufferType;
+
+/// Reads the plugin configuration and parses it with `parse`. On failure it logs why, prefixed
+/// with the filter's name (`lb: invalid configuration: endpoints[1].address: …`), and returns
+/// `None`, so `on_configure` answers false and the host refuses the configuration. Also adopts
+/// the host's log level, so debug lines are formatted only when the host would print them.
+pub fn read_configuration<T, E: Display>(
+    filter: &str,
+    parse: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Option<T> {
+    if let Ok(level) = hostcalls::get_log_level() {
+        proxy_wasm::set_log_level(level);
+    }
+    let bytes = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
+        Ok(bytes) => bytes.unwrap_or_default(),
+        Err(status) => {
+            log::error!("{filter}: cannot read the plugin configuration: {status:?}");
+            return None;
+        }
+    };
+    parse(&bytes)
+        .map_err(|e| log::error!("{filter}: invalid configuration: {e}"))
+        .ok()
+}
