@@ -102,7 +102,7 @@ pub fn direct(stream: &ChainStream, reply: LocalReply) -> HandlerResult {
         reply
     };
     stream.info().response_code.set(Some(reply.status));
-    *stream.info().code_details.borrow_mut() = reply.details.clone();
+    *stream.info().code_details.borrow_mut() = reply.details.clone().into();
     let mut headers = head(&reply);
     headers.remove(b"content-length");
     build(&headers, body::full(reply.body))
@@ -120,7 +120,7 @@ pub async fn through_filters(stream: Rc<ChainStream>, reply: LocalReply) -> Hand
     };
     // Readable from the response callbacks on, as `response.code` is.
     stream.info().response_code.set(Some(reply.status));
-    *stream.info().code_details.borrow_mut() = reply.details.clone();
+    *stream.info().code_details.borrow_mut() = reply.details.clone().into();
     let mut headers = head(&reply);
     let end_of_stream = reply.body.is_empty();
     match stream.response_headers(&mut headers, end_of_stream).await {

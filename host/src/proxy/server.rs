@@ -2,6 +2,7 @@
 //! each request: request filters, routing, the upstream exchange, response
 //! filters, with bodies streamed by [`super::pumps`].
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -316,7 +317,7 @@ async fn respond(stream: Rc<ChainStream>, response: http::Response<Incoming>) ->
     let mut headers = response_to_map(&parts);
     // `response.code` is readable from the response callbacks on.
     stream.info().response_code.set(Some(parts.status.as_u16()));
-    *stream.info().code_details.borrow_mut() = "via_upstream".into();
+    *stream.info().code_details.borrow_mut() = Cow::Borrowed("via_upstream");
     let end_of_stream = body.is_end_stream();
     match stream.response_headers(&mut headers, end_of_stream).await {
         Step::Continue => {}

@@ -1,6 +1,7 @@
 //! Facts about one HTTP stream that filters read as properties
 //! (`source.address`, `response.code`, ...) and the access log uses.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
@@ -31,7 +32,7 @@ pub struct StreamInfo {
     /// Why that response (Envoy's `response.code_details`): `via_upstream` for the upstream's
     /// answer, else the local reply's details (`upstream_reset_before_response_started{…}`,
     /// `route_not_found`, a filter's own details…).
-    pub code_details: RefCell<String>,
+    pub code_details: RefCell<Cow<'static, str>>,
     /// Request body bytes received.
     pub request_body_bytes: Cell<u64>,
     /// Response body bytes sent.
@@ -60,7 +61,7 @@ impl StreamInfo {
             response_headers: RefCell::new(None),
             upstream: Cell::new(None),
             response_code: Cell::new(None),
-            code_details: RefCell::new(String::new()),
+            code_details: RefCell::new(Cow::Borrowed("")),
             request_body_bytes: Cell::new(0),
             response_body_bytes: Cell::new(0),
             route_name: RefCell::new(String::new()),
