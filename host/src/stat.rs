@@ -80,7 +80,20 @@ pub fn run(args: StatArgs) -> Result<()> {
         if before.is_some() {
             std::thread::sleep(args.interval);
         }
-        let after = scrape()?;
+        let after = match scrape() {
+            Ok(after) => after,
+            // Watching, a proxy that restarts or is briefly unreachable is shown, not fatal:
+            // the next interval tries again (and starts a fresh window).
+            Err(e) if args.watch => {
+                print!("\x1b[2J\x1b[H{e:#}\nretrying every {:?}\n", args.interval);
+                if before.is_none() || args.cumulative {
+                    std::thread::sleep(args.interval);
+                }
+                before = if args.cumulative { None } else { scrape().ok() };
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let screen = render(&args, &admin, before.as_ref(), &after);
         if !args.watch {
             print!("{screen}");
