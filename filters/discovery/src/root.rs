@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{BufferType, ContextType, MapType};
+use proxy_wasm::types::ContextType;
 use wasmesh_common::discovery::source::Reply;
 use wasmesh_common::discovery::DiscoveryConfig;
 
@@ -43,19 +43,8 @@ impl Context for DiscoveryRoot {
             return;
         };
         // No headers: the call failed without a response (Envoy's onFailure, a timeout).
-        let pairs = if headers > 0 {
-            hostcalls::get_map(MapType::HttpCallResponseHeaders).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let status = pairs
-            .iter()
-            .find(|(k, _)| k == ":status")
-            .and_then(|(_, v)| v.parse::<u16>().ok());
-        let body = hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
-            .ok()
-            .flatten()
-            .unwrap_or_default();
+        let (pairs, status) = wasmesh_filter_glue::call_response_head(headers);
+        let body = wasmesh_filter_glue::call_response_body(body_size);
         let reply = Reply {
             status,
             headers: &pairs,

@@ -101,15 +101,7 @@ impl Context for FailoverStream {
         let (Some(service), Some(target)) = (self.service.clone(), self.current.take()) else {
             return;
         };
-        let pairs = if headers > 0 {
-            hostcalls::get_map(MapType::HttpCallResponseHeaders).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        let status = pairs
-            .iter()
-            .find(|(k, _)| k == ":status")
-            .and_then(|(_, v)| v.parse::<u16>().ok());
+        let (pairs, status) = wasmesh_filter_glue::call_response_head(headers);
         // No headers at all: the call failed without a response (Envoy's onFailure).
         let outcome = if pairs.is_empty() {
             Outcome::Reset
@@ -131,14 +123,7 @@ impl Context for FailoverStream {
             }
             return;
         };
-        let body = hostcalls::get_buffer(
-            proxy_wasm::types::BufferType::HttpCallResponseBody,
-            0,
-            body_size,
-        )
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+        let body = wasmesh_filter_glue::call_response_body(body_size);
         let echo = svc.config.response_header.clone();
         drop(svc);
         let value = target.to_string();

@@ -32,3 +32,26 @@ pub fn read_configuration<T, E: Display>(
         .map_err(|e| log::error!("{filter}: invalid configuration: {e}"))
         .ok()
 }
+
+/// In `on_http_call_response`: the call's response headers and its `:status`. A call that got
+/// no response (Envoy's `onFailure`, a timeout) has no headers, hence no status.
+pub fn call_response_head(headers: usize) -> (Vec<(String, String)>, Option<u16>) {
+    let pairs = if headers > 0 {
+        hostcalls::get_map(proxy_wasm::types::MapType::HttpCallResponseHeaders).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let status = pairs
+        .iter()
+        .find(|(k, _)| k == ":status")
+        .and_then(|(_, v)| v.parse::<u16>().ok());
+    (pairs, status)
+}
+
+/// In `on_http_call_response`: the call's response body (empty if there is none).
+pub fn call_response_body(body_size: usize) -> Vec<u8> {
+    hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}

@@ -25,8 +25,8 @@ use self::formats::Member;
 use self::registry::{Mode, Registry};
 use crate::load::Load;
 use crate::{
-    build_filters, client, poll_until, Backend, BackendHandle, Cluster, Listener, MeshConfig,
-    Plugin, Proxy, ProxyKind, Route,
+    build_filters, client, poll_until, Backend, Cluster, Listener, MeshConfig, Plugin, Proxy,
+    ProxyKind, Route,
 };
 
 const PICK_HEADER: &str = "x-envoy-original-dst-host";
@@ -72,25 +72,11 @@ fn start(kind: ProxyKind, registry: SocketAddr, source: Value) -> Proxy {
     kind.start(&config)
 }
 
-fn backends() -> Vec<BackendHandle> {
-    ["b1", "b2", "b3"].into_iter().map(Backend::start).collect()
-}
+use super::lb::backends;
 
 /// `n` sequential GETs; every answer must be 200; counts per backend name.
 fn tally(proxy: &Proxy, n: usize) -> BTreeMap<String, u32> {
-    let mut counts = BTreeMap::new();
-    for i in 0..n {
-        let response = client::get(&proxy.url("main", "/d"), &[]);
-        let host = proxy.kind.name();
-        assert_eq!(
-            response.status,
-            200,
-            "{host}: request {i}: {}",
-            response.text()
-        );
-        *counts.entry(response.echo().backend).or_insert(0) += 1;
-    }
-    counts
+    super::lb::tally(proxy, n, |_| Vec::new())
 }
 
 /// Waits until 20 sequential requests reach exactly the backends `names`.

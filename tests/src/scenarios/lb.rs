@@ -34,7 +34,8 @@ struct Rig {
     backends: Vec<BackendHandle>,
 }
 
-fn backends() -> Vec<BackendHandle> {
+/// Backends `b1`, `b2`, `b3`.
+pub fn backends() -> Vec<BackendHandle> {
     ["b1", "b2", "b3"].into_iter().map(Backend::start).collect()
 }
 
@@ -50,7 +51,13 @@ fn endpoints(addrs: &[SocketAddr], weights: &[u32]) -> Value {
 
 /// A mesh with listener `main` → plugin `lb` (configured with `config`) → `original_dst`.
 fn mesh(config: Value) -> MeshConfig {
-    let plugin = Plugin::new("lb", &build_filters().lb).configuration(config);
+    mesh_with(&build_filters().lb, config)
+}
+
+/// [`mesh`] with the `lb` module at `wasm` (the benchmark runs a snapshot of it): one worker,
+/// listener `main` → `lb` → cluster `dynamic` (`original_dst` on `x-envoy-original-dst-host`).
+pub fn mesh_with(wasm: &std::path::Path, config: Value) -> MeshConfig {
+    let plugin = Plugin::new("lb", wasm).configuration(config);
     MeshConfig::new()
         .workers(1)
         .plugin(plugin)
@@ -97,7 +104,7 @@ impl Rig {
 }
 
 /// Sends `n` GETs through `proxy` and counts the echoing backends; every answer must be 200.
-fn tally(
+pub fn tally(
     proxy: &Proxy,
     n: usize,
     headers: impl Fn(usize) -> Vec<(String, String)>,

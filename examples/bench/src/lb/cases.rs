@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde_json::{json, Value};
-use wasmesh_tests::{Cluster, Listener, MeshConfig, Plugin, ProxyKind, Route};
+use wasmesh_tests::{MeshConfig, ProxyKind};
 
 /// The header the filter writes its pick to and the cluster connects by (the filter's default).
 pub const PICK_HEADER: &str = "x-envoy-original-dst-host";
@@ -69,17 +69,10 @@ impl Case {
         endpoints: &[SocketAddr],
         tuning: Option<&Value>,
     ) -> MeshConfig {
-        let plugin =
-            Plugin::new("lb", lb_wasm).configuration(self.filter_configuration(endpoints, tuning));
-        MeshConfig::new()
-            .workers(1)
-            .plugin(plugin)
-            .cluster(Cluster::original_dst("dynamic", PICK_HEADER))
-            .listener(
-                Listener::new("main")
-                    .filter("lb")
-                    .route(Route::prefix("/", "dynamic")),
-            )
+        wasmesh_tests::scenarios::lb::mesh_with(
+            lb_wasm,
+            self.filter_configuration(endpoints, tuning),
+        )
     }
 
     /// The filter's defaults otherwise (for `peak_ewma`: decay 10 s, default RTT 30 ms).
