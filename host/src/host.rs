@@ -103,6 +103,8 @@ pub struct Host {
     pub source: ConfigSource,
     /// Figures for `/metrics`.
     pub counters: HostCounters,
+    /// Host-side DNS discovery, handed each new generation's `dns` entries.
+    dns: crate::dns::Dns,
     current: RwLock<Arc<Generation>>,
     /// Copy of `current`'s id, read lock-free on the request path.
     current_id: AtomicU64,
@@ -121,11 +123,13 @@ impl Host {
         let config = source.load()?;
         shared.metrics.set_bucket_rules(config.stats.bucket_rules());
         let generation = Generation::build(1, config, &runtime, &shared)?;
+        let dns = crate::dns::Dns::start(shared.clone(), generation.config.dns.clone())?;
         Ok(Arc::new(Host {
             runtime,
             shared,
             source,
             counters: HostCounters::default(),
+            dns,
             current: RwLock::new(Arc::new(generation)),
             current_id: AtomicU64::new(1),
             last_error: Mutex::new(None),
@@ -189,6 +193,7 @@ impl Host {
             }
         };
         let id = generation.id;
+        self.dns.configure(&generation.config.dns);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(generation);
         self.current_id.store(id, Ordering::Release);
         let stop = plan.stop.clone();

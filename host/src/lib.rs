@@ -6,6 +6,7 @@ pub mod abi;
 pub mod admin;
 pub mod cli;
 pub mod config;
+pub mod dns;
 pub mod host;
 pub mod listeners;
 pub mod proxy;

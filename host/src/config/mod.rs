@@ -41,6 +41,9 @@ pub struct Config {
     /// How filter-defined metrics are shaped (histogram buckets).
     #[serde(default)]
     pub stats: StatsConfig,
+    /// Services whose endpoint sets the host resolves from DNS and publishes to shared data.
+    #[serde(default)]
+    pub dns: Vec<crate::dns::DnsService>,
 }
 
 /// Admin server settings.

@@ -81,3 +81,51 @@ fn histogram_buckets_are_checked() {
         .bucket_rules();
     assert_eq!(rules[0].bounds, vec![1.5, 3.0]);
 }
+
+#[test]
+fn dns_entries_parse_with_defaults_and_name_their_errors() {
+    let mut value = minimal();
+    value["plugins"][0]["vm_id"] = "mesh".into();
+    value["dns"] = serde_json::json!([
+        {"service": "web", "name": "web.mesh.test", "port": 8080, "vm_id": "mesh"},
+        {"service": "api", "name": "_http._tcp.api.mesh.test", "type": "SRV", "vm_id": "mesh",
+         "resolver": "127.0.0.1:5353"}
+    ]);
+    let config = Config::parse(&value.to_string()).unwrap();
+    let web = &config.dns[0];
+    assert_eq!(web.kind, crate::dns::RecordKind::A);
+    assert_eq!((web.refresh_ms, web.min_refresh_ms), (5000, 500));
+    assert_eq!(
+        config.dns[1].resolver,
+        Some("127.0.0.1:5353".parse().unwrap())
+    );
+    let with = |field: &str, v: serde_json::Value| {
+        let mut value = value.clone();
+        value["dns"][1][field] = v;
+        error_of(value)
+    };
+    let err = with("port", 80.into());
+    assert!(err.contains("dns[1].port") && err.contains("SRV"), "{err}");
+    let err = with("vm_id", "other".into());
+    assert!(err.contains("dns[1].vm_id"), "{err}");
+    let err = with("service", "web".into());
+    assert!(
+        err.contains("dns[1].service") && err.contains("duplicate"),
+        "{err}"
+    );
+    let err = with("type", "MX".into());
+    assert!(err.contains("dns[1].type"), "{err}");
+    let err = with("refersh_ms", 1.into());
+    assert!(
+        err.contains("dns[1]") && err.contains("refersh_ms"),
+        "{err}"
+    );
+    let err = with("name", "bad..name".into());
+    assert!(err.contains("dns[1].name"), "{err}");
+    let mut no_port = value.clone();
+    no_port["dns"][0].as_object_mut().unwrap().remove("port");
+    assert!(error_of(no_port).contains("dns[0].port"));
+    let mut tight = value.clone();
+    tight["dns"][0]["refresh_ms"] = 100.into();
+    assert!(error_of(tight).contains("dns[0].refresh_ms"));
+}

@@ -28,6 +28,8 @@ pub fn validate(config: &Config) -> Result<()> {
             bail!("config error at `plugins[{i}].limits.callback_ms`: must be > 0");
         }
     }
+    let vm_ids = config.plugins.iter().map(|p| p.vm_id.as_str()).collect();
+    crate::dns::config::validate(&config.dns, &vm_ids)?;
     let mut cluster_names = HashSet::new();
     for (i, cluster) in config.clusters.iter().enumerate() {
         if !cluster_names.insert(cluster.name.as_str()) {
