@@ -1,6 +1,7 @@
 //! Debian tools the tests drive as real components (`promtool` checks our metrics exposition,
-//! `etcd` is the registry the discovery tests register endpoints in):
-//! installed with apt when missing, so `cargo xtask test` works on a fresh Debian machine.
+//! `etcd` is the registry the discovery tests register endpoints in, `dnsmasq` the DNS server
+//! whose records the DNS discovery tests change): installed with apt when missing, so
+//! `cargo xtask test` works on a fresh Debian machine.
 
 use std::process::Command;
 
@@ -9,7 +10,12 @@ use anyhow::{bail, Context};
 use crate::cmd::run;
 
 /// (command the tests run, Debian package that provides it).
-const TOOLS: &[(&str, &str)] = &[("promtool", "prometheus"), ("etcd", "etcd-server")];
+/// `dnsmasq-base` is the binary alone: the `dnsmasq` package would also start a system service.
+const TOOLS: &[(&str, &str)] = &[
+    ("promtool", "prometheus"),
+    ("etcd", "etcd-server"),
+    ("dnsmasq", "dnsmasq-base"),
+];
 
 /// Installs the package of every missing tool; fails (never skips) if that is not possible.
 pub fn install() -> anyhow::Result<()> {
@@ -50,10 +56,12 @@ fn apt() -> Command {
     command
 }
 
+/// Also looks in the `sbin` directories, where Debian puts daemons such as `dnsmasq` and which a
+/// non-root `PATH` may lack (the tests look there too).
 fn on_path(command: &str) -> bool {
     Command::new("sh")
         .arg("-c")
-        .arg(format!("command -v {command}"))
+        .arg(format!("PATH=\"$PATH:/usr/sbin:/sbin\" command -v {command}"))
         .output()
         .is_ok_and(|output| output.status.success())
 }
