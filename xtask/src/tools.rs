@@ -61,7 +61,9 @@ fn apt() -> Command {
 fn on_path(command: &str) -> bool {
     Command::new("sh")
         .arg("-c")
-        .arg(format!("PATH=\"$PATH:/usr/sbin:/sbin\" command -v {command}"))
+        .arg(format!(
+            "PATH=\"$PATH:/usr/sbin:/sbin\" command -v {command}"
+        ))
         .output()
         .is_ok_and(|output| output.status.success())
 }
