@@ -1,6 +1,9 @@
 //! The admin server: `/ready`, `/listeners?format=json` (Envoy's shape, so
 //! one test rig drives both proxies), `/metrics` (Prometheus text),
-//! `/config` (what runs and the last reload error), `POST /reload`.
+//! `/config` (what runs and the last reload error), `POST /reload`, `/endpoints` (every
+//! service's discovered endpoint set, [`endpoints`]).
+
+pub mod endpoints;
 
 use std::convert::Infallible;
 use std::fmt::Write;
@@ -81,6 +84,17 @@ async fn route(host: &Arc<Host>, request: Request<Incoming>) -> Reply {
             reply(200, "text/plain; version=0.0.4", metrics(host))
         }
         (&Method::GET, "/config") => config(host),
+        (&Method::GET, "/endpoints") => {
+            let view = endpoints::collect(host);
+            if request.uri().query() == Some("format=text") {
+                reply(200, "text/plain", crate::stat::discovery::render(&view))
+            } else {
+                match serde_json::to_value(&view) {
+                    Ok(value) => json(200, value),
+                    Err(e) => json(500, serde_json::json!({"error": e.to_string()})),
+                }
+            }
+        }
         (&Method::POST, "/reload") => {
             let host = host.clone();
             let result = tokio::task::spawn_blocking(move || host.reload()).await;
@@ -94,7 +108,7 @@ async fn route(host: &Arc<Host>, request: Request<Incoming>) -> Reply {
         _ => reply(
             404,
             "text/plain",
-            "not found; try /ready /listeners /metrics /config /reload\n",
+            "not found; try /ready /listeners /metrics /config /reload /endpoints\n",
         ),
     }
 }

@@ -4,9 +4,10 @@
 //!
 //! [`fetch`] scrapes, [`snapshot`] keeps what the table needs, [`aggregate`] turns two scrapes
 //! (or one, `--cumulative`) into rows, [`quantile`] is PromQL's `histogram_quantile`, and
-//! [`table`] prints.
+//! [`table`] prints. `--discovery` instead reads wasmesh's `/endpoints` ([`discovery`]).
 
 pub mod aggregate;
+pub mod discovery;
 pub mod fetch;
 pub mod histogram;
 pub mod quantile;
@@ -56,8 +57,12 @@ pub struct StatArgs {
     #[arg(long, value_enum)]
     pub by: Option<By>,
     /// Per-endpoint rows from the lb filter's metrics instead of per-route rows.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "discovery")]
     pub endpoints: bool,
+    /// Every service's endpoint set as discovery published it, with health (wasmesh's
+    /// `GET /endpoints`; Envoy's admin has no such view).
+    #[arg(long, conflicts_with_all = ["cumulative", "by"])]
+    pub discovery: bool,
 }
 
 /// Runs `wasmesh stat`: prints one table, or redraws it until interrupted with `--watch`.
@@ -65,6 +70,9 @@ pub fn run(args: StatArgs) -> Result<()> {
     let admin = Admin::parse(&args.admin)?;
     if args.interval.is_zero() {
         bail!("--interval must be more than 0");
+    }
+    if args.discovery {
+        return run_discovery(&args, &admin);
     }
     let by = args.by.unwrap_or_default();
     let scrape = || -> Result<Snapshot> {
@@ -106,6 +114,23 @@ pub fn run(args: StatArgs) -> Result<()> {
         } else {
             before = Some(after);
         }
+    }
+}
+
+/// `--discovery`: one table, or one per interval with `--watch` (a failed read is shown and
+/// retried, as for the metrics tables).
+fn run_discovery(args: &StatArgs, admin: &Admin) -> Result<()> {
+    loop {
+        let screen = discovery::fetch(admin);
+        if !args.watch {
+            print!("{}", screen?);
+            return Ok(());
+        }
+        match screen {
+            Ok(screen) => print!("\x1b[2J\x1b[H{screen}"),
+            Err(e) => print!("\x1b[2J\x1b[H{e:#}\nretrying every {:?}\n", args.interval),
+        }
+        std::thread::sleep(args.interval);
     }
 }
 

@@ -26,7 +26,13 @@ pub fn ratelimit(root_id: &str, key_value: &str) -> String {
 /// [`crate::endpoint::EndpointSet`] as JSON. Writers (discovery) and readers (lb, failover) in
 /// any VM of the same VM id meet here; readers notice a change by the CAS value.
 pub fn endpoints(service: &str) -> String {
-    format!("{PREFIX}.endpoints.{service}")
+    format!("{}{service}", endpoints_prefix())
+}
+
+/// `wasmesh.v1.endpoints.`: what every [`endpoints`] key starts with, for readers that list
+/// every service's set (wasmesh's admin `/endpoints`).
+pub fn endpoints_prefix() -> String {
+    format!("{PREFIX}.endpoints.")
 }
 
 #[cfg(test)]

@@ -5,17 +5,20 @@ use std::time::Duration;
 
 use proxy_wasm::hostcalls;
 use wasmesh_common::discovery::config::ServiceConfig;
+use wasmesh_common::discovery::publish::Update;
 use wasmesh_common::discovery::source::{Reply, SourceState};
 use wasmesh_common::discovery::{Answer, Poller};
 use wasmesh_common::endpoint::Endpoint;
 use wasmesh_common::keys;
 
+use crate::clock::now_ms;
 use crate::metrics::Metrics;
-use crate::publish::publish;
+use crate::publish::{publish, set_stale};
 
 /// A service being discovered.
 pub struct Service {
     name: String,
+    kind: &'static str,
     key: String,
     source: SourceState,
     poller: Poller,
@@ -29,6 +32,7 @@ impl Service {
         let (poll_ms, timeout_ms, max_backoff_ms) = poll;
         Self {
             name: config.service.clone(),
+            kind: config.source.kind(),
             key: keys::endpoints(&config.service),
             source: SourceState::new(&config.service, config.source.clone()),
             poller: Poller::new(poll_ms, timeout_ms, max_backoff_ms, seed),
@@ -87,6 +91,9 @@ impl Service {
                         self.name
                     );
                     self.metrics.set_stale(false);
+                    if matches!(answer, Answer::Unchanged) {
+                        self.write_stale(false);
+                    }
                 }
                 if let Answer::Endpoints { endpoints, skipped } = answer {
                     for skipped in &skipped {
@@ -104,7 +111,13 @@ impl Service {
 
     fn publish(&mut self, endpoints: &[Endpoint]) {
         self.metrics.set_endpoints(endpoints.len());
-        match publish(&self.key, endpoints) {
+        let update = Update {
+            endpoints,
+            source: self.kind,
+            stale: self.poller.is_stale(),
+            now_ms: now_ms(),
+        };
+        match publish(&self.key, update) {
             Ok(Some(version)) => {
                 self.metrics.updated();
                 let list: Vec<String> = endpoints
@@ -122,6 +135,17 @@ impl Service {
         }
     }
 
+    /// Marks the stored set stale (or fresh again) for the admin's `/endpoints`.
+    fn write_stale(&self, stale: bool) {
+        if let Err(status) = set_stale(&self.key, stale) {
+            log::warn!(
+                "discovery: {}: flagging {}: {status:?}",
+                self.name,
+                self.key
+            );
+        }
+    }
+
     fn report_failure(
         &mut self,
         message: &str,
@@ -130,6 +154,7 @@ impl Service {
         self.metrics.error(message);
         if failure.became_stale {
             self.metrics.set_stale(true);
+            self.write_stale(true);
             log::warn!(
                 "discovery: {}: source failed ({message}); keeping the last good set, now stale; retry in {} ms",
                 self.name,

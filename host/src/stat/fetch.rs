@@ -1,5 +1,5 @@
-//! One `GET /stats/prometheus` from an admin endpoint: wasmesh's and Envoy's serve the same
-//! path, so `wasmesh stat` works against either.
+//! One `GET` from an admin endpoint: `/stats/prometheus`, which wasmesh's and Envoy's serve
+//! alike, so `wasmesh stat` works against either; and `/endpoints` (wasmesh only).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
@@ -42,40 +42,49 @@ impl Admin {
 
     /// The exposition text; errors name the admin and what went wrong.
     pub fn scrape(&self) -> Result<String> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let result = runtime.block_on(async {
-            match tokio::time::timeout(TIMEOUT, self.get()).await {
-                Ok(result) => result,
-                Err(_) => bail!("no answer within {TIMEOUT:?}"),
-            }
-        });
-        result.with_context(|| {
+        let (status, body) = self.get(PATH, "text/plain").with_context(|| {
             format!(
                 "cannot read metrics from the admin at {} (GET {PATH}); is wasmesh (or Envoy) \
                  running there? (--admin ADDR)",
                 self.name
             )
+        })?;
+        if !(200..300).contains(&status) {
+            bail!(
+                "cannot read metrics from the admin at {} (GET {PATH}): answered {status}: {}",
+                self.name,
+                body.trim()
+            );
+        }
+        Ok(body)
+    }
+
+    /// `GET path`: the status and body, whatever the status; an error only when there is no
+    /// answer (refused, timed out, not HTTP).
+    pub fn get(&self, path: &str, accept: &str) -> Result<(u16, String)> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            match tokio::time::timeout(TIMEOUT, self.request(path, accept)).await {
+                Ok(result) => result,
+                Err(_) => bail!("no answer within {TIMEOUT:?}"),
+            }
         })
     }
 
-    async fn get(&self) -> Result<String> {
+    async fn request(&self, path: &str, accept: &str) -> Result<(u16, String)> {
         let stream = tokio::net::TcpStream::connect(self.addr).await?;
         let (mut sender, connection) =
             hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(connection);
-        let request = Request::get(PATH)
+        let request = Request::get(path)
             .header("host", &self.name)
-            .header("accept", "text/plain")
+            .header("accept", accept)
             .body(Empty::<Bytes>::new())?;
         let response = sender.send_request(request).await?;
-        let status = response.status();
+        let status = response.status().as_u16();
         let body = response.into_body().collect().await?.to_bytes();
-        if !status.is_success() {
-            let text = String::from_utf8_lossy(&body);
-            bail!("answered {status}: {}", text.trim());
-        }
-        Ok(String::from_utf8_lossy(&body).into_owned())
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use super::aggregate::{EndpointRow, RouteRow};
 use super::By;
+use crate::admin::endpoints::{EndpointView, View};
 
 #[cfg(test)]
 mod tests;
@@ -78,6 +79,65 @@ pub fn endpoints(rows: &[EndpointRow], layout: Layout) -> String {
         ]
     });
     render(&header, body)
+}
+
+/// The discovery table: one row per endpoint (a service without endpoints gets one row with
+/// `-`), the service's columns repeated so every row can be grepped on its own.
+pub fn discovery(view: &View) -> String {
+    let header = [
+        "SERVICE", "SOURCE", "VERSION", "AGE", "STALE", "ENDPOINT", "WEIGHT", "PRIORITY", "ZONE",
+        "HEALTH",
+    ];
+    let mut rows = Vec::new();
+    for service in &view.services {
+        let head = [
+            text(&service.service),
+            text(service.source.as_deref().unwrap_or("")),
+            service.version.to_string(),
+            service.age_ms.map_or("-".to_string(), age),
+            if service.stale { "yes" } else { "no" }.to_string(),
+        ];
+        if service.endpoints.is_empty() {
+            let mut cells = head.to_vec();
+            cells.extend(["-", "-", "-", "-", "-"].map(String::from));
+            rows.push(cells);
+        }
+        for endpoint in &service.endpoints {
+            let mut cells = head.to_vec();
+            cells.extend([
+                endpoint.address.clone(),
+                endpoint.weight.to_string(),
+                endpoint.priority.to_string(),
+                text(&endpoint.zone),
+                health(endpoint, view.now_ms),
+            ]);
+            rows.push(cells);
+        }
+    }
+    render(&header, rows.into_iter())
+}
+
+/// `ok`, `ok (ejected 2x before)` or `ejected 12.0s more (1x)`.
+fn health(endpoint: &EndpointView, now_ms: u64) -> String {
+    match endpoint.ejected_until_ms {
+        Some(until) if endpoint.ejected => format!(
+            "ejected {} more ({}x)",
+            age(until.saturating_sub(now_ms)),
+            endpoint.ejections
+        ),
+        _ if endpoint.ejections > 0 => format!("ok (ejected {}x before)", endpoint.ejections),
+        _ => "ok".to_string(),
+    }
+}
+
+/// `850ms`, `12.3s`, `4m05s`, `2h07m`.
+fn age(ms: u64) -> String {
+    match ms {
+        0..=999 => format!("{ms}ms"),
+        1000..=59_999 => format!("{:.1}s", ms as f64 / 1000.0),
+        60_000..=3_599_999 => format!("{}m{:02}s", ms / 60_000, ms / 1000 % 60),
+        _ => format!("{}h{:02}m", ms / 3_600_000, ms / 60_000 % 60),
+    }
 }
 
 /// Aligned columns; every line ends without trailing spaces.

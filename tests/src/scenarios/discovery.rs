@@ -10,7 +10,7 @@
 mod etcd;
 mod follow;
 mod formats;
-mod registry;
+pub(crate) mod registry;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

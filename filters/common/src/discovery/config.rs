@@ -111,6 +111,20 @@ pub enum Source {
     },
 }
 
+impl Source {
+    /// The kind's name as configured (`static`, `http`, `etcd`, `consul`, `kubernetes`), which
+    /// the published document and the admin's `/endpoints` name the source by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Static { .. } => "static",
+            Source::Http { .. } => "http",
+            Source::Etcd { .. } => "etcd",
+            Source::Consul { .. } => "consul",
+            Source::Kubernetes { .. } => "kubernetes",
+        }
+    }
+}
+
 fn default_poll_ms() -> u64 {
     DEFAULT_POLL_MS
 }

@@ -1,0 +1,151 @@
+//! `GET /endpoints`: every service's current endpoint set as the `discovery` filter published
+//! it in shared data (`wasmesh.v1.endpoints.<service>`, every VM id), with the source, version,
+//! age and stale flag, and per endpoint the ejections `failover` recorded
+//! (`wasmesh.v1.health.<service>`). Key names and document formats come from
+//! `wasmesh-common`, the crate the filters write them with, so the admin cannot drift from them.
+//!
+//! JSON by default (the [`View`] types, which `wasmesh stat --discovery` reads back);
+//! `?format=text` is the same table `wasmesh stat --discovery` prints.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use wasmesh_common::discovery::publish::Meta;
+use wasmesh_common::endpoint::EndpointSet;
+use wasmesh_common::failover::health::{self, Health};
+use wasmesh_common::keys;
+
+use crate::host::Host;
+
+/// The whole answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct View {
+    /// The host clock when the view was taken, unix ms (ages and ejections are relative to it).
+    pub now_ms: u64,
+    /// One entry per service and VM id, sorted by service.
+    pub services: Vec<ServiceView>,
+}
+
+/// One service's set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceView {
+    /// The service name (the key's suffix).
+    pub service: String,
+    /// The VM id whose shared data holds it.
+    pub vm_id: String,
+    /// The source kind, if the writer said (`null` for a set written by something else).
+    pub source: Option<String>,
+    /// The set's version.
+    pub version: u64,
+    /// When this version was published, unix ms, if the writer said.
+    pub updated_ms: Option<u64>,
+    /// `now_ms - updated_ms`.
+    pub age_ms: Option<u64>,
+    /// The source is failing; this is its last good set.
+    pub stale: bool,
+    /// Why the stored document is unreadable, or entries of it were skipped.
+    pub errors: Vec<String>,
+    /// The endpoints.
+    pub endpoints: Vec<EndpointView>,
+}
+
+/// One endpoint and its health.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndpointView {
+    /// `ip:port`.
+    pub address: String,
+    /// Relative weight (0: draining).
+    pub weight: u32,
+    /// Priority level (0 is preferred).
+    pub priority: u32,
+    /// Zone, empty when unknown.
+    pub zone: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Ejected by `failover` now.
+    pub ejected: bool,
+    /// The end of its current or last ejection, unix ms (absent: never ejected).
+    pub ejected_until_ms: Option<u64>,
+    /// How many times it was ejected.
+    pub ejections: u32,
+}
+
+/// The view of every VM id's shared data at this moment.
+pub fn collect(host: &Host) -> View {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let generation = host.current();
+    let vm_ids: BTreeSet<&str> = generation
+        .config
+        .plugins
+        .iter()
+        .map(|p| p.vm_id.as_str())
+        .collect();
+    let data = &host.shared.shared_data;
+    let prefix = keys::endpoints_prefix();
+    let mut services = Vec::new();
+    for vm_id in vm_ids {
+        for key in data.keys(vm_id) {
+            let Some(service) = std::str::from_utf8(&key)
+                .ok()
+                .and_then(|k| k.strip_prefix(&prefix))
+            else {
+                continue;
+            };
+            let Some((bytes, _)) = data.get(vm_id, &key) else {
+                continue; // removed meanwhile
+            };
+            let health = data
+                .get(vm_id, health::key(service).as_bytes())
+                .and_then(|(b, _)| Health::decode(&b).ok())
+                .unwrap_or_default();
+            services.push(service_view(service, vm_id, &bytes, &health, now_ms));
+        }
+    }
+    services.sort_by(|a, b| (&a.service, &a.vm_id).cmp(&(&b.service, &b.vm_id)));
+    View { now_ms, services }
+}
+
+fn service_view(
+    service: &str,
+    vm_id: &str,
+    bytes: &[u8],
+    health: &Health,
+    now_ms: u64,
+) -> ServiceView {
+    let meta = Meta::decode(bytes);
+    let (set, errors) = match EndpointSet::decode(bytes) {
+        Ok(decoded) => (decoded.set, decoded.skipped),
+        Err(e) => (EndpointSet::default(), vec![format!("unreadable: {e}")]),
+    };
+    let endpoints = set
+        .endpoints
+        .into_iter()
+        .map(|e| {
+            let record = health.endpoints.get(&e.address);
+            EndpointView {
+                address: e.address.to_string(),
+                weight: e.weight,
+                priority: e.priority,
+                zone: e.zone,
+                labels: e.labels,
+                ejected: health.is_ejected(e.address, now_ms),
+                ejected_until_ms: record.map(|r| r.ejected_until_ms),
+                ejections: record.map_or(0, |r| r.ejections),
+            }
+        })
+        .collect();
+    ServiceView {
+        service: service.to_string(),
+        vm_id: vm_id.to_string(),
+        source: meta.source,
+        version: set.version,
+        updated_ms: meta.updated_ms,
+        age_ms: meta.updated_ms.map(|t| now_ms.saturating_sub(t)),
+        stale: meta.stale,
+        errors,
+        endpoints,
+    }
+}
