@@ -26,6 +26,7 @@ pub const LABELS: &[&str] = &[
     "service",
     "endpoint",
     "reason",
+    "priority",
 ];
 
 /// Longest label value kept; longer values are cut (label values are for humans and queries,

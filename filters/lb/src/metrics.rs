@@ -4,14 +4,16 @@
 //! Names (labelled as `wasmesh_common::metric_name` says): counters
 //! `lb_requests_total;service=<service>;endpoint=<ip:port>`, `lb_failures_total;…` (5xx, resets,
 //! no response) and `lb_no_endpoint_total;service=<service>`; gauges `lb_in_flight;…` and,
-//! under `peak_ewma`, `lb_ewma_ms;…` (the latency estimate, set when a response updates it).
+//! under `peak_ewma`, `lb_ewma_ms;…` (the latency estimate, set when a response updates it);
+//! per priority level, gauges `lb_priority_load;service=<service>;priority=<level>` (percent) and
+//! `lb_panic;…` (1 while the level balances over its ejected endpoints too).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
-use wasmesh_common::lb::metric;
+use wasmesh_common::lb::{metric, LevelView};
 
 /// Which per-endpoint metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,6 +52,8 @@ pub struct Metrics {
     service: String,
     ids: HashMap<(Counter, SocketAddr), Option<u32>>,
     no_endpoint: Option<Option<u32>>,
+    /// Gauge ids per level: (load, panic).
+    levels: HashMap<u32, (Option<u32>, Option<u32>)>,
 }
 
 impl Metrics {
@@ -73,11 +77,7 @@ impl Metrics {
 
     /// Sets the gauge `counter` of `endpoint` to `value`.
     pub fn set(&mut self, counter: Counter, endpoint: SocketAddr, value: u64) {
-        if let Some(id) = self.id(counter, endpoint) {
-            if let Err(status) = hostcalls::record_metric(id, value) {
-                log::warn!("lb: setting metric {id}: {status:?}");
-            }
-        }
+        record(self.id(counter, endpoint), value);
     }
 
     /// The id of `counter` for `endpoint`, defined on first use.
@@ -101,6 +101,39 @@ impl Metrics {
             )
         });
         increment(id, 1);
+    }
+}
+
+impl Metrics {
+    /// Sets the level gauges to `levels`; a level seen before and gone now reads 0 (load) and
+    /// 0 (panic), so a dashboard does not keep showing a stale share.
+    pub fn publish_levels(&mut self, levels: &[LevelView]) {
+        for (priority, ids) in self.levels.iter() {
+            if !levels.iter().any(|l| l.priority == *priority) {
+                record(ids.0, 0);
+                record(ids.1, 0);
+            }
+        }
+        for level in levels {
+            let service = &self.service;
+            let ids = *self.levels.entry(level.priority).or_insert_with(|| {
+                let name = |base| metric::level(base, service, level.priority);
+                (
+                    define(MetricType::Gauge, &name(metric::PRIORITY_LOAD)),
+                    define(MetricType::Gauge, &name(metric::PANIC)),
+                )
+            });
+            record(ids.0, u64::from(level.load));
+            record(ids.1, u64::from(level.panic));
+        }
+    }
+}
+
+fn record(id: Option<u32>, value: u64) {
+    if let Some(id) = id {
+        if let Err(status) = hostcalls::record_metric(id, value) {
+            log::warn!("lb: setting metric {id}: {status:?}");
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use proxy_wasm::hostcalls;
 use wasmesh_common::endpoint::EndpointSet;
 use wasmesh_common::keys;
-use wasmesh_common::lb::{Balancer, LbConfig};
+use wasmesh_common::lb::{Balancer, LbConfig, LevelView};
 
 use crate::health::HealthWatch;
 use crate::metrics::Metrics;
@@ -37,12 +37,15 @@ pub struct Service {
     pub metrics: Metrics,
     source: Source,
     health: HealthWatch,
+    /// The balancer's levels version last shown in the level gauges.
+    published: Option<u64>,
 }
 
 impl Service {
     /// A service for `config`, its balancer seeded with `seed`, as of `now_ns`.
     pub fn new(config: LbConfig, seed: u64, now_ns: u64) -> Self {
-        let mut balancer = Balancer::new(config.policy.clone(), seed);
+        let mut balancer =
+            Balancer::new(config.policy.clone(), seed).with_levels(config.levels.clone());
         let source = match &config.endpoints {
             Some(endpoints) => {
                 balancer.set_endpoints(endpoints.clone(), now_ns);
@@ -54,13 +57,16 @@ impl Service {
                 checked_ns: None,
             },
         };
-        Self {
+        let mut service = Self {
             metrics: Metrics::new(&config.service),
             health: HealthWatch::new(&config.service),
             config,
             balancer,
             source,
-        }
+            published: None,
+        };
+        service.publish_levels();
+        service
     }
 
     /// Brings the endpoint set (a no-op for a static list, or when checked less than
@@ -76,6 +82,32 @@ impl Service {
             }
             self.balancer.set_ejected(ejected);
         }
+        self.publish_levels();
+    }
+
+    /// Shows the levels' loads and panic states in the gauges (and the log) when they changed.
+    fn publish_levels(&mut self) {
+        let version = self.balancer.levels_version();
+        if self.published == Some(version) {
+            return;
+        }
+        self.published = Some(version);
+        let levels: Vec<LevelView> = self.balancer.levels().collect();
+        if levels.len() > 1 || levels.iter().any(|l| l.panic) {
+            let shown: Vec<String> = levels
+                .iter()
+                .map(|l| {
+                    let panic = if l.panic { " (panic)" } else { "" };
+                    format!("P{} {}%{panic}", l.priority, l.load)
+                })
+                .collect();
+            log::info!(
+                "lb: {}: priority loads now {}",
+                self.config.service,
+                shown.join(", ")
+            );
+        }
+        self.metrics.publish_levels(&levels);
     }
 
     fn refresh_set(&mut self, now_ns: u64) {

@@ -12,6 +12,7 @@ pub mod headers;
 pub mod isolation;
 pub mod lb;
 pub mod metrics;
+pub mod priority;
 pub mod proxying;
 pub mod ratelimit;
 pub mod reload;

@@ -10,11 +10,12 @@
 use std::net::SocketAddr;
 
 use crate::endpoint::Endpoint;
-use crate::lb::candidates::candidates;
+use crate::lb::candidates::{self, Levels};
 use crate::lb::config::Policy;
 use crate::lb::maglev::{self, Maglev};
 use crate::lb::p2c;
 use crate::lb::peak_ewma::{EwmaConfig, PeakEwma};
+use crate::lb::priority::level_for;
 use crate::lb::random::{Rng, SplitMix64};
 use crate::lb::ring_hash::Ring;
 use crate::lb::round_robin::RoundRobin;
@@ -47,17 +48,40 @@ enum State {
     Stateless,
 }
 
+/// One priority level: its share, its candidates and the policy's state over them (each level
+/// is balanced on its own, as Envoy keeps one balancer per priority).
+#[derive(Debug, Clone)]
+struct Level {
+    plan: candidates::Level,
+    state: State,
+}
+
+/// What a level looks like from outside: for the `lb_priority_load` and `lb_panic` gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LevelView {
+    /// The level number.
+    pub priority: u32,
+    /// Percent of requests it gets.
+    pub load: u32,
+    /// Whether it balances over all its endpoints, ejected ones included.
+    pub panic: bool,
+}
+
 /// A service's balancer.
 #[derive(Debug, Clone)]
 pub struct Balancer {
     policy: Policy,
     ewma: EwmaConfig,
     members: Vec<Member>,
-    /// Indices of the members a pick may return (see [`candidates`]).
-    candidates: Vec<usize>,
+    /// How members are grouped into priority levels and how the levels share traffic.
+    rules: Levels,
+    /// The levels, best first (see [`candidates::levels`]).
+    levels: Vec<Level>,
     /// Addresses outlier detection ejected (shared health document), skipped by picks.
     ejected: Vec<SocketAddr>,
-    state: State,
+    /// Bumped whenever a level's load or panic state changes, so the filter republishes its
+    /// gauges only then.
+    levels_version: u64,
     rng: SplitMix64,
 }
 
@@ -72,11 +96,20 @@ impl Balancer {
             policy,
             ewma,
             members: Vec::new(),
-            candidates: Vec::new(),
+            rules: Levels::default(),
+            levels: Vec::new(),
             ejected: Vec::new(),
-            state: State::Stateless,
+            levels_version: 0,
             rng: SplitMix64::new(seed),
         }
+    }
+
+    /// The same balancer grouping endpoints into levels by `rules` (default: by `priority`,
+    /// Envoy's factor 1.4 and panic threshold 50 %). Set before the endpoints.
+    pub fn with_levels(mut self, rules: Levels) -> Self {
+        self.rules = rules;
+        self.rebuild(true);
+        self
     }
 
     /// Replaces the endpoint set as of `now_ns`; load of endpoints that stay is kept, new ones
@@ -126,19 +159,46 @@ impl Balancer {
         &self.ejected
     }
 
-    /// Recomputes the candidates; the policy state too if they changed or `force` (a new set:
-    /// weights or names may differ behind the same indices).
+    /// Recomputes the levels; a level's policy state is rebuilt if its candidates changed or
+    /// `force` (a new set: weights or names may differ behind the same indices).
     fn rebuild(&mut self, force: bool) {
-        let candidates = candidates(self.members.iter().map(|m| &m.endpoint), &self.ejected);
-        if force || candidates != self.candidates {
-            self.candidates = candidates;
-            self.state = self.build_state();
+        let plans = candidates::levels(
+            self.members.iter().map(|m| &m.endpoint),
+            &self.ejected,
+            &self.rules,
+        );
+        let mut old = std::mem::take(&mut self.levels);
+        let same_view = old.len() == plans.len()
+            && old.iter().zip(&plans).all(|(o, p)| {
+                (o.plan.priority, o.plan.load, o.plan.panic) == (p.priority, p.load, p.panic)
+            });
+        if !same_view {
+            self.levels_version += 1;
         }
+        self.levels = plans
+            .into_iter()
+            .map(|plan| {
+                let kept = old.iter().position(|l| {
+                    !force
+                        && l.plan.priority == plan.priority
+                        && l.plan.candidates == plan.candidates
+                });
+                match kept {
+                    Some(i) => Level {
+                        plan,
+                        state: old.swap_remove(i).state,
+                    },
+                    None => Level {
+                        state: self.build_state(&plan.candidates),
+                        plan,
+                    },
+                }
+            })
+            .collect();
     }
 
-    fn build_state(&self) -> State {
-        let weighted: Vec<(&str, u32)> = self
-            .candidates
+    fn build_state(&self, candidates: &[usize]) -> State {
+        let weighted: Vec<(&str, u32)> = candidates
             .iter()
             .map(|&i| {
                 (
@@ -158,21 +218,52 @@ impl Balancer {
         }
     }
 
+    /// The levels' loads and panic states, best first.
+    pub fn levels(&self) -> impl Iterator<Item = LevelView> + '_ {
+        self.levels.iter().map(|l| LevelView {
+            priority: l.plan.priority,
+            load: l.plan.load,
+            panic: l.plan.panic,
+        })
+    }
+
+    /// Changes whenever [`Balancer::levels`] shows something new.
+    pub fn levels_version(&self) -> u64 {
+        self.levels_version
+    }
+
+    /// The level a request goes to: the only one with load, or a draw against the loads. A
+    /// hash policy draws with the request's hash (as Envoy does), so a key keeps its level
+    /// while the loads do not change; the others draw from the generator.
+    fn choose_level(&mut self, hash: Option<u64>) -> Option<usize> {
+        let loaded = self.levels.iter().filter(|l| l.plan.load > 0).count();
+        if loaded <= 1 {
+            return self.levels.iter().position(|l| l.plan.load > 0);
+        }
+        let draw = match (hash, self.policy.hash_key()) {
+            (Some(h), Some(_)) => (h % 100) as u32,
+            _ => self.rng.below(100) as u32,
+        };
+        level_for(draw, self.levels.iter().map(|l| l.plan.load))
+    }
+
     /// Chooses an endpoint and counts it in flight; `None` when no endpoint can be picked.
     ///
     /// `hash` is the request's key hash for hash policies; without one (header or cookie
     /// absent) they pick at random, as Envoy does. Other policies ignore it.
     pub fn pick(&mut self, hash: Option<u64>, now_ns: u64) -> Option<SocketAddr> {
-        let n = self.candidates.len();
+        let level = self.choose_level(hash)?;
+        let Level { plan, state } = &mut self.levels[level];
+        let candidates = &plan.candidates;
+        let n = candidates.len();
         if n == 0 {
             return None;
         }
         // `slot` indexes `candidates` (ring and Maglev are built over that list too).
-        let slot = match (&mut self.state, &self.policy) {
+        let slot = match (state, &self.policy) {
             (State::RoundRobin(rr), _) => rr.pick(n)?,
             (State::Weighted(w), _) => {
-                let weights: Vec<u32> = self
-                    .candidates
+                let weights: Vec<u32> = candidates
                     .iter()
                     .map(|&i| self.members[i].endpoint.weight)
                     .collect();
@@ -187,11 +278,11 @@ impl Balancer {
                 None => self.rng.below(n),
             },
             (State::Stateless, Policy::LeastRequest) => {
-                let (members, candidates) = (&self.members, &self.candidates);
+                let members = &self.members;
                 p2c::pick(&mut self.rng, n, |c| members[candidates[c]].in_flight)?
             }
             (State::Stateless, Policy::PeakEwma(_)) => {
-                let (members, candidates) = (&mut self.members, &self.candidates);
+                let members = &mut self.members;
                 p2c::pick(&mut self.rng, n, |c| {
                     let m = &mut members[candidates[c]];
                     m.ewma.cost(m.in_flight, now_ns)
@@ -199,7 +290,7 @@ impl Balancer {
             }
             (State::Stateless, _) => self.rng.below(n),
         };
-        let member = &mut self.members[self.candidates[slot]];
+        let member = &mut self.members[candidates[slot]];
         member.in_flight += 1;
         Some(member.endpoint.address)
     }

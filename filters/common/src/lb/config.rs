@@ -5,7 +5,8 @@
 //!  "endpoints": [{"address": "127.0.0.1:8081", "weight": 1}],
 //!  "hash_key": {"header": "x-user"} | {"cookie": "session"} | "source_ip",
 //!  "header": "x-envoy-original-dst-host", "response_header": "x-wasmesh-endpoint",
-//!  "peak_ewma": {"decay_ms": 10000, "default_rtt_ms": 30}}
+//!  "peak_ewma": {"decay_ms": 10000, "default_rtt_ms": 30},
+//!  "overprovisioning_factor": 140, "panic_threshold": 50, "local_zone": "eu-1a"}
 //! ```
 //! Only `service` and `policy` are required. Without `endpoints` the set is read from shared
 //! data ([`crate::keys::endpoints`]). A static list is checked strictly (it is the operator's
@@ -20,7 +21,9 @@ use serde::Deserialize;
 use crate::config::{self, ConfigError, ROOT_PATH};
 use crate::endpoint::Endpoint;
 use crate::headers::header_name;
+use crate::lb::candidates::Levels;
 use crate::lb::peak_ewma::{EwmaConfig, DEFAULT_DECAY_MS, DEFAULT_RTT_MS};
+use crate::lb::priority::LoadModel;
 
 /// Header the pick goes in by default: what `ORIGINAL_DST` clusters read.
 pub const DEFAULT_PICK_HEADER: &str = "x-envoy-original-dst-host";
@@ -38,6 +41,8 @@ pub struct LbConfig {
     pub header: String,
     /// Response header that echoes the pick to the client, if wanted.
     pub response_header: Option<String>,
+    /// Priority levels: the load model's knobs and the proxy's own zone.
+    pub levels: Levels,
 }
 
 /// A selection policy with its own settings.
@@ -133,6 +138,9 @@ struct RawConfig {
     header: Option<String>,
     response_header: Option<String>,
     peak_ewma: Option<RawEwma>,
+    overprovisioning_factor: Option<u32>,
+    panic_threshold: Option<f64>,
+    local_zone: Option<String>,
 }
 
 impl LbConfig {
@@ -151,12 +159,18 @@ impl LbConfig {
             check_endpoints(endpoints)?;
         }
         let (header, response_header) = pick_headers(raw.header, raw.response_header)?;
+        let levels = levels(
+            raw.overprovisioning_factor,
+            raw.panic_threshold,
+            raw.local_zone,
+        )?;
         Ok(Self {
             service: raw.service,
             policy,
             endpoints: raw.endpoints,
             header,
             response_header,
+            levels,
         })
     }
 }
@@ -246,6 +260,40 @@ fn policy(
         PolicyName::RingHash => Policy::RingHash(hash_key()?),
         PolicyName::Maglev => Policy::Maglev(hash_key()?),
     })
+}
+
+/// The priority-level settings, defaults as Envoy's (factor 140 %, panic below 50 %).
+fn levels(
+    factor: Option<u32>,
+    panic_threshold: Option<f64>,
+    local_zone: Option<String>,
+) -> Result<Levels, ConfigError> {
+    let mut model = LoadModel::default();
+    if let Some(factor) = factor {
+        if factor == 0 {
+            return Err(ConfigError::new(
+                "overprovisioning_factor",
+                "must be above 0 (a percentage: 140 means 1.4)",
+            ));
+        }
+        model.overprovisioning_factor = factor;
+    }
+    if let Some(threshold) = panic_threshold {
+        if !(0.0..=100.0).contains(&threshold) {
+            return Err(ConfigError::new(
+                "panic_threshold",
+                format!("{threshold} is not a percentage from 0 to 100 (0 disables panic)"),
+            ));
+        }
+        model.panic_threshold = threshold;
+    }
+    if local_zone.as_deref() == Some("") {
+        return Err(ConfigError::new(
+            "local_zone",
+            "must not be empty (leave it out to ignore zones)",
+        ));
+    }
+    Ok(Levels { model, local_zone })
 }
 
 fn check_endpoints(endpoints: &[Endpoint]) -> Result<(), ConfigError> {

@@ -1,4 +1,4 @@
-//! Names of the `lb` filter's per-endpoint metrics, in the labelled convention of
+//! Names of the `lb` filter's per-endpoint and per-level metrics, in the labelled convention of
 //! [`crate::metric_name`]: `lb_requests_total;service=web;endpoint=127.0.0.1:8081`, which both
 //! hosts expose as `lb_requests_total{service="web",endpoint="127.0.0.1:8081"}`.
 
@@ -17,6 +17,19 @@ pub const IN_FLIGHT: &str = "lb_in_flight";
 pub const EWMA_MS: &str = "lb_ewma_ms";
 /// Requests answered 503 because no endpoint was available.
 pub const NO_ENDPOINT: &str = "lb_no_endpoint_total";
+
+/// Gauge: percent of requests a priority level gets (Envoy's priority load).
+pub const PRIORITY_LOAD: &str = "lb_priority_load";
+/// Gauge: 1 while a priority level is in panic (balancing over its ejected endpoints too).
+pub const PANIC: &str = "lb_panic";
+
+/// `<base>;service=<service>;priority=<level>`.
+pub fn level(base: &str, service: &str, priority: u32) -> String {
+    labelled(
+        base,
+        &[("service", service), ("priority", &priority.to_string())],
+    )
+}
 
 /// `<base>;service=<service>;endpoint=<ip:port>`.
 pub fn endpoint(base: &str, service: &str, address: SocketAddr) -> String {

@@ -168,3 +168,95 @@ fn ejected_endpoints_are_skipped_until_they_return() {
     b.set_ejected((1..=3).map(addr).collect());
     assert!(b.pick(None, 0).is_some());
 }
+
+/// Ports 1..=4 at priority 0, 5..=6 at priority 1.
+fn two_levels(policy: Policy) -> Balancer {
+    let set: Vec<Endpoint> = (1..=6)
+        .map(|p| Endpoint {
+            priority: u32::from(p > 4),
+            ..Endpoint::new(addr(p))
+        })
+        .collect();
+    let mut b = Balancer::new(policy, 7);
+    b.set_endpoints(set, 0);
+    b
+}
+
+fn picks_per_port(b: &mut Balancer, n: usize) -> [u32; 7] {
+    let mut counts = [0u32; 7];
+    for _ in 0..n {
+        let a = b.pick(None, 0).expect("a pick");
+        counts[usize::from(a.port())] += 1;
+        b.release(a);
+    }
+    counts
+}
+
+#[test]
+fn half_of_p0_ejected_spills_thirty_percent_to_p1() {
+    let mut b = two_levels(Policy::RoundRobin);
+    let view = |b: &Balancer| {
+        b.levels()
+            .map(|l| (l.priority, l.load, l.panic))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(view(&b), [(0, 100, false), (1, 0, false)]);
+    assert_eq!(picks_per_port(&mut b, 400)[5..], [0, 0]);
+    b.set_ejected(vec![addr(1), addr(2)]);
+    assert_eq!(view(&b), [(0, 70, false), (1, 30, false)]);
+    let counts = picks_per_port(&mut b, 10_000);
+    assert_eq!(counts[1..3], [0, 0], "ejected");
+    let p1 = f64::from(counts[5] + counts[6]) / 10_000.0;
+    assert!(
+        (p1 - 0.30).abs() < 0.02,
+        "share of priority 1: {p1} ({counts:?})"
+    );
+    // Round robin inside each level: even within a level.
+    assert!(counts[3].abs_diff(counts[4]) <= 1, "{counts:?}");
+    assert!(counts[5].abs_diff(counts[6]) <= 1, "{counts:?}");
+}
+
+#[test]
+fn every_p0_ejected_sends_everything_to_p1_and_back() {
+    let mut b = two_levels(Policy::Random);
+    b.set_ejected((1..=4).map(addr).collect());
+    let counts = picks_per_port(&mut b, 1_000);
+    assert_eq!(counts[5] + counts[6], 1_000, "{counts:?}");
+    b.set_ejected(Vec::new());
+    let counts = picks_per_port(&mut b, 1_000);
+    assert_eq!(counts[1..5].iter().sum::<u32>(), 1_000, "{counts:?}");
+}
+
+#[test]
+fn a_level_in_panic_picks_ejected_endpoints_too() {
+    let set: Vec<Endpoint> = (1..=5).map(|p| Endpoint::new(addr(p))).collect();
+    let mut b = Balancer::new(Policy::RoundRobin, 1);
+    b.set_endpoints(set, 0);
+    b.set_ejected((1..=4).map(addr).collect());
+    assert!(b.levels().all(|l| l.panic));
+    assert_eq!(picks_per_port(&mut b, 50)[1..6], [10, 10, 10, 10, 10]);
+    // Panic disabled: only the healthy one.
+    let set: Vec<Endpoint> = (1..=5).map(|p| Endpoint::new(addr(p))).collect();
+    let rules = Levels {
+        model: crate::lb::priority::LoadModel {
+            panic_threshold: 0.0,
+            ..Default::default()
+        },
+        local_zone: None,
+    };
+    let mut b = Balancer::new(Policy::RoundRobin, 1).with_levels(rules);
+    b.set_endpoints(set, 0);
+    b.set_ejected((1..=4).map(addr).collect());
+    assert_eq!(picks_per_port(&mut b, 50)[1..6], [0, 0, 0, 0, 50]);
+}
+
+#[test]
+fn a_hash_key_keeps_its_level_while_loads_stay() {
+    let mut b = two_levels(Policy::Maglev(HashKey::SourceIp));
+    b.set_ejected(vec![addr(1), addr(2)]);
+    for key in 0..50u64 {
+        let h = hash64(&key.to_le_bytes());
+        let first = b.pick(Some(h), 0).unwrap();
+        assert_eq!(b.pick(Some(h), 0), Some(first), "key {key}");
+    }
+}

@@ -95,3 +95,38 @@ fn errors_name_the_field() {
     );
     assert_eq!(err("  ").path(), ROOT_PATH);
 }
+
+#[test]
+fn priority_levels_default_to_envoys_and_are_configurable() {
+    let base = r#"{"service":"web","policy":"round_robin""#;
+    let c = parse(&format!("{base}}}")).unwrap();
+    assert_eq!(c.levels, Levels::default());
+    assert_eq!(c.levels.model.overprovisioning_factor, 140);
+    assert_eq!(c.levels.model.panic_threshold, 50.0);
+    let c = parse(&format!(
+        r#"{base},"overprovisioning_factor":100,"panic_threshold":0,"local_zone":"a"}}"#
+    ))
+    .unwrap();
+    assert_eq!(c.levels.model.overprovisioning_factor, 100);
+    assert_eq!(c.levels.model.panic_threshold, 0.0);
+    assert_eq!(c.levels.local_zone.as_deref(), Some("a"));
+}
+
+#[test]
+fn bad_priority_settings_name_the_field() {
+    let base = r#"{"service":"web","policy":"round_robin""#;
+    for (extra, path) in [
+        (r#""overprovisioning_factor":0"#, "overprovisioning_factor"),
+        (
+            r#""overprovisioning_factor":1.4"#,
+            "overprovisioning_factor",
+        ),
+        (r#""panic_threshold":101"#, "panic_threshold"),
+        (r#""panic_threshold":-1"#, "panic_threshold"),
+        (r#""local_zone":"""#, "local_zone"),
+        (r#""local_zone":1"#, "local_zone"),
+    ] {
+        let e = err(&format!("{base},{extra}}}"));
+        assert_eq!(e.path(), path, "{extra}: {e}");
+    }
+}

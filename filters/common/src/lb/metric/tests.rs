@@ -20,3 +20,13 @@ fn names_carry_service_and_endpoint_labels() {
         "lb_no_endpoint_total;service=web"
     );
 }
+
+#[test]
+fn level_gauges_carry_service_and_priority_labels() {
+    assert_eq!(
+        level(PRIORITY_LOAD, "web", 1),
+        "lb_priority_load;service=web;priority=1"
+    );
+    assert_eq!(level(PANIC, "web", 0), "lb_panic;service=web;priority=0");
+    assert!(crate::metric_name::LABELS.contains(&"priority"));
+}
