@@ -19,8 +19,38 @@ fn post_is_not_retried_by_default() {
 }
 
 #[test]
-fn configured_post_is_retried_only_without_a_body() {
-    failover::configured_post_is_retried_only_without_a_body(Envoy);
+fn configured_post_is_retried_with_its_body() {
+    failover::configured_post_is_retried_with_its_body(Envoy);
+}
+
+#[test]
+fn oversized_body_is_not_retried() {
+    failover::oversized_body_is_not_retried(Envoy);
+}
+
+#[test]
+fn half_503_stays_within_the_budget() {
+    failover::half_503_stays_within_the_budget(Envoy);
+}
+
+#[test]
+fn request_timeout_while_a_retry_hangs() {
+    failover::request_timeout_while_a_retry_hangs(Envoy);
+}
+
+#[test]
+fn request_timeout_while_the_first_try_hangs() {
+    failover::request_timeout_while_the_first_try_hangs(Envoy);
+}
+
+#[test]
+fn per_try_timeout_is_named() {
+    failover::per_try_timeout_is_named(Envoy);
+}
+
+#[test]
+fn retries_wait_out_their_backoff() {
+    failover::retries_wait_out_their_backoff(Envoy);
 }
 
 #[test]

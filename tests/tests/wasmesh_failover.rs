@@ -19,8 +19,44 @@ fn post_is_not_retried_by_default() {
 }
 
 #[test]
-fn configured_post_is_retried_only_without_a_body() {
-    failover::configured_post_is_retried_only_without_a_body(Wasmesh);
+fn configured_post_is_retried_with_its_body() {
+    failover::configured_post_is_retried_with_its_body(Wasmesh);
+}
+
+#[test]
+fn oversized_body_is_not_retried() {
+    failover::oversized_body_is_not_retried(Wasmesh);
+}
+
+#[test]
+fn half_503_stays_within_the_budget() {
+    failover::half_503_stays_within_the_budget(Wasmesh);
+}
+
+#[test]
+fn request_timeout_while_a_retry_hangs() {
+    failover::request_timeout_while_a_retry_hangs(Wasmesh);
+}
+
+/// Needs a host change: wasmesh's `forward` (host/src/proxy/server.rs) waits for the
+/// upstream's response headers watching only the request-body pump's abort, not a local reply
+/// a filter sends from another callback (here the root's tick, through
+/// `proxy_set_effective_context`), so the filter's 504 reaches the client only once the hanging
+/// upstream answers (10 s). Envoy sends it at once (the same test passes there).
+#[test]
+#[ignore = "host: a local reply sent from on_tick is not seen while the stream waits for upstream headers"]
+fn request_timeout_while_the_first_try_hangs() {
+    failover::request_timeout_while_the_first_try_hangs(Wasmesh);
+}
+
+#[test]
+fn per_try_timeout_is_named() {
+    failover::per_try_timeout_is_named(Wasmesh);
+}
+
+#[test]
+fn retries_wait_out_their_backoff() {
+    failover::retries_wait_out_their_backoff(Wasmesh);
 }
 
 #[test]

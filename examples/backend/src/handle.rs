@@ -9,7 +9,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::delay::ExtraDelay;
-use crate::server::serve_delayed;
+use crate::flaky::Flaky;
+use crate::server::serve_shaped;
 
 /// Starts backends. The listening socket is bound before `start` returns, so callers can send
 /// requests immediately: there is no readiness to wait for.
@@ -31,6 +32,7 @@ impl Backend {
         let addr = listener.local_addr()?;
         let requests_seen = Arc::new(AtomicU64::new(0));
         let extra_delay = ExtraDelay::default();
+        let flaky = Flaky::default();
         let (stop, stopped) = oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -41,6 +43,7 @@ impl Backend {
                 let name = name.to_string();
                 let counter = requests_seen.clone();
                 let delay = extra_delay.clone();
+                let flaky = flaky.clone();
                 move || {
                     runtime.block_on(async move {
                         let listener = tokio::net::TcpListener::from_std(listener)
@@ -48,7 +51,7 @@ impl Backend {
                         let shutdown = async {
                             let _ = stopped.await;
                         };
-                        serve_delayed(listener, name, counter, delay, shutdown).await;
+                        serve_shaped(listener, name, counter, delay, flaky, shutdown).await;
                     })
                 }
             })?;
@@ -57,6 +60,7 @@ impl Backend {
             name: name.to_string(),
             requests_seen,
             extra_delay,
+            flaky,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -70,6 +74,7 @@ pub struct BackendHandle {
     name: String,
     requests_seen: Arc<AtomicU64>,
     extra_delay: ExtraDelay,
+    flaky: Flaky,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -98,6 +103,14 @@ impl BackendHandle {
     /// becomes slow, or recovers, in the middle of a test.
     pub fn set_delay(&self, delay: Duration) {
         self.extra_delay.set(delay);
+    }
+
+    /// Builder style: every `n`-th request from now on is answered 503 (`n` = 2: half of
+    /// them, alternating; 0 = none), whatever its path. Failed requests count in
+    /// [`requests_seen`](Self::requests_seen).
+    pub fn fail_every(self, n: u64) -> Self {
+        self.flaky.set_every(n);
+        self
     }
 
     /// The extra delay every answer gets now (zero unless set).

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use wasmesh_backend::ExtraDelay;
+use wasmesh_backend::{ExtraDelay, Flaky};
 
 /// A demo/echo HTTP/1.1 + h2c backend: answers every request with a JSON echo of it.
 #[derive(Parser)]
@@ -23,6 +23,9 @@ struct Args {
     /// latency-aware balancer avoid it).
     #[arg(long, default_value_t = 0)]
     delay_ms: u64,
+    /// Answer every n-th request 503 (2: half of them; 0: none): a flaky endpoint.
+    #[arg(long, default_value_t = 0)]
+    fail_every: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,7 +47,9 @@ fn main() -> anyhow::Result<()> {
         };
         let counter = Arc::new(AtomicU64::new(0));
         let delay = ExtraDelay::new(Duration::from_millis(args.delay_ms));
-        wasmesh_backend::serve_delayed(listener, args.name, counter, delay, shutdown).await;
+        let flaky = Flaky::default();
+        flaky.set_every(args.fail_every);
+        wasmesh_backend::serve_shaped(listener, args.name, counter, delay, flaky, shutdown).await;
         Ok(())
     })
 }

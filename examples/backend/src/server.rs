@@ -10,7 +10,8 @@ use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
 use crate::delay::ExtraDelay;
-use crate::service::handle;
+use crate::flaky::Flaky;
+use crate::service::{handle, unavailable};
 
 /// Serves `listener` until `shutdown` resolves. Connections still open then are dropped with the
 /// runtime: a backend being stopped is, for the proxy, a backend going away.
@@ -39,6 +40,20 @@ pub async fn serve_delayed(
     extra_delay: ExtraDelay,
     shutdown: impl Future<Output = ()>,
 ) {
+    let flaky = Flaky::default();
+    serve_shaped(listener, name, requests_seen, extra_delay, flaky, shutdown).await;
+}
+
+/// Like [`serve_delayed`], with the requests `flaky` picks answered 503 (after being read
+/// and counted): a live endpoint that fails part of the time, for retry tests.
+pub async fn serve_shaped(
+    listener: TcpListener,
+    name: String,
+    requests_seen: Arc<AtomicU64>,
+    extra_delay: ExtraDelay,
+    flaky: Flaky,
+    shutdown: impl Future<Output = ()>,
+) {
     let name: Arc<str> = name.into();
     tokio::pin!(shutdown);
     loop {
@@ -54,12 +69,18 @@ pub async fn serve_delayed(
         let name = name.clone();
         let counter = requests_seen.clone();
         let delay = extra_delay.clone();
+        let flaky = flaky.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let (name, counter, delay) = (name.clone(), counter.clone(), delay.clone());
+                let flaky = flaky.clone();
                 async move {
                     // Counted on arrival (inside `handle`), answered `delay` later.
-                    let response = handle(req, name, counter).await;
+                    let response = handle(req, name.clone(), counter).await;
+                    let response = match flaky.fails_next() {
+                        true => Ok(unavailable(&name)),
+                        false => response,
+                    };
                     delay.wait().await;
                     response
                 }

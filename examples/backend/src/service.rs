@@ -7,6 +7,7 @@
 //! | `/delay?ms=N` | the echo after waiting N ms |
 //! | `/bytes?n=N` | N bytes of `application/octet-stream` |
 //! | `/stream?chunks=N[&ms=M]` | a chunked body of N lines, M ms apart |
+//! | any, on a flaky backend ([`crate::Flaky`]) | every n-th request: 503 `unavailable` |
 //!
 //! Every response carries `server: wasmesh-backend` and `x-backend: <name>`. Header names in the
 //! echo are lowercase; repeated headers are joined with `", "`.
@@ -80,6 +81,12 @@ where
         json(StatusCode::OK, echo())
     };
     Ok(finish(response, &name))
+}
+
+/// The 503 a flaky backend gives the requests it fails (text `unavailable`).
+pub fn unavailable(name: &str) -> Response<Body> {
+    let response = text(StatusCode::SERVICE_UNAVAILABLE, "unavailable".to_string());
+    finish(response, name)
 }
 
 /// The echo document: what the backend saw, for tests to assert on.

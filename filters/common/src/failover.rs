@@ -14,6 +14,8 @@ pub mod health;
 pub mod metric;
 pub mod outlier;
 pub mod pick;
+pub mod replay;
+pub mod schedule;
 
 pub use classify::{Outcome, RetryOn};
 pub use config::FailoverConfig;

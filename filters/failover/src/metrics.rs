@@ -30,6 +30,18 @@ impl Metrics {
         self.increment(name, MetricType::Counter);
     }
 
+    /// A retryable failure left unretried because of its body (`reason`).
+    pub fn not_retried(&mut self, reason: &str) {
+        let name = metric::not_retried(&self.service, reason);
+        self.increment(name, MetricType::Counter);
+    }
+
+    /// A timeout that fired (`request` or `per-try`).
+    pub fn timeout(&mut self, which: &str) {
+        let name = metric::timeouts(&self.service, which);
+        self.increment(name, MetricType::Counter);
+    }
+
     /// A retry the budget refused.
     pub fn budget_exhausted(&mut self) {
         let name = metric::budget_exhausted(&self.service);

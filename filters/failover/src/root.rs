@@ -1,21 +1,19 @@
-//! The root context: parses the configuration, owns the worker's [`Service`], and ticks to
-//! bring the `failover_ejected` gauges back to 0 when ejections end.
+//! The root context: parses the configuration, owns the worker's [`Service`], and ticks: to
+//! answer requests whose deadline passed, send retries whose backoff ended (their call
+//! responses then come here), and bring the `failover_ejected` gauges back to 0 when
+//! ejections end.
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
 
-use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 use wasmesh_common::failover::FailoverConfig;
 
 use crate::clock::now_ms;
+use crate::retry;
 use crate::service::Service;
 use crate::stream::FailoverStream;
-
-/// How often ended ejections are noticed for the gauge (and logged).
-const TICK: Duration = Duration::from_millis(250);
 
 /// One per plugin per worker.
 pub struct FailoverRoot {
@@ -33,7 +31,15 @@ impl FailoverRoot {
     }
 }
 
-impl Context for FailoverRoot {}
+impl Context for FailoverRoot {
+    /// A retry sent by the tick (after its backoff) answered.
+    fn on_http_call_response(&mut self, token: u32, headers: usize, body_size: usize, _: usize) {
+        if let Some(service) = &self.service {
+            let mut svc = service.borrow_mut();
+            retry::on_call_response(&mut svc, token, headers, body_size, self.context_id);
+        }
+    }
+}
 
 impl RootContext for FailoverRoot {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
@@ -50,21 +56,26 @@ impl RootContext for FailoverRoot {
             config.cluster
         );
         let seed = now_ms() ^ (u64::from(self.context_id) << 32);
-        self.service = Some(Rc::new(RefCell::new(Service::new(config, seed))));
-        if let Err(status) = hostcalls::set_tick_period(TICK) {
-            log::warn!("failover: no tick ({status:?}); ejected gauges stay at 1");
-        }
+        let mut service = Service::new(config, self.context_id, seed);
+        service.retune_tick(now_ms());
+        self.service = Some(Rc::new(RefCell::new(service)));
         true
     }
 
     fn on_tick(&mut self) {
         if let Some(service) = &self.service {
-            service.borrow_mut().tick(now_ms());
+            let mut svc = service.borrow_mut();
+            let now = now_ms();
+            retry::on_tick(&mut svc, now);
+            svc.refresh_gauges(now);
         }
     }
 
-    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(FailoverStream::new(self.service.clone())))
+    fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(FailoverStream::new(
+            context_id,
+            self.service.clone(),
+        )))
     }
 
     fn get_type(&self) -> Option<ContextType> {

@@ -1,19 +1,32 @@
-//! One configured service on one worker: outlier counters, retry budget, randomness and
-//! metrics, shared (`Rc<RefCell>`) by the root context and every stream of the worker.
+//! One configured service on one worker: outlier counters, retry budget, randomness,
+//! metrics, and every stream's retry state and times, shared (`Rc<RefCell>`) by the root
+//! context and every stream of the worker.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
+use std::time::Duration;
+
+use proxy_wasm::hostcalls;
 
 use wasmesh_common::endpoint::Endpoint;
 use wasmesh_common::failover::budget::Budget;
 use wasmesh_common::failover::health;
 use wasmesh_common::failover::outlier::Detector;
 use wasmesh_common::failover::pick::pick_other;
+use wasmesh_common::failover::schedule::Schedule;
 use wasmesh_common::failover::{FailoverConfig, Outcome};
 use wasmesh_common::lb::random::SplitMix64;
 
+use crate::flight::Flight;
 use crate::metrics::Metrics;
 use crate::shared;
+
+/// Tick period while nothing is close: ended ejections are noticed for the gauge, far
+/// deadlines are looked at.
+pub const SLOW_TICK_MS: u64 = 250;
+/// Tick period while a retry backs off or a deadline is less than a slow tick away: the
+/// precision of backoffs and timeouts.
+pub const FAST_TICK_MS: u64 = 5;
 
 /// Everything a stream needs to judge, eject and retry.
 pub struct Service {
@@ -23,6 +36,17 @@ pub struct Service {
     pub budget: Budget,
     /// The metrics.
     pub metrics: Metrics,
+    /// Each live stream's retry state, by context id.
+    pub flights: HashMap<u32, Flight>,
+    /// Retry calls in flight: token → the stream's context id (the call's response may come
+    /// to the root context, which dispatched it after a backoff).
+    pub calls: HashMap<u32, u32>,
+    /// Deadlines and backoffs, looked at by the root's tick.
+    pub schedule: Schedule,
+    /// The root context's id, where callbacks without a stream run.
+    pub root_id: u32,
+    tick_ms: u64,
+    gauges_checked_ms: u64,
     detector: Detector,
     rng: SplitMix64,
     health_key: String,
@@ -31,9 +55,15 @@ pub struct Service {
 }
 
 impl Service {
-    /// A service for `config`, its randomness seeded with `seed`.
-    pub fn new(config: FailoverConfig, seed: u64) -> Self {
+    /// A service for `config` in root context `root_id`, its randomness seeded with `seed`.
+    pub fn new(config: FailoverConfig, root_id: u32, seed: u64) -> Self {
         Self {
+            flights: HashMap::new(),
+            calls: HashMap::new(),
+            schedule: Schedule::default(),
+            root_id,
+            tick_ms: 0,
+            gauges_checked_ms: 0,
             budget: Budget::new(config.retry.budget),
             metrics: Metrics::new(&config.service),
             detector: Detector::new(config.thresholds),
@@ -79,11 +109,33 @@ impl Service {
             .or_else(|| pick_other(&endpoints, |a| tried.contains(&a), &mut self.rng))
     }
 
-    /// Sets the gauges of ejections that ended back to 0 (called on the root's tick).
-    pub fn tick(&mut self, now_ms: u64) {
-        if self.gauged.is_empty() {
+    /// The backoff before retry number `retry` (jittered).
+    pub fn backoff_ms(&mut self, retry: u32) -> u64 {
+        self.config.retry.backoff.delay_ms(retry, &mut self.rng)
+    }
+
+    /// Sets the tick period the schedule needs now, if it changed (setting it restarts the
+    /// host's timer, so it is not set again with the same value).
+    pub fn retune_tick(&mut self, now_ms: u64) {
+        let period = self
+            .schedule
+            .tick_period_ms(now_ms, SLOW_TICK_MS, FAST_TICK_MS);
+        if period == self.tick_ms {
             return;
         }
+        match hostcalls::set_tick_period(Duration::from_millis(period)) {
+            Ok(()) => self.tick_ms = period,
+            Err(status) => log::warn!("failover: no tick ({status:?}): no timeouts or backoff"),
+        }
+    }
+
+    /// Sets the gauges of ejections that ended back to 0 (on the root's tick, at most once
+    /// per slow tick).
+    pub fn refresh_gauges(&mut self, now_ms: u64) {
+        if self.gauged.is_empty() || now_ms < self.gauges_checked_ms + SLOW_TICK_MS {
+            return;
+        }
+        self.gauges_checked_ms = now_ms;
         let (health, _) = shared::health(&self.health_key);
         let returned: Vec<SocketAddr> = self
             .gauged

@@ -7,7 +7,10 @@
 //! retry's answer. One worker everywhere, so budgets and round robin are exact.
 
 mod always_503;
+mod body;
+mod budget;
 mod kill;
+mod timeout;
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
@@ -16,7 +19,13 @@ use serde_json::{json, Value};
 use wasmesh_common::exposition as prometheus;
 
 pub use always_503::Always503;
+pub use body::{configured_post_is_retried_with_its_body, oversized_body_is_not_retried};
+pub use budget::half_503_stays_within_the_budget;
 pub use kill::kill_one_of_three_under_load;
+pub use timeout::{
+    per_try_timeout_is_named, request_timeout_while_a_retry_hangs,
+    request_timeout_while_the_first_try_hangs, retries_wait_out_their_backoff,
+};
 
 use crate::{build_filters, client, poll_until, Backend, BackendHandle, Cluster, Listener};
 use crate::{MeshConfig, Plugin};
@@ -30,14 +39,22 @@ const ECHO_HEADER: &str = "x-wasmesh-endpoint";
 /// `failover` (its configuration is `extra` merged into the basics) → `lb` (round robin) over
 /// `endpoints`, service `web`, cluster `dynamic`.
 fn mesh(endpoints: &[SocketAddr], extra: Value) -> MeshConfig {
+    split_mesh(endpoints, endpoints, extra)
+}
+
+/// Like [`mesh`], with `lb` picking first tries among `first` only while `failover` retries
+/// among `all`: a test then knows where each try goes.
+fn split_mesh(first: &[SocketAddr], all: &[SocketAddr], extra: Value) -> MeshConfig {
     let filters = build_filters();
-    let list: Vec<Value> = endpoints
-        .iter()
-        .map(|a| json!({ "address": a.to_string() }))
-        .collect();
-    let lb = json!({ "service": "web", "policy": "round_robin", "endpoints": list,
+    let list = |endpoints: &[SocketAddr]| -> Vec<Value> {
+        endpoints
+            .iter()
+            .map(|a| json!({ "address": a.to_string() }))
+            .collect()
+    };
+    let lb = json!({ "service": "web", "policy": "round_robin", "endpoints": list(first),
                      "response_header": ECHO_HEADER });
-    let mut failover = json!({ "service": "web", "cluster": "dynamic", "endpoints": list,
+    let mut failover = json!({ "service": "web", "cluster": "dynamic", "endpoints": list(all),
                                "response_header": ECHO_HEADER });
     if let (Value::Object(into), Value::Object(extra)) = (&mut failover, extra) {
         into.extend(extra);
@@ -61,6 +78,14 @@ fn mesh(endpoints: &[SocketAddr], extra: Value) -> MeshConfig {
                 .filter("lb")
                 .route(Route::prefix("/", "dynamic")),
         )
+}
+
+/// A proxy whose first tries all go to a new 503 upstream (returned, to count its requests)
+/// and whose retries go to `other`: the shape of the body and timeout tests.
+fn first_try_503(kind: ProxyKind, other: SocketAddr, extra: Value) -> (Always503, Proxy) {
+    let bad = Always503::start();
+    let proxy = kind.start(&split_mesh(&[bad.addr], &[bad.addr, other], extra));
+    (bad, proxy)
 }
 
 /// Outlier detection off: these tests look at retries alone.
@@ -162,31 +187,6 @@ pub fn post_is_not_retried_by_default(kind: ProxyKind) {
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 200, 200, 503, 503, 503], "{host}");
     assert_eq!(retries(&proxy), 0.0, "{host}");
-}
-
-/// With `POST` configured, a bodiless POST is retried; one with a body is not (this slice
-/// buffers no request bodies, so it cannot replay one).
-pub fn configured_post_is_retried_only_without_a_body(kind: ProxyKind) {
-    let host = kind.name();
-    let good = Backend::start("b1");
-    let bad = Always503::start();
-    let config = mesh(
-        &[good.addr, bad.addr],
-        json!({ "retry": { "methods": ["GET", "POST"] },
-                "outlier": { "consecutive_5xx": 0, "consecutive_gateway_failure": 0 } }),
-    );
-    let proxy = kind.start(&config);
-    let url = proxy.url("main", "/post");
-    let empty: Vec<u16> = (0..4)
-        .map(|_| client::post(&url, &[], "").status.as_u16())
-        .collect();
-    assert_eq!(empty, [200, 200, 200, 200], "{host}: bodiless POSTs");
-    let mut with_body: Vec<u16> = (0..4)
-        .map(|_| client::post(&url, &[], "order=1").status.as_u16())
-        .collect();
-    with_body.sort_unstable();
-    assert_eq!(with_body, [200, 200, 503, 503], "{host}: POSTs with a body");
-    assert_retries(&proxy, 2.0);
 }
 
 /// An endpoint that refuses connections: GETs landing there are retried on the live one; all

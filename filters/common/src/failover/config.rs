@@ -4,8 +4,11 @@
 //! {"service": "web", "cluster": "dynamic",
 //!  "endpoints": [{"address": "127.0.0.1:8081"}],
 //!  "header": "x-envoy-original-dst-host", "response_header": "x-wasmesh-endpoint",
+//!  "timeout_ms": 15000,
 //!  "retry": {"max_retries": 2, "retry_on": ["connect-failure", "reset", "gateway-error"],
 //!            "methods": ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"], "per_try_timeout_ms": 1000,
+//!            "max_body_bytes": 65536,
+//!            "backoff": {"base_interval_ms": 25, "max_interval_ms": 250},
 //!            "budget": {"ratio": 0.2, "min_per_second": 10, "window_ms": 10000}},
 //!  "outlier": {"consecutive_5xx": 5, "consecutive_gateway_failure": 5,
 //!              "base_ejection_time_ms": 30000, "max_ejection_time_ms": 300000,
@@ -19,6 +22,7 @@ use serde::Deserialize;
 
 use crate::config::{self, ConfigError, ROOT_PATH};
 use crate::endpoint::Endpoint;
+use crate::failover::backoff::Backoff;
 use crate::failover::budget::BudgetConfig;
 use crate::failover::classify::RetryOn;
 use crate::failover::health::EjectionPolicy;
@@ -27,6 +31,11 @@ use crate::lb::config::{check_service, pick_headers};
 
 /// Methods retried by default: the idempotent ones of RFC 9110 (safe methods, PUT, DELETE).
 pub const DEFAULT_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];
+/// Default overall request timeout: Envoy's default route timeout.
+pub const DEFAULT_TIMEOUT_MS: u64 = 15_000;
+/// Default request-body buffer for replays: a modest per-request buffer, as an Envoy
+/// `per_request_buffer_limit_bytes` would be set, so retries cannot hold large uploads.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 << 10;
 
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +50,9 @@ pub struct FailoverConfig {
     pub header: String,
     /// If set, a retried response names the endpoint that answered in this header.
     pub response_header: Option<String>,
+    /// Overall request timeout in ms, from the request headers until response headers go to
+    /// the client (first try, backoffs and retries included); 0 = none.
+    pub timeout_ms: u64,
     /// Retry settings.
     pub retry: RetryConfig,
     /// Outlier thresholds.
@@ -60,6 +72,10 @@ pub struct RetryConfig {
     pub methods: Vec<String>,
     /// Timeout of each retry's `http_call`.
     pub per_try_timeout_ms: u64,
+    /// Largest request body kept for a replay; a longer one makes the request not retried.
+    pub max_body_bytes: usize,
+    /// Wait before each retry (`base_ms` 0 = none).
+    pub backoff: Backoff,
     /// The retry budget.
     pub budget: BudgetConfig,
 }
@@ -72,6 +88,13 @@ struct RawBudget {
     window_ms: Option<u64>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackoff {
+    base_interval_ms: Option<u64>,
+    max_interval_ms: Option<u64>,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawRetry {
@@ -79,6 +102,8 @@ struct RawRetry {
     retry_on: Option<Vec<RetryOn>>,
     methods: Option<Vec<String>>,
     per_try_timeout_ms: Option<u64>,
+    max_body_bytes: Option<usize>,
+    backoff: Option<RawBackoff>,
     budget: Option<RawBudget>,
 }
 
@@ -100,6 +125,7 @@ struct RawConfig {
     endpoints: Option<Vec<Endpoint>>,
     header: Option<String>,
     response_header: Option<String>,
+    timeout_ms: Option<u64>,
     #[serde(default)]
     retry: RawRetry,
     #[serde(default)]
@@ -133,6 +159,7 @@ impl FailoverConfig {
             endpoints: raw.endpoints,
             header,
             response_header,
+            timeout_ms: raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
             retry: retry(raw.retry)?,
             thresholds: thresholds(&raw.outlier),
             ejection: ejection(&raw.outlier)?,
@@ -186,6 +213,8 @@ fn retry(raw: RawRetry) -> Result<RetryConfig, ConfigError> {
         ));
     }
     Ok(RetryConfig {
+        max_body_bytes: raw.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+        backoff: backoff(raw.backoff)?,
         max_retries: raw.max_retries.unwrap_or(2),
         retry_on: raw.retry_on.unwrap_or_else(|| {
             vec![
@@ -198,6 +227,23 @@ fn retry(raw: RawRetry) -> Result<RetryConfig, ConfigError> {
         per_try_timeout_ms,
         budget,
     })
+}
+
+fn backoff(raw: Option<RawBackoff>) -> Result<Backoff, ConfigError> {
+    let defaults = Backoff::default();
+    let Some(raw) = raw else {
+        return Ok(defaults);
+    };
+    let base_ms = raw.base_interval_ms.unwrap_or(defaults.base_ms);
+    // Envoy's default max is 10 × base.
+    let max_ms = raw.max_interval_ms.unwrap_or(base_ms.saturating_mul(10));
+    if max_ms < base_ms {
+        return Err(ConfigError::new(
+            "retry.backoff.max_interval_ms",
+            "must not be below base_interval_ms",
+        ));
+    }
+    Ok(Backoff { base_ms, max_ms })
 }
 
 fn thresholds(raw: &RawOutlier) -> Thresholds {

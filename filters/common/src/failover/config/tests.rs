@@ -26,6 +26,30 @@ fn minimal_config_gets_the_defaults() {
     assert_eq!(c.thresholds, Thresholds::default());
     assert_eq!(c.ejection, EjectionPolicy::default());
     assert_eq!(c.endpoints, None);
+    assert_eq!(c.timeout_ms, 15_000);
+    assert_eq!(c.retry.max_body_bytes, 65_536);
+    assert_eq!(c.retry.backoff, Backoff::default());
+}
+
+#[test]
+fn timeout_body_limit_and_backoff() {
+    let c = FailoverConfig::from_json(
+        br#"{"service":"web","cluster":"d","timeout_ms":0,
+             "retry":{"max_body_bytes":10,"backoff":{"base_interval_ms":40}}}"#,
+    )
+    .unwrap();
+    assert_eq!(c.timeout_ms, 0);
+    assert_eq!(c.retry.max_body_bytes, 10);
+    assert_eq!(
+        c.retry.backoff,
+        Backoff {
+            base_ms: 40,
+            max_ms: 400
+        }
+    );
+    let none = r#"{"service":"w","cluster":"d","retry":{"backoff":{"base_interval_ms":0}}}"#;
+    let c = FailoverConfig::from_json(none.as_bytes()).unwrap();
+    assert_eq!(c.retry.backoff.max_ms, 0);
 }
 
 #[test]
@@ -73,4 +97,7 @@ fn errors_name_the_field() {
     assert!(err(r#"{"service":"w b","cluster":"d"}"#).starts_with("service:"));
     assert!(err(r#"{"service":"web","cluster":"d","endpoints":[]}"#).starts_with("endpoints:"));
     assert!(err(" ").starts_with("(root):"));
+    assert!(err(r#"{"service":"w","cluster":"d","retry":{"backoff":{"base_interval_ms":50,"max_interval_ms":10}}}"#)
+        .starts_with("retry.backoff.max_interval_ms:"));
+    assert!(err(r#"{"service":"w","cluster":"d","timeout_ms":-1}"#).starts_with("timeout_ms:"));
 }

@@ -20,4 +20,12 @@ fn names_parse_into_known_labels() {
         budget_exhausted("web"),
         "failover_budget_exhausted_total;service=web"
     );
+    assert_eq!(
+        not_retried("web", "body_too_large"),
+        "failover_not_retried_total;service=web;reason=body_too_large"
+    );
+    assert_eq!(
+        timeouts("web", "per-try"),
+        "failover_timeouts_total;service=web;reason=per-try"
+    );
 }
