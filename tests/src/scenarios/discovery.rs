@@ -8,7 +8,7 @@
 //! own re-read of shared data (at most once a second while it has endpoints).
 
 mod etcd;
-mod follow;
+pub(super) mod follow;
 mod formats;
 pub(crate) mod registry;
 
@@ -80,7 +80,7 @@ fn tally(proxy: &Proxy, n: usize) -> BTreeMap<String, u32> {
 }
 
 /// Waits until 20 sequential requests reach exactly the backends `names`.
-fn wait_for_set(proxy: &Proxy, names: &[&str], bound: Duration) {
+pub(super) fn wait_for_set(proxy: &Proxy, names: &[&str], bound: Duration) {
     let want: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     poll_until(
         &format!("{}: traffic on {names:?}", proxy.kind.name()),

@@ -6,6 +6,7 @@
 pub mod abi;
 pub mod config;
 pub mod discovery;
+pub mod dns;
 pub mod endpoints;
 pub mod failover;
 pub mod headers;
