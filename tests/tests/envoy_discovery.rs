@@ -38,3 +38,8 @@ fn outage_and_garbage_keep_the_last_good_set() {
 fn etcd_outage_keeps_the_last_good_set() {
     discovery::etcd_outage_keeps_the_last_good_set(Envoy);
 }
+
+#[test]
+fn consul_blocking_query_sees_a_change_at_once() {
+    discovery::consul_blocking_query_sees_a_change_at_once(Envoy);
+}

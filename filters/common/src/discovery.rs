@@ -34,9 +34,11 @@ pub enum Answer {
         /// Why entries were skipped (`/wasmesh/services/web/x: invalid socket address`).
         skipped: Vec<String>,
     },
-    /// The registry says nothing changed since the last answer (same etcd revision or Consul
-    /// index), so the last set stands.
+    /// The registry says nothing changed since the last answer (same etcd revision, Consul
+    /// index or Kubernetes resourceVersion), so the last set stands.
     Unchanged,
+    /// A cheap probe says the registry changed (etcd's revision moved): ask for the set now.
+    Changed,
 }
 
 /// Sorts by address and drops later duplicates, so two answers listing the same endpoints in

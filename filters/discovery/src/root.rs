@@ -50,7 +50,13 @@ impl Context for DiscoveryRoot {
             headers: &pairs,
             body: &body,
         };
-        self.services[index].answered(reply, now_ms());
+        let now = now_ms();
+        let service = &mut self.services[index];
+        service.answered(reply, now);
+        // A blocking query answered or a probe saw a change: ask again now, not at the tick.
+        if let Some(token) = service.tick(now) {
+            self.calls.insert(token, index);
+        }
     }
 }
 

@@ -24,12 +24,15 @@ pub struct Service {
     poller: Poller,
     metrics: Metrics,
     timeout: Duration,
+    sent_ms: u64,
 }
 
 impl Service {
-    /// `config`'s service, polled every `poll_ms` with calls of `timeout_ms`.
+    /// `config`'s service, polled every `poll_ms` with calls of `timeout_ms` (more for a
+    /// blocking query: its wait on top).
     pub fn new(config: &ServiceConfig, poll: (u64, u64, u64), seed: u64) -> Self {
         let (poll_ms, timeout_ms, max_backoff_ms) = poll;
+        let timeout_ms = config.source.call_timeout_ms(timeout_ms);
         Self {
             name: config.service.clone(),
             kind: config.source.kind(),
@@ -38,6 +41,7 @@ impl Service {
             poller: Poller::new(poll_ms, timeout_ms, max_backoff_ms, seed),
             metrics: Metrics::new(&config.service),
             timeout: Duration::from_millis(timeout_ms),
+            sent_ms: 0,
         }
     }
 
@@ -70,6 +74,7 @@ impl Service {
         ) {
             Ok(token) => {
                 self.poller.sent(now_ms);
+                self.sent_ms = now_ms;
                 Some(token)
             }
             Err(status) => {
@@ -85,6 +90,8 @@ impl Service {
     pub fn answered(&mut self, reply: Reply<'_>, now_ms: u64) {
         match self.source.parse(reply) {
             Ok(answer) => {
+                let held_ms = now_ms.saturating_sub(self.sent_ms);
+                let again = self.source.ask_again_at_once(&answer, held_ms);
                 if self.poller.succeeded(now_ms) {
                     log::info!(
                         "discovery: {}: the source answers again; set fresh",
@@ -94,6 +101,9 @@ impl Service {
                     if matches!(answer, Answer::Unchanged) {
                         self.write_stale(false);
                     }
+                }
+                if again {
+                    self.poller.ask_again(now_ms);
                 }
                 if let Answer::Endpoints { endpoints, skipped } = answer {
                     for skipped in &skipped {

@@ -47,11 +47,16 @@ fn follow_bound() -> Duration {
 /// Listener `main` → `discovery` (configured with `source` for service `web`) → `lb` →
 /// `original_dst`; cluster `registry` is `registry`.
 fn start(kind: ProxyKind, registry: SocketAddr, source: Value) -> Proxy {
+    start_polling(kind, registry, source, POLL_MS)
+}
+
+/// [`start`] with a poll interval of `poll_ms`.
+fn start_polling(kind: ProxyKind, registry: SocketAddr, source: Value, poll_ms: u64) -> Proxy {
     let filters = build_filters();
     let discovery = Plugin::new("discovery", &filters.discovery)
         .vm_id("mesh")
         .configuration(json!({
-            "poll_ms": POLL_MS, "timeout_ms": 1000, "max_backoff_ms": 1000,
+            "poll_ms": poll_ms, "timeout_ms": 1000, "max_backoff_ms": 1000,
             "services": [{ "service": "web", "source": source }],
         }));
     let lb = Plugin::new("lb", &filters.lb).vm_id("mesh").configuration(
@@ -250,6 +255,56 @@ pub fn consul_follows_add_reweight_remove(kind: ProxyKind) {
         heads.contains("x-consul-token: secret"),
         "{}: no token sent",
         kind.name()
+    );
+}
+
+/// Consul blocking queries: with a 30 s poll interval and `wait_ms` 10 s, a registry change
+/// made while a query is held reaches the balancer within a second (measured: the first request
+/// answered by the new endpoint), where plain polling would take up to 30 s; the queries carry
+/// Consul's `index` and `wait`.
+pub fn consul_blocking_query_sees_a_change_at_once(kind: ProxyKind) {
+    let host = kind.name();
+    let b = backends();
+    let registry = Registry::start(formats::consul(&[(b[0].addr, 1)]));
+    let source = json!({ "consul": { "cluster": "registry", "wait_ms": 10_000 } });
+    let proxy = start_polling(kind, registry.addr, source, 30_000);
+    wait_for_set(&proxy, &["b1"], Duration::from_secs(10));
+    poll_until(
+        &format!("{host}: a blocking query held"),
+        Duration::from_secs(10),
+        || match registry.heads().iter().any(|h| h.contains("&index=")) {
+            true => Ok(()),
+            false => Err(format!("{:?}", registry.heads())),
+        },
+    );
+    // Change it well after the query went out, so only the held query can carry the change.
+    std::thread::sleep(Duration::from_secs(1));
+    let changed = Instant::now();
+    registry.serve(formats::consul(&[(b[0].addr, 1), (b[1].addr, 1)]));
+    let seen = poll_until(
+        &format!("{host}: b2 answers"),
+        Duration::from_secs(10),
+        || {
+            let response = client::get(&proxy.url("main", "/w"), &[]);
+            match response.header(ECHO_HEADER) {
+                Some(addr) if addr == b[1].addr.to_string() => Ok(changed.elapsed()),
+                other => Err(format!("{} from {other:?}", response.status)),
+            }
+        },
+    );
+    let heads = registry.heads();
+    let blocking = heads.iter().filter(|h| h.contains("&index=")).count();
+    eprintln!(
+        "{host}: change seen by the balancer after {seen:?} (poll_ms 30000, wait_ms 10000); {} queries, {blocking} blocking",
+        heads.len()
+    );
+    assert!(
+        heads.iter().any(|h| h.contains("&wait=10000ms")),
+        "{host}: {heads:?}"
+    );
+    assert!(
+        seen < Duration::from_secs(1),
+        "{host}: the change took {seen:?} to reach the balancer"
     );
 }
 

@@ -177,6 +177,7 @@ pub fn endpoints_show_sets_versions_and_health() {
 
     let (ok, table, stderr) = stat_discovery(proxy.admin);
     assert!(ok, "wasmesh stat --discovery failed: {stderr}");
+    eprintln!("$ wasmesh stat --discovery\n{table}");
     assert!(table.starts_with("SERVICE"), "{table}");
     let bad_row = row_of(&table, bad.addr);
     assert_eq!(

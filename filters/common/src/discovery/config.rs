@@ -4,7 +4,7 @@
 //! {"poll_ms": 1000, "timeout_ms": 2000, "max_backoff_ms": 30000,
 //!  "services": [
 //!    {"service": "web", "source": {"etcd": {"cluster": "etcd", "prefix": "/wasmesh/services/web/"}}},
-//!    {"service": "api", "source": {"consul": {"cluster": "consul", "name": "api"}}},
+//!    {"service": "api", "source": {"consul": {"cluster": "consul", "name": "api", "wait_ms": 10000}}},
 //!    {"service": "k8s", "source": {"kubernetes": {"cluster": "kube", "namespace": "default",
 //!                                                  "name": "k8s", "token": "…", "port": "http"}}},
 //!    {"service": "doc", "source": {"http": {"cluster": "cfg", "path": "/endpoints/doc.json"}}},
@@ -26,6 +26,8 @@ pub const DEFAULT_POLL_MS: u64 = 1000;
 pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
 /// Default longest wait between retries of a failing registry.
 pub const DEFAULT_MAX_BACKOFF_MS: u64 = 30_000;
+/// Consul's longest blocking wait (its documented maximum, 10 minutes).
+pub const MAX_WAIT_MS: u64 = 600_000;
 
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -92,6 +94,10 @@ pub enum Source {
         token: Option<String>,
         /// `:authority` (default: the cluster name).
         authority: Option<String>,
+        /// Blocking queries: once an index is known, each query is held by Consul until the
+        /// service changes or this many ms pass, and the next one is sent as soon as it
+        /// answers, so a change is seen at once whatever `poll_ms` is. Left out: plain polling.
+        wait_ms: Option<u64>,
     },
     /// Kubernetes `discovery.k8s.io/v1` EndpointSlices labelled
     /// `kubernetes.io/service-name=<name>` in `namespace`.
@@ -121,6 +127,19 @@ impl Source {
             Source::Etcd { .. } => "etcd",
             Source::Consul { .. } => "consul",
             Source::Kubernetes { .. } => "kubernetes",
+        }
+    }
+
+    /// The `http_call` timeout of this source's polls, given the configured `timeout_ms`: a
+    /// blocking query may be held for its wait plus Consul's jitter of up to a sixteenth of it,
+    /// so its timeout is that plus `timeout_ms`; otherwise `timeout_ms`.
+    pub fn call_timeout_ms(&self, timeout_ms: u64) -> u64 {
+        match self {
+            Source::Consul {
+                wait_ms: Some(wait),
+                ..
+            } => wait + wait / 16 + timeout_ms,
+            _ => timeout_ms,
         }
     }
 }
@@ -160,6 +179,17 @@ impl DiscoveryConfig {
                     path,
                     format!("duplicate service {}", service.service),
                 ));
+            }
+            if let Source::Consul {
+                wait_ms: Some(wait),
+                ..
+            } = &service.source
+            {
+                if !(1..=MAX_WAIT_MS).contains(wait) {
+                    let path = format!("services[{i}].source.consul.wait_ms");
+                    let message = format!("must be 1 to {MAX_WAIT_MS} (Consul's maximum)");
+                    return Err(ConfigError::new(path, message));
+                }
             }
             if let Source::Static { endpoints } = &service.source {
                 if endpoints.is_empty() {

@@ -6,8 +6,14 @@
 //! comma-joined) become labels.
 //!
 //! Consul answers with `X-Consul-Index`; the same index as last time is [`Answer::Unchanged`].
-//! (Blocking queries, `?index=&wait=`, would hold an `http_call` open for minutes; polling
-//! keeps both hosts' call timeouts ordinary.)
+//!
+//! Blocking queries (`wait_ms` configured): once an index is known, the query carries
+//! `&index=<X-Consul-Index>&wait=<wait_ms>ms` and Consul holds it until the service's index
+//! moves past it or the wait (plus up to 1/16 jitter) ends. proxy-wasm has no streaming call,
+//! but an `http_call` held open is one: the filter re-asks as soon as an answer comes, with a
+//! call timeout above the wait ([`super::config::Source::call_timeout_ms`]). As Consul's
+//! documentation asks of clients, an index that goes backwards (a snapshot restore, a new
+//! leader's state) is forgotten, and the next query starts over without one.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -21,17 +27,42 @@ use crate::endpoint::{Endpoint, DEFAULT_WEIGHT};
 /// The meta key read as the zone.
 pub const ZONE_META: &str = "zone";
 
-/// The health query for `name`, with `token` as `x-consul-token` if given.
-pub fn request(cluster: &str, authority: &str, name: &str, token: Option<&str>) -> HttpRequest {
-    let request = HttpRequest::get(
-        cluster,
-        authority,
-        format!("/v1/health/service/{name}?passing"),
-    )
-    .header("accept", "application/json");
+/// A blocking query's parameters: the last `X-Consul-Index` and the longest hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Block<'a> {
+    /// The index the answer must move past.
+    pub index: &'a str,
+    /// The longest hold, in ms.
+    pub wait_ms: u64,
+}
+
+/// The health query for `name`, with `token` as `x-consul-token` if given, blocking if `block`.
+pub fn request(
+    cluster: &str,
+    authority: &str,
+    name: &str,
+    token: Option<&str>,
+    block: Option<Block<'_>>,
+) -> HttpRequest {
+    let mut path = format!("/v1/health/service/{name}?passing");
+    if let Some(Block { index, wait_ms }) = block {
+        path.push_str(&format!("&index={index}&wait={wait_ms}ms"));
+    }
+    let request = HttpRequest::get(cluster, authority, path).header("accept", "application/json");
     match token {
         Some(token) => request.header("x-consul-token", token),
         None => request,
+    }
+}
+
+/// The index to block on next after an answer with `index` (its `X-Consul-Index`), given the
+/// `last` one: `None` (do not block) when Consul sent none, sent 0 or garbage, or went
+/// backwards.
+pub fn next_index(index: Option<&str>, last: Option<&str>) -> Option<String> {
+    let new: u64 = index?.trim().parse().ok().filter(|&i| i > 0)?;
+    match last.and_then(|l| l.parse::<u64>().ok()) {
+        Some(old) if new < old => None,
+        _ => Some(new.to_string()),
     }
 }
 

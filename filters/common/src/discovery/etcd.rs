@@ -5,8 +5,13 @@
 //! empty value is an endpoint with the defaults). Registering is `etcdctl put`, removing is
 //! `etcdctl del`, re-weighting is a `put` with a new value.
 //!
-//! Revision polling: the answer's `header.revision` is etcd's store revision; when it equals the
-//! last one seen, nothing under any key changed and the answer is [`Answer::Unchanged`].
+//! Revision polling: the answer's `header.revision` is etcd's store revision. Once one is known,
+//! a poll is a probe: the same range with `count_only` ([`probe_request`]), whose answer is a
+//! header and a count, no keys or values. The same revision means nothing in the whole store
+//! changed ([`Answer::Unchanged`]), so an idle registry costs a few dozen bytes per poll; a new
+//! one ([`Answer::Changed`]) makes the filter fetch the range at once. (The store revision also
+//! moves for writes outside the prefix; that costs one fetch, which finds the set unchanged.
+//! etcd's watch API is a stream, which an `http_call` cannot carry.)
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -39,10 +44,23 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 
 /// The range request for every key under `prefix`.
 pub fn range_request(cluster: &str, authority: &str, prefix: &str) -> HttpRequest {
-    let body = json!({
+    range(cluster, authority, prefix, false)
+}
+
+/// The same range, counted only: the answer is the header (with the store revision) and a
+/// count.
+pub fn probe_request(cluster: &str, authority: &str, prefix: &str) -> HttpRequest {
+    range(cluster, authority, prefix, true)
+}
+
+fn range(cluster: &str, authority: &str, prefix: &str, count_only: bool) -> HttpRequest {
+    let mut body = json!({
         "key": base64::encode(prefix.as_bytes()),
         "range_end": base64::encode(&prefix_end(prefix.as_bytes())),
     });
+    if count_only {
+        body["count_only"] = json!(true);
+    }
     let mut request = HttpRequest::get(cluster, authority, "/v3/kv/range".to_string())
         .header("content-type", "application/json");
     request.method = "POST";
@@ -55,6 +73,11 @@ struct RangeResponse {
     header: Header,
     #[serde(default)]
     kvs: Vec<KeyValue>,
+}
+
+#[derive(Deserialize)]
+struct ProbeResponse {
+    header: Header,
 }
 
 #[derive(Deserialize)]
@@ -93,12 +116,7 @@ pub fn parse(
 ) -> Result<(Answer, i64), String> {
     let response: RangeResponse =
         serde_json::from_slice(body).map_err(|e| format!("not an etcd range response: {e}"))?;
-    let revision = match &response.header.revision {
-        serde_json::Value::String(s) => s.parse::<i64>().ok(),
-        serde_json::Value::Number(n) => n.as_i64(),
-        _ => None,
-    }
-    .ok_or_else(|| format!("bad header.revision {}", response.header.revision))?;
+    let revision = response.header.revision()?;
     if last_revision == Some(revision) {
         return Ok((Answer::Unchanged, revision));
     }
@@ -112,6 +130,32 @@ pub fn parse(
     }
     let endpoints = normalise(endpoints);
     Ok((Answer::Endpoints { endpoints, skipped }, revision))
+}
+
+/// Parses a probe's answer against `last_revision`: [`Answer::Unchanged`] or
+/// [`Answer::Changed`], and the store revision.
+pub fn parse_probe(body: &[u8], last_revision: i64) -> Result<(Answer, i64), String> {
+    let response: ProbeResponse =
+        serde_json::from_slice(body).map_err(|e| format!("not an etcd range response: {e}"))?;
+    let revision = response.header.revision()?;
+    let answer = if revision == last_revision {
+        Answer::Unchanged
+    } else {
+        Answer::Changed
+    };
+    Ok((answer, revision))
+}
+
+impl Header {
+    /// `revision`: int64 is a JSON string in proto3 JSON; a number is accepted too.
+    fn revision(&self) -> Result<i64, String> {
+        match &self.revision {
+            serde_json::Value::String(s) => s.parse::<i64>().ok(),
+            serde_json::Value::Number(n) => n.as_i64(),
+            _ => None,
+        }
+        .ok_or_else(|| format!("bad header.revision {}", self.revision))
+    }
 }
 
 fn endpoint(kv: &KeyValue, prefix: &str) -> Result<Endpoint, String> {

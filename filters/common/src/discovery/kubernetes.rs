@@ -12,6 +12,13 @@
 //!
 //! The port is the slice's port named by the configuration, else its first. `FQDN` slices are
 //! skipped (the balancer takes `ip:port`). `zone` becomes the zone, `nodeName`/`hostname` labels.
+//!
+//! The list's `metadata.resourceVersion` is remembered: the next list asks for
+//! `resourceVersion=<it>&resourceVersionMatch=NotOlderThan` (so an API server answering from a
+//! lagging cache never takes the set back in time), and an answer with the same
+//! resourceVersion is [`Answer::Unchanged`], its items not parsed. A watch
+//! (`?watch=true`) streams events over one long response, which an `http_call` (one buffered
+//! answer) cannot carry, so the filter lists on each poll.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -21,17 +28,23 @@ use super::request::HttpRequest;
 use super::{normalise, Answer};
 use crate::endpoint::{Endpoint, DEFAULT_WEIGHT};
 
-/// The list request for `name`'s slices in `namespace`.
+/// The list request for `name`'s slices in `namespace`, no older than `resource_version`.
 pub fn request(
     cluster: &str,
     authority: &str,
     namespace: &str,
     name: &str,
     token: Option<&str>,
+    resource_version: Option<&str>,
 ) -> HttpRequest {
-    let path = format!(
+    let mut path = format!(
         "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3D{name}"
     );
+    if let Some(version) = resource_version {
+        path.push_str(&format!(
+            "&resourceVersion={version}&resourceVersionMatch=NotOlderThan"
+        ));
+    }
     let request = HttpRequest::get(cluster, authority, path).header("accept", "application/json");
     match token {
         Some(token) => request.header("authorization", &format!("Bearer {token}")),
@@ -78,6 +91,21 @@ struct Conditions {
 struct Port {
     name: Option<String>,
     port: Option<u16>,
+}
+
+/// The list's `metadata.resourceVersion`, if it has one.
+pub fn resource_version(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Head {
+        metadata: Option<Metadata>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Metadata {
+        resource_version: Option<String>,
+    }
+    let head: Head = serde_json::from_slice(body).ok()?;
+    head.metadata?.resource_version.filter(|v| !v.is_empty())
 }
 
 /// Parses an `EndpointSliceList`; a `Status` document (403, 404…) or anything without `items`

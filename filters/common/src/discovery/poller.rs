@@ -78,6 +78,12 @@ impl Poller {
         std::mem::replace(&mut self.stale, false)
     }
 
+    /// Makes the next poll due at once (a blocking query answered, a probe saw a change)
+    /// instead of a poll interval after the last answer.
+    pub fn ask_again(&mut self, now_ms: u64) {
+        self.next_ms = now_ms;
+    }
+
     /// The poll failed (no answer, bad status, garbage): the set is stale, back off.
     pub fn failed(&mut self, now_ms: u64) -> Failure {
         self.in_flight_since = None;
@@ -111,6 +117,10 @@ mod tests {
         assert!(!poller.succeeded(20));
         assert!(!poller.due(119).0);
         assert!(poller.due(120).0);
+        poller.sent(120);
+        poller.succeeded(130);
+        poller.ask_again(130);
+        assert!(poller.due(130).0, "asked again at once");
     }
 
     #[test]

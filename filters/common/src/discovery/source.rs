@@ -1,5 +1,6 @@
-//! One configured source with what it remembers between polls (etcd revision, Consul index):
-//! what to ask next and what an answer means. The registry-specific rules are in the sibling
+//! One configured source with what it remembers between polls (etcd revision, Consul index,
+//! Kubernetes resourceVersion): what to ask next, what an answer means, and whether to ask
+//! again at once (a blocking query answered, an etcd probe that saw a change). The registry-specific rules are in the sibling
 //! modules; this is the one place that dispatches on [`Source`].
 
 use super::config::Source;
@@ -33,7 +34,11 @@ pub struct SourceState {
     service: String,
     source: Source,
     etcd_revision: Option<i64>,
+    /// The next etcd poll fetches the range (not a probe): nothing known yet, or a probe saw
+    /// the revision move.
+    etcd_fetch: bool,
     consul_index: Option<String>,
+    kubernetes_version: Option<String>,
 }
 
 impl SourceState {
@@ -43,7 +48,9 @@ impl SourceState {
             service: service.to_string(),
             source,
             etcd_revision: None,
+            etcd_fetch: true,
             consul_index: None,
+            kubernetes_version: None,
         }
     }
 
@@ -69,17 +76,29 @@ impl SourceState {
                 cluster,
                 authority: a,
                 ..
-            } => etcd::range_request(cluster, &authority(cluster, a), &self.etcd_prefix()),
+            } => {
+                let ask = if self.etcd_fetch || self.etcd_revision.is_none() {
+                    etcd::range_request
+                } else {
+                    etcd::probe_request
+                };
+                ask(cluster, &authority(cluster, a), &self.etcd_prefix())
+            }
             Source::Consul {
                 cluster,
                 name,
                 token,
                 authority: a,
+                wait_ms,
             } => consul::request(
                 cluster,
                 &authority(cluster, a),
                 name.as_deref().unwrap_or(&self.service),
                 token.as_deref(),
+                self.consul_index
+                    .as_deref()
+                    .zip(*wait_ms)
+                    .map(|(index, wait_ms)| consul::Block { index, wait_ms }),
             ),
             Source::Kubernetes {
                 cluster,
@@ -94,8 +113,29 @@ impl SourceState {
                 namespace,
                 name.as_deref().unwrap_or(&self.service),
                 token.as_deref(),
+                self.kubernetes_version.as_deref(),
             ),
         })
+    }
+
+    /// Whether the next poll should go at once after `answer`, which took `held_ms` from
+    /// request to answer, instead of after the poll interval: an etcd probe saw a change; a
+    /// blocking Consul query answered (unless it came back unchanged in under half its wait:
+    /// a server that does not block is then polled at the interval, not in a loop).
+    pub fn ask_again_at_once(&self, answer: &Answer, held_ms: u64) -> bool {
+        match (&self.source, answer) {
+            (Source::Etcd { .. }, Answer::Changed) => true,
+            (
+                Source::Consul {
+                    wait_ms: Some(wait),
+                    ..
+                },
+                answer,
+            ) => {
+                self.consul_index.is_some() && (*answer != Answer::Unchanged || held_ms >= wait / 2)
+            }
+            _ => false,
+        }
     }
 
     /// What `reply` says. No response, a status other than 200 and an unparsable body are
@@ -113,24 +153,42 @@ impl SourceState {
             Source::Static { .. } => return Err("a static list is not polled".to_string()),
             Source::Http { .. } => document::parse(reply.body)?,
             Source::Etcd { .. } => {
-                let (answer, revision) =
-                    etcd::parse(reply.body, &self.etcd_prefix(), self.etcd_revision)?;
-                self.etcd_revision = Some(revision);
+                let (answer, revision) = match self.etcd_revision {
+                    Some(last) if !self.etcd_fetch => etcd::parse_probe(reply.body, last)?,
+                    last => etcd::parse(reply.body, &self.etcd_prefix(), last)?,
+                };
+                // A probe that saw a change leaves the revision as it was, so the fetch that
+                // follows parses the range even if nothing moved since.
+                self.etcd_fetch = answer == Answer::Changed;
+                if !self.etcd_fetch {
+                    self.etcd_revision = Some(revision);
+                }
                 answer
             }
             Source::Consul { .. } => {
                 let index = reply.header("x-consul-index");
                 let answer = consul::parse(reply.body, index, self.consul_index.as_deref())?;
-                self.consul_index = index.map(str::to_string);
+                self.consul_index = consul::next_index(index, self.consul_index.as_deref());
                 answer
             }
-            Source::Kubernetes { port, .. } => kubernetes::parse(reply.body, port.as_deref())?,
+            Source::Kubernetes { port, .. } => {
+                let version = kubernetes::resource_version(reply.body);
+                if version.is_some() && version == self.kubernetes_version {
+                    Answer::Unchanged
+                } else {
+                    let answer = kubernetes::parse(reply.body, port.as_deref())?;
+                    self.kubernetes_version = version;
+                    answer
+                }
+            }
         };
         if let Answer::Endpoints { endpoints, skipped } = &answer {
             if endpoints.is_empty() && !skipped.is_empty() {
                 // Forget the revision so the next poll parses again instead of "unchanged".
                 self.etcd_revision = None;
+                self.etcd_fetch = true;
                 self.consul_index = None;
+                self.kubernetes_version = None;
                 return Err(format!("every entry was malformed: {}", skipped.join("; ")));
             }
         }

@@ -2,6 +2,7 @@
 //! real servers would send them), for the stand-in [`super::registry::Registry`].
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{json, Value};
 
@@ -48,8 +49,12 @@ pub fn endpoint_slices(members: &[Member], not_ready: SocketAddr) -> String {
         .map(|(i, (addr, _))| slice(format!("web-{i}"), *addr, true))
         .collect();
     items.push(slice("web-unready".to_string(), not_ready, false));
+    // The API server's resourceVersion moves with every change (the filter takes an unmoved one
+    // for "unchanged"): a fresh one for each list built.
+    static VERSION: AtomicU64 = AtomicU64::new(100);
+    let version = VERSION.fetch_add(1, Ordering::Relaxed).to_string();
     json!({"kind": "EndpointSliceList", "apiVersion": "discovery.k8s.io/v1",
-           "metadata": {"resourceVersion": "1"}, "items": items})
+           "metadata": {"resourceVersion": version}, "items": items})
     .to_string()
 }
 

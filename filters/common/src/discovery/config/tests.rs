@@ -49,3 +49,27 @@ fn errors_name_the_field() {
     );
     assert!(err("").contains("required"));
 }
+
+#[test]
+fn blocking_waits_are_bounded_and_lengthen_the_call() {
+    let config = DiscoveryConfig::from_json(
+        br#"{"timeout_ms": 1000, "services": [
+            {"service": "api", "source": {"consul": {"cluster": "consul", "wait_ms": 16000}}},
+            {"service": "web", "source": {"etcd": {"cluster": "etcd"}}}]}"#,
+    )
+    .unwrap();
+    assert_eq!(config.services[0].source.call_timeout_ms(1000), 18_000);
+    assert_eq!(config.services[1].source.call_timeout_ms(1000), 1000);
+    for wait in ["0", "600001"] {
+        let json = format!(
+            r#"{{"services": [{{"service": "a", "source": {{"consul": {{"cluster": "c", "wait_ms": {wait}}}}}}}]}}"#
+        );
+        let e = DiscoveryConfig::from_json(json.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("services[0].source.consul.wait_ms: must be 1 to 600000"),
+            "{e}"
+        );
+    }
+}

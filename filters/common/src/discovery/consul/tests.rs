@@ -58,9 +58,33 @@ fn hostnames_and_garbage() {
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert!(parse(b"{}", None, None).is_err());
     assert!(parse(b"rpc error", None, None).is_err());
-    let request = request("consul", "consul", "web", Some("secret"));
+    let request = request("consul", "consul", "web", Some("secret"), None);
     assert_eq!(request.path, "/v1/health/service/web?passing");
     assert!(request
         .headers
         .contains(&("x-consul-token".into(), "secret".into())));
+}
+
+#[test]
+fn blocking_queries_carry_index_and_wait() {
+    let block = Block {
+        index: "42",
+        wait_ms: 10_000,
+    };
+    let request = request("consul", "consul", "web", None, Some(block));
+    assert_eq!(
+        request.path,
+        "/v1/health/service/web?passing&index=42&wait=10000ms"
+    );
+}
+
+#[test]
+fn an_index_that_goes_backwards_or_is_zero_is_forgotten() {
+    assert_eq!(next_index(Some("7"), None), Some("7".into()));
+    assert_eq!(next_index(Some("9"), Some("7")), Some("9".into()));
+    assert_eq!(next_index(Some("7"), Some("7")), Some("7".into()));
+    assert_eq!(next_index(Some("3"), Some("7")), None, "went backwards");
+    assert_eq!(next_index(Some("0"), None), None);
+    assert_eq!(next_index(Some("x"), None), None);
+    assert_eq!(next_index(None, Some("7")), None);
 }

@@ -91,3 +91,18 @@ fn bad_entries_are_skipped_bad_documents_are_errors() {
     .is_err());
     assert!(parse(br#"{"kvs": []}"#, PREFIX, None).is_err());
 }
+
+#[test]
+fn a_probe_counts_only_and_compares_the_revision() {
+    let request = probe_request("etcd", "etcd", PREFIX);
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body["count_only"], true);
+    assert_eq!(
+        base64::decode(body["key"].as_str().unwrap()).unwrap(),
+        PREFIX.as_bytes()
+    );
+    let probe = br#"{"header": {"revision": "9"}, "count": "2"}"#;
+    assert_eq!(parse_probe(probe, 9), Ok((Answer::Unchanged, 9)));
+    assert_eq!(parse_probe(probe, 8), Ok((Answer::Changed, 9)));
+    assert!(parse_probe(b"{}", 8).is_err());
+}

@@ -61,11 +61,28 @@ fn status_documents_and_garbage_are_errors() {
         .contains("forbidden"));
     assert!(parse(b"[]", None).is_err());
     assert!(parse(br#"{"kind": "PodList", "items": []}"#, None).is_err());
-    let request = request("kube", "kube", "default", "web", Some("tok"));
+    let request = request("kube", "kube", "default", "web", Some("tok"), None);
     assert!(request
         .path
         .ends_with("labelSelector=kubernetes.io%2Fservice-name%3Dweb"));
     assert!(request
         .headers
         .contains(&("authorization".into(), "Bearer tok".into())));
+}
+
+#[test]
+fn resource_version_is_read_and_asked_for() {
+    let list =
+        br#"{"kind": "EndpointSliceList", "metadata": {"resourceVersion": "1234"}, "items": []}"#;
+    assert_eq!(resource_version(list), Some("1234".into()));
+    assert_eq!(resource_version(br#"{"items": []}"#), None);
+    assert_eq!(resource_version(b"garbage"), None);
+    let request = request("kube", "kube", "default", "web", None, Some("1234"));
+    assert!(
+        request
+            .path
+            .ends_with("&resourceVersion=1234&resourceVersionMatch=NotOlderThan"),
+        "{}",
+        request.path
+    );
 }
