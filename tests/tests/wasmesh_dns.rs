@@ -23,3 +23,8 @@ fn nxdomain_keeps_the_last_set() {
 fn srv_records_give_ports_weights_and_priorities() {
     dns::srv_records_give_ports_weights_and_priorities();
 }
+
+#[test]
+fn reload_reconfigures_dns() {
+    dns::reload_reconfigures_dns();
+}

@@ -22,6 +22,7 @@ use wasmesh_common::exposition as prometheus;
 use self::dnsmasq::{Dnsmasq, Srv};
 use super::discovery::{follow, wait_for_set};
 use super::lb::{mesh_with, tally};
+use super::reload;
 use crate::load::Load;
 use crate::{
     build_filters, poll_until, workspace_root, Backend, BackendHandle, Envoy, Proxy, ProxyKind,
@@ -356,4 +357,48 @@ pub fn srv_records_give_ports_weights_and_priorities() {
     wait_for_set(&proxy, &["b3"], Duration::from_secs(10));
     let logs = proxy.logs();
     assert!(logs.contains("SRV target left out: b1.mesh.test"), "{logs}");
+}
+
+/// wasmesh: a reload reconfigures DNS discovery. The entry's name changed (to one answering
+/// b3): the balancer follows. A bad entry (no plugin with its `vm_id`): the reload is rejected
+/// naming the field, and b3 keeps serving. The entry removed: its refresh stops, the last set
+/// stays.
+pub fn reload_reconfigures_dns() {
+    let Rig { b, dns, proxy } = Rig::start(ProxyKind::Wasmesh);
+    let (server, port) = (dns.addr, b[0].addr.port());
+    let mut hosts = records(&[&b[0], &b[1]]);
+    hosts.push((b[2].addr.ip(), "next.mesh.test"));
+    dns.set_hosts(&hosts);
+    let renamed = wasmesh_config(server, port, json!({ "name": "next.mesh.test" }));
+    reload::rewrite_config(&proxy, &renamed);
+    wait_for_set(&proxy, &["b3"], Duration::from_secs(15));
+
+    let bad = wasmesh_config(server, port, json!({ "name": NAME, "vm_id": "nope" }));
+    reload::rewrite_config(&proxy, &bad);
+    let rejected = poll_until("the reload rejected", Duration::from_secs(15), || {
+        let logs = proxy.logs();
+        let line = logs.lines().find(|l| l.contains("reload rejected"));
+        line.map(str::to_string).ok_or("not yet".to_string())
+    });
+    assert!(rejected.contains("dns[0].vm_id"), "{rejected}");
+    assert_eq!(
+        counts(&proxy),
+        even(&["b3"], 20),
+        "the old generation resolves on"
+    );
+
+    let mut removed = renamed;
+    removed["dns"] = json!([]);
+    reload::rewrite_config(&proxy, &removed);
+    poll_until("the refresh stopped", Duration::from_secs(15), || {
+        let logs = proxy.logs();
+        match logs.contains("dns: web: refresh of next.mesh.test stopped") {
+            true => Ok(()),
+            false => Err("not yet".to_string()),
+        }
+    });
+    dns.set_hosts(&records(&[&b[0]]));
+    // A measurement window, not a readiness wait: a running refresh would move to b1 within it.
+    std::thread::sleep(FOLLOW_BOUND);
+    assert_eq!(counts(&proxy), even(&["b3"], 20), "the last set stays");
 }
