@@ -26,10 +26,12 @@ pub struct Endpoint {
     /// Relative share of traffic; 0 means "drain": kept in the set, never picked.
     #[serde(default = "default_weight")]
     pub weight: u32,
-    /// 0 is the most preferred level; only the best level with a pickable endpoint is used.
+    /// 0 is the most preferred level; `lb` sends a level's traffic to the next one as it loses
+    /// endpoints, by Envoy's priority load model (`lb::priority`).
     #[serde(default)]
     pub priority: u32,
-    /// Locality, for zone-aware policies later; empty when unknown.
+    /// Locality; empty when unknown. `lb` with a `local_zone` puts endpoints of other zones
+    /// after local ones of the same priority (`lb::candidates::Levels`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub zone: String,
     /// Free-form metadata (version, canary…), for subset policies later.
