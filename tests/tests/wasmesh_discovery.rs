@@ -43,3 +43,8 @@ fn etcd_outage_keeps_the_last_good_set() {
 fn consul_blocking_query_sees_a_change_at_once() {
     discovery::consul_blocking_query_sees_a_change_at_once(Wasmesh);
 }
+
+#[test]
+fn etcd_unchanged_registry_costs_a_probe() {
+    discovery::etcd_unchanged_registry_costs_a_probe(Wasmesh);
+}

@@ -11,6 +11,7 @@ mod etcd;
 pub(super) mod follow;
 mod formats;
 pub(crate) mod registry;
+mod relay;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ use wasmesh_common::exposition as prometheus;
 use self::etcd::Etcd;
 use self::formats::Member;
 use self::registry::{Mode, Registry};
+use self::relay::Relay;
 use crate::load::Load;
 use crate::{
     build_filters, client, poll_until, Backend, Cluster, Listener, MeshConfig, Plugin, Proxy,
@@ -422,6 +424,70 @@ pub fn outage_and_garbage_keep_the_last_good_set(kind: ProxyKind) {
     registry.serve(formats::consul(&[(b[0].addr, 1)]));
     wait_for_set(&proxy, &["b1"], Duration::from_secs(10));
     wait_stale(&proxy, 0.0);
+}
+
+/// etcd revision polling: with 40 endpoints registered and nothing changing, a poll costs a
+/// probe's answer (a header and a count), measured on the wire through a counting relay: under a
+/// quarter of the full range answer the first poll needed. A change is still followed (a new
+/// endpoint reaches `discovery_endpoints`).
+pub fn etcd_unchanged_registry_costs_a_probe(kind: ProxyKind) {
+    let host = kind.name();
+    let etcd = Etcd::start();
+    let register = |i: u32| {
+        let key = format!(
+            "/wasmesh/services/web/10.0.{}.{}:8080",
+            i / 200,
+            i % 200 + 1
+        );
+        etcd.put(&key, &json!({ "weight": 1, "zone": "z1" }).to_string());
+    };
+    (0..40).for_each(register);
+    let relay = Relay::start(etcd.addr, "POST /v3/kv/range ");
+    let proxy = start_polling(
+        kind,
+        relay.addr,
+        json!({ "etcd": { "cluster": "registry" } }),
+        200,
+    );
+    let endpoints = |want: f64| {
+        poll_until(
+            &format!("{host}: discovery_endpoints{{service=\"web\"}} = {want}"),
+            Duration::from_secs(10),
+            || {
+                let text = proxy.admin_get("/stats/prometheus").text();
+                match prometheus::value(&text, "discovery_endpoints", &[("service", "web")]) {
+                    Some(v) if v == want => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            },
+        )
+    };
+    endpoints(40.0);
+    let full = client::post(
+        &format!("http://{}/v3/kv/range", etcd.addr),
+        &[],
+        wasmesh_common::discovery::etcd::range_request("", "", "/wasmesh/services/web/").body,
+    )
+    .body
+    .len() as u64;
+    let (bytes_before, polls_before) = relay.counts();
+    std::thread::sleep(Duration::from_secs(2));
+    let (bytes_after, polls_after) = relay.counts();
+    let (bytes, polls) = (bytes_after - bytes_before, polls_after - polls_before);
+    let per_poll = bytes / polls.max(1);
+    eprintln!(
+        "{host}: unchanged etcd: {polls} polls in 2 s, {per_poll} bytes answered per poll (headers included); a full range answer is {full} bytes of body"
+    );
+    assert!(
+        polls >= 3,
+        "{host}: only {polls} polls in 2 s at poll_ms 200"
+    );
+    assert!(
+        per_poll * 4 < full,
+        "{host}: {per_poll} bytes per unchanged poll, full answer {full}"
+    );
+    register(40);
+    endpoints(41.0);
 }
 
 /// etcd killed: the last good set keeps serving and is marked stale.
