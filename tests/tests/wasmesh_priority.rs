@@ -20,6 +20,11 @@ fn panic_spreads_over_every_endpoint() {
 }
 
 #[test]
+fn panic_disabled_keeps_traffic_on_the_survivors() {
+    priority::panic_disabled_keeps_traffic_on_the_survivors(Wasmesh);
+}
+
+#[test]
 fn bad_config_names_the_field() {
     priority::bad_config_names_the_field(Wasmesh);
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use wasmesh_common::exposition as prometheus;
 
-pub use panic::panic_spreads_over_every_endpoint;
+pub use panic::{panic_disabled_keeps_traffic_on_the_survivors, panic_spreads_over_every_endpoint};
 pub use spill::half_of_p0_ejected_spills_thirty_percent;
 pub use zone::primary_zone_down_fails_over_and_back;
 
