@@ -1,7 +1,7 @@
 //! The root context: parses the configuration, owns the worker's [`Service`], and ticks: to
 //! answer requests whose deadline passed, send retries whose backoff ended (their call
-//! responses then come here), and bring the `failover_ejected` gauges back to 0 when
-//! ejections end.
+//! responses then come here), forgive ejections of endpoints that stayed in service, and
+//! bring the `failover_ejected` gauges back to 0 when ejections end.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -67,7 +67,7 @@ impl RootContext for FailoverRoot {
             let mut svc = service.borrow_mut();
             let now = now_ms();
             retry::on_tick(&mut svc, now);
-            svc.refresh_gauges(now);
+            svc.refresh_health(now);
         }
     }
 

@@ -46,7 +46,7 @@ pub struct Service {
     /// The root context's id, where callbacks without a stream run.
     pub root_id: u32,
     tick_ms: u64,
-    gauges_checked_ms: u64,
+    health_checked_ms: u64,
     detector: Detector,
     rng: SplitMix64,
     health_key: String,
@@ -63,7 +63,7 @@ impl Service {
             schedule: Schedule::default(),
             root_id,
             tick_ms: 0,
-            gauges_checked_ms: 0,
+            health_checked_ms: 0,
             budget: Budget::new(config.retry.budget),
             metrics: Metrics::new(&config.service),
             detector: Detector::new(config.thresholds),
@@ -129,13 +129,17 @@ impl Service {
         }
     }
 
-    /// Sets the gauges of ejections that ended back to 0 (on the root's tick, at most once
-    /// per slow tick).
-    pub fn refresh_gauges(&mut self, now_ms: u64) {
-        if self.gauged.is_empty() || now_ms < self.gauges_checked_ms + SLOW_TICK_MS {
+    /// On the root's tick, at most once per slow tick: forgives ejections of endpoints that
+    /// stayed in service, and sets the gauges of ejections that ended back to 0.
+    pub fn refresh_health(&mut self, now_ms: u64) {
+        if now_ms < self.health_checked_ms + SLOW_TICK_MS {
             return;
         }
-        self.gauges_checked_ms = now_ms;
+        self.health_checked_ms = now_ms;
+        shared::decay(&self.health_key, now_ms, self.config.ejection.base_ms);
+        if self.gauged.is_empty() {
+            return;
+        }
         let (health, _) = shared::health(&self.health_key);
         let returned: Vec<SocketAddr> = self
             .gauged

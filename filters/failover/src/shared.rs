@@ -80,3 +80,17 @@ pub fn eject(
     }
     None
 }
+
+/// Forgives ejections of endpoints that stayed in service ([`Health::decay`]) in the document
+/// at `key`; written back only if something changed (a CAS conflict leaves it to the next
+/// call: another worker wrote, and may have done it).
+pub fn decay(key: &str, now_ms: u64, base_ms: u64) {
+    let (mut health, cas) = health(key);
+    if !health.decay(now_ms, base_ms) {
+        return;
+    }
+    match hostcalls::set_shared_data(key, Some(&health.to_json()), cas) {
+        Ok(()) | Err(Status::CasMismatch) => {}
+        Err(status) => log::warn!("failover: writing {key}: {status:?}"),
+    }
+}

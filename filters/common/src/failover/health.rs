@@ -7,7 +7,8 @@
 //! ```
 //! Times are unix milliseconds of the host clock (both filters read the same clock). An entry
 //! stays after its ejection ends, so the next ejection of a flapping endpoint lasts longer
-//! (Envoy's `base_ejection_time × ejections`, capped at `max_ejection_time`).
+//! (Envoy's `base_ejection_time × ejections`, capped at `max_ejection_time`); each full
+//! `base_ejection_time` in service afterwards takes one off `ejections` ([`Health::decay`]).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -136,6 +137,33 @@ impl Health {
         entry.ejected_until_ms = now_ms.saturating_add(length);
         self.version += 1;
         Ok(length)
+    }
+
+    /// Forgives past ejections as Envoy does: each full `base_ms` an endpoint stays in service
+    /// after its ejection ended takes one off its count, so the next ejection is shorter again;
+    /// a record at zero is dropped. Whether anything changed (the caller then writes the
+    /// document back with CAS).
+    pub fn decay(&mut self, now_ms: u64, base_ms: u64) -> bool {
+        let mut changed = false;
+        for entry in self.endpoints.values_mut() {
+            if entry.ejections == 0 || now_ms < entry.ejected_until_ms || base_ms == 0 {
+                continue;
+            }
+            let healthy = (now_ms - entry.ejected_until_ms) / base_ms;
+            let forgiven = healthy.min(u64::from(entry.ejections));
+            if forgiven == 0 {
+                continue;
+            }
+            entry.ejections -= forgiven as u32;
+            // Still in the past: the clock of the next forgiveness, not an ejection.
+            entry.ejected_until_ms += forgiven * base_ms;
+            changed = true;
+        }
+        self.endpoints.retain(|_, h| h.ejections > 0);
+        if changed {
+            self.version += 1;
+        }
+        changed
     }
 }
 

@@ -69,3 +69,29 @@ fn round_trips_through_json() {
     let ejected: Vec<_> = h.ejected(6).collect();
     assert_eq!(ejected, vec![addr(8082)]);
 }
+
+#[test]
+fn each_healthy_base_interval_forgives_one_ejection() {
+    let policy = EjectionPolicy {
+        base_ms: 1_000,
+        max_ms: 10_000,
+        max_percent: 100,
+    };
+    let mut h = Health::default();
+    for now in [0, 10_000, 20_000] {
+        h.eject(addr(1), now, 4, &policy).unwrap();
+    }
+    // Third ejection: 3 s, until 23 000.
+    assert!(!h.decay(22_000, 1_000), "still ejected");
+    assert!(!h.decay(23_999, 1_000), "not a full interval yet");
+    assert!(h.decay(24_000, 1_000));
+    assert_eq!(h.endpoints[&addr(1)].ejections, 2);
+    assert!(!h.is_ejected(addr(1), 24_000));
+    assert!(!h.decay(24_500, 1_000), "forgiven once per interval");
+    let version = h.version;
+    assert!(h.decay(30_000, 1_000));
+    assert!(h.endpoints.is_empty(), "all forgiven: the record goes");
+    assert_eq!(h.version, version + 1);
+    // The next ejection starts from the base again.
+    assert_eq!(h.eject(addr(1), 31_000, 4, &policy), Ok(1_000));
+}
