@@ -149,3 +149,6 @@ fn service_view(
         endpoints,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -88,3 +88,54 @@ fn endpoint_table() {
          web       10.0.0.1:80   30         27.27%   0          0           4.5ms\n"
     );
 }
+
+#[test]
+fn discovery_table() {
+    use crate::admin::endpoints::{EndpointView, ServiceView, View};
+    let endpoint =
+        |address: &str, until: Option<u64>, ejected: bool, ejections: u32| EndpointView {
+            address: address.into(),
+            weight: 2,
+            priority: 0,
+            zone: String::new(),
+            labels: Default::default(),
+            ejected,
+            ejected_until_ms: until,
+            ejections,
+        };
+    let service = |name: &str, endpoints: Vec<EndpointView>| ServiceView {
+        service: name.into(),
+        vm_id: "mesh".into(),
+        source: Some("consul".into()),
+        version: 3,
+        updated_ms: Some(0),
+        age_ms: Some(125_000),
+        stale: name == "api",
+        errors: vec![],
+        endpoints,
+    };
+    let view = View {
+        now_ms: 10_000,
+        services: vec![
+            service("api", vec![]),
+            service(
+                "web",
+                vec![
+                    endpoint("10.0.0.1:80", None, false, 0),
+                    endpoint("10.0.0.2:80", Some(22_500), true, 1),
+                    endpoint("10.0.0.3:80", Some(5_000), false, 2),
+                ],
+            ),
+        ],
+    };
+    assert_eq!(
+        discovery(&view),
+        "\
+SERVICE   SOURCE   VERSION   AGE     STALE   ENDPOINT      WEIGHT   PRIORITY   ZONE   HEALTH
+api       consul   3         2m05s   yes     -             -        -          -      -
+web       consul   3         2m05s   no      10.0.0.1:80   2        0          -      ok
+web       consul   3         2m05s   no      10.0.0.2:80   2        0          -      ejected 12.5s more (1x)
+web       consul   3         2m05s   no      10.0.0.3:80   2        0          -      ok (ejected 2x before)
+"
+    );
+}
