@@ -17,7 +17,7 @@ fn continue_stream(state: &mut HostState, stream_type: u32) -> AbiResult {
         2 | 3 => return Err(Status::Unimplemented.into()),
         _ => return Err(Status::BadArgument.into()),
     }
-    stream.waker.notify_one();
+    stream.wake();
     Ok(())
 }
 
@@ -27,7 +27,7 @@ fn close_stream(state: &mut HostState, stream_type: u32) -> AbiResult {
     }
     let stream = state.active_stream().ok_or(Status::NotFound)?;
     stream.signals.close = true;
-    stream.waker.notify_one();
+    stream.wake();
     Ok(())
 }
 
@@ -88,7 +88,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                     details,
                     grpc_status: u32::try_from(grpc_status).ok(),
                 });
-                stream.waker.notify_one();
+                stream.wake();
                 Ok(())
             })())
         },

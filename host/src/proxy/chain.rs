@@ -178,6 +178,30 @@ impl ChainStream {
         }
     }
 
+    /// Waits until a filter replies or resets the stream outside its own callbacks (from
+    /// `on_tick` or an HTTP-call answer, through `proxy_set_effective_context`), as a
+    /// request timeout does while the upstream has not answered yet.
+    pub async fn stopped_out_of_band(&self) -> Step {
+        loop {
+            for filter in &self.filters {
+                let Some((ctx, generation)) = filter.context.get() else {
+                    continue;
+                };
+                let stop = filter.slot.with_vm_of(generation, |vm| {
+                    let signals = &mut stream_of(vm, ctx).signals;
+                    if let Some(reply) = signals.local_reply.take() {
+                        return Ok(Some(Step::LocalReply(reply)));
+                    }
+                    Ok(signals.close.then_some(Step::Reset))
+                });
+                if let Some(Ok(Some(step))) = stop {
+                    return step;
+                }
+            }
+            self.waker.notified().await;
+        }
+    }
+
     /// Waits until filter `i` continues the paused direction, replies, resets,
     /// or its VM dies; a pause longer than the route timeout ends in 504.
     async fn wait_resume(&self, i: usize, direction: Direction) -> Flow {

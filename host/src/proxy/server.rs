@@ -279,6 +279,10 @@ async fn forward(
             Step::LocalReply(reply) => return local_reply::through_filters(stream, reply).await,
             _ => return Err("stream reset by a filter".into()),
         },
+        step = stream.stopped_out_of_band() => match step {
+            Step::LocalReply(reply) => return local_reply::through_filters(stream, reply).await,
+            _ => return Err("stream reset by a filter".into()),
+        },
     };
     match outcome {
         Err(_) => {

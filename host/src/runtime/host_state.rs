@@ -107,6 +107,15 @@ impl HttpStream {
             properties: HashMap::new(),
         }
     }
+
+    /// Wakes every task waiting on this stream's signals, and the next one to wait: a body
+    /// pump paused on a filter and the handler waiting on the upstream may both be waiting,
+    /// and a filter acting from `on_tick` (through `proxy_set_effective_context`) must reach
+    /// whichever of them can act on it.
+    pub fn wake(&self) {
+        self.waker.notify_waiters();
+        self.waker.notify_one();
+    }
 }
 
 /// An outgoing `proxy_http_call` waiting for the driver to send it.

@@ -350,6 +350,6 @@ impl Drop for PluginSlot {
 /// Streams paused on a VM that just died must wake up and take the fail outcome.
 fn wake_all_streams(mut dead: PluginVm) {
     for stream in dead.state().streams.values() {
-        stream.waker.notify_one();
+        stream.wake();
     }
 }
