@@ -1,15 +1,16 @@
 //! Writing a resolved set where the filters read it, and the figures that say how it went.
 //!
-//! The set goes to the shared data of the entry's VM id at `wasmesh.v1.endpoints.<service>`,
-//! through the same change detection as the `discovery` filter (`publish::next`: written only
-//! when the endpoints differ, version + 1, with CAS), so `lb` sees each change once and a
-//! refresh that finds the same answer costs readers nothing.
+//! The set goes to the shared data of the entry's VM id at `wasmesh.v1.endpoints.<service>`, as
+//! the document the `discovery` filter writes (`publish::document`: the endpoint set plus
+//! `source: "dns"`, `updated_ms` and `stale`, which the admin's `/endpoints` shows), written only
+//! when the endpoints differ (version + 1) or the stale flag changes, with CAS; so `lb` sees each
+//! change once and a refresh that finds the same answer costs readers nothing.
 
 use std::sync::Arc;
 
 use wasmesh_common::discovery::metric;
-use wasmesh_common::discovery::publish::next;
-use wasmesh_common::endpoint::Endpoint;
+use wasmesh_common::discovery::publish::{document, flag_stale, Update};
+use wasmesh_common::endpoint::{Endpoint, EndpointSet};
 use wasmesh_common::keys;
 use wasmesh_common::metric_name::labelled;
 
@@ -17,27 +18,69 @@ use crate::state::metrics::{Metric, MetricKind, Registry};
 use crate::state::shared_data::{SetOutcome, SharedData};
 use crate::state::SharedState;
 
-/// Writes `endpoints` as the set of `service` in `vm_id`'s shared data if they differ from the
-/// stored set; returns the new version, or `None` when nothing changed.
+/// The `source` the admin's `/endpoints` shows for sets written here.
+pub const SOURCE: &str = "dns";
+
+/// Writes `endpoints` (fresh) as the set of `service` in `vm_id`'s shared data if they or the
+/// stale flag differ from what is stored; returns the new version, or `None` when the
+/// endpoints did not change.
 pub fn publish(
     shared: &SharedData,
     vm_id: &str,
     service: &str,
     endpoints: &[Endpoint],
 ) -> Option<u64> {
+    let update = Update {
+        endpoints,
+        source: SOURCE,
+        stale: false,
+        now_ms: now_ms(),
+    };
+    write(shared, vm_id, service, |stored| {
+        let stored_version = stored
+            .and_then(|bytes| EndpointSet::decode(bytes).ok())
+            .map(|decoded| decoded.set.version);
+        document(stored, update).map(|doc| {
+            let new = (Some(doc.set.version) != stored_version).then_some(doc.set.version);
+            (doc.to_json(), new)
+        })
+    })
+    .flatten()
+}
+
+/// Marks the stored set of `service` stale (or fresh), if there is one and it says otherwise.
+pub fn set_stale(shared: &SharedData, vm_id: &str, service: &str, stale: bool) {
+    write(shared, vm_id, service, |stored| {
+        flag_stale(stored, stale).map(|bytes| (bytes, ()))
+    });
+}
+
+/// The CAS loop: `change` says what to write over the stored bytes (and what to return), or
+/// `None` for nothing. A racing writer (a `discovery` plugin publishing the same service)
+/// makes the CAS fail: read again and retry, a few times at most.
+fn write<T>(
+    shared: &SharedData,
+    vm_id: &str,
+    service: &str,
+    change: impl Fn(Option<&[u8]>) -> Option<(Vec<u8>, T)>,
+) -> Option<T> {
     let key = keys::endpoints(service);
-    // A racing writer (a `discovery` plugin publishing the same service) makes the CAS fail:
-    // read again and retry, a few times at most.
     for _ in 0..3 {
         let stored = shared.get(vm_id, key.as_bytes());
-        let set = next(stored.as_ref().map(|(v, _)| v.as_slice()), endpoints)?;
+        let (bytes, result) = change(stored.as_ref().map(|(v, _)| v.as_slice()))?;
         let cas = stored.map_or(0, |(_, cas)| cas);
-        if shared.set(vm_id, key.as_bytes(), &set.to_json(), cas) == SetOutcome::Ok {
-            return Some(set.version);
+        if shared.set(vm_id, key.as_bytes(), &bytes, cas) == SetOutcome::Ok {
+            return Some(result);
         }
     }
     log::warn!("dns: {service}: the set kept changing under the write; trying at the next refresh");
     None
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The `discovery_*` metrics of one service, labelled `source="dns"` so they stand beside
@@ -105,25 +148,36 @@ fn get(registry: &Registry, name: &str, kind: MetricKind) -> Arc<Metric> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasmesh_common::endpoint::EndpointSet;
 
     #[test]
-    fn writes_changes_only_with_the_next_version() {
+    fn writes_changes_only_with_the_next_version_and_flags_staleness() {
         let shared = SharedData::default();
         let a = Endpoint::new("10.0.0.1:80".parse().unwrap());
         let b = Endpoint::new("10.0.0.2:80".parse().unwrap());
+        let stored = || {
+            let (bytes, _) = shared.get("mesh", b"wasmesh.v1.endpoints.web").unwrap();
+            let meta: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let set = EndpointSet::decode(&bytes).unwrap().set;
+            (
+                set.version,
+                set.endpoints.len(),
+                meta["source"].clone(),
+                meta["stale"].clone(),
+            )
+        };
+        let one = std::slice::from_ref(&a);
+        assert_eq!(publish(&shared, "mesh", "web", one), Some(1));
+        assert_eq!(publish(&shared, "mesh", "web", one), None);
+        set_stale(&shared, "mesh", "web", true);
+        assert_eq!(stored(), (1, 1, "dns".into(), true.into()));
         assert_eq!(
-            publish(&shared, "mesh", "web", std::slice::from_ref(&a)),
-            Some(1)
+            publish(&shared, "mesh", "web", one),
+            None,
+            "fresh again, same set"
         );
-        assert_eq!(
-            publish(&shared, "mesh", "web", std::slice::from_ref(&a)),
-            None
-        );
+        assert_eq!(stored(), (1, 1, "dns".into(), false.into()));
         assert_eq!(publish(&shared, "mesh", "web", &[a, b]), Some(2));
-        let (stored, _) = shared.get("mesh", b"wasmesh.v1.endpoints.web").unwrap();
-        let decoded = EndpointSet::decode(&stored).unwrap();
-        assert_eq!((decoded.set.version, decoded.set.endpoints.len()), (2, 2));
+        assert_eq!(stored(), (2, 2, "dns".into(), false.into()));
         assert!(shared.get("other", b"wasmesh.v1.endpoints.web").is_none());
     }
 }

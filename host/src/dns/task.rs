@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::config::DnsService;
-use super::publish::{publish, Figures};
+use super::publish::{publish, set_stale, Figures};
 use super::resolve::{Answer, Failure, Lookup};
 use super::schedule::Schedule;
 use crate::state::SharedState;
@@ -28,7 +28,10 @@ pub async fn run(entry: DnsService, shared: Arc<SharedState>) {
                 published = true;
                 answered(&entry, &shared, &figures, &mut schedule, answer)
             }
-            Err(failure) => failed(&entry, &figures, &mut schedule, failure, published),
+            Err(failure) => {
+                set_stale(&shared.shared_data, &entry.vm_id, &entry.service, true);
+                failed(&entry, &figures, &mut schedule, failure, published)
+            }
         };
         tokio::time::sleep(wait).await;
     }

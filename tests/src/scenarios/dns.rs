@@ -259,6 +259,13 @@ pub fn resolver_outage_keeps_the_last_set(kind: ProxyKind) {
                 logs.contains("keeping the last good set, now stale"),
                 "no stale log line:\n{logs}"
             );
+            let web = admin_endpoints(&proxy);
+            assert_eq!(
+                (&web["source"], &web["stale"]),
+                (&json!("dns"), &json!(true)),
+                "{web}"
+            );
+            assert_eq!(web["endpoints"].as_array().map(Vec::len), Some(2), "{web}");
         }
         ProxyKind::Envoy => {
             let failures = envoy_update_failures(&proxy);
@@ -282,7 +289,23 @@ pub fn resolver_outage_keeps_the_last_set(kind: ProxyKind) {
     wait_for_set(&proxy, &["b1"], Duration::from_secs(15));
     if kind == ProxyKind::Wasmesh {
         wait_stale(&proxy, 0.0);
+        let web = admin_endpoints(&proxy);
+        assert_eq!(
+            (&web["version"], &web["stale"]),
+            (&json!(2), &json!(false)),
+            "{web}"
+        );
     }
+}
+
+/// Service `web`'s entry of wasmesh's admin `GET /endpoints`.
+fn admin_endpoints(proxy: &Proxy) -> Value {
+    let view = proxy.admin_get("/endpoints").json();
+    let services = view["services"].as_array().cloned().unwrap_or_default();
+    services
+        .into_iter()
+        .find(|s| s["service"] == "web")
+        .unwrap_or_else(|| panic!("no service web in /endpoints: {view}"))
 }
 
 /// The name removed from the zone (dnsmasq answers NXDOMAIN). The hosts differ here, and the
