@@ -42,7 +42,8 @@ pub struct Flight {
     pub call: Option<Call>,
     /// The last retry's failed answer (`None`: the original response is paused instead).
     pub last: Option<Answer>,
-    /// The client has been answered (by a retry, a timeout, or the response going through).
+    /// The client has been answered by this filter (a retry's answer, the paused response
+    /// let through, or a timeout). A response going through untouched removes the flight.
     pub answered: bool,
 }
 

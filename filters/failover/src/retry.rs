@@ -200,6 +200,7 @@ pub fn finish(svc: &mut Service, ctx: u32, home: u32) {
         return;
     };
     flight.answered = true;
+    flight.replay = Replay::No; // nothing more to replay: free the kept body
     match flight.last.take() {
         Some(answer) => {
             on_stream(ctx, home, || {
@@ -225,6 +226,7 @@ fn request_timeout(svc: &mut Service, ctx: u32, home: u32) {
         return;
     }
     flight.answered = true;
+    flight.replay = Replay::No;
     flight.call = None; // a retry still in flight is ignored when it answers
     let answer = timeout_answer("request", svc.config.timeout_ms);
     svc.metrics.timeout("request");

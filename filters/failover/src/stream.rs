@@ -137,9 +137,8 @@ impl HttpContext for FailoverStream {
         if retry::after_failure(&mut svc, self.id, outcome, now) {
             return Action::Pause;
         }
-        if let Some(flight) = svc.flights.get_mut(&self.id) {
-            flight.answered = true;
-        }
+        // The response goes through: nothing more to do for this stream (its kept body freed).
+        svc.flights.remove(&self.id);
         svc.schedule.forget(self.id);
         Action::Continue
     }
