@@ -28,3 +28,8 @@ fn srv_records_give_ports_weights_and_priorities() {
 fn reload_reconfigures_dns() {
     dns::reload_reconfigures_dns();
 }
+
+#[test]
+fn aaaa_records_give_ipv6_endpoints() {
+    dns::aaaa_records_give_ipv6_endpoints();
+}

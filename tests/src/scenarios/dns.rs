@@ -425,3 +425,19 @@ pub fn reload_reconfigures_dns() {
     std::thread::sleep(FOLLOW_BOUND);
     assert_eq!(counts(&proxy), even(&["b3"], 20), "the last set stays");
 }
+
+/// wasmesh: `AAAA` records give IPv6 endpoints: `web.mesh.test` has an `A` record for b1 and
+/// an `AAAA` record (`::1`) for b2; an `AAAA` entry reaches b2 only, at `[::1]:port`.
+pub fn aaaa_records_give_ipv6_endpoints() {
+    let b1 = Backend::start("b1");
+    let b2 = Backend::start_on("b2", "[::1]:0".parse().expect("an IPv6 address"))
+        .unwrap_or_else(|e| panic!("binding [::1]:0: {e}"));
+    let dns = Dnsmasq::start(&[(b1.addr.ip(), NAME), (b2.addr.ip(), NAME)], &[]);
+    let extra = json!({ "type": "AAAA" });
+    let proxy = Wasmesh::start(wasmesh_config(dns.addr, b2.addr.port(), extra));
+    wait_for_set(&proxy, &["b2"], Duration::from_secs(10));
+    assert_eq!(b1.requests_seen(), 0, "the A record's address was used");
+    let logs = proxy.logs();
+    let want = format!("[\"[::1]:{}\"]", b2.addr.port());
+    assert!(logs.contains(&want), "the set is {want}:\n{logs}");
+}
