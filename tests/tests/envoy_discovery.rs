@@ -48,3 +48,8 @@ fn consul_blocking_query_sees_a_change_at_once() {
 fn etcd_unchanged_registry_costs_a_probe() {
     discovery::etcd_unchanged_registry_costs_a_probe(Envoy);
 }
+
+#[test]
+fn consul_blocking_query_that_times_out_is_asked_again() {
+    discovery::consul_blocking_query_that_times_out_is_asked_again(Envoy);
+}

@@ -310,6 +310,42 @@ pub fn consul_blocking_query_sees_a_change_at_once(kind: ProxyKind) {
     );
 }
 
+/// A blocking query whose wait ends with nothing changed is answered "unchanged" and asked
+/// again at once: with `wait_ms` 1000 and `poll_ms` 30000, an idle registry sees one held query
+/// after another (each about a second), the set stays fresh, no poll counts as an error.
+pub fn consul_blocking_query_that_times_out_is_asked_again(kind: ProxyKind) {
+    let host = kind.name();
+    let b = backends();
+    let registry = Registry::start(formats::consul(&[(b[0].addr, 1)]));
+    let source = json!({ "consul": { "cluster": "registry", "wait_ms": 1000 } });
+    let proxy = start_polling(kind, registry.addr, source, 30_000);
+    wait_for_set(&proxy, &["b1"], Duration::from_secs(10));
+    let held = || {
+        registry
+            .heads()
+            .iter()
+            .filter(|h| h.contains("&wait=1000ms"))
+            .count()
+    };
+    let before = held();
+    std::thread::sleep(Duration::from_millis(4500));
+    let during = held() - before;
+    // Envoy runs a root context on its main thread and one per worker, each with its query.
+    assert!(
+        (3..=12).contains(&during),
+        "{host}: {during} blocking queries in 4.5 s with wait_ms 1000"
+    );
+    let text = proxy.admin_get("/stats/prometheus").text();
+    assert_eq!(stale(&proxy), Some(0.0), "{host}");
+    let errors: f64 = prometheus::samples(&text)
+        .iter()
+        .filter(|s| s.name == "discovery_errors_total")
+        .map(|s| s.value)
+        .sum();
+    assert_eq!(errors, 0.0, "{host}: a held query counted as a failure");
+    eprintln!("{host}: {during} blocking queries held in 4.5 s, no error");
+}
+
 /// Kubernetes EndpointSlices (one slice per endpoint, plus a not-ready endpoint that must
 /// never be picked), with the bearer token sent.
 pub fn endpoint_slices_follow_add_remove(kind: ProxyKind) {
