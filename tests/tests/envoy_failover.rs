@@ -34,6 +34,11 @@ fn half_503_stays_within_the_budget() {
 }
 
 #[test]
+fn a_tight_budget_caps_the_retries() {
+    failover::a_tight_budget_caps_the_retries(Envoy);
+}
+
+#[test]
 fn request_timeout_while_a_retry_hangs() {
     failover::request_timeout_while_a_retry_hangs(Envoy);
 }

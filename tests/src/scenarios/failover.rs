@@ -20,7 +20,7 @@ use wasmesh_common::exposition as prometheus;
 
 pub use always_503::Always503;
 pub use body::{configured_post_is_retried_with_its_body, oversized_body_is_not_retried};
-pub use budget::half_503_stays_within_the_budget;
+pub use budget::{a_tight_budget_caps_the_retries, half_503_stays_within_the_budget};
 pub use kill::kill_one_of_three_under_load;
 pub use timeout::{
     per_try_timeout_is_named, request_timeout_while_a_retry_hangs,
