@@ -202,3 +202,29 @@ fn failure(error: NetError) -> Failure {
         message: error.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use hickory_resolver::net::NoRecords;
+    use hickory_resolver::proto::op::Query;
+    use hickory_resolver::proto::rr::Name;
+
+    use super::*;
+
+    fn none(code: ResponseCode) -> NetError {
+        let query = Query::query(Name::from_utf8("web.mesh.test.").unwrap(), RecordType::A);
+        NetError::Dns(DnsError::NoRecordsFound(NoRecords::new(query, code)))
+    }
+
+    #[test]
+    fn failures_are_classified_for_the_reason_label() {
+        let reason = |e: NetError| failure(e).reason;
+        assert_eq!(reason(none(ResponseCode::NXDomain)), "nxdomain");
+        assert_eq!(reason(none(ResponseCode::NoError)), "no_records");
+        let refused = NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused));
+        assert_eq!(reason(refused), "status");
+        assert_eq!(reason(NetError::Timeout), "no_response");
+        let io = NetError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(reason(io), "no_response");
+    }
+}
