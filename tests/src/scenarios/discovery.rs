@@ -113,6 +113,24 @@ fn stale(proxy: &Proxy) -> Option<f64> {
     prometheus::value(&text, "discovery_stale", &[("service", "web")])
 }
 
+/// Waits until `discovery_endpoints{service="web"}` (the size of the last good set) is `want`.
+fn wait_endpoints(proxy: &Proxy, want: f64) {
+    poll_until(
+        &format!(
+            "{}: discovery_endpoints{{service=\"web\"}} = {want}",
+            proxy.kind.name()
+        ),
+        Duration::from_secs(10),
+        || {
+            let text = proxy.admin_get("/stats/prometheus").text();
+            match prometheus::value(&text, "discovery_endpoints", &[("service", "web")]) {
+                Some(v) if v == want => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+}
+
 fn wait_stale(proxy: &Proxy, want: f64) {
     poll_until(
         &format!(
@@ -169,6 +187,9 @@ fn follows_changes(
 
     let removed = Instant::now();
     apply(&[(a1, weight1), (a3, 1)]);
+    // Silence is judged once discovery has the new set: a stalled machine (a registry answer
+    // cut by the call timeout) must not pass for "b2 gets nothing".
+    wait_endpoints(&proxy, 2.0);
     follow::wait_for_silence(
         &format!("{host}: b2 gets nothing"),
         &b[1],
@@ -485,20 +506,7 @@ pub fn etcd_unchanged_registry_costs_a_probe(kind: ProxyKind) {
         json!({ "etcd": { "cluster": "registry" } }),
         200,
     );
-    let endpoints = |want: f64| {
-        poll_until(
-            &format!("{host}: discovery_endpoints{{service=\"web\"}} = {want}"),
-            Duration::from_secs(10),
-            || {
-                let text = proxy.admin_get("/stats/prometheus").text();
-                match prometheus::value(&text, "discovery_endpoints", &[("service", "web")]) {
-                    Some(v) if v == want => Ok(()),
-                    other => Err(format!("{other:?}")),
-                }
-            },
-        )
-    };
-    endpoints(40.0);
+    wait_endpoints(&proxy, 40.0);
     let full = client::post(
         &format!("http://{}/v3/kv/range", etcd.addr),
         &[],
@@ -523,7 +531,7 @@ pub fn etcd_unchanged_registry_costs_a_probe(kind: ProxyKind) {
         "{host}: {per_poll} bytes per unchanged poll, full answer {full}"
     );
     register(40);
-    endpoints(41.0);
+    wait_endpoints(&proxy, 41.0);
 }
 
 /// etcd killed: the last good set keeps serving and is marked stale.
