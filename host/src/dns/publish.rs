@@ -48,11 +48,15 @@ pub fn publish(
     .flatten()
 }
 
-/// Marks the stored set of `service` stale (or fresh), if there is one and it says otherwise.
-pub fn set_stale(shared: &SharedData, vm_id: &str, service: &str, stale: bool) {
+/// Marks the stored set of `service` stale, if there is one and it says otherwise; returns
+/// whether there is one (what a failing lookup keeps serving).
+pub fn set_stale(shared: &SharedData, vm_id: &str, service: &str) -> bool {
     write(shared, vm_id, service, |stored| {
-        flag_stale(stored, stale).map(|bytes| (bytes, ()))
+        flag_stale(stored, true).map(|bytes| (bytes, ()))
     });
+    shared
+        .get(vm_id, keys::endpoints(service).as_bytes())
+        .is_some()
 }
 
 /// The CAS loop: `change` says what to write over the stored bytes (and what to return), or
@@ -168,7 +172,8 @@ mod tests {
         let one = std::slice::from_ref(&a);
         assert_eq!(publish(&shared, "mesh", "web", one), Some(1));
         assert_eq!(publish(&shared, "mesh", "web", one), None);
-        set_stale(&shared, "mesh", "web", true);
+        assert!(set_stale(&shared, "mesh", "web"));
+        assert!(!set_stale(&shared, "mesh", "api"), "nothing stored for api");
         assert_eq!(stored(), (1, 1, "dns".into(), true.into()));
         assert_eq!(
             publish(&shared, "mesh", "web", one),

@@ -14,7 +14,6 @@ pub async fn run(entry: DnsService, shared: Arc<SharedState>) {
     let figures = Figures::new(shared.clone(), &entry.service);
     let mut schedule = Schedule::new(&entry, seed(&entry.service));
     let mut lookup: Option<Lookup> = None;
-    let mut published = false;
     loop {
         let result = match &lookup {
             Some(lookup) => lookup.resolve().await,
@@ -24,13 +23,10 @@ pub async fn run(entry: DnsService, shared: Arc<SharedState>) {
             },
         };
         let wait = match result {
-            Ok(answer) => {
-                published = true;
-                answered(&entry, &shared, &figures, &mut schedule, answer)
-            }
+            Ok(answer) => answered(&entry, &shared, &figures, &mut schedule, answer),
             Err(failure) => {
-                set_stale(&shared.shared_data, &entry.vm_id, &entry.service, true);
-                failed(&entry, &figures, &mut schedule, failure, published)
+                let kept = set_stale(&shared.shared_data, &entry.vm_id, &entry.service);
+                failed(&entry, &figures, &mut schedule, failure, kept)
             }
         };
         tokio::time::sleep(wait).await;
@@ -79,17 +75,17 @@ fn failed(
     figures: &Figures,
     schedule: &mut Schedule,
     failure: Failure,
-    published: bool,
+    kept: bool,
 ) -> Duration {
     figures.failed(failure.reason);
     let failed = schedule.failed();
-    let kept = if published {
+    let outcome = if kept {
         "keeping the last good set, now stale"
     } else {
         "no set published yet, stale"
     };
     let line = format!(
-        "dns: {}: lookup of {} failed ({}: {}); {kept}; retry in {} ms",
+        "dns: {}: lookup of {} failed ({}: {}); {outcome}; retry in {} ms",
         entry.service,
         entry.name,
         failure.reason,
