@@ -74,19 +74,6 @@ pub struct Update<'a> {
     pub now_ms: u64,
 }
 
-/// The plain set to write over `stored` for `endpoints`, for a writer that keeps no source
-/// metadata (wasmesh's host-side DNS, written before [`document`] existed): [`document`]'s
-/// change detection, without the admin's fields.
-pub fn next(stored: Option<&[u8]>, endpoints: &[Endpoint]) -> Option<EndpointSet> {
-    let update = Update {
-        endpoints,
-        source: "",
-        stale: false,
-        now_ms: 0,
-    };
-    document(stored, update).map(|published| published.set)
-}
-
 /// The document to write over `stored` (the raw shared-data value, if any) for `update`, or
 /// `None` when the stored one already says the same.
 pub fn document(stored: Option<&[u8]>, update: Update<'_>) -> Option<Published> {

@@ -86,13 +86,3 @@ fn flagging_stale_keeps_the_rest() {
     assert_eq!(flag_stale(None, true), None);
     assert_eq!(flag_stale(Some(b"garbage"), true), None);
 }
-
-#[test]
-fn next_is_the_plain_set() {
-    let one = [at("10.0.0.1:80")];
-    let first = next(None, &one).unwrap();
-    assert_eq!(first.version, 1);
-    let stored = first.to_json();
-    assert_eq!(next(Some(&stored), &one), None);
-    assert_eq!(next(Some(&stored), &[]).unwrap().version, 2);
-}
