@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::cost::chain::Chain;
 
-/// Direct vs Envoy vs wasmesh (without and with a filter chain, `headers` by default), one
+/// Direct vs Envoy vs wasmesh (without and with a filter chain, `metrics,failover,lb` by default), one
 /// worker each, under `wrk -t1`; medians over interleaved rounds. `lb`: the `lb` filter's
 /// policies against a slow endpoint.
 #[derive(Parser, Debug)]
@@ -20,10 +20,11 @@ pub struct Cli {
     #[command(flatten)]
     pub load: Load,
     /// The filter chain of the proxy-cost benchmark, in request order, comma-separated:
-    /// `headers`, `metrics`, `lb`.
-    #[arg(long, default_value = "headers")]
+    /// `headers`, `metrics`, `failover` (needs `lb` after it), `lb`. The default is the
+    /// issue's chain.
+    #[arg(long, default_value = "metrics,failover,lb")]
     pub chain: Chain,
-    /// Also measure both hosts with the chain's filters added one by one (its prefixes), and
+    /// Also measure both hosts with the chain's filters added one by one (its steps), and
     /// print what each filter adds per request.
     #[arg(long)]
     pub per_filter: bool,
@@ -145,7 +146,7 @@ mod tests {
         .unwrap();
         assert!(cli.mode.is_none());
         assert_eq!(cli.load.connections, 64);
-        assert_eq!(cli.chain.label(), "headers");
+        assert_eq!(cli.chain.label(), "metrics + failover + lb");
         assert!(!cli.per_filter);
         let cli = Cli::try_parse_from(["b", "--chain", "metrics,lb", "--per-filter"]).unwrap();
         assert_eq!(cli.chain.label(), "metrics + lb");

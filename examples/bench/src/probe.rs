@@ -12,10 +12,7 @@ use wasmesh_tests::client::{Client, Response};
 /// GETs `url` and wants a 200 carrying the backend's JSON echo; returns both. `label` names the
 /// case in errors.
 pub fn echo(label: &str, url: &str) -> anyhow::Result<(Response, Value)> {
-    let client = Client::http1_unpooled().with_timeout(Duration::from_secs(5));
-    let response = client
-        .get_checked(url)
-        .map_err(|e| anyhow!("{label}: GET {url}: {e}"))?;
+    let response = get(label, url)?;
     if response.status != 200 {
         bail!(
             "{label}: GET {url} answered {}: {}",
@@ -26,6 +23,14 @@ pub fn echo(label: &str, url: &str) -> anyhow::Result<(Response, Value)> {
     let echo: Value = serde_json::from_slice(&response.body)
         .map_err(|e| anyhow!("{label}: not the backend's echo ({e})"))?;
     Ok((response, echo))
+}
+
+/// GETs `url`, whatever the status. `label` names the case in errors.
+pub fn get(label: &str, url: &str) -> anyhow::Result<Response> {
+    let client = Client::http1_unpooled().with_timeout(Duration::from_secs(5));
+    client
+        .get_checked(url)
+        .map_err(|e| anyhow!("{label}: GET {url}: {e}"))
 }
 
 /// `http://<addr>/`: the small GET every case gets.

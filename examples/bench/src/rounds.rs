@@ -14,7 +14,7 @@ pub fn order(round: usize, count: usize) -> impl Iterator<Item = usize> {
 /// figures, appended.
 pub fn progress(round: usize, rounds: u32, label: &str, wrk: &WrkResult, extra: &str) {
     eprintln!(
-        "round {}/{} {:<24} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms{extra}",
+        "round {}/{} {:<34} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms{extra}",
         round + 1,
         rounds,
         label,

@@ -2,7 +2,7 @@
 //!
 //! Everything a filter needs from the bench (its module, configuration, VM id, whether it picks
 //! the endpoint, extra host settings, the mark that proves it ran) is one [`Spec`], returned by
-//! one match arm of [`Filter::spec`]: adding a filter (e.g. `failover`) is one variant and one arm.
+//! one match arm of [`Filter::spec`]: adding a filter is one variant and one arm.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -23,8 +23,20 @@ pub enum Filter {
     Headers,
     /// `filters/metrics`: Linkerd's golden metrics, trace headers, access log.
     Metrics,
+    /// `filters/failover`: outlier detection and retries on another endpoint; before `lb`.
+    Failover,
     /// `filters/lb`: picks the endpoint (`round_robin` over the one backend) for `original_dst`.
     Lb,
+}
+
+/// The backends a chain is configured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upstreams {
+    /// The one backend every measured request goes to.
+    pub backend: SocketAddr,
+    /// A second backend only `failover` lists: where it retries the probe's failing request, so
+    /// the probe can show a retry; `lb` never picks it, so the load never reaches it.
+    pub spare: SocketAddr,
 }
 
 /// What the bench needs to know about one filter.
@@ -33,8 +45,8 @@ pub struct Spec {
     pub name: &'static str,
     /// The built module in the test rig's set.
     pub wasm: fn(&FilterSet) -> &Path,
-    /// The plugin configuration, given the one backend.
-    pub configuration: fn(SocketAddr) -> Value,
+    /// The plugin configuration, given the backends.
+    pub configuration: fn(&Upstreams) -> Value,
     /// The VM id (`lb` uses `mesh`, which `failover` must share with it for shared data).
     pub vm_id: &'static str,
     /// Whether the filter names the endpoint, so the route goes to an `original_dst` cluster.
@@ -43,11 +55,19 @@ pub struct Spec {
     pub histograms: Option<(&'static str, &'static [f64])>,
     /// Whether the probe request shows the filter's mark; an error for a half or wrong mark.
     pub ran: fn(&Evidence) -> anyhow::Result<bool>,
+    /// A filter that must come later in the chain for this one to work (`failover` reads the
+    /// endpoint `lb` picked, from `lb`'s response header, set before its own response phase).
+    pub needs_after: Option<Filter>,
 }
 
 impl Filter {
     /// Every filter, in the order the `--chain` help lists them.
-    pub const ALL: [Filter; 3] = [Filter::Headers, Filter::Metrics, Filter::Lb];
+    pub const ALL: [Filter; 4] = [
+        Filter::Headers,
+        Filter::Metrics,
+        Filter::Failover,
+        Filter::Lb,
+    ];
 
     /// Everything about this filter, in one place.
     pub fn spec(self) -> Spec {
@@ -60,6 +80,7 @@ impl Filter {
                 picks_endpoint: false,
                 histograms: None,
                 ran: marks::headers_ran,
+                needs_after: None,
             },
             Filter::Metrics => Spec {
                 name: "metrics",
@@ -70,15 +91,29 @@ impl Filter {
                 // Linkerd's latency buckets, as the metrics tests and the demo configure them.
                 histograms: Some(("response_latency_ms", &LATENCY_BUCKETS_MS)),
                 ran: marks::metrics_ran,
+                needs_after: None,
+            },
+            Filter::Failover => Spec {
+                name: "failover",
+                wasm: |set| &set.failover,
+                configuration: marks::failover_configuration,
+                // Shared data (ejections) is scoped by VM id: the same as `lb`'s.
+                vm_id: "mesh",
+                // It retries through the `original_dst` cluster, so it needs that route.
+                picks_endpoint: true,
+                histograms: None,
+                ran: marks::failover_ran,
+                needs_after: Some(Filter::Lb),
             },
             Filter::Lb => Spec {
                 name: "lb",
                 wasm: |set| &set.lb,
-                configuration: marks::lb_configuration,
+                configuration: |upstreams| marks::lb_configuration(upstreams.backend),
                 vm_id: "mesh",
                 picks_endpoint: true,
                 histograms: None,
                 ran: marks::lb_ran,
+                needs_after: None,
             },
         }
     }
@@ -91,7 +126,8 @@ pub struct Chain(Vec<Filter>);
 impl FromStr for Chain {
     type Err = String;
 
-    /// `metrics,lb`: known names, each at most once (a plugin name must be unique).
+    /// `metrics,failover,lb`: known names, each at most once (a plugin name must be unique),
+    /// each filter's `needs_after` later in the chain.
     fn from_str(text: &str) -> Result<Self, String> {
         let mut filters = Vec::new();
         for name in text.split(',').map(str::trim) {
@@ -106,6 +142,17 @@ impl FromStr for Chain {
                 return Err(format!("{name:?} is in the chain twice"));
             }
             filters.push(filter);
+        }
+        for (i, filter) in filters.iter().enumerate() {
+            if let Some(needed) = filter.spec().needs_after {
+                if !filters[i + 1..].contains(&needed) {
+                    return Err(format!(
+                        "{:?} needs {:?} after it in the chain (e.g. failover,lb)",
+                        filter.spec().name,
+                        needed.spec().name
+                    ));
+                }
+            }
         }
         Ok(Self(filters))
     }
@@ -129,9 +176,34 @@ impl Chain {
         names.join(" + ")
     }
 
-    /// The first `n` filters: the steps of `--per-filter`.
-    pub fn prefix(&self, n: usize) -> Chain {
-        Chain(self.0[..n].to_vec())
+    /// Step `n` of `--per-filter`: the first `n` filters in the order they can be added (a
+    /// filter right after the one it `needs_after`: `metrics,failover,lb` is added as
+    /// `metrics`, `lb`, `failover`), kept in request order, so every step is a working chain
+    /// (`metrics + lb`, then `metrics + failover + lb`). Step `len` is the whole chain.
+    pub fn step(&self, n: usize) -> Chain {
+        let mut adding: Vec<Filter> = Vec::with_capacity(self.0.len());
+        let mut waiting: Vec<Filter> = Vec::new();
+        for &filter in &self.0 {
+            match filter.spec().needs_after {
+                Some(needed) if !adding.contains(&needed) => waiting.push(filter),
+                _ => adding.push(filter),
+            }
+            // A waiting filter follows as soon as what it needs is in.
+            while let Some(at) = waiting
+                .iter()
+                .position(|w| w.spec().needs_after.is_some_and(|n| adding.contains(&n)))
+            {
+                adding.push(waiting.remove(at));
+            }
+        }
+        let first = &adding[..n];
+        Chain(
+            self.0
+                .iter()
+                .copied()
+                .filter(|f| first.contains(f))
+                .collect(),
+        )
     }
 
     /// Listener `main` running the chain, one worker. The route goes to a static cluster of the
@@ -141,7 +213,7 @@ impl Chain {
     pub fn mesh_config<'a>(
         &self,
         module: impl Fn(Filter) -> &'a Path,
-        backend: SocketAddr,
+        upstreams: &Upstreams,
     ) -> MeshConfig {
         let specs: Vec<Spec> = self.0.iter().map(|f| f.spec()).collect();
         let plugins: Vec<Plugin> = self
@@ -151,7 +223,7 @@ impl Chain {
             .map(|(&filter, spec)| {
                 Plugin::new(spec.name, module(filter))
                     .vm_id(spec.vm_id)
-                    .configuration((spec.configuration)(backend))
+                    .configuration((spec.configuration)(upstreams))
             })
             .collect();
         let mut config = if specs.iter().any(|spec| spec.picks_endpoint) {
@@ -165,7 +237,7 @@ impl Chain {
                 .cluster(Cluster::original_dst("dynamic", PICK_HEADER))
                 .listener(listener)
         } else {
-            MeshConfig::single(plugins, [backend])
+            MeshConfig::single(plugins, [upstreams.backend])
         };
         for (prefix, bounds) in specs.iter().filter_map(|spec| spec.histograms) {
             config = config.histogram_buckets(prefix, bounds);

@@ -1,7 +1,6 @@
 //! The proxy-cost benchmark's rounds: every target measured once per round, in interleaved
 //! rounds ([`rounds`]), a fresh proxy per sample.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -11,8 +10,8 @@ use wasmesh_tests::ProxyKind;
 
 use crate::args::Load;
 use crate::artifacts::Artifacts;
-use crate::cost::chain::{Filter, Spec};
-use crate::cost::marks::Evidence;
+use crate::cost::chain::{Filter, Spec, Upstreams};
+use crate::cost::marks::{Evidence, FAILING_PATH};
 use crate::cost::targets::Target;
 use crate::launch::RunningProxy;
 use crate::machine::{peak_rss_kib, rss_kib};
@@ -46,14 +45,20 @@ pub fn run(
     // In-process, on its own current-thread runtime: a fast JSON echo (tens of thousands of
     // requests/s on one core), the same upstream the end-to-end tests use.
     let backend = Backend::start("bench");
+    // Only `failover` knows it, and only the probe's failing request reaches it (a retry).
+    let spare = Backend::start("spare");
     probe::echo("direct", &url_of(backend.addr))?;
-    prime_module_cache(targets, backend.addr, artifacts)?;
+    let upstreams = Upstreams {
+        backend: backend.addr,
+        spare: spare.addr,
+    };
+    prime_module_cache(targets, &upstreams, artifacts)?;
 
     let mut results: Results = vec![Vec::new(); targets.len()];
     for round in 0..load.rounds as usize {
         for i in rounds::order(round, targets.len()) {
             let target = &targets[i];
-            let sample = measure(target, backend.addr, load, wrk, artifacts)?;
+            let sample = measure(target, &upstreams, load, wrk, artifacts)?;
             let mib = |kib: Option<u64>| kib.map_or(0.0, |kib| kib as f64 / 1024.0);
             let extra = match sample.ready_after {
                 Some(ready) => format!(
@@ -76,7 +81,7 @@ pub fn run(
 /// one the aim is about, instead of round 1 alone paying for Cranelift.
 fn prime_module_cache(
     targets: &[Target],
-    backend: SocketAddr,
+    upstreams: &Upstreams,
     artifacts: &Artifacts,
 ) -> anyhow::Result<()> {
     let longest = targets
@@ -84,7 +89,7 @@ fn prime_module_cache(
         .filter(|t| t.host == Some(ProxyKind::Wasmesh))
         .max_by_key(|t| t.chain.filters().len());
     if let Some(target) = longest.filter(|t| !t.chain.filters().is_empty()) {
-        let config = target.chain.mesh_config(|f| artifacts.module(f), backend);
+        let config = target.chain.mesh_config(|f| artifacts.module(f), upstreams);
         let proxy = RunningProxy::start(ProxyKind::Wasmesh, &config, artifacts)?;
         eprintln!(
             "primed wasmesh's module cache: {} ready in {:.0} ms (not measured)",
@@ -100,13 +105,14 @@ fn prime_module_cache(
 /// RSS before the proxy is stopped.
 fn measure(
     target: &Target,
-    backend: SocketAddr,
+    upstreams: &Upstreams,
     load: &Load,
     wrk: &Path,
     artifacts: &Artifacts,
 ) -> anyhow::Result<Sample> {
     let Some(kind) = target.host else {
-        let (_, result) = wrk::warm_up_then_measure(wrk, &url_of(backend), load, || ())?;
+        let url = url_of(upstreams.backend);
+        let (_, result) = wrk::warm_up_then_measure(wrk, &url, load, || ())?;
         return Ok(Sample {
             wrk: result,
             peak_rss_kib: None,
@@ -114,10 +120,10 @@ fn measure(
             ready_after: None,
         });
     };
-    let config = target.chain.mesh_config(|f| artifacts.module(f), backend);
+    let config = target.chain.mesh_config(|f| artifacts.module(f), upstreams);
     let proxy = RunningProxy::start(kind, &config, artifacts)?;
     let ready_rss_kib = rss_kib(proxy.pid());
-    check_chain(target, &proxy, backend)?;
+    check_chain(target, &proxy, *upstreams)?;
     let url = url_of(proxy.listener);
     let (_, result) = wrk::warm_up_then_measure(wrk, &url, load, || ())?;
     proxy.check_alive()?;
@@ -129,17 +135,28 @@ fn measure(
     })
 }
 
-/// One request before the load: 200 from the backend, and every known filter's mark exactly
-/// when the target's chain has that filter, so a line never measures a broken or wrong chain.
-fn check_chain(target: &Target, proxy: &RunningProxy, backend: SocketAddr) -> anyhow::Result<()> {
+/// Two requests before the load: one that must be a 200 from the backend, one the backends
+/// answer 503 ([`FAILING_PATH`], for `failover` to retry); then every known filter's mark must
+/// show exactly when the target's chain has that filter, so a line never measures a broken or
+/// wrong chain.
+fn check_chain(target: &Target, proxy: &RunningProxy, upstreams: Upstreams) -> anyhow::Result<()> {
     let label = target.label();
     let (response, echo) = probe::echo(&label, &url_of(proxy.listener))?;
+    let failing_url = format!("http://{}{FAILING_PATH}", proxy.listener);
+    let failing = probe::get(&label, &failing_url)?;
+    if failing.status != 503 {
+        bail!(
+            "{label}: GET {failing_url} answered {}, not the backends' 503",
+            failing.status
+        );
+    }
     let stats = probe::admin_text(&label, proxy.admin, "/stats/prometheus")?;
     let seen = Evidence {
         response: &response,
         echo: &echo,
+        failing: &failing,
         stats: &stats,
-        backend,
+        upstreams,
     };
     for filter in Filter::ALL {
         let Spec { name, ran, .. } = filter.spec();

@@ -5,6 +5,10 @@
 //! request is 1 / throughput, while the mean latency is `connections` times that (Little's law)
 //! and mostly queueing. The difference is taken within each round (the samples of a round ran
 //! minutes apart at most, under the same outside load), then summarized over rounds.
+//!
+//! Under a paced load (`--pace-ms`) requests/s is the pacing's, not the proxy's, so the step's
+//! time is the p50 it adds instead (paired the same way): below saturation there is no queue,
+//! and the latency difference is the filter's own time on the request's path.
 
 use crate::cost::measure::{Results, Sample};
 use crate::cost::report::{median, peak_mib, ratio, ready_mib, ready_ms, rps};
@@ -12,12 +16,18 @@ use crate::cost::targets::{Target, HOSTS};
 use crate::stats::Summary;
 use crate::table::column;
 
-/// Prints one line per step per host: the chain's prefixes in order (with `--per-filter`), or
-/// the whole chain as one step.
-pub fn print(targets: &[Target], results: &Results) {
-    println!(
-        "per step: µs/request = 1e6/(requests/s with) − 1e6/(requests/s without), paired within each round, median (min–max)"
-    );
+/// Prints one line per step per host: the chain's steps in order (with `--per-filter`), or
+/// the whole chain as one step. `paced`: the time column is the added p50.
+pub fn print(targets: &[Target], results: &Results, paced: bool) {
+    if paced {
+        println!(
+            "per step: µs/request = p50 with − p50 without (paced load: no queue), paired within each round, median (min–max)"
+        );
+    } else {
+        println!(
+            "per step: µs/request = 1e6/(requests/s with) − 1e6/(requests/s without), paired within each round, median (min–max)"
+        );
+    }
     println!(
         "          MiB/VM = (RSS with − RSS without) / (1 worker × filters added), from medians; at ready = VmRSS right after /ready 200, before any request; peak = VmHWM after the run"
     );
@@ -26,7 +36,7 @@ pub fn print(targets: &[Target], results: &Results) {
     );
     println!();
     println!(
-        "{:<8} {:<22} {:>22} {:>11} {:>15} {:>12} {:>16}",
+        "{:<8} {:<26} {:>22} {:>11} {:>15} {:>12} {:>16}",
         "host", "adds", "µs/request", "req/s", "MiB/VM ready", "MiB/VM peak", "ready ms"
     );
     for host in HOSTS {
@@ -37,7 +47,12 @@ pub fn print(targets: &[Target], results: &Results) {
             .collect();
         for pair in lines.windows(2) {
             let ((before, without), (after, with)) = (pair[0], pair[1]);
-            let added = &after.chain.filters()[before.chain.filters().len()..];
+            let added: Vec<_> = after
+                .chain
+                .filters()
+                .iter()
+                .filter(|f| !before.chain.filters().contains(f))
+                .collect();
             let names: Vec<&str> = added.iter().map(|f| f.spec().name).collect();
             let per_vm = |figure: fn(&Sample) -> Option<f64>| match (
                 median(with, figure),
@@ -47,10 +62,14 @@ pub fn print(targets: &[Target], results: &Results) {
                 _ => "n/a".into(),
             };
             println!(
-                "{:<8} {:<22} {:>22} {:>11} {:>15} {:>12} {:>16}",
+                "{:<8} {:<26} {:>22} {:>11} {:>15} {:>12} {:>16}",
                 host.name(),
                 format!("+ {}", names.join(" + ")),
-                micros_per_request(without, with),
+                if paced {
+                    added_p50(without, with)
+                } else {
+                    micros_per_request(without, with)
+                },
                 ratio(median(with, rps), median(without, rps)),
                 per_vm(ready_mib),
                 per_vm(peak_mib),
@@ -62,10 +81,26 @@ pub fn print(targets: &[Target], results: &Results) {
 
 /// `1e6/rps(with) − 1e6/rps(without)` per round, as `median (min–max)` µs.
 fn micros_per_request(without: &[Sample], with: &[Sample]) -> String {
-    let deltas = without.iter().zip(with).filter_map(|(a, b)| {
+    paired(without, with, |a, b| {
         let (a, b) = (rps(a)?, rps(b)?);
         (a > 0.0 && b > 0.0).then(|| 1e6 / b - 1e6 / a)
-    });
+    })
+}
+
+/// `p50(with) − p50(without)` per round, as `median (min–max)` µs.
+fn added_p50(without: &[Sample], with: &[Sample]) -> String {
+    paired(without, with, |a, b| {
+        Some((b.wrk.p50.as_secs_f64() - a.wrk.p50.as_secs_f64()) * 1e6)
+    })
+}
+
+/// `delta(without, with)` of each round, as `median (min–max)`.
+fn paired(
+    without: &[Sample],
+    with: &[Sample],
+    delta: impl Fn(&Sample, &Sample) -> Option<f64>,
+) -> String {
+    let deltas = without.iter().zip(with).filter_map(|(a, b)| delta(a, b));
     match Summary::of(deltas) {
         Some(s) => format!("{:+.1} ({:+.1}…{:+.1})", s.median, s.min, s.max),
         None => "n/a".into(),
@@ -80,10 +115,14 @@ mod tests {
     use crate::wrk::WrkResult;
 
     fn at(requests_per_sec: f64) -> Sample {
+        at_p50(requests_per_sec, 0)
+    }
+
+    fn at_p50(requests_per_sec: f64, p50_micros: u64) -> Sample {
         Sample {
             wrk: WrkResult {
                 requests_per_sec,
-                p50: Duration::ZERO,
+                p50: Duration::from_micros(p50_micros),
                 p99: Duration::ZERO,
                 requests: 0,
                 errors: 0,
@@ -100,5 +139,12 @@ mod tests {
         let without = [at(10_000.0), at(5_000.0), at(10_000.0)];
         let with = [at(8_000.0), at(4_000.0), at(10_000.0)];
         assert_eq!(micros_per_request(&without, &with), "+25.0 (+0.0…+50.0)");
+    }
+
+    #[test]
+    fn paced_steps_pair_the_p50() {
+        let without = [at_p50(800.0, 200), at_p50(800.0, 250)];
+        let with = [at_p50(800.0, 260), at_p50(800.0, 270)];
+        assert_eq!(added_p50(&without, &with), "+40.0 (+20.0…+60.0)");
     }
 }

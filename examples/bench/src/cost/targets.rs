@@ -28,8 +28,8 @@ impl Target {
 /// The two hosts, in table order.
 pub const HOSTS: [ProxyKind; 2] = [ProxyKind::Envoy, ProxyKind::Wasmesh];
 
-/// Direct, then per host: no filters, then the chain's prefixes when `per_filter` (the first
-/// filter, the first two, …), else the whole chain alone.
+/// Direct, then per host: no filters, then the chain's steps when `per_filter` (the first
+/// filter, the first two, …: [`Chain::step`]), else the whole chain alone.
 pub fn all(chain: &Chain, per_filter: bool) -> Vec<Target> {
     let len = chain.filters().len();
     let steps: Vec<usize> = if per_filter {
@@ -45,7 +45,7 @@ pub fn all(chain: &Chain, per_filter: bool) -> Vec<Target> {
         for n in std::iter::once(0).chain(steps.iter().copied()) {
             targets.push(Target {
                 host: Some(host),
-                chain: chain.prefix(n),
+                chain: chain.step(n),
             });
         }
     }
