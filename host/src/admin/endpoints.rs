@@ -71,7 +71,8 @@ pub struct EndpointView {
     pub ejections: u32,
 }
 
-/// The view of every VM id's shared data at this moment.
+/// The view of every VM id's shared data at this moment (the VM ids of the running
+/// configuration: its plugins' and its host-side DNS entries').
 pub fn collect(host: &Host) -> View {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -82,6 +83,7 @@ pub fn collect(host: &Host) -> View {
         .plugins
         .iter()
         .map(|p| p.vm_id.as_str())
+        .chain(generation.config.dns.iter().map(|d| d.vm_id.as_str()))
         .collect();
     let data = &host.shared.shared_data;
     let prefix = keys::endpoints_prefix();
