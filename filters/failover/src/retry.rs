@@ -57,15 +57,16 @@ pub fn after_failure(svc: &mut Service, ctx: u32, outcome: Outcome, now: u64) ->
         return false;
     }
     let tried = flight.tried.clone();
+    // The endpoint first: a retry with nowhere to go must not spend the budget.
+    let Some(target) = svc.retry_target(&tried, now) else {
+        log::debug!("failover: {}: no other endpoint", svc.config.service);
+        return false;
+    };
     if !svc.budget.try_withdraw(now) {
         svc.metrics.budget_exhausted();
         log::debug!("failover: {}: retry budget exhausted", svc.config.service);
         return false;
     }
-    let Some(target) = svc.retry_target(&tried, now) else {
-        log::debug!("failover: {}: no other endpoint", svc.config.service);
-        return false;
-    };
     let delay = svc.backoff_ms(retry);
     if let Some(flight) = svc.flights.get_mut(&ctx) {
         flight.next = Some((target, outcome));
