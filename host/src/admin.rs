@@ -186,6 +186,19 @@ fn metrics(host: &Host) -> String {
             let _ = writeln!(out, "{name}{{plugin=\"{plugin}\",kind=\"{kind}\"}} {n}");
         }
     }
+    let name = "wasmesh_guest_state_refused_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Guest writes refused for a total cap on host state, by kind.\n# TYPE {name} counter"
+    );
+    for refusals in host.shared.refusals() {
+        let _ = writeln!(
+            out,
+            "{name}{{kind=\"{}\"}} {}",
+            refusals.kind(),
+            refusals.count()
+        );
+    }
     let _ = writeln!(
         out,
         "# HELP wasmesh_config_generation Configuration generation serving now.\n# TYPE wasmesh_config_generation gauge\nwasmesh_config_generation {}",

@@ -12,6 +12,8 @@ fn status(error: MetricError) -> Status {
     match error {
         MetricError::NotFound => Status::NotFound,
         MetricError::BadArgument => Status::BadArgument,
+        // No status says "full"; BadArgument, as for an over-size shared-data value.
+        MetricError::Refused => Status::BadArgument,
     }
 }
 
@@ -27,7 +29,11 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                 if name.is_empty() {
                     return Err(Status::BadArgument.into());
                 }
-                let id = caller.data().shared.metrics.define(&name, kind);
+                let state = caller.data();
+                let metrics = &state.shared.metrics;
+                let id = metrics
+                    .define_for_guest(&state.plugin.vm_id, &name, kind)
+                    .map_err(status)?;
                 write_u32(&mut caller, ret_id, id)
             })())
         },

@@ -12,6 +12,8 @@ fn status(error: QueueError) -> Status {
     match error {
         QueueError::NotFound => Status::NotFound,
         QueueError::Empty => Status::Empty,
+        // No status says "full"; BadArgument, as for an over-size shared-data value.
+        QueueError::Refused => Status::BadArgument,
     }
 }
 
@@ -25,11 +27,11 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                 let name = read_string(&mut caller, ptr, size)?;
                 let state = caller.data();
                 let waker = state.queue_waker.clone();
-                let id = state.shared.queues.register(
-                    &state.plugin.vm_id,
-                    &name,
-                    Box::new(move |id| waker(id)),
-                );
+                let id = state
+                    .shared
+                    .queues
+                    .register(&state.plugin.vm_id, &name, Box::new(move |id| waker(id)))
+                    .map_err(status)?;
                 write_u32(&mut caller, ret_id, id)
             })())
         },

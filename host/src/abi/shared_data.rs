@@ -50,6 +50,8 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                 match outcome {
                     SetOutcome::Ok => Ok(()),
                     SetOutcome::CasMismatch => Err(Status::CasMismatch.into()),
+                    // Over the VM id's total cap: BadArgument, as for an over-size value.
+                    SetOutcome::Refused => Err(Status::BadArgument.into()),
                 }
             })())
         },

@@ -8,6 +8,17 @@ use std::sync::{Arc, RwLock};
 
 use wasmesh_common::metric_name;
 
+use super::refusal::Refusals;
+
+/// Metrics the whole host may hold (filters' and its own). A filter defines tens of metrics,
+/// a few hundred with per-status or per-upstream labels; 100 000 is far above that, and bounds
+/// a filter that defines a fresh name per request (each costs a few hundred bytes, and every
+/// scrape renders them all).
+pub const MAX_METRICS: usize = 100_000;
+/// Longest metric name a guest may define, labels included: real names are well under 200
+/// bytes; 4 KiB keeps one name from being a megabyte of Prometheus text on every scrape.
+pub const MAX_NAME_BYTES: usize = 4096;
+
 /// Kinds, numbered as in the proxy-wasm spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricKind {
@@ -72,6 +83,8 @@ pub enum MetricError {
     NotFound,
     /// The operation does not fit the kind (e.g. decrementing a counter).
     BadArgument,
+    /// A new definition past [`MAX_METRICS`], or a name longer than [`MAX_NAME_BYTES`].
+    Refused,
 }
 
 impl Metric {
@@ -136,9 +149,19 @@ impl Metric {
 }
 
 /// All metrics of the process.
-#[derive(Default)]
 pub struct Registry {
     inner: RwLock<Inner>,
+    /// Guest definitions refused for a cap.
+    pub refused: Refusals,
+}
+
+impl Default for Registry {
+    fn default() -> Registry {
+        Registry {
+            inner: RwLock::default(),
+            refused: Refusals::new("metrics"),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -150,20 +173,55 @@ struct Inner {
 
 impl Registry {
     /// Defines a metric, or returns the id of the one already defined with that name and kind.
+    /// For the host's own metrics, which are few and fixed: guests go through
+    /// [`Registry::define_for_guest`].
     pub fn define(&self, name: &str, kind: MetricKind) -> u32 {
+        self.define_within(name, kind, usize::MAX)
+            .expect("no cap on the host's own metrics")
+    }
+
+    /// [`Registry::define`] for a guest of `vm_id`: a name past [`MAX_NAME_BYTES`], or a new
+    /// metric past [`MAX_METRICS`], is refused (counted and logged); existing names still resolve.
+    pub fn define_for_guest(
+        &self,
+        vm_id: &str,
+        name: &str,
+        kind: MetricKind,
+    ) -> Result<u32, MetricError> {
+        let defined = if name.len() > MAX_NAME_BYTES {
+            Err(MetricError::Refused)
+        } else {
+            self.define_within(name, kind, MAX_METRICS)
+        };
+        if defined.is_err() {
+            self.refused.refuse(
+                vm_id,
+                &format!(
+                    "metrics are capped at {MAX_METRICS} host-wide and {MAX_NAME_BYTES} bytes \
+                     per name"
+                ),
+            );
+        }
+        defined
+    }
+
+    fn define_within(&self, name: &str, kind: MetricKind, cap: usize) -> Result<u32, MetricError> {
         let key = (name.to_string(), kind as u8);
         if let Some(&id) = self.read().by_name.get(&key) {
-            return id;
+            return Ok(id);
         }
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
         if let Some(&id) = inner.by_name.get(&key) {
-            return id;
+            return Ok(id);
+        }
+        if inner.metrics.len() >= cap {
+            return Err(MetricError::Refused);
         }
         let metric = Metric::new(name, kind, &inner.bucket_rules);
         inner.metrics.push(Arc::new(metric));
         let id = inner.metrics.len() as u32; // ids start at 1; 0 is never valid
         inner.by_name.insert(key, id);
-        id
+        Ok(id)
     }
 
     /// The metric behind an id.

@@ -4,6 +4,7 @@
 
 pub mod metrics;
 pub mod queues;
+pub mod refusal;
 pub mod shared_data;
 
 use std::sync::Arc;
@@ -23,5 +24,15 @@ impl SharedState {
     /// A fresh, empty set of stores.
     pub fn new() -> Arc<SharedState> {
         Arc::new(SharedState::default())
+    }
+
+    /// Guest writes each store refused for a total cap, for
+    /// `wasmesh_guest_state_refused_total{kind}`.
+    pub fn refusals(&self) -> [&refusal::Refusals; 3] {
+        [
+            &self.shared_data.refused,
+            &self.metrics.refused,
+            &self.queues.refused,
+        ]
     }
 }

@@ -7,6 +7,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+use super::refusal::Refusals;
+
 /// Called (from any thread) when an item is enqueued; delivers
 /// `on_queue_ready` to the owning worker.
 pub type QueueWaker = Box<dyn Fn(u32) + Send + Sync>;
@@ -30,27 +32,53 @@ pub enum QueueError {
     NotFound,
     /// Nothing to dequeue.
     Empty,
+    /// The VM id already has [`MAX_QUEUES_PER_VM`] queues; none was added.
+    Refused,
 }
 
 /// Bound on items per queue so a producer without a consumer cannot exhaust memory.
 pub const MAX_QUEUE_ITEMS: usize = 10_000;
 
+/// Queues one VM id may register. A filter registers one or a few queues by fixed names; 1 024
+/// leaves ample room while bounding what a filter registering fresh names forever can hold
+/// (each queue is itself bounded by [`MAX_QUEUE_ITEMS`]).
+pub const MAX_QUEUES_PER_VM: usize = 1_024;
+
 /// The host-wide set of queues.
-#[derive(Default)]
 pub struct SharedQueues {
     inner: Mutex<Inner>,
+    /// Registrations refused for [`MAX_QUEUES_PER_VM`].
+    pub refused: Refusals,
+}
+
+impl Default for SharedQueues {
+    fn default() -> SharedQueues {
+        SharedQueues {
+            inner: Mutex::default(),
+            refused: Refusals::new("queues"),
+        }
+    }
 }
 
 impl SharedQueues {
-    /// Registers (or re-opens) a queue and makes `waker` its consumer.
-    pub fn register(&self, vm_id: &str, name: &str, waker: QueueWaker) -> u32 {
+    /// Registers (or re-opens) a queue and makes `waker` its consumer; a new name past
+    /// [`MAX_QUEUES_PER_VM`] is refused.
+    pub fn register(&self, vm_id: &str, name: &str, waker: QueueWaker) -> Result<u32, QueueError> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let key = (vm_id.to_string(), name.to_string());
         if let Some(&id) = inner.by_name.get(&key) {
             if let Some(queue) = inner.queues.get_mut(&id) {
                 queue.waker = Some(waker);
             }
-            return id;
+            return Ok(id);
+        }
+        let owned = inner.by_name.keys().filter(|(id, _)| id == vm_id).count();
+        if owned >= MAX_QUEUES_PER_VM {
+            self.refused.refuse(
+                vm_id,
+                &format!("shared queues are capped at {MAX_QUEUES_PER_VM} per VM id"),
+            );
+            return Err(QueueError::Refused);
         }
         inner.next_id += 1;
         let id = inner.next_id;
@@ -62,7 +90,7 @@ impl SharedQueues {
                 waker: Some(waker),
             },
         );
-        id
+        Ok(id)
     }
 
     /// Finds a queue registered by any VM.
@@ -93,5 +121,32 @@ impl SharedQueues {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let queue = inner.queues.get_mut(&id).ok_or(QueueError::NotFound)?;
         queue.items.pop_front().ok_or(QueueError::Empty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_cap_refuses_new_names_per_vm_id_but_reopens_old_ones() {
+        let queues = SharedQueues::default();
+        let waker = || -> QueueWaker { Box::new(|_| {}) };
+        for i in 0..MAX_QUEUES_PER_VM {
+            queues.register("vm", &format!("q{i}"), waker()).unwrap();
+        }
+        let extra = format!("q{MAX_QUEUES_PER_VM}");
+        assert_eq!(
+            queues.register("vm", &extra, waker()),
+            Err(QueueError::Refused)
+        );
+        assert_eq!(queues.refused.count(), 1);
+        assert_eq!(queues.resolve("vm", &extra), None);
+        // An existing queue re-opens and still works; another VM id has its own budget.
+        let first = queues.register("vm", "q0", waker()).unwrap();
+        assert_eq!(queues.resolve("vm", "q0"), Some(first));
+        queues.enqueue(first, b"item".to_vec()).unwrap();
+        assert_eq!(queues.dequeue(first).unwrap(), b"item");
+        assert!(queues.register("other", &extra, waker()).is_ok());
     }
 }

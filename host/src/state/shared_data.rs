@@ -1,9 +1,22 @@
 //! Shared key-value data with compare-and-swap, as `proxy_get_shared_data`
 //! and `proxy_set_shared_data` define it. Keys are scoped by VM id, like
 //! Envoy's, so two plugins with different VM ids never see each other's data.
+//!
+//! Each VM id may hold at most [`MAX_KEYS_PER_VM`] keys and [`MAX_BYTES_PER_VM`] bytes of keys
+//! and values: past that a set is refused (existing data untouched), so a filter that writes
+//! distinct keys forever cannot grow the host without bound.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+
+use super::refusal::Refusals;
+
+/// Keys one VM id may hold. Real filters keep a handful of keys (a config blob, a few counters,
+/// one per upstream); 100 000 is far above that and still a bounded index.
+pub const MAX_KEYS_PER_VM: usize = 100_000;
+/// Bytes of keys plus values one VM id may hold: 64 MiB, four times the largest single value a
+/// guest may store, far above what a filter shares, small next to a host's memory.
+pub const MAX_BYTES_PER_VM: usize = 64 << 20;
 
 /// Outcome of a set.
 #[derive(Debug, PartialEq, Eq)]
@@ -12,6 +25,8 @@ pub enum SetOutcome {
     Ok,
     /// The caller's CAS did not match the stored one.
     CasMismatch,
+    /// The VM id's key count or byte total would pass its cap; nothing changed.
+    Refused,
 }
 
 struct Entry {
@@ -19,32 +34,73 @@ struct Entry {
     cas: u32,
 }
 
-/// The host-wide store.
+/// What one VM id holds, against the caps.
+#[derive(Default, Clone, Copy)]
+struct Usage {
+    keys: usize,
+    bytes: usize,
+}
+
 #[derive(Default)]
+struct Inner {
+    map: HashMap<(String, Vec<u8>), Entry>,
+    usage: HashMap<String, Usage>,
+}
+
+/// The host-wide store.
 pub struct SharedData {
-    map: RwLock<HashMap<(String, Vec<u8>), Entry>>,
+    inner: RwLock<Inner>,
     next_cas: std::sync::atomic::AtomicU32,
+    /// Sets refused for a cap.
+    pub refused: Refusals,
+}
+
+impl Default for SharedData {
+    fn default() -> SharedData {
+        SharedData {
+            inner: RwLock::default(),
+            next_cas: Default::default(),
+            refused: Refusals::new("shared_data"),
+        }
+    }
 }
 
 impl SharedData {
     /// Value and CAS of a key, or `None` when absent.
     pub fn get(&self, vm_id: &str, key: &[u8]) -> Option<(Vec<u8>, u32)> {
-        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.get(&(vm_id.to_string(), key.to_vec()))
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner
+            .map
+            .get(&(vm_id.to_string(), key.to_vec()))
             .map(|e| (e.value.clone(), e.cas))
     }
 
     /// Stores `value`; a non-zero `cas` must match the stored one (a missing key matches any).
     pub fn set(&self, vm_id: &str, key: &[u8], value: &[u8], cas: u32) -> SetOutcome {
-        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
         let slot = (vm_id.to_string(), key.to_vec());
-        if let Some(entry) = map.get(&slot) {
-            if cas != 0 && cas != entry.cas {
-                return SetOutcome::CasMismatch;
-            }
+        let old_bytes = match inner.map.get(&slot) {
+            Some(entry) if cas != 0 && cas != entry.cas => return SetOutcome::CasMismatch,
+            Some(entry) => Some(key.len() + entry.value.len()),
+            None => None,
+        };
+        let mut usage = inner.usage.get(vm_id).copied().unwrap_or_default();
+        usage.keys += usize::from(old_bytes.is_none());
+        usage.bytes = usage.bytes - old_bytes.unwrap_or(0) + key.len() + value.len();
+        let grows = old_bytes.is_none_or(|old| key.len() + value.len() > old);
+        if grows && (usage.keys > MAX_KEYS_PER_VM || usage.bytes > MAX_BYTES_PER_VM) {
+            self.refused.refuse(
+                vm_id,
+                &format!(
+                    "shared data is capped at {MAX_KEYS_PER_VM} keys and {MAX_BYTES_PER_VM} \
+                     bytes of keys and values per VM id"
+                ),
+            );
+            return SetOutcome::Refused;
         }
+        inner.usage.insert(vm_id.to_string(), usage);
         let cas = self.fresh_cas();
-        map.insert(
+        inner.map.insert(
             slot,
             Entry {
                 value: value.to_vec(),
@@ -56,8 +112,10 @@ impl SharedData {
 
     /// Every key of a VM id (for the admin).
     pub fn keys(&self, vm_id: &str) -> Vec<Vec<u8>> {
-        let map = self.map.read().unwrap_or_else(|e| e.into_inner());
-        map.keys()
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner
+            .map
+            .keys()
             .filter(|(id, _)| id == vm_id)
             .map(|(_, k)| k.clone())
             .collect()
@@ -91,5 +149,43 @@ mod tests {
         assert_eq!(data.set("vm", b"k", b"3", cas), SetOutcome::CasMismatch);
         assert_eq!(data.get("vm", b"k").unwrap().0, b"2");
         assert!(data.get("other", b"k").is_none());
+    }
+
+    #[test]
+    fn key_cap_refuses_new_keys_but_keeps_old_ones_writable() {
+        let data = SharedData::default();
+        for i in 0..MAX_KEYS_PER_VM {
+            assert_eq!(data.set("vm", &i.to_le_bytes(), b"", 0), SetOutcome::Ok);
+        }
+        let extra = MAX_KEYS_PER_VM.to_le_bytes();
+        assert_eq!(data.set("vm", &extra, b"", 0), SetOutcome::Refused);
+        assert_eq!(data.set("vm", &extra, b"", 0), SetOutcome::Refused);
+        assert_eq!(data.refused.count(), 2);
+        assert!(data.get("vm", &extra).is_none());
+        // Existing keys stay readable and writable; another VM id has its own budget.
+        assert_eq!(
+            data.set("vm", &0usize.to_le_bytes(), b"x", 0),
+            SetOutcome::Ok
+        );
+        assert_eq!(data.get("vm", &0usize.to_le_bytes()).unwrap().0, b"x");
+        assert_eq!(data.set("other", &extra, b"", 0), SetOutcome::Ok);
+    }
+
+    #[test]
+    fn byte_cap_counts_keys_and_values_and_frees_on_shrink() {
+        let data = SharedData::default();
+        let big = vec![7u8; MAX_BYTES_PER_VM / 4];
+        for key in [b"a", b"b", b"c"] {
+            assert_eq!(data.set("vm", key, &big, 0), SetOutcome::Ok);
+        }
+        // The fourth quarter plus its one-byte key is one byte too many.
+        assert_eq!(data.set("vm", b"d", &big, 0), SetOutcome::Refused);
+        // Growing an existing key past the cap is refused and leaves the old value.
+        let bigger = vec![8u8; MAX_BYTES_PER_VM / 2];
+        assert_eq!(data.set("vm", b"a", &bigger, 0), SetOutcome::Refused);
+        assert_eq!(data.get("vm", b"a").unwrap().0, big);
+        // Shrinking one frees room for the new key.
+        assert_eq!(data.set("vm", b"a", b"small", 0), SetOutcome::Ok);
+        assert_eq!(data.set("vm", b"d", &big, 0), SetOutcome::Ok);
     }
 }

@@ -101,3 +101,42 @@ fn label_values_are_escaped() {
     let text = render(&registry);
     assert!(text.contains("m{route=\"a\\\"b\\\\c\"} 0"), "{text}");
 }
+
+#[test]
+fn guest_definitions_are_capped_and_old_names_still_resolve() {
+    let registry = Registry::default();
+    let first = registry
+        .define_for_guest("vm", "m0", MetricKind::Counter)
+        .unwrap();
+    for i in 1..MAX_METRICS {
+        registry
+            .define_for_guest("vm", &format!("m{i}"), MetricKind::Counter)
+            .unwrap();
+    }
+    let extra = format!("m{MAX_METRICS}");
+    assert_eq!(
+        registry.define_for_guest("vm", &extra, MetricKind::Counter),
+        Err(MetricError::Refused)
+    );
+    assert_eq!(
+        registry.define_for_guest("vm", "m0", MetricKind::Counter),
+        Ok(first)
+    );
+    registry.get(first).unwrap().increment(1).unwrap();
+    assert_eq!(registry.refused.count(), 1);
+}
+
+#[test]
+fn overlong_guest_names_are_refused() {
+    let registry = Registry::default();
+    let long = "x".repeat(MAX_NAME_BYTES + 1);
+    assert_eq!(
+        registry.define_for_guest("vm", &long, MetricKind::Gauge),
+        Err(MetricError::Refused)
+    );
+    let fits = "x".repeat(MAX_NAME_BYTES);
+    assert!(registry
+        .define_for_guest("vm", &fits, MetricKind::Gauge)
+        .is_ok());
+    assert_eq!(registry.refused.count(), 1);
+}
