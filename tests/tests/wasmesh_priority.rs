@@ -10,6 +10,11 @@ fn primary_zone_down_fails_over_and_back() {
 }
 
 #[test]
+fn retries_stay_in_the_local_zone() {
+    priority::retries_stay_in_the_local_zone(Wasmesh);
+}
+
+#[test]
 fn half_of_p0_ejected_spills_thirty_percent() {
     priority::half_of_p0_ejected_spills_thirty_percent(Wasmesh);
 }

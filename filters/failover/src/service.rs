@@ -99,14 +99,16 @@ impl Service {
         }
     }
 
-    /// A different, healthy endpoint for a retry: not in `tried`, not ejected at `now_ms`.
+    /// A different, healthy endpoint for a retry: not in `tried`, not ejected at `now_ms`, of
+    /// the best level (`local_zone` first, as `lb`).
     pub fn retry_target(&mut self, tried: &[SocketAddr], now_ms: u64) -> Option<SocketAddr> {
         let (health, _) = shared::health(&self.health_key);
         let endpoints = self.endpoints();
+        let zone = self.config.local_zone.as_deref();
         let avoid = |a: SocketAddr| tried.contains(&a) || health.is_ejected(a, now_ms);
         // Everything else ejected: any untried endpoint beats answering with the failure.
-        pick_other(&endpoints, avoid, &mut self.rng)
-            .or_else(|| pick_other(&endpoints, |a| tried.contains(&a), &mut self.rng))
+        pick_other(&endpoints, zone, avoid, &mut self.rng)
+            .or_else(|| pick_other(&endpoints, zone, |a| tried.contains(&a), &mut self.rng))
     }
 
     /// The backoff before retry number `retry` (jittered).

@@ -13,7 +13,8 @@ mod kill;
 mod timeout;
 
 use std::net::{SocketAddr, TcpListener};
-use std::time::Duration;
+use std::ops::Range;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use wasmesh_common::exposition as prometheus;
@@ -27,6 +28,7 @@ pub use timeout::{
     request_timeout_while_the_first_try_hangs, retries_wait_out_their_backoff,
 };
 
+use crate::load::LoadReport;
 use crate::{build_filters, client, poll_until, Backend, BackendHandle, Cluster, Listener};
 use crate::{MeshConfig, Plugin};
 use crate::{Proxy, ProxyKind, Route};
@@ -45,31 +47,40 @@ fn mesh(endpoints: &[SocketAddr], extra: Value) -> MeshConfig {
 /// Like [`mesh`], with `lb` picking first tries among `first` only while `failover` retries
 /// among `all`: a test then knows where each try goes.
 fn split_mesh(first: &[SocketAddr], all: &[SocketAddr], extra: Value) -> MeshConfig {
-    let filters = build_filters();
     let list = |endpoints: &[SocketAddr]| -> Vec<Value> {
         endpoints
             .iter()
             .map(|a| json!({ "address": a.to_string() }))
             .collect()
     };
-    let lb = json!({ "service": "web", "policy": "round_robin", "endpoints": list(first),
-                     "response_header": ECHO_HEADER });
-    let mut failover = json!({ "service": "web", "cluster": "dynamic", "endpoints": list(all),
-                               "response_header": ECHO_HEADER });
-    if let (Value::Object(into), Value::Object(extra)) = (&mut failover, extra) {
-        into.extend(extra);
-    }
+    chain(
+        merged(
+            json!({ "service": "web", "cluster": "dynamic", "endpoints": list(all) }),
+            extra,
+        ),
+        json!({ "service": "web", "policy": "round_robin", "endpoints": list(first) }),
+    )
+}
+
+/// One worker, listener `main` → `failover` (configured `failover`) → `lb` (configured `lb`)
+/// → cluster `dynamic` (`original_dst` on the pick header), both plugins in VM id `mesh` so
+/// they share the health document, and both given `response_header: x-wasmesh-endpoint` (lb
+/// echoes its pick there, failover reads it back and names a retry's endpoint in it). The
+/// chain of every failover and priority scenario.
+pub fn chain(failover: Value, lb: Value) -> MeshConfig {
+    let filters = build_filters();
+    let echo = json!({ "response_header": ECHO_HEADER });
     MeshConfig::new()
         .workers(1)
         .plugin(
             Plugin::new("failover", &filters.failover)
                 .vm_id("mesh")
-                .configuration(failover),
+                .configuration(merged(failover, echo.clone())),
         )
         .plugin(
             Plugin::new("lb", &filters.lb)
                 .vm_id("mesh")
-                .configuration(lb),
+                .configuration(merged(lb, echo)),
         )
         .cluster(Cluster::original_dst("dynamic", PICK_HEADER))
         .listener(
@@ -78,6 +89,85 @@ fn split_mesh(first: &[SocketAddr], all: &[SocketAddr], extra: Value) -> MeshCon
                 .filter("lb")
                 .route(Route::prefix("/", "dynamic")),
         )
+}
+
+/// `base` with the fields of `extra` (both JSON objects) added or replaced.
+pub fn merged(mut base: Value, extra: Value) -> Value {
+    if let (Value::Object(into), Value::Object(extra)) = (&mut base, extra) {
+        into.extend(extra);
+    }
+    base
+}
+
+/// Asserts that the steady load saw no failure.
+pub fn assert_no_failures(host: &str, report: &LoadReport) {
+    assert!(
+        report.failures.is_empty(),
+        "{host}: {} failed requests, e.g. {:?}",
+        report.failures.len(),
+        &report.failures[..report.failures.len().min(10)]
+    );
+}
+
+/// Of the load's answers that arrived in `window`: how many, and how many came from a backend
+/// whose marker (`x-backend`) `from` accepts.
+pub fn answers_in(
+    report: &LoadReport,
+    window: Range<Instant>,
+    from: impl Fn(&str) -> bool,
+) -> (usize, usize) {
+    let answers: Vec<_> = report
+        .ok
+        .iter()
+        .filter(|s| window.contains(&s.at))
+        .collect();
+    let matching = answers
+        .iter()
+        .filter(|s| s.marker.as_deref().is_some_and(&from))
+        .count();
+    (answers.len(), matching)
+}
+
+/// Asserts that `config` is refused by the host, with `needle` (the field) in its logs.
+pub fn assert_refused(kind: ProxyKind, config: &MeshConfig, needle: &str) {
+    match kind.try_start(config) {
+        Ok(proxy) => panic!(
+            "{} started without {needle:?}:\n{}",
+            kind.name(),
+            proxy.logs()
+        ),
+        Err(logs) => assert!(
+            logs.contains(needle),
+            "{}: the error should say {needle:?}:\n{logs}",
+            kind.name()
+        ),
+    }
+}
+
+/// Asserts that `what` came back `back_after` its ejection (or failover), not before the
+/// ejection time `ejection_ms` ended, less `slack_ms` for when the test saw the ejection.
+pub fn assert_back_after_ejection(
+    host: &str,
+    what: &str,
+    back_after: Duration,
+    ejection_ms: u64,
+    slack_ms: u64,
+) {
+    assert!(
+        back_after + Duration::from_millis(slack_ms) >= Duration::from_millis(ejection_ms),
+        "{host}: {what} back {back_after:?} after its ejection, before the {ejection_ms} ms \
+         ejection time ended"
+    );
+}
+
+/// Restarts backend `name` on the `addr` of a killed one (retrying while the port is still
+/// held by the old sockets).
+pub fn restart(host: &str, name: &str, addr: SocketAddr) -> BackendHandle {
+    poll_until(
+        &format!("{host}: restarting {name} on {addr}"),
+        Duration::from_secs(5),
+        || Backend::start_on(name, addr).map_err(|e| e.to_string()),
+    )
 }
 
 /// A proxy whose first tries all go to a new 503 upstream (returned, to count its requests)
@@ -89,7 +179,7 @@ fn first_try_503(kind: ProxyKind, other: SocketAddr, extra: Value) -> (Always503
 }
 
 /// Outlier detection off: these tests look at retries alone.
-fn no_ejection() -> Value {
+pub(crate) fn no_ejection() -> Value {
     json!({ "outlier": { "consecutive_5xx": 0, "consecutive_gateway_failure": 0 } })
 }
 
@@ -99,7 +189,7 @@ fn metric(proxy: &Proxy, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 }
 
 /// Sum of `failover_retries_total` of service `web` over every reason.
-fn retries(proxy: &Proxy) -> f64 {
+pub(crate) fn retries(proxy: &Proxy) -> f64 {
     let text = proxy.admin_get("/stats/prometheus").text();
     prometheus::samples(&text)
         .iter()
@@ -233,16 +323,5 @@ pub fn bad_config_names_the_field(kind: ProxyKind) {
         &[refused_port()],
         json!({ "retry": { "retry_on": ["5XX"] } }),
     );
-    match kind.try_start(&config) {
-        Ok(proxy) => panic!(
-            "{} started with a bad retry_on:\n{}",
-            kind.name(),
-            proxy.logs()
-        ),
-        Err(logs) => assert!(
-            logs.contains("retry.retry_on[0]: unknown variant `5XX`"),
-            "{}: the error should name the field:\n{logs}",
-            kind.name()
-        ),
-    }
+    assert_refused(kind, &config, "retry.retry_on[0]: unknown variant `5XX`");
 }

@@ -3,8 +3,8 @@
 //! and panic threshold 50 %, driven by the ejections of the `failover` filter's outlier
 //! detection (killed backends are ejected after 5 consecutive gateway failures).
 //!
-//! Chain as in the failover scenarios: `failover` → `lb` → `original_dst`, both plugins in VM
-//! id `mesh` (shared data), one worker. Where the traffic goes is read from `lb`'s own
+//! Chain of the failover scenarios ([`failover::chain`]): `failover` → `lb` → `original_dst`,
+//! both plugins in VM id `mesh` (shared data), one worker. Where the traffic goes is read from `lb`'s own
 //! `lb_requests_total{service,endpoint}` (its picks, retries excluded) and its
 //! `lb_priority_load{service,priority}` / `lb_panic{service,priority}` gauges.
 
@@ -21,15 +21,10 @@ use wasmesh_common::exposition as prometheus;
 
 pub use panic::{panic_disabled_keeps_traffic_on_the_survivors, panic_spreads_over_every_endpoint};
 pub use spill::half_of_p0_ejected_spills_thirty_percent;
-pub use zone::primary_zone_down_fails_over_and_back;
+pub use zone::{primary_zone_down_fails_over_and_back, retries_stay_in_the_local_zone};
 
-use crate::{build_filters, poll_until, Backend, BackendHandle, Cluster, Listener};
-use crate::{MeshConfig, Plugin, Proxy, ProxyKind, Route};
-
-/// The header `lb` writes and the cluster reads.
-const PICK_HEADER: &str = "x-envoy-original-dst-host";
-/// `lb` echoes its pick here and `failover` reads it back.
-const ECHO_HEADER: &str = "x-wasmesh-endpoint";
+use super::failover::{self, assert_refused, merged};
+use crate::{poll_until, Backend, BackendHandle, MeshConfig, Proxy, ProxyKind};
 
 /// A started backend and how it is listed (`{"address", "priority"|"zone"}`).
 struct Member {
@@ -59,44 +54,20 @@ impl Member {
     }
 }
 
-/// `failover` (outlier settings `outlier`) → `lb` (round robin, `lb_extra` merged in) over
-/// `members`, service `web`.
-fn mesh(members: &[Member], lb_extra: Value, outlier: Value) -> MeshConfig {
+/// `failover` (`failover_extra` merged in) → `lb` (round robin, `lb_extra` merged in) over
+/// `members`, service `web`: [`failover::chain`].
+fn mesh(members: &[Member], lb_extra: Value, failover_extra: Value) -> MeshConfig {
     let list: Vec<Value> = members.iter().map(|m| m.entry.clone()).collect();
-    let mut lb = json!({ "service": "web", "policy": "round_robin", "endpoints": list,
-                         "response_header": ECHO_HEADER });
-    if let (Value::Object(into), Value::Object(extra)) = (&mut lb, lb_extra) {
-        into.extend(extra);
-    }
-    let failover = json!({ "service": "web", "cluster": "dynamic", "endpoints": list,
-                           "response_header": ECHO_HEADER, "outlier": outlier });
-    failover_lb_chain(failover, lb)
+    let lb = json!({ "service": "web", "policy": "round_robin", "endpoints": list });
+    let failover = json!({ "service": "web", "cluster": "dynamic", "endpoints": list });
+    failover::chain(merged(failover, failover_extra), merged(lb, lb_extra))
 }
 
-/// One worker, listener `main` → `failover` (configured `failover`) → `lb` (configured `lb`)
-/// → cluster `dynamic` (`original_dst` on the pick header), both plugins in VM id `mesh` so
-/// they share the health document. Usable by any scenario that needs the chain.
-pub fn failover_lb_chain(failover: Value, lb: Value) -> MeshConfig {
-    let filters = build_filters();
-    MeshConfig::new()
-        .workers(1)
-        .plugin(
-            Plugin::new("failover", &filters.failover)
-                .vm_id("mesh")
-                .configuration(failover),
-        )
-        .plugin(
-            Plugin::new("lb", &filters.lb)
-                .vm_id("mesh")
-                .configuration(lb),
-        )
-        .cluster(Cluster::original_dst("dynamic", PICK_HEADER))
-        .listener(
-            Listener::new("main")
-                .filter("failover")
-                .filter("lb")
-                .route(Route::prefix("/", "dynamic")),
-        )
+/// Outlier detection with base ejection time `ejection_ms`, of up to `max_percent` of the
+/// set (`failover`'s configuration).
+fn outlier(ejection_ms: u64, max_percent: u32) -> Value {
+    json!({ "outlier": { "base_ejection_time_ms": ejection_ms,
+                         "max_ejection_percent": max_percent } })
 }
 
 /// `lb`'s picks so far per member name (`lb_requests_total`).
@@ -178,29 +149,25 @@ fn await_load(proxy: &Proxy, priority: u32, want: f64, within: Duration) -> Dura
     )
 }
 
-/// A bad priority setting names the field, and the host refuses to start.
+/// A bad priority setting names the filter and the field, and the host refuses to start.
 pub fn bad_config_names_the_field(kind: ProxyKind) {
     let members = [Member::start("a1", json!({ "zone": "a" }))];
-    for (extra, field) in [
-        (json!({ "panic_threshold": 150 }), "panic_threshold"),
+    let empty_zone = json!({ "local_zone": "" });
+    for (filter, extra, field) in [
+        ("lb", json!({ "panic_threshold": 150 }), "panic_threshold"),
         (
+            "lb",
             json!({ "overprovisioning_factor": 0 }),
             "overprovisioning_factor",
         ),
-        (json!({ "local_zone": "" }), "local_zone"),
+        ("lb", empty_zone.clone(), "local_zone"),
+        ("failover", empty_zone, "local_zone"),
     ] {
-        let config = mesh(&members, extra, json!({}));
-        match kind.try_start(&config) {
-            Ok(proxy) => panic!(
-                "{} started with a bad {field}:\n{}",
-                kind.name(),
-                proxy.logs()
-            ),
-            Err(logs) => assert!(
-                logs.contains(&format!("lb: invalid configuration: {field}: ")),
-                "{}: the error should name {field}:\n{logs}",
-                kind.name()
-            ),
-        }
+        let config = match filter {
+            "lb" => mesh(&members, extra, json!({})),
+            _ => mesh(&members, json!({}), extra),
+        };
+        let needle = format!("{filter}: invalid configuration: {field}: ");
+        assert_refused(kind, &config, &needle);
     }
 }

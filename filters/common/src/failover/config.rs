@@ -4,7 +4,7 @@
 //! {"service": "web", "cluster": "dynamic",
 //!  "endpoints": [{"address": "127.0.0.1:8081"}],
 //!  "header": "x-envoy-original-dst-host", "response_header": "x-wasmesh-endpoint",
-//!  "timeout_ms": 15000,
+//!  "local_zone": "eu-1a", "timeout_ms": 15000,
 //!  "retry": {"max_retries": 2, "retry_on": ["connect-failure", "reset", "gateway-error"],
 //!            "methods": ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"], "per_try_timeout_ms": 1000,
 //!            "max_body_bytes": 65536,
@@ -27,7 +27,7 @@ use crate::failover::budget::BudgetConfig;
 use crate::failover::classify::RetryOn;
 use crate::failover::health::EjectionPolicy;
 use crate::failover::outlier::Thresholds;
-use crate::lb::config::{check_service, pick_headers};
+use crate::lb::config::{check_local_zone, check_service, pick_headers};
 
 /// Methods retried by default: the idempotent ones of RFC 9110 (safe methods, PUT, DELETE).
 pub const DEFAULT_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];
@@ -50,6 +50,9 @@ pub struct FailoverConfig {
     pub header: String,
     /// If set, a retried response names the endpoint that answered in this header.
     pub response_header: Option<String>,
+    /// The proxy's own zone (as `lb`'s `local_zone`): a retry prefers the best level of
+    /// [`crate::lb::candidates::level_of`], so it stays in this zone while it can.
+    pub local_zone: Option<String>,
     /// Overall request timeout in ms, from the request headers until response headers go to
     /// the client (first try, backoffs and retries included); 0 = none.
     pub timeout_ms: u64,
@@ -125,6 +128,7 @@ struct RawConfig {
     endpoints: Option<Vec<Endpoint>>,
     header: Option<String>,
     response_header: Option<String>,
+    local_zone: Option<String>,
     timeout_ms: Option<u64>,
     #[serde(default)]
     retry: RawRetry,
@@ -159,6 +163,7 @@ impl FailoverConfig {
             endpoints: raw.endpoints,
             header,
             response_header,
+            local_zone: check_local_zone(raw.local_zone)?,
             timeout_ms: raw.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
             retry: retry(raw.retry)?,
             thresholds: thresholds(&raw.outlier),

@@ -24,20 +24,26 @@ pub struct Levels {
 }
 
 impl Levels {
-    /// The level of `endpoint`: its `priority`, or with a `local_zone`, `2 × priority` plus 1
-    /// when its zone is known and not the local one (so local priority-0 endpoints are level
-    /// 0, remote priority-0 ones level 1, local priority-1 ones level 2…). An endpoint without
-    /// a zone is not demoted: nothing says it is far.
+    /// The level of `endpoint` under this configuration's `local_zone` ([`level_of`]).
     pub fn level_of(&self, endpoint: &Endpoint) -> u32 {
-        match &self.local_zone {
-            None => endpoint.priority,
-            Some(local) => {
-                let remote = !endpoint.zone.is_empty() && endpoint.zone != *local;
-                endpoint
-                    .priority
-                    .saturating_mul(2)
-                    .saturating_add(u32::from(remote))
-            }
+        level_of(endpoint, self.local_zone.as_deref())
+    }
+}
+
+/// The level of `endpoint`: its `priority`, or with a `local_zone`, `2 × priority` plus 1 when
+/// its zone is known and not the local one (so local priority-0 endpoints are level 0, remote
+/// priority-0 ones level 1, local priority-1 ones level 2…). An endpoint without a zone is not
+/// demoted: nothing says it is far. The one definition of a level: `lb` draws levels with it
+/// and `failover` orders a retry's endpoints with it, so a retry stays where `lb` would go.
+pub fn level_of(endpoint: &Endpoint, local_zone: Option<&str>) -> u32 {
+    match local_zone {
+        None => endpoint.priority,
+        Some(local) => {
+            let remote = !endpoint.zone.is_empty() && endpoint.zone != local;
+            endpoint
+                .priority
+                .saturating_mul(2)
+                .saturating_add(u32::from(remote))
         }
     }
 }
@@ -93,4 +99,4 @@ pub fn levels<'a>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -287,13 +287,22 @@ fn levels(
         }
         model.panic_threshold = threshold;
     }
+    Ok(Levels {
+        model,
+        local_zone: check_local_zone(local_zone)?,
+    })
+}
+
+/// The proxy's own zone, if set: not empty. Shared by `lb` and `failover`, which must agree
+/// on it for a retry to stay in the zone `lb` prefers.
+pub(crate) fn check_local_zone(local_zone: Option<String>) -> Result<Option<String>, ConfigError> {
     if local_zone.as_deref() == Some("") {
         return Err(ConfigError::new(
             "local_zone",
             "must not be empty (leave it out to ignore zones)",
         ));
     }
-    Ok(Levels { model, local_zone })
+    Ok(local_zone)
 }
 
 fn check_endpoints(endpoints: &[Endpoint]) -> Result<(), ConfigError> {

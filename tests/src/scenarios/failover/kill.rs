@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::{mesh, metric, retries};
+use super::{answers_in, assert_back_after_ejection, assert_no_failures};
+use super::{mesh, metric, restart, retries};
 use crate::load::Load;
 use crate::{poll_until, Backend, BackendHandle, ProxyKind};
 
@@ -61,11 +62,7 @@ pub fn kill_one_of_three_under_load(kind: ProxyKind) {
     std::thread::sleep(Duration::from_millis(500));
     let retries_while_ejected = retries(&proxy) - retries_settled;
 
-    let reborn = poll_until(
-        &format!("{host}: restarting b2 on {victim}"),
-        Duration::from_secs(5),
-        || Backend::start_on("b2", victim).map_err(|e| e.to_string()),
-    );
+    let reborn = restart(host, "b2", victim);
     let back_after = poll_until(
         &format!("{host}: b2 back in service"),
         Duration::from_millis(EJECTION_MS + 5_000),
@@ -86,27 +83,17 @@ pub fn kill_one_of_three_under_load(kind: ProxyKind) {
     let returned_at = Instant::now();
     std::thread::sleep(Duration::from_secs(1));
     let report = load.stop();
-    let after: Vec<_> = report.ok.iter().filter(|s| s.at > returned_at).collect();
-    let to_b2 = after
-        .iter()
-        .filter(|s| s.marker.as_deref() == Some("b2"))
-        .count();
+    let (after, to_b2) = answers_in(&report, returned_at..Instant::now(), |m| m == "b2");
     let total_retries = retries(&proxy);
     let ejections = metric(&proxy, "failover_ejections_total", &gauge).unwrap_or(0.0);
     eprintln!(
         "{host}: {} ok, {} failed; ejected {to_eject:?} after the kill; {total_retries} retries \
          ({retries_while_ejected} while ejected); ejections {ejections}; back in service \
-         {back_after:?} after the ejection, then {to_b2} of {} answers",
+         {back_after:?} after the ejection, then {to_b2} of {after} answers",
         report.ok.len(),
         report.failures.len(),
-        after.len()
     );
-    assert!(
-        report.failures.is_empty(),
-        "{host}: {} failed requests, e.g. {:?}",
-        report.failures.len(),
-        &report.failures[..report.failures.len().min(10)]
-    );
+    assert_no_failures(host, &report);
     assert!(
         to_eject < Duration::from_secs(1),
         "{host}: ejected {to_eject:?} after the kill"
@@ -115,14 +102,9 @@ pub fn kill_one_of_three_under_load(kind: ProxyKind) {
         retries_while_ejected, 0.0,
         "{host}: lb still picked the ejected endpoint"
     );
-    let ejection = Duration::from_millis(EJECTION_MS);
+    assert_back_after_ejection(host, "b2", back_after, EJECTION_MS, 150);
     assert!(
-        back_after >= ejection - Duration::from_millis(150),
-        "{host}: b2 got traffic {back_after:?} after its ejection, before the ejection time ended"
-    );
-    assert!(
-        to_b2 * 5 >= after.len(),
-        "{host}: b2 answered {to_b2} of the {} requests after its return (round robin: 1/3)",
-        after.len()
+        to_b2 * 5 >= after,
+        "{host}: b2 answered {to_b2} of the {after} requests after its return (round robin: 1/3)"
     );
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use wasmesh_common::exposition as prometheus;
 
-use super::{level_gauge, mesh, picks_during, Member};
+use super::{level_gauge, mesh, outlier, picks_during, Member};
 use crate::load::{Load, LoadReport};
 use crate::{poll_until, ProxyKind};
 
@@ -69,9 +69,8 @@ fn three_of_five_ejected(kind: ProxyKind, lb_extra: Value) -> (BTreeMap<String, 
     // Every endpoint but the last may be ejected. Client requests that land on a dead
     // endpoint in panic fail once failover's retry budget is spent: the picks are what these
     // tests look at.
-    let outlier = json!({ "base_ejection_time_ms": EJECTION_MS, "max_ejection_percent": 100 });
     let panic_enabled = lb_extra.get("panic_threshold").is_none();
-    let proxy = kind.start(&mesh(&members, lb_extra, outlier));
+    let proxy = kind.start(&mesh(&members, lb_extra, outlier(EJECTION_MS, 100)));
     let load = Load::start(proxy.listener("main"), "/panic", "x-backend", 8);
     for member in &mut members[..3] {
         member.kill();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{await_load, level_gauge, mesh, picks_during, share_of, Member};
+use super::{await_load, level_gauge, mesh, outlier, picks_during, share_of, Member};
 use crate::load::Load;
 use crate::ProxyKind;
 
@@ -24,8 +24,7 @@ pub fn half_of_p0_ejected_spills_thirty_percent(kind: ProxyKind) {
         .chain([("p1a", 1), ("p1b", 1)])
         .map(|(name, priority)| Member::start(name, json!({ "priority": priority })))
         .collect();
-    let outlier = json!({ "base_ejection_time_ms": EJECTION_MS, "max_ejection_percent": 50 });
-    let proxy = kind.start(&mesh(&members, json!({}), outlier));
+    let proxy = kind.start(&mesh(&members, json!({}), outlier(EJECTION_MS, 50)));
     let load = Load::start(proxy.listener("main"), "/spill", "x-backend", 8);
     await_load(&proxy, 0, 100.0, Duration::from_secs(5));
 

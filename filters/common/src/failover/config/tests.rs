@@ -26,6 +26,7 @@ fn minimal_config_gets_the_defaults() {
     assert_eq!(c.thresholds, Thresholds::default());
     assert_eq!(c.ejection, EjectionPolicy::default());
     assert_eq!(c.endpoints, None);
+    assert_eq!(c.local_zone, None);
     assert_eq!(c.timeout_ms, 15_000);
     assert_eq!(c.retry.max_body_bytes, 65_536);
     assert_eq!(c.retry.backoff, Backoff::default());
@@ -56,7 +57,7 @@ fn timeout_body_limit_and_backoff() {
 fn full_config() {
     let c = FailoverConfig::from_json(
         br#"{"service":"web","cluster":"dynamic","endpoints":[{"address":"127.0.0.1:1"}],
-             "response_header":"X-Wasmesh-Endpoint",
+             "response_header":"X-Wasmesh-Endpoint","local_zone":"eu-1a",
              "retry":{"max_retries":1,"retry_on":["5xx"],"methods":["GET","POST"],
                       "per_try_timeout_ms":200,"budget":{"ratio":0.5}},
              "outlier":{"consecutive_5xx":3,"base_ejection_time_ms":1000,
@@ -64,6 +65,7 @@ fn full_config() {
     )
     .unwrap();
     assert_eq!(c.response_header.as_deref(), Some("x-wasmesh-endpoint"));
+    assert_eq!(c.local_zone.as_deref(), Some("eu-1a"));
     assert_eq!(c.retry.retry_on, vec![RetryOn::FiveXx]);
     assert!(c.retries_method("POST"));
     assert_eq!(c.retry.budget.ratio, 0.5);
@@ -100,4 +102,6 @@ fn errors_name_the_field() {
     assert!(err(r#"{"service":"w","cluster":"d","retry":{"backoff":{"base_interval_ms":50,"max_interval_ms":10}}}"#)
         .starts_with("retry.backoff.max_interval_ms:"));
     assert!(err(r#"{"service":"w","cluster":"d","timeout_ms":-1}"#).starts_with("timeout_ms:"));
+    assert!(err(r#"{"service":"w","cluster":"d","local_zone":""}"#)
+        .starts_with("local_zone: must not be empty"));
 }

@@ -1,13 +1,16 @@
 use super::*;
 
-fn ep(port: u16, weight: u32, priority: u32) -> Endpoint {
+/// Endpoint `127.0.0.1:port` with `weight` and `priority` (also used by `failover::pick`'s
+/// tests).
+pub(crate) fn ep(port: u16, weight: u32, priority: u32) -> Endpoint {
     Endpoint {
         priority,
         ..Endpoint::new(SocketAddr::from(([127, 0, 0, 1], port))).with_weight(weight)
     }
 }
 
-fn in_zone(port: u16, zone: &str, priority: u32) -> Endpoint {
+/// Endpoint `127.0.0.1:port` of weight 1 in `zone` with `priority`.
+pub(crate) fn in_zone(port: u16, zone: &str, priority: u32) -> Endpoint {
     Endpoint {
         zone: zone.to_string(),
         ..ep(port, 1, priority)
@@ -81,18 +84,29 @@ fn ejections_that_leave_nothing_are_ignored() {
     assert!(levels([].iter(), &[addr(1)], &off).is_empty());
 }
 
-#[test]
-fn local_zone_comes_before_remote_zones_of_the_same_priority() {
-    let set = [
+/// Zone a local (port 1 at priority 0, port 3 at priority 1), zone b remote (port 2), and
+/// port 4 without a zone (also used by `failover::pick`'s tests).
+pub(crate) fn zoned_set() -> [Endpoint; 4] {
+    [
         in_zone(1, "a", 0),
         in_zone(2, "b", 0),
         in_zone(3, "a", 1),
         ep(4, 1, 0),
-    ];
-    let rules = Levels {
+    ]
+}
+
+/// Default model, local zone `a`.
+pub(crate) fn zone_a() -> Levels {
+    Levels {
         local_zone: Some("a".to_string()),
         ..Levels::default()
-    };
+    }
+}
+
+#[test]
+fn local_zone_comes_before_remote_zones_of_the_same_priority() {
+    let set = zoned_set();
+    let rules = zone_a();
     assert_eq!(
         set.iter().map(|e| rules.level_of(e)).collect::<Vec<_>>(),
         [0, 1, 2, 0],
