@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use wasmesh_tests::client::Client;
 use wasmesh_tests::scenarios::isolation::{
-    self, plugin_name, Isolation, CLOSED, GOOD, HEADER, OPEN,
+    self, plugin_name, rss_kib, Isolation, CLOSED, GOOD, HEADER, OPEN,
 };
 use wasmesh_tests::{
     build_filters, poll_until, wat, Backend, Cluster, Envoy, Listener, MeshConfig, Plugin, Proxy,
@@ -136,17 +136,6 @@ fn filter_state(iso: &Isolation, listener: &str) -> Filter {
             response.text()
         ),
     }
-}
-
-/// Envoy's resident memory in KiB.
-fn rss_kib(proxy: &Proxy) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", proxy.pid()))
-        .expect("reading Envoy's /proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no VmRSS in:\n{status}"))
 }
 
 /// One misbehaviour that kills the VM (V8 traps). Asserts, for every policy, the failing

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use wasmesh_tests::scenarios::config::check;
-use wasmesh_tests::scenarios::isolation::{self, Limits};
+use wasmesh_tests::scenarios::isolation::{self, Isolation, Limits};
 use wasmesh_tests::{build_filters, Backend, MeshConfig, Plugin, Wasmesh};
 
 /// The loop case's time cap, and the bound its reply must arrive within.
@@ -184,5 +184,127 @@ fn trap_in_on_vm_start_stops_startup_naming_the_plugin() {
             logs.contains("crashy-plugin"),
             "the start-up error should name the plugin:\n{logs}"
         ),
+    }
+}
+
+/// The floods' callback cap: generous, so the host's state caps, not the time cap, end them
+/// (the debug host defines a metric in microseconds; two cores are shared with other tests).
+const FLOOD_CALLBACK_MS: u64 = 5_000;
+/// Slack on top of a cap for the host's RSS growth during a flood (allocator and map overhead).
+const RSS_SLACK_KIB: u64 = 64 << 10;
+
+/// A filter storing 64 KiB values under fresh keys is refused at the VM id's 64 MiB cap with
+/// BadArgument: the VM lives on, its first key is still readable, another listener serves
+/// throughout, the refusal is counted in `/stats/prometheus`, and the host grows by no more
+/// than the cap plus slack.
+#[test]
+fn shared_data_flood_is_refused_at_the_cap() {
+    const CAP_KIB: u64 = 64 << 10; // the host's MAX_BYTES_PER_VM
+    let iso = Isolation::start(Limits {
+        callback_ms: Some(FLOOD_CALLBACK_MS),
+        ..Limits::default()
+    });
+    iso.assert_serves(isolation::CLOSED, "before");
+    let (failures_before, _) = iso.vm_counters();
+    let rss_before = isolation::rss_kib(&iso.proxy);
+    // 2 000 × 64 KiB = 125 MiB asked for, twice the cap.
+    let flood = iso.while_good_listener_serves(|| {
+        iso.flood(isolation::CLOSED, "flood-shared-data", 0, 2_000, 64 << 10)
+    });
+    let rss_after = isolation::rss_kib(&iso.proxy);
+    eprintln!("flood-shared-data: {flood:?}; wasmesh RSS {rss_before} KiB -> {rss_after} KiB");
+    // 64 MiB / (64 KiB value + its ~20-byte key) = 1 023 keys fit.
+    assert_eq!(flood.done, 1_023, "keys stored before the cap: {flood:?}");
+    assert_eq!(
+        flood.refused_status,
+        Some(2),
+        "refused with BadArgument: {flood:?}"
+    );
+    assert!(
+        flood.first_there,
+        "the first key is still readable: {flood:?}"
+    );
+    // Still capped for the next request (nothing was lost or freed), and the VM still answers.
+    let again = iso.flood(isolation::CLOSED, "flood-shared-data", 5_000, 10, 64 << 10);
+    assert_eq!(
+        (again.done, again.refused_status),
+        (0, Some(2)),
+        "{again:?}"
+    );
+    assert!(again.first_there, "{again:?}");
+    let text = iso.proxy.admin_get("/stats/prometheus").text();
+    let refused = isolation::counter(
+        &text,
+        "wasmesh_guest_state_refused_total{kind=\"shared_data\"}",
+    );
+    assert_eq!(refused, 2, "one refusal per flood request");
+    assert_eq!(
+        iso.vm_counters().0,
+        failures_before,
+        "a refusal is not a VM failure"
+    );
+    assert!(
+        rss_after < rss_before + CAP_KIB + RSS_SLACK_KIB,
+        "RSS grew from {rss_before} KiB to {rss_after} KiB, more than the 64 MiB cap + 64 MiB"
+    );
+    for listener in [isolation::GOOD, isolation::OPEN, isolation::CLOSED] {
+        iso.assert_serves(listener, "after the flood");
+    }
+}
+
+/// A filter defining fresh metric names is refused at the host-wide 100 000 with BadArgument:
+/// its earlier metrics still resolve, the refusal is counted, the host stays small and serves.
+#[test]
+fn metrics_flood_is_refused_at_the_cap() {
+    const MAX_METRICS: u64 = 100_000; // the host's MAX_METRICS
+    const BATCH: u64 = 20_000;
+    let iso = Isolation::start(Limits {
+        callback_ms: Some(FLOOD_CALLBACK_MS),
+        ..Limits::default()
+    });
+    iso.assert_serves(isolation::CLOSED, "before");
+    let rss_before = isolation::rss_kib(&iso.proxy);
+    let (defined, last) = iso.while_good_listener_serves(|| {
+        let mut defined = 0;
+        loop {
+            let flood = iso.flood(isolation::CLOSED, "flood-metrics", defined, BATCH, 0);
+            defined += flood.done;
+            if flood.refused_status.is_some() || defined > 2 * MAX_METRICS {
+                return (defined, flood);
+            }
+        }
+    });
+    let rss_after = isolation::rss_kib(&iso.proxy);
+    eprintln!(
+        "flood-metrics: {defined} defined, last batch {last:?}; \
+         wasmesh RSS {rss_before} KiB -> {rss_after} KiB"
+    );
+    assert_eq!(
+        last.refused_status,
+        Some(2),
+        "refused with BadArgument: {last:?}"
+    );
+    // The host-wide cap also counts the few metrics other filters defined.
+    assert!(
+        (MAX_METRICS - 100..=MAX_METRICS).contains(&defined),
+        "{defined} metrics defined before the cap"
+    );
+    assert!(
+        last.first_there,
+        "the first metric still resolves: {last:?}"
+    );
+    let text = iso.proxy.admin_get("/stats/prometheus").text();
+    let refused = isolation::counter(&text, "wasmesh_guest_state_refused_total{kind=\"metrics\"}");
+    assert_eq!(refused, 1);
+    assert!(
+        text.contains("misbehave_flood_0 0"),
+        "the first flooded metric is still exposed"
+    );
+    assert!(
+        rss_after < rss_before + RSS_SLACK_KIB,
+        "RSS grew from {rss_before} KiB to {rss_after} KiB for 100 000 metrics, over 64 MiB"
+    );
+    for listener in [isolation::GOOD, isolation::OPEN, isolation::CLOSED] {
+        iso.assert_serves(listener, "after the flood");
     }
 }

@@ -17,6 +17,10 @@ use crate::{
     Proxy, Route, Wasmesh,
 };
 
+mod flood;
+
+pub use flood::{rss_kib, Flood};
+
 /// The request header the misbehave guest reads.
 pub const HEADER: &str = "x-misbehave";
 /// Listener whose misbehave plugin fails open (`fail_open: true`).

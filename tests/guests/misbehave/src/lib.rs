@@ -4,6 +4,7 @@
 //! The request header `x-misbehave` picks the misbehaviour; the plugin and VM configuration can
 //! make start-up fail. `README.md` next to this crate lists every case and what a host should do.
 
+mod flood;
 mod fuzz;
 mod raw;
 mod root;

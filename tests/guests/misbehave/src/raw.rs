@@ -32,6 +32,34 @@ extern "C" {
         buffer_size: usize,
     ) -> u32;
     fn proxy_set_header_map_pairs(map_type: u32, map_data: *const u8, map_size: usize) -> u32;
+    fn proxy_set_shared_data(
+        key_data: *const u8,
+        key_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+        cas: u32,
+    ) -> u32;
+    fn proxy_define_metric(
+        metric_type: u32,
+        name_data: *const u8,
+        name_size: usize,
+        return_id: *mut u32,
+    ) -> u32;
+}
+
+/// `proxy_set_shared_data` without a CAS, returning the raw status (the SDK panics on any
+/// status but `Ok` and `CasMismatch`, so a refusal could not be counted through it).
+pub fn set_shared_data(key: &[u8], value: &[u8]) -> u32 {
+    // SAFETY: both slices are valid guest memory for their whole length during the call.
+    unsafe { proxy_set_shared_data(key.as_ptr(), key.len(), value.as_ptr(), value.len(), 0) }
+}
+
+/// `proxy_define_metric` for a counter, returning the raw status (the SDK panics on any
+/// status but `Ok`).
+pub fn define_counter(name: &str) -> u32 {
+    let mut id = 0u32;
+    // SAFETY: `name` and the return slot are valid guest memory owned by this frame.
+    unsafe { proxy_define_metric(0, name.as_ptr(), name.len(), &mut id) }
 }
 
 /// Each hostcall given an out-of-bounds pointer, with the status it returned

@@ -5,7 +5,7 @@ use std::hint::black_box;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::Action;
 
-use crate::{fuzz, raw};
+use crate::{flood, fuzz, raw};
 
 /// The request header naming the misbehaviour.
 pub const HEADER: &str = "x-misbehave";
@@ -43,6 +43,22 @@ impl HttpContext for MisbehaveStream {
                     u32::try_from(n).unwrap_or(u32::MAX)
                 });
                 fuzz::run(self.context_id, seed, calls)
+            }
+            "flood-shared-data" | "flood-metrics" => {
+                let number = |name: &str, default: u64| {
+                    self.get_http_request_header(name)
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(default)
+                };
+                let start = number(flood::START_HEADER, 0);
+                let count = number(flood::COUNT_HEADER, flood::DEFAULT_COUNT);
+                let body = if case == "flood-metrics" {
+                    flood::metrics(start, count)
+                } else {
+                    let bytes = number(flood::BYTES_HEADER, flood::DEFAULT_VALUE_BYTES as u64);
+                    flood::shared_data(start, count, usize::try_from(bytes).unwrap_or(usize::MAX))
+                };
+                self.reply(200, &body)
             }
             _ => self.reply(400, "{\"error\":\"unknown x-misbehave\"}\n"),
         }
