@@ -522,3 +522,50 @@ fn a_module_without_exported_memory_loads_and_serves() {
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.echo().backend, "b1");
 }
+
+/// A bounded shared-data flood (2 000 fresh keys of 64 KiB, twice wasmesh's 64 MiB per-VM-id
+/// cap): Envoy stores every one and grows by about that much; nothing is refused, the filter
+/// and [`GOOD`] keep serving.
+#[test]
+fn shared_data_flood_is_stored_without_a_cap() {
+    const KEYS: u64 = 2_000;
+    const VALUE_BYTES: usize = 64 << 10;
+    let iso = start(1);
+    let rss_before = rss_kib(&iso.proxy);
+    let flood = iso.while_good_listener_serves(|| {
+        iso.flood(CLOSED, "flood-shared-data", 0, KEYS, VALUE_BYTES)
+    });
+    let rss_after = rss_kib(&iso.proxy);
+    eprintln!("flood-shared-data: {flood:?}; Envoy RSS {rss_before} KiB -> {rss_after} KiB");
+    assert_eq!(flood.done, KEYS, "Envoy stores every key: {flood:?}");
+    assert_eq!(flood.refused_status, None, "{flood:?}");
+    assert!(flood.first_there, "{flood:?}");
+    let stored_kib = KEYS * VALUE_BYTES as u64 / 1024;
+    assert!(
+        rss_after >= rss_before + stored_kib / 2,
+        "Envoy keeps the values: RSS {rss_before} KiB -> {rss_after} KiB for {stored_kib} KiB"
+    );
+    assert_eq!(filter_state(&iso, CLOSED), Filter::Runs, "after the flood");
+    iso.assert_serves(GOOD, "after the flood");
+}
+
+/// A bounded metrics flood (20 000 fresh counter names): Envoy defines every one and exposes
+/// them; nothing is refused.
+#[test]
+fn metrics_flood_is_defined_without_a_cap() {
+    const METRICS: u64 = 20_000;
+    let iso = start(1);
+    let rss_before = rss_kib(&iso.proxy);
+    let flood =
+        iso.while_good_listener_serves(|| iso.flood(CLOSED, "flood-metrics", 0, METRICS, 0));
+    let rss_after = rss_kib(&iso.proxy);
+    eprintln!("flood-metrics: {flood:?}; Envoy RSS {rss_before} KiB -> {rss_after} KiB");
+    assert_eq!(flood.done, METRICS, "Envoy defines every metric: {flood:?}");
+    assert_eq!(flood.refused_status, None, "{flood:?}");
+    assert!(flood.first_there, "{flood:?}");
+    let text = iso.proxy.admin_get("/stats/prometheus").text();
+    let last = format!("misbehave_flood_{}", METRICS - 1);
+    assert!(text.contains(&last), "Envoy exposes {last}");
+    assert_eq!(filter_state(&iso, CLOSED), Filter::Runs, "after the flood");
+    iso.assert_serves(GOOD, "after the flood");
+}
