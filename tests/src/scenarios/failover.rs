@@ -9,12 +9,13 @@
 mod always_503;
 mod body;
 mod budget;
+mod chain;
 mod kill;
+mod outage;
 mod timeout;
 
 use std::net::{SocketAddr, TcpListener};
-use std::ops::Range;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use wasmesh_common::exposition as prometheus;
@@ -22,111 +23,16 @@ use wasmesh_common::exposition as prometheus;
 pub use always_503::Always503;
 pub use body::{configured_post_is_retried_with_its_body, oversized_body_is_not_retried};
 pub use budget::{a_tight_budget_caps_the_retries, half_503_stays_within_the_budget};
+pub use chain::{chain, merged};
 pub use kill::kill_one_of_three_under_load;
+pub use outage::{answers_in, assert_back_after_ejection, assert_no_failures, restart};
 pub use timeout::{
     per_try_timeout_is_named, request_timeout_while_a_retry_hangs,
     request_timeout_while_the_first_try_hangs, retries_wait_out_their_backoff,
 };
 
-use crate::load::LoadReport;
-use crate::{build_filters, client, poll_until, Backend, BackendHandle, Cluster, Listener};
-use crate::{MeshConfig, Plugin};
-use crate::{Proxy, ProxyKind, Route};
-
-/// The header `lb` writes and the cluster reads.
-const PICK_HEADER: &str = "x-envoy-original-dst-host";
-/// Both filters name the endpoint that answered here (lb for first tries, failover for retries).
-const ECHO_HEADER: &str = "x-wasmesh-endpoint";
-
-/// `failover` (its configuration is `extra` merged into the basics) → `lb` (round robin) over
-/// `endpoints`, service `web`, cluster `dynamic`.
-fn mesh(endpoints: &[SocketAddr], extra: Value) -> MeshConfig {
-    split_mesh(endpoints, endpoints, extra)
-}
-
-/// Like [`mesh`], with `lb` picking first tries among `first` only while `failover` retries
-/// among `all`: a test then knows where each try goes.
-fn split_mesh(first: &[SocketAddr], all: &[SocketAddr], extra: Value) -> MeshConfig {
-    let list = |endpoints: &[SocketAddr]| -> Vec<Value> {
-        endpoints
-            .iter()
-            .map(|a| json!({ "address": a.to_string() }))
-            .collect()
-    };
-    chain(
-        merged(
-            json!({ "service": "web", "cluster": "dynamic", "endpoints": list(all) }),
-            extra,
-        ),
-        json!({ "service": "web", "policy": "round_robin", "endpoints": list(first) }),
-    )
-}
-
-/// One worker, listener `main` → `failover` (configured `failover`) → `lb` (configured `lb`)
-/// → cluster `dynamic` (`original_dst` on the pick header), both plugins in VM id `mesh` so
-/// they share the health document, and both given `response_header: x-wasmesh-endpoint` (lb
-/// echoes its pick there, failover reads it back and names a retry's endpoint in it). The
-/// chain of every failover and priority scenario.
-pub fn chain(failover: Value, lb: Value) -> MeshConfig {
-    let filters = build_filters();
-    let echo = json!({ "response_header": ECHO_HEADER });
-    MeshConfig::new()
-        .workers(1)
-        .plugin(
-            Plugin::new("failover", &filters.failover)
-                .vm_id("mesh")
-                .configuration(merged(failover, echo.clone())),
-        )
-        .plugin(
-            Plugin::new("lb", &filters.lb)
-                .vm_id("mesh")
-                .configuration(merged(lb, echo)),
-        )
-        .cluster(Cluster::original_dst("dynamic", PICK_HEADER))
-        .listener(
-            Listener::new("main")
-                .filter("failover")
-                .filter("lb")
-                .route(Route::prefix("/", "dynamic")),
-        )
-}
-
-/// `base` with the fields of `extra` (both JSON objects) added or replaced.
-pub fn merged(mut base: Value, extra: Value) -> Value {
-    if let (Value::Object(into), Value::Object(extra)) = (&mut base, extra) {
-        into.extend(extra);
-    }
-    base
-}
-
-/// Asserts that the steady load saw no failure.
-pub fn assert_no_failures(host: &str, report: &LoadReport) {
-    assert!(
-        report.failures.is_empty(),
-        "{host}: {} failed requests, e.g. {:?}",
-        report.failures.len(),
-        &report.failures[..report.failures.len().min(10)]
-    );
-}
-
-/// Of the load's answers that arrived in `window`: how many, and how many came from a backend
-/// whose marker (`x-backend`) `from` accepts.
-pub fn answers_in(
-    report: &LoadReport,
-    window: Range<Instant>,
-    from: impl Fn(&str) -> bool,
-) -> (usize, usize) {
-    let answers: Vec<_> = report
-        .ok
-        .iter()
-        .filter(|s| window.contains(&s.at))
-        .collect();
-    let matching = answers
-        .iter()
-        .filter(|s| s.marker.as_deref().is_some_and(&from))
-        .count();
-    (answers.len(), matching)
-}
+use crate::{client, poll_until, Backend, BackendHandle, MeshConfig, Proxy, ProxyKind};
+use chain::{mesh, split_mesh, ECHO_HEADER};
 
 /// Asserts that `config` is refused by the host, with `needle` (the field) in its logs.
 pub fn assert_refused(kind: ProxyKind, config: &MeshConfig, needle: &str) {
@@ -142,32 +48,6 @@ pub fn assert_refused(kind: ProxyKind, config: &MeshConfig, needle: &str) {
             kind.name()
         ),
     }
-}
-
-/// Asserts that `what` came back `back_after` its ejection (or failover), not before the
-/// ejection time `ejection_ms` ended, less `slack_ms` for when the test saw the ejection.
-pub fn assert_back_after_ejection(
-    host: &str,
-    what: &str,
-    back_after: Duration,
-    ejection_ms: u64,
-    slack_ms: u64,
-) {
-    assert!(
-        back_after + Duration::from_millis(slack_ms) >= Duration::from_millis(ejection_ms),
-        "{host}: {what} back {back_after:?} after its ejection, before the {ejection_ms} ms \
-         ejection time ended"
-    );
-}
-
-/// Restarts backend `name` on the `addr` of a killed one (retrying while the port is still
-/// held by the old sockets).
-pub fn restart(host: &str, name: &str, addr: SocketAddr) -> BackendHandle {
-    poll_until(
-        &format!("{host}: restarting {name} on {addr}"),
-        Duration::from_secs(5),
-        || Backend::start_on(name, addr).map_err(|e| e.to_string()),
-    )
 }
 
 /// A proxy whose first tries all go to a new 503 upstream (returned, to count its requests)
