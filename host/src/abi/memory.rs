@@ -106,8 +106,18 @@ pub fn return_bytes(
     let mut guest_ptr = 0;
     if !bytes.is_empty() {
         let size = u32::try_from(bytes.len()).map_err(|_| Status::InternalFailure)?;
-        let alloc = caller.data().alloc.clone().ok_or(Status::InternalFailure)?;
-        guest_ptr = alloc.call(&mut *caller, size).map_err(AbiError::Trap)?;
+        // Taken out and put back rather than cloned: a `TypedFunc` clone copies its
+        // registered type (reference counts in the engine's registry), on every hostcall that
+        // returns data. The allocator calls no hostcall that returns data, so it never finds
+        // the slot empty.
+        let alloc = caller
+            .data_mut()
+            .alloc
+            .take()
+            .ok_or(Status::InternalFailure)?;
+        let called = alloc.call(&mut *caller, size);
+        caller.data_mut().alloc = Some(alloc);
+        guest_ptr = called.map_err(AbiError::Trap)?;
         if guest_ptr == 0 {
             return Err(Status::InternalFailure.into());
         }

@@ -140,7 +140,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                 return Ok(INVAL);
             }
             let mut bytes = vec![0u8; len as usize];
-            if getrandom::fill(&mut bytes).is_err() {
+            if crate::runtime::entropy::fill(&mut bytes).is_err() {
                 return Ok(NOTSUP);
             }
             write(&mut c, ptr, &bytes)?;

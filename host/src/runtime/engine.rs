@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
-use wasmtime::{Config, Engine, Module};
+use wasmtime::{Config, Engine, Module, ProfilingStrategy};
 
 /// How often the epoch advances; callback deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -26,6 +26,9 @@ impl Runtime {
         config.epoch_interruption(true);
         // Guard the host's own stack: a guest recursing without end traps instead.
         config.max_wasm_stack(1 << 20);
+        if let Some(strategy) = profiling_strategy()? {
+            config.profiler(strategy);
+        }
         let engine =
             Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the wasm engine: {e}"))?;
         let ticker = engine.clone();
@@ -91,6 +94,16 @@ impl Runtime {
         let digest = hasher.finalize();
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         Some(dir.join(format!("{hex}-{engine_hash:016x}.cwasm")))
+    }
+}
+
+/// `WASMESH_PROFILE=perfmap`: wasmtime writes `/tmp/perf-<pid>.map`, so `perf report` names
+/// the guests' compiled functions instead of showing bare addresses. Unset or empty: none.
+fn profiling_strategy() -> Result<Option<ProfilingStrategy>> {
+    match std::env::var("WASMESH_PROFILE").as_deref() {
+        Err(_) | Ok("") => Ok(None),
+        Ok("perfmap") => Ok(Some(ProfilingStrategy::PerfMap)),
+        Ok(other) => bail!("WASMESH_PROFILE={other:?}: the only profiler is \"perfmap\""),
     }
 }
 

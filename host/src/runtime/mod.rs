@@ -3,6 +3,7 @@
 //! contexts. The ABI glue the guest calls lives in `crate::abi`.
 
 pub mod engine;
+pub mod entropy;
 pub mod headers;
 pub mod host_state;
 pub mod plugin;
