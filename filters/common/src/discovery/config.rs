@@ -112,6 +112,8 @@ pub enum Source {
         token: Option<String>,
         /// Port name to use (default: the slice's first port).
         port: Option<String>,
+        /// The proxy's own zone: turns on the slices' zone hints (topology-aware routing).
+        zone: Option<String>,
         /// `:authority` (default: the cluster name).
         authority: Option<String>,
     },

@@ -13,6 +13,13 @@
 //! The port is the slice's port named by the configuration, else its first. `FQDN` slices are
 //! skipped (the balancer takes `ip:port`). `zone` becomes the zone, `nodeName`/`hostname` labels.
 //!
+//! Topology-aware routing: given the proxy's own zone (`zone` in the source's configuration),
+//! the slices' zone hints (`hints.forZones`) are honoured as kube-proxy does, but as a
+//! preference rather than a filter: only when **every** ready endpoint carries hints and at
+//! least one is hinted for our zone, the ready endpoints hinted for other zones drop to
+//! priority 1 (and terminating ones to 2), so they take traffic only as the priority model
+//! spills it over. The hints are published as the label `hints` (`a,b`) either way.
+//!
 //! The list's `metadata.resourceVersion` is remembered: the next list asks for
 //! `resourceVersion=<it>&resourceVersionMatch=NotOlderThan` (so an API server answering from a
 //! lagging cache never takes the set back in time), and an answer with the same
@@ -78,6 +85,20 @@ struct SliceEndpoint {
     zone: Option<String>,
     node_name: Option<String>,
     hostname: Option<String>,
+    #[serde(default)]
+    hints: Option<Hints>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Hints {
+    #[serde(default)]
+    for_zones: Vec<ForZone>,
+}
+
+#[derive(Deserialize)]
+struct ForZone {
+    name: String,
 }
 
 #[derive(Default, Deserialize)]
@@ -109,8 +130,12 @@ pub fn resource_version(body: &[u8]) -> Option<String> {
 }
 
 /// Parses an `EndpointSliceList`; a `Status` document (403, 404…) or anything without `items`
-/// is an `Err`.
-pub fn parse(body: &[u8], port_name: Option<&str>) -> Result<Answer, String> {
+/// is an `Err`. `local_zone` is the proxy's zone, for the slices' zone hints.
+pub fn parse(
+    body: &[u8],
+    port_name: Option<&str>,
+    local_zone: Option<&str>,
+) -> Result<Answer, String> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
     if value["kind"] == "Status" {
@@ -127,6 +152,7 @@ pub fn parse(body: &[u8], port_name: Option<&str>) -> Result<Answer, String> {
     }
     let mut endpoints = Vec::new();
     let mut skipped = Vec::new();
+    let hinted_away = hinted_away(&list.items, local_zone);
     for (i, slice) in list.items.into_iter().enumerate() {
         if slice.address_type == "FQDN" {
             skipped.push(format!("items[{i}]: FQDN slice"));
@@ -150,6 +176,20 @@ pub fn parse(body: &[u8], port_name: Option<&str>) -> Result<Answer, String> {
                 (false, true) => 1,
                 (false, false) => continue,
             };
+            let hints = e.hints.as_ref().map(|h| {
+                h.for_zones
+                    .iter()
+                    .map(|z| z.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            });
+            // With hints in force: hinted here 0, hinted elsewhere 1, terminating 2.
+            let for_us = e.hints.as_ref().is_some_and(|h| for_zone(h, local_zone));
+            let priority = if hinted_away && (priority > 0 || !for_us) {
+                priority + 1
+            } else {
+                priority
+            };
             for address in &e.addresses {
                 let Ok(ip) = address.parse::<IpAddr>() else {
                     skipped.push(format!(
@@ -161,7 +201,11 @@ pub fn parse(body: &[u8], port_name: Option<&str>) -> Result<Answer, String> {
                 endpoint.weight = DEFAULT_WEIGHT;
                 endpoint.priority = priority;
                 endpoint.zone = e.zone.clone().unwrap_or_default();
-                for (key, value) in [("node", &e.node_name), ("hostname", &e.hostname)] {
+                for (key, value) in [
+                    ("node", &e.node_name),
+                    ("hostname", &e.hostname),
+                    ("hints", &hints),
+                ] {
                     if let Some(value) = value {
                         endpoint.labels.insert(key.to_string(), value.clone());
                     }
@@ -174,6 +218,36 @@ pub fn parse(body: &[u8], port_name: Option<&str>) -> Result<Answer, String> {
         endpoints: normalise(endpoints),
         skipped,
     })
+}
+
+/// Whether `hints` name `zone`.
+fn for_zone(hints: &Hints, zone: Option<&str>) -> bool {
+    hints
+        .for_zones
+        .iter()
+        .any(|z| Some(z.name.as_str()) == zone)
+}
+
+/// Whether the zone hints are in force for `local_zone`: every ready endpoint of every IP slice
+/// has hints (kube-proxy ignores hints unless all endpoints carry them) and at least one is
+/// hinted for `local_zone`, so those hinted elsewhere are demoted.
+fn hinted_away(slices: &[Slice], local_zone: Option<&str>) -> bool {
+    if local_zone.is_none() {
+        return false;
+    }
+    let ready = slices
+        .iter()
+        .filter(|s| s.address_type != "FQDN")
+        .flat_map(|s| s.endpoints.iter().flatten())
+        .filter(|e| e.conditions.ready.unwrap_or(true));
+    let mut any_for_us = false;
+    for e in ready {
+        match &e.hints {
+            Some(h) if !h.for_zones.is_empty() => any_for_us |= for_zone(h, local_zone),
+            _ => return false,
+        }
+    }
+    any_for_us
 }
 
 #[cfg(test)]

@@ -171,12 +171,12 @@ impl SourceState {
                 self.consul_index = consul::next_index(index, self.consul_index.as_deref());
                 answer
             }
-            Source::Kubernetes { port, .. } => {
+            Source::Kubernetes { port, zone, .. } => {
                 let version = kubernetes::resource_version(reply.body);
                 if version.is_some() && version == self.kubernetes_version {
                     Answer::Unchanged
                 } else {
-                    let answer = kubernetes::parse(reply.body, port.as_deref())?;
+                    let answer = kubernetes::parse(reply.body, port.as_deref(), zone.as_deref())?;
                     self.kubernetes_version = version;
                     answer
                 }

@@ -174,6 +174,7 @@ fn kubernetes_same_resource_version_is_unchanged() {
             name: None,
             token: None,
             port: None,
+            zone: None,
             authority: None,
         },
     );
