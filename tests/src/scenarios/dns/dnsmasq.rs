@@ -8,6 +8,7 @@
 //! --dhcp-hostsdir, --dhcp-optsfile, --dhcp-optsdir, --addn-hosts or --hostsdir"); the command
 //! line, and so the `SRV` records, are not re-read: changing those takes a restart.
 
+use std::cell::Cell;
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -41,6 +42,9 @@ pub struct Dnsmasq {
     dir: PathBuf,
     srv: Vec<Srv>,
     process: Option<Supervised>,
+    /// Bumped by each `set_hosts`; the file names `hosts-<n>.mesh.test`, so the test can see
+    /// when dnsmasq has re-read it (a `SIGHUP` is handled asynchronously).
+    generation: Cell<u32>,
 }
 
 impl Dnsmasq {
@@ -53,6 +57,7 @@ impl Dnsmasq {
             dir: run_dir("dnsmasq-files"),
             srv: srv.to_vec(),
             process: None,
+            generation: Cell::new(0),
         };
         dnsmasq.set_hosts(hosts);
         let mut last = String::new();
@@ -67,9 +72,13 @@ impl Dnsmasq {
         panic!("dnsmasq found no free port in 10 tries:\n{last}")
     }
 
-    /// Rewrites the hosts file and sends `SIGHUP`, so the next query gets the new records.
+    /// Rewrites the hosts file and sends `SIGHUP`, then waits (up to 10 s) until dnsmasq
+    /// answers from the new file, so the next query gets the new records.
     pub fn set_hosts(&self, hosts: &[(IpAddr, &str)]) {
-        let mut text = String::new();
+        let generation = self.generation.get() + 1;
+        self.generation.set(generation);
+        let marker = format!("hosts-{generation}.{ZONE}");
+        let mut text = format!("127.0.0.254 {marker}\n");
         for (ip, name) in hosts {
             let _ = writeln!(text, "{ip} {name}");
         }
@@ -80,6 +89,15 @@ impl Dnsmasq {
                 .status()
                 .expect("running kill");
             assert!(status.success(), "kill -HUP dnsmasq: {status}");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while query(self.addr, &marker) != Ok(0) {
+                assert!(
+                    Instant::now() < deadline,
+                    "dnsmasq did not re-read its hosts file within 10 s of SIGHUP:\n{}",
+                    process.logs()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
     }
 
