@@ -12,6 +12,7 @@ mod lb;
 mod machine;
 mod probe;
 mod process;
+mod relay;
 mod rounds;
 mod setup;
 mod snapshot;

@@ -1,6 +1,7 @@
 //! The proxy-cost benchmark's rounds: every target measured once per round, in interleaved
 //! rounds ([`rounds`]), a fresh proxy per sample.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use crate::cost::targets::Target;
 use crate::launch::RunningProxy;
 use crate::machine::{peak_rss_kib, rss_kib};
 use crate::probe::{self, url_of};
+use crate::relay::Relay;
 use crate::rounds;
 use crate::wrk::{self, WrkResult};
 
@@ -48,6 +50,8 @@ pub fn run(
     // Only `failover` knows it, and only the probe's failing request reaches it (a retry).
     let spare = Backend::start("spare");
     probe::echo("direct", &url_of(backend.addr))?;
+    let relay = Relay::start(backend.addr)?;
+    probe::echo("tcp relay", &url_of(relay.addr))?;
     let upstreams = Upstreams {
         backend: backend.addr,
         spare: spare.addr,
@@ -58,7 +62,7 @@ pub fn run(
     for round in 0..load.rounds as usize {
         for i in rounds::order(round, targets.len()) {
             let target = &targets[i];
-            let sample = measure(target, &upstreams, load, wrk, artifacts)?;
+            let sample = measure(target, &upstreams, relay.addr, load, wrk, artifacts)?;
             let mib = |kib: Option<u64>| kib.map_or(0.0, |kib| kib as f64 / 1024.0);
             let extra = match sample.ready_after {
                 Some(ready) => format!(
@@ -106,12 +110,17 @@ fn prime_module_cache(
 fn measure(
     target: &Target,
     upstreams: &Upstreams,
+    relay: SocketAddr,
     load: &Load,
     wrk: &Path,
     artifacts: &Artifacts,
 ) -> anyhow::Result<Sample> {
     let Some(kind) = target.host else {
-        let url = url_of(upstreams.backend);
+        let url = url_of(if target.relay {
+            relay
+        } else {
+            upstreams.backend
+        });
         let (_, result) = wrk::warm_up_then_measure(wrk, &url, load, || ())?;
         return Ok(Sample {
             wrk: result,

@@ -1,5 +1,6 @@
-//! The lines of the table: going direct, then each host without filters and with the chain
-//! (and, with `--per-filter`, with each prefix of it in between).
+//! The lines of the table: going direct, through a bare TCP relay (the floor of one more hop),
+//! then each host without filters and with the chain (and, with `--per-filter`, with each
+//! prefix of it in between).
 
 use wasmesh_tests::ProxyKind;
 
@@ -8,8 +9,10 @@ use crate::cost::chain::Chain;
 /// One line of the table: a host (or none) with some filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// The proxy in front of the backend; `None` when going direct.
+    /// The proxy in front of the backend; `None` when going direct or through the relay.
     pub host: Option<ProxyKind>,
+    /// Through the bare TCP relay ([`crate::relay`]) instead of a proxy.
+    pub relay: bool,
     /// Its filters; empty for the router alone.
     pub chain: Chain,
 }
@@ -18,6 +21,7 @@ impl Target {
     /// `direct`, `envoy`, `wasmesh + metrics + lb`.
     pub fn label(&self) -> String {
         match (self.host, self.chain.filters().is_empty()) {
+            (None, _) if self.relay => "tcp relay (one more hop)".into(),
             (None, _) => "direct".into(),
             (Some(kind), true) => kind.name().into(),
             (Some(kind), false) => format!("{} + {}", kind.name(), self.chain.label()),
@@ -28,8 +32,8 @@ impl Target {
 /// The two hosts, in table order.
 pub const HOSTS: [ProxyKind; 2] = [ProxyKind::Envoy, ProxyKind::Wasmesh];
 
-/// Direct, then per host: no filters, then the chain's steps when `per_filter` (the first
-/// filter, the first two, …: [`Chain::step`]), else the whole chain alone.
+/// Direct, the relay, then per host: no filters, then the chain's steps when `per_filter` (the
+/// first filter, the first two, …: [`Chain::step`]), else the whole chain alone.
 pub fn all(chain: &Chain, per_filter: bool) -> Vec<Target> {
     let len = chain.filters().len();
     let steps: Vec<usize> = if per_filter {
@@ -37,14 +41,23 @@ pub fn all(chain: &Chain, per_filter: bool) -> Vec<Target> {
     } else {
         vec![len]
     };
-    let mut targets = vec![Target {
-        host: None,
-        chain: Chain::default(),
-    }];
+    let mut targets = vec![
+        Target {
+            host: None,
+            relay: false,
+            chain: Chain::default(),
+        },
+        Target {
+            host: None,
+            relay: true,
+            chain: Chain::default(),
+        },
+    ];
     for host in HOSTS {
         for n in std::iter::once(0).chain(steps.iter().copied()) {
             targets.push(Target {
                 host: Some(host),
+                relay: false,
                 chain: chain.step(n),
             });
         }
@@ -62,11 +75,12 @@ mod tests {
     }
 
     #[test]
-    fn the_default_is_todays_five_lines() {
+    fn the_default_is_six_lines() {
         assert_eq!(
             labels("headers", false),
             [
                 "direct",
+                "tcp relay (one more hop)",
                 "envoy",
                 "envoy + headers",
                 "wasmesh",
@@ -81,6 +95,7 @@ mod tests {
             labels("metrics,lb", true),
             [
                 "direct",
+                "tcp relay (one more hop)",
                 "envoy",
                 "envoy + metrics",
                 "envoy + metrics + lb",
@@ -89,6 +104,6 @@ mod tests {
                 "wasmesh + metrics + lb"
             ]
         );
-        assert_eq!(labels("metrics,lb", false).len(), 5);
+        assert_eq!(labels("metrics,lb", false).len(), 6);
     }
 }
