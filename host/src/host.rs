@@ -160,7 +160,6 @@ impl Host {
         match &result {
             Ok(id) => {
                 self.counters.reloads_ok.fetch_add(1, Ordering::Relaxed);
-                *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 log::info!("reload: generation {id} is serving");
             }
             Err(e) => {
@@ -194,6 +193,8 @@ impl Host {
         };
         let id = generation.id;
         self.dns.configure(&generation.config.dns);
+        // Cleared before the new generation shows: `/config` never pairs it with an old error.
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(generation);
         self.current_id.store(id, Ordering::Release);
         let stop = plan.stop.clone();
