@@ -2,12 +2,6 @@
 
 use clap::Parser;
 
-/// mimalloc instead of glibc's malloc: the request path allocates many small, short-lived
-/// buffers (header maps, bodies, guest-call arguments), where glibc's malloc, free and
-/// `malloc_consolidate` took a tenth of the worker's cycles.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = wasmesh::cli::Cli::parse();
