@@ -7,9 +7,11 @@
 mod args;
 mod artifacts;
 mod cost;
+mod cpu;
 mod launch;
 mod lb;
 mod machine;
+mod module_rss;
 mod probe;
 mod process;
 mod relay;

@@ -14,6 +14,9 @@ use tokio::sync::oneshot;
 pub struct Relay {
     /// Where clients connect.
     pub addr: SocketAddr,
+    /// The id of the relay's one thread (it does all the relaying), for its CPU time
+    /// ([`crate::cpu`]); `None` if `/proc` could not tell.
+    pub thread_id: Option<u32>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -28,9 +31,11 @@ impl Relay {
             .enable_io()
             .build()?;
         let (stop, stopped) = oneshot::channel::<()>();
+        let (id_tx, id_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("relay".into())
             .spawn(move || {
+                let _ = id_tx.send(crate::cpu::this_thread_id());
                 runtime.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener)
                         .expect("registering the relay's listener with tokio");
@@ -42,6 +47,7 @@ impl Relay {
             })?;
         Ok(Relay {
             addr,
+            thread_id: id_rx.recv().ok().flatten(),
             stop: Some(stop),
             thread: Some(thread),
         })

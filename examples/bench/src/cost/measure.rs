@@ -14,8 +14,10 @@ use crate::artifacts::Artifacts;
 use crate::cost::chain::{Filter, Spec, Upstreams};
 use crate::cost::marks::{Evidence, FAILING_PATH};
 use crate::cost::targets::Target;
+use crate::cpu::{self, Source, Spent};
 use crate::launch::RunningProxy;
 use crate::machine::{peak_rss_kib, rss_kib};
+use crate::module_rss::module_rss_kib;
 use crate::probe::{self, url_of};
 use crate::relay::Relay;
 use crate::rounds;
@@ -32,6 +34,16 @@ pub struct Sample {
     pub ready_rss_kib: Option<u64>,
     /// Process spawn → `/ready` 200.
     pub ready_after: Option<Duration>,
+    /// CPU time the hop spent during the measured run (not the warm-up): the proxy process, or
+    /// the relay's thread; `None` when going direct.
+    pub hop_cpu: Option<Spent>,
+    /// CPU time the backend's thread spent during the measured run, whatever is in front of it.
+    pub backend_cpu: Option<Spent>,
+    /// wasmesh only: resident KiB of the compiled modules' shared mappings
+    /// ([`module_rss_kib`]) right after `/ready`, and after the run.
+    pub ready_module_kib: Option<u64>,
+    /// See `ready_module_kib`.
+    pub peak_module_kib: Option<u64>,
 }
 
 /// Every target's samples in round order, indexed like the targets.
@@ -47,11 +59,20 @@ pub fn run(
     // In-process, on its own current-thread runtime: a fast JSON echo (tens of thousands of
     // requests/s on one core), the same upstream the end-to-end tests use.
     let backend = Backend::start("bench");
+    // `wasmesh-backend` names its thread `backend-<name>` (the relay records its own id).
+    let backend_thread = cpu::await_thread_named("backend-bench").map(Source::Thread);
+    if backend_thread.is_none() {
+        eprintln!("warning: the backend's thread was not found: no backend CPU figures");
+    }
     // Only `failover` knows it, and only the probe's failing request reaches it (a retry).
     let spare = Backend::start("spare");
     probe::echo("direct", &url_of(backend.addr))?;
     let relay = Relay::start(backend.addr)?;
     probe::echo("tcp relay", &url_of(relay.addr))?;
+    let cpu_of = Cpu {
+        relay: relay.thread_id.map(Source::Thread),
+        backend: backend_thread,
+    };
     let upstreams = Upstreams {
         backend: backend.addr,
         spare: spare.addr,
@@ -62,17 +83,30 @@ pub fn run(
     for round in 0..load.rounds as usize {
         for i in rounds::order(round, targets.len()) {
             let target = &targets[i];
-            let sample = measure(target, &upstreams, relay.addr, load, wrk, artifacts)?;
+            let sample = measure(target, &upstreams, relay.addr, cpu_of, load, wrk, artifacts)?;
             let mib = |kib: Option<u64>| kib.map_or(0.0, |kib| kib as f64 / 1024.0);
-            let extra = match sample.ready_after {
-                Some(ready) => format!(
+            let requests = sample.wrk.requests;
+            let cpu = |spent: Option<Spent>| {
+                spent
+                    .and_then(|s| s.micros_per_request(requests))
+                    .map_or("—".into(), |us| format!("{us:.0}"))
+            };
+            let mut extra = format!(
+                "  CPU µs/req {} (backend {})",
+                cpu(sample.hop_cpu),
+                cpu(sample.backend_cpu)
+            );
+            if let Some(ready) = sample.ready_after {
+                extra += &format!(
                     "  ready {:.0} ms  RSS {:.1} → peak {:.1} MiB",
                     ready.as_secs_f64() * 1e3,
                     mib(sample.ready_rss_kib),
                     mib(sample.peak_rss_kib),
-                ),
-                None => String::new(),
-            };
+                );
+            }
+            if let Some(kib) = sample.peak_module_kib {
+                extra += &format!(" (modules {:.1})", mib(Some(kib)));
+            }
             rounds::progress(round, load.rounds, &target.label(), &sample.wrk, &extra);
             results[i].push(sample);
         }
@@ -104,6 +138,33 @@ fn prime_module_cache(
     Ok(())
 }
 
+/// Whose CPU time the bench can read besides a proxy's: threads of its own process.
+#[derive(Debug, Clone, Copy)]
+struct Cpu {
+    relay: Option<Source>,
+    backend: Option<Source>,
+}
+
+/// The warm-up, then the measured run with the CPU time `hop` and `cpu.backend` spent during
+/// it (read right before wrk starts and right after it ends).
+fn measure_cpu(
+    wrk: &Path,
+    url: &str,
+    load: &Load,
+    hop: Option<Source>,
+    cpu: Cpu,
+) -> anyhow::Result<(WrkResult, Option<Spent>, Option<Spent>)> {
+    let read = |source: Option<Source>| source.and_then(Source::ticks);
+    let (before, result) =
+        wrk::warm_up_then_measure(wrk, url, load, || (read(hop), read(cpu.backend)))?;
+    let (hop_after, backend_after) = (read(hop), read(cpu.backend));
+    Ok((
+        result,
+        Spent::between(before.0, hop_after),
+        Spent::between(before.1, backend_after),
+    ))
+}
+
 /// Starts the target's proxy (fresh for every sample, so its cold start and peak RSS are this
 /// run's), reads its RSS at ready, checks one response, warms up, measures, then reads the peak
 /// RSS before the proxy is stopped.
@@ -111,36 +172,53 @@ fn measure(
     target: &Target,
     upstreams: &Upstreams,
     relay: SocketAddr,
+    cpu: Cpu,
     load: &Load,
     wrk: &Path,
     artifacts: &Artifacts,
 ) -> anyhow::Result<Sample> {
     let Some(kind) = target.host else {
-        let url = url_of(if target.relay {
-            relay
+        let (addr, hop) = if target.relay {
+            (relay, cpu.relay)
         } else {
-            upstreams.backend
-        });
-        let (_, result) = wrk::warm_up_then_measure(wrk, &url, load, || ())?;
+            (upstreams.backend, None)
+        };
+        let (result, hop_cpu, backend_cpu) = measure_cpu(wrk, &url_of(addr), load, hop, cpu)?;
         return Ok(Sample {
             wrk: result,
             peak_rss_kib: None,
             ready_rss_kib: None,
             ready_after: None,
+            hop_cpu,
+            backend_cpu,
+            ready_module_kib: None,
+            peak_module_kib: None,
         });
     };
     let config = target.chain.mesh_config(|f| artifacts.module(f), upstreams);
     let proxy = RunningProxy::start(kind, &config, artifacts)?;
-    let ready_rss_kib = rss_kib(proxy.pid());
+    let pid = proxy.pid();
+    let ready_rss_kib = rss_kib(pid);
+    let modules = || {
+        (kind == ProxyKind::Wasmesh)
+            .then(|| module_rss_kib(pid))
+            .flatten()
+    };
+    let ready_module_kib = modules();
     check_chain(target, &proxy, *upstreams)?;
     let url = url_of(proxy.listener);
-    let (_, result) = wrk::warm_up_then_measure(wrk, &url, load, || ())?;
+    let hop = Some(Source::Process(pid));
+    let (result, hop_cpu, backend_cpu) = measure_cpu(wrk, &url, load, hop, cpu)?;
     proxy.check_alive()?;
     Ok(Sample {
         wrk: result,
-        peak_rss_kib: peak_rss_kib(proxy.pid()),
+        peak_rss_kib: peak_rss_kib(pid),
         ready_rss_kib,
         ready_after: Some(proxy.ready_after),
+        hop_cpu,
+        backend_cpu,
+        ready_module_kib,
+        peak_module_kib: modules(),
     })
 }
 

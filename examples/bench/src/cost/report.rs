@@ -7,6 +7,7 @@ use crate::cost::chain::Chain;
 use crate::cost::measure::{Results, Sample};
 use crate::cost::steps;
 use crate::cost::targets::{Target, HOSTS};
+use crate::cpu;
 use crate::machine::Machine;
 use crate::setup;
 use crate::stats::Summary;
@@ -34,14 +35,23 @@ pub fn print(
         "figures:  median (min–max) over rounds; peak RSS = the proxy's VmHWM after its run; \
          ready = process spawn → first /ready 200 (polled every 5 ms)"
     );
+    print_cpu_legend(results);
     println!();
     println!(
-        "{:<34} {:>24} {:>20} {:>20} {:>18} {:>16} {:>6}",
-        "target", "requests/s", "p50 ms", "p99 ms", "peak RSS MiB", "ready ms", "errors"
+        "{:<34} {:>24} {:>20} {:>20} {:>18} {:>16} {:>6} {:>16} {:>16}",
+        "target",
+        "requests/s",
+        "p50 ms",
+        "p99 ms",
+        "peak RSS MiB",
+        "ready ms",
+        "errors",
+        "CPU µs/req",
+        "backend µs/req"
     );
     for (target, samples) in targets.iter().zip(results) {
         println!(
-            "{:<34} {:>24} {:>20} {:>20} {:>18} {:>16} {:>6}",
+            "{:<34} {:>24} {:>20} {:>20} {:>18} {:>16} {:>6} {:>16} {:>16}",
             target.label(),
             column(samples, rps, 0),
             column(samples, |s| Some(ms(s.wrk.p50)), 2),
@@ -49,6 +59,8 @@ pub fn print(
             column(samples, peak_mib, 1),
             column(samples, ready_ms, 0),
             samples.iter().map(|s| s.wrk.errors).sum::<u64>(),
+            column(samples, hop_cpu_micros, 0),
+            column(samples, backend_cpu_micros, 0),
         );
     }
     println!();
@@ -56,6 +68,40 @@ pub fn print(
     print_added_latency(chain, targets, results, load.pace_ms.is_some());
     println!();
     steps::print(targets, results, load.pace_ms.is_some());
+}
+
+/// What the two CPU columns are, and how coarse: the fewest ticks any sample counted.
+fn print_cpu_legend(results: &Results) {
+    let fewest = results
+        .iter()
+        .flatten()
+        .flat_map(|s| [s.hop_cpu, s.backend_cpu])
+        .flatten()
+        .map(|spent| spent.ticks)
+        .min();
+    let tick_ms = 1e3 / cpu::ticks_per_sec() as f64;
+    let resolution = fewest.map_or(String::new(), |ticks| {
+        let error = 100.0 / ticks.max(1) as f64;
+        format!(
+            "; 1 tick = {tick_ms:.0} ms, the fewest in a sample {ticks} (±1 tick = ±{error:.0} %: \
+             a longer --duration narrows it)"
+        )
+    });
+    println!(
+        "cpu:      CPU µs/req = the hop's utime+stime during the measured run / requests wrk completed \
+         (proxy: its process; tcp relay: its thread); backend µs/req = the same for the backend's thread, \
+         whatever is in front of it{resolution}"
+    );
+}
+
+/// CPU µs per request of the hop (proxy process, relay thread), during the measured run.
+pub fn hop_cpu_micros(sample: &Sample) -> Option<f64> {
+    sample.hop_cpu?.micros_per_request(sample.wrk.requests)
+}
+
+/// CPU µs per request of the backend's thread, during the measured run.
+pub fn backend_cpu_micros(sample: &Sample) -> Option<f64> {
+    sample.backend_cpu?.micros_per_request(sample.wrk.requests)
 }
 
 /// Requests/s of a sample.
@@ -71,6 +117,21 @@ pub fn peak_mib(sample: &Sample) -> Option<f64> {
 /// RSS right after `/ready`, in MiB.
 pub fn ready_mib(sample: &Sample) -> Option<f64> {
     sample.ready_rss_kib.map(|kib| kib as f64 / 1024.0)
+}
+
+/// RSS right after `/ready` without the compiled modules' shared mappings, in MiB (wasmesh).
+pub fn ready_over_module_mib(sample: &Sample) -> Option<f64> {
+    Some(
+        sample
+            .ready_rss_kib?
+            .checked_sub(sample.ready_module_kib?)? as f64
+            / 1024.0,
+    )
+}
+
+/// Peak RSS without the compiled modules' shared mappings (read after the run), in MiB.
+pub fn peak_over_module_mib(sample: &Sample) -> Option<f64> {
+    Some(sample.peak_rss_kib?.checked_sub(sample.peak_module_kib?)? as f64 / 1024.0)
 }
 
 /// Cold start to ready, in ms.

@@ -11,7 +11,10 @@
 //! and the latency difference is the filter's own time on the request's path.
 
 use crate::cost::measure::{Results, Sample};
-use crate::cost::report::{median, peak_mib, ratio, ready_mib, ready_ms, rps};
+use crate::cost::report::{
+    hop_cpu_micros, median, peak_mib, peak_over_module_mib, ratio, ready_mib, ready_ms,
+    ready_over_module_mib, rps,
+};
 use crate::cost::targets::{Target, HOSTS};
 use crate::stats::Summary;
 use crate::table::column;
@@ -32,12 +35,27 @@ pub fn print(targets: &[Target], results: &Results, paced: bool) {
         "          MiB/VM = (RSS with − RSS without) / (1 worker × filters added), from medians; at ready = VmRSS right after /ready 200, before any request; peak = VmHWM after the run"
     );
     println!(
+        "          over module = the same without the compiled modules' shared mappings (wasmesh: Rss of the .cwasm files' read-only and code mappings, from smaps; Envoy: — , V8's code is anonymous memory)"
+    );
+    println!(
+        "          CPU µs/req = the proxy's CPU µs/req with − without, paired within each round, median (min–max)"
+    );
+    println!(
         "          ready ms = cold start of the proxy with the step's filters (spawn → /ready 200), median (min–max)"
     );
     println!();
     println!(
-        "{:<8} {:<26} {:>22} {:>11} {:>15} {:>12} {:>16}",
-        "host", "adds", "µs/request", "req/s", "MiB/VM ready", "MiB/VM peak", "ready ms"
+        "{:<8} {:<26} {:>26} {:>8} {:>18} {:>13} {:>13} {:>12} {:>12} {:>16}",
+        "host",
+        "adds",
+        "µs/request",
+        "req/s",
+        "CPU µs/req",
+        "MiB/VM ready",
+        "over module",
+        "MiB/VM peak",
+        "over module",
+        "ready ms"
     );
     for host in HOSTS {
         let lines: Vec<(&Target, &Vec<Sample>)> = targets
@@ -62,7 +80,7 @@ pub fn print(targets: &[Target], results: &Results, paced: bool) {
                 _ => "n/a".into(),
             };
             println!(
-                "{:<8} {:<26} {:>22} {:>11} {:>15} {:>12} {:>16}",
+                "{:<8} {:<26} {:>26} {:>8} {:>18} {:>13} {:>13} {:>12} {:>12} {:>16}",
                 host.name(),
                 format!("+ {}", names.join(" + ")),
                 if paced {
@@ -71,8 +89,11 @@ pub fn print(targets: &[Target], results: &Results, paced: bool) {
                     micros_per_request(without, with)
                 },
                 ratio(median(with, rps), median(without, rps)),
+                added_cpu(without, with),
                 per_vm(ready_mib),
+                per_vm(ready_over_module_mib),
                 per_vm(peak_mib),
+                per_vm(peak_over_module_mib),
                 column(with, ready_ms, 0),
             );
         }
@@ -94,17 +115,36 @@ fn added_p50(without: &[Sample], with: &[Sample]) -> String {
     })
 }
 
-/// `delta(without, with)` of each round, as `median (min–max)`.
+/// The proxy's CPU µs/request with − without per round, as `median (min–max)`, whole µs (ticks
+/// are 10 ms: a decimal would be noise).
+fn added_cpu(without: &[Sample], with: &[Sample]) -> String {
+    paired_to(without, with, 0, |a, b| {
+        Some(hop_cpu_micros(b)? - hop_cpu_micros(a)?)
+    })
+}
+
+/// `delta(without, with)` of each round, as `median (min–max)` with one decimal.
 fn paired(
     without: &[Sample],
     with: &[Sample],
     delta: impl Fn(&Sample, &Sample) -> Option<f64>,
 ) -> String {
+    paired_to(without, with, 1, delta)
+}
+
+/// `delta(without, with)` of each round, as `median (min–max)` with `decimals`.
+fn paired_to(
+    without: &[Sample],
+    with: &[Sample],
+    decimals: usize,
+    delta: impl Fn(&Sample, &Sample) -> Option<f64>,
+) -> String {
     let deltas = without.iter().zip(with).filter_map(|(a, b)| delta(a, b));
-    match Summary::of(deltas) {
-        Some(s) => format!("{:+.1} ({:+.1}…{:+.1})", s.median, s.min, s.max),
-        None => "n/a".into(),
-    }
+    let Some(Summary { median, min, max }) = Summary::of(deltas) else {
+        return "n/a".into();
+    };
+    let d = decimals;
+    format!("{median:+.d$} ({min:+.d$}…{max:+.d$})")
 }
 
 #[cfg(test)]
@@ -112,6 +152,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::cpu::Spent;
     use crate::wrk::WrkResult;
 
     fn at(requests_per_sec: f64) -> Sample {
@@ -130,6 +171,10 @@ mod tests {
             peak_rss_kib: None,
             ready_rss_kib: None,
             ready_after: None,
+            hop_cpu: None,
+            backend_cpu: None,
+            ready_module_kib: None,
+            peak_module_kib: None,
         }
     }
 
@@ -139,6 +184,23 @@ mod tests {
         let without = [at(10_000.0), at(5_000.0), at(10_000.0)];
         let with = [at(8_000.0), at(4_000.0), at(10_000.0)];
         assert_eq!(micros_per_request(&without, &with), "+25.0 (+0.0…+50.0)");
+    }
+
+    #[test]
+    fn cpu_steps_pair_whole_microseconds() {
+        let with_cpu = |ticks, requests| {
+            let mut sample = at(0.0);
+            sample.hop_cpu = Some(Spent { ticks });
+            sample.wrk.requests = requests;
+            sample
+        };
+        // At 100 ticks/s: 30 ticks over 3 000 requests = 100 µs; 45 → 150 µs; 20 → 66.7 µs.
+        let without = [with_cpu(30, 3_000), with_cpu(20, 3_000)];
+        let with = [with_cpu(45, 3_000), with_cpu(30, 3_000)];
+        if crate::cpu::ticks_per_sec() == 100 {
+            assert_eq!(added_cpu(&without, &with), "+42 (+33…+50)");
+        }
+        assert_eq!(added_cpu(&without, &[at(1.0), at(1.0)]), "n/a");
     }
 
     #[test]
