@@ -15,6 +15,8 @@
 //! Envoy only knows the labels listed in its config: a label outside [`LABELS`] would stay in
 //! Envoy's metric name, which is why filters only use these.
 
+use std::borrow::Cow;
+
 /// Every label a wasmesh filter puts in a metric name: what `envoy-configs/` declares as
 /// `stats_tags`, in this order.
 pub const LABELS: &[&str] = &[
@@ -49,18 +51,22 @@ pub fn labelled(base: &str, labels: &[(&str, &str)]) -> String {
 /// A label value safe inside a name: `;`, `=`, control characters and non-ASCII become `_`,
 /// an empty value becomes `unknown`, and it is cut at [`MAX_VALUE_LEN`] bytes.
 pub fn value(raw: &str) -> String {
+    value_cow(raw).into_owned()
+}
+
+/// [`value`] without a copy when `raw` is already safe (the common case: a host name, an
+/// `ip:port`), for the per-request path of filters that only look the value up.
+pub fn value_cow(raw: &str) -> Cow<'_, str> {
     if raw.is_empty() {
-        return "unknown".to_string();
+        return Cow::Borrowed("unknown");
+    }
+    let safe = |c: char| !(c == ';' || c == '=' || !c.is_ascii() || c.is_ascii_control());
+    if raw.len() <= MAX_VALUE_LEN && raw.chars().all(safe) {
+        return Cow::Borrowed(raw);
     }
     raw.chars()
         .take(MAX_VALUE_LEN)
-        .map(|c| {
-            if c == ';' || c == '=' || !c.is_ascii() || c.is_ascii_control() {
-                '_'
-            } else {
-                c
-            }
-        })
+        .map(|c| if safe(c) { c } else { '_' })
         .collect()
 }
 

@@ -13,7 +13,7 @@ pub mod names;
 pub mod route;
 pub mod trace;
 
-pub use cap::LabelCap;
+pub use cap::{LabelCap, LabelId};
 pub use classify::Classification;
 pub use config::{Direction, MetricsConfig};
 pub use route::RouteTable;

@@ -9,6 +9,7 @@
 //! keeps the per-VM state and calls the metrics hostcalls. See the README.
 
 mod host;
+mod ids;
 mod root;
 mod series;
 mod state;

@@ -1,8 +1,9 @@
 //! Metric ids by full name, defined on first use and cached per VM: label values (authorities,
-//! status codes, endpoints) appear as traffic brings them, and a cached id makes the request
-//! path one `increment_metric`/`record_metric` per series. The cache is bounded because every
-//! label value is (routes from the configuration, authority and endpoint capped, status codes
-//! three digits).
+//! status codes, endpoints) appear as traffic brings them. The request path does not come here
+//! when warm: [`crate::ids`] keeps the ids per label tuple and asks for a name only the first
+//! time a tuple is seen. Two tuples that name the same series (an authority literally called
+//! `overflow`) share its id through this map. The map is bounded because every label value is
+//! (routes from the configuration, authority and endpoint capped, status codes three digits).
 
 use std::collections::HashMap;
 
@@ -16,26 +17,8 @@ pub struct Series {
 }
 
 impl Series {
-    /// Adds `delta` to the counter or gauge `name` (a counter only ever gets positive deltas).
-    pub fn add(&mut self, kind: MetricType, name: String, delta: i64) {
-        if let Some(id) = self.id(kind, name) {
-            if let Err(status) = hostcalls::increment_metric(id, delta) {
-                log::warn!("metrics: incrementing metric {id}: {status:?}");
-            }
-        }
-    }
-
-    /// Records `value` in the histogram `name`.
-    pub fn record(&mut self, name: String, value: u64) {
-        if let Some(id) = self.id(MetricType::Histogram, name) {
-            if let Err(status) = hostcalls::record_metric(id, value) {
-                log::warn!("metrics: recording metric {id}: {status:?}");
-            }
-        }
-    }
-
     /// The id of `name`, defining it the first time; `None` (logged once) if the host refuses.
-    fn id(&mut self, kind: MetricType, name: String) -> Option<u32> {
+    pub fn id(&mut self, kind: MetricType, name: String) -> Option<u32> {
         if let Some(id) = self.ids.get(&name) {
             return *id;
         }
@@ -44,5 +27,24 @@ impl Series {
             .ok();
         self.ids.insert(name, id);
         id
+    }
+}
+
+/// Adds `delta` to the counter or gauge `id` (a counter only ever gets positive deltas); nothing
+/// if the series could not be defined.
+pub fn add(id: Option<u32>, delta: i64) {
+    if let Some(id) = id {
+        if let Err(status) = hostcalls::increment_metric(id, delta) {
+            log::warn!("metrics: incrementing metric {id}: {status:?}");
+        }
+    }
+}
+
+/// Records `value` in the histogram `id`; nothing if the series could not be defined.
+pub fn record(id: Option<u32>, value: u64) {
+    if let Some(id) = id {
+        if let Err(status) = hostcalls::record_metric(id, value) {
+            log::warn!("metrics: recording metric {id}: {status:?}");
+        }
     }
 }

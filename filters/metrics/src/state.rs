@@ -2,20 +2,31 @@
 //! metric ids. Shared as `Rc<RefCell<State>>` by the root context and every stream.
 
 use wasmesh_common::metric_name;
-use wasmesh_common::metrics::{LabelCap, MetricsConfig};
+use wasmesh_common::metrics::names::RequestLabels;
+use wasmesh_common::metrics::{Classification, LabelCap, LabelId, MetricsConfig};
 
-use crate::series::Series;
+use crate::ids::{Ids, Outcome, RequestIds, ResponseSeries, RouteIndex};
+use crate::series;
 
 /// Per-VM state.
 pub struct State {
     /// The validated configuration.
     pub config: MetricsConfig,
     /// Distinct `authority` values seen.
-    pub authorities: LabelCap,
+    authorities: LabelCap,
     /// Distinct `endpoint` values seen.
-    pub endpoints: LabelCap,
+    endpoints: LabelCap,
     /// Metric ids.
-    pub series: Series,
+    ids: Ids,
+}
+
+/// Where a stream's request series are: its (capped) authority and its route.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamKey {
+    /// The `authority` label.
+    pub authority: LabelId,
+    /// The `route` label.
+    pub route: RouteIndex,
 }
 
 impl State {
@@ -24,18 +35,70 @@ impl State {
         Self {
             authorities: LabelCap::new(config.max_label_values),
             endpoints: LabelCap::new(config.max_label_values),
-            series: Series::default(),
+            ids: Ids::default(),
             config,
         }
     }
 
-    /// The label value for `raw` authority: made safe for a name, then capped.
-    pub fn authority_label(&mut self, raw: &str) -> String {
-        self.authorities.admit(&metric_name::value(raw)).to_string()
+    /// The stream key of a request to `authority` (raw `:authority`) on `path`: the authority
+    /// made safe for a name, then capped; the route from the configured table.
+    pub fn key(&mut self, authority: &str, path: &str) -> StreamKey {
+        StreamKey {
+            authority: self.authorities.admit(&metric_name::value_cow(authority)),
+            route: self.config.routes.index_of(path),
+        }
     }
 
-    /// The label value for `raw` endpoint: made safe for a name, then capped.
-    pub fn endpoint_label(&mut self, raw: &str) -> String {
-        self.endpoints.admit(&metric_name::value(raw)).to_string()
+    /// The route name of `key`, as labelled.
+    pub fn route_name(&self, key: StreamKey) -> &str {
+        self.config.routes.name(key.route)
+    }
+
+    /// Counts a request starting: `request_total` + 1, `request_in_flight` + 1. Returns the
+    /// ids, so the end of the stream decrements the same gauge without looking it up.
+    pub fn count_request(&mut self, key: StreamKey) -> RequestIds {
+        let labels = labels(&self.config, &self.authorities, key);
+        let ids = self.ids.request((key.authority, key.route), labels);
+        series::add(ids.total, 1);
+        series::add(ids.in_flight, 1);
+        ids
+    }
+
+    /// Counts a finished stream: `response_total` + 1, and its time to first byte (`ttfb_ms`)
+    /// in `response_latency_ms` when it had a response.
+    pub fn count_response(&mut self, key: StreamKey, outcome: Outcome, ttfb_ms: Option<u64>) {
+        let labels = labels(&self.config, &self.authorities, key);
+        let at = (key.authority, key.route);
+        let total = self
+            .ids
+            .response(ResponseSeries::Total, at, outcome, labels);
+        series::add(total, 1);
+        if let Some(ttfb_ms) = ttfb_ms {
+            let latency = self
+                .ids
+                .response(ResponseSeries::Latency, at, outcome, labels);
+            series::record(latency, ttfb_ms);
+        }
+    }
+
+    /// Counts a finished stream that reached `endpoint` (`ip:port`, raw).
+    pub fn count_endpoint(&mut self, endpoint: &str, classification: Classification) {
+        let id = self.endpoints.admit(&metric_name::value_cow(endpoint));
+        let label = self.endpoints.value(id);
+        let direction = self.config.direction.as_str();
+        series::add(self.ids.endpoint((id, classification), direction, label), 1);
+    }
+}
+
+/// The labels of `key`'s request series.
+fn labels<'a>(
+    config: &'a MetricsConfig,
+    authorities: &'a LabelCap,
+    key: StreamKey,
+) -> RequestLabels<'a> {
+    RequestLabels {
+        direction: config.direction.as_str(),
+        authority: authorities.value(key.authority),
+        route: config.routes.name(key.route),
     }
 }

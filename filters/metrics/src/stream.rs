@@ -3,18 +3,23 @@
 //! (answered, locally replied, reset or aborted). That is why `response_total` and the
 //! in-flight decrement live there: a stream that never got a response is still counted, as
 //! status `0` and a failure, and in-flight cannot leak.
+//!
+//! The request path reads only what it uses: `:path` when routes are configured or the line is
+//! logged, `:method` and the raw values only for the access log, which is built only when the
+//! host's level lets an info line through.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use proxy_wasm::traits::{Context, HttpContext};
-use proxy_wasm::types::{Action, MapType, MetricType};
+use proxy_wasm::types::{Action, MapType};
 use wasmesh_common::metrics::access_log::AccessLog;
-use wasmesh_common::metrics::names::{self, RequestLabels};
 use wasmesh_common::metrics::Classification;
 
 use crate::host::{self, now_ns};
-use crate::state::State;
+use crate::ids::Outcome;
+use crate::series;
+use crate::state::{State, StreamKey};
 use crate::tracing::{self, TraceIds};
 
 /// The request header an `original_dst` pick is in: the endpoint when the host cannot tell.
@@ -22,10 +27,16 @@ const PICK_HEADER: &str = "x-envoy-original-dst-host";
 
 /// What the stream learnt at request headers.
 struct Started {
-    authority_label: String,
-    route: String,
+    key: StreamKey,
+    /// The `request_in_flight` series incremented at the start.
+    in_flight: Option<u32>,
     started_ns: u64,
-    /// Raw values for the access log (empty when it is off).
+    /// What only the access log needs; `None` when it is off or the host drops info lines.
+    log: Option<Logged>,
+}
+
+/// Raw request values for the access-log line.
+struct Logged {
     method: String,
     authority: String,
     path: String,
@@ -63,33 +74,28 @@ impl HttpContext for MetricsStream {
         };
         let mut state = state.borrow_mut();
         let started_ns = now_ns();
+        let logged = state.config.access_log && log::log_enabled!(log::Level::Info);
         let request = |name| host::header(MapType::HttpRequestHeaders, name).unwrap_or_default();
         let authority = request(":authority");
-        let path = request(":path");
-        let route = state.config.routes.name_of(&path).to_string();
-        let authority_label = state.authority_label(&authority);
-        let labels = RequestLabels {
-            direction: state.config.direction.as_str(),
-            authority: &authority_label,
-            route: &route,
+        let path = if logged || !state.config.routes.is_empty() {
+            request(":path")
+        } else {
+            String::new()
         };
-        let (total, in_flight) = (labels.request_total(), labels.in_flight());
-        state.series.add(MetricType::Counter, total, 1);
-        state.series.add(MetricType::Gauge, in_flight, 1);
-        let ids = tracing::on_request(state.config.trace);
-        let logged = state.config.access_log;
-        self.started = Some(Started {
-            authority_label,
-            route,
-            started_ns,
-            method: if logged {
-                request(":method")
-            } else {
-                String::new()
-            },
-            authority: if logged { authority } else { String::new() },
-            path: if logged { path } else { String::new() },
+        let key = state.key(&authority, &path);
+        let in_flight = state.count_request(key).in_flight;
+        let ids = tracing::on_request(state.config.trace, logged);
+        let log = logged.then(|| Logged {
+            method: request(":method"),
+            authority,
+            path,
             ids,
+        });
+        self.started = Some(Started {
+            key,
+            in_flight,
+            started_ns,
+            log,
         });
         Action::Continue
     }
@@ -118,43 +124,30 @@ impl HttpContext for MetricsStream {
         };
         let mut state = state.borrow_mut();
         let classification = Classification::of(self.status, self.grpc_status.as_deref());
-        let status_code = self.status.unwrap_or(0).to_string();
-        let direction = state.config.direction.as_str();
-        let labels = RequestLabels {
-            direction,
-            authority: &started.authority_label,
-            route: &started.route,
+        let outcome = Outcome {
+            status: self.status.unwrap_or(0),
+            classification,
         };
-        let class = classification.as_str();
-        let (total, in_flight) = (
-            labels.response_total(&status_code, class),
-            labels.in_flight(),
-        );
-        let latency = labels.latency(&status_code, class);
-        state.series.add(MetricType::Counter, total, 1);
-        state.series.add(MetricType::Gauge, in_flight, -1);
-        if let Some(ttfb) = self.ttfb_ns {
-            state.series.record(latency, ttfb.div_ceil(1_000_000));
-        }
+        let ttfb_ms = self.ttfb_ns.map(|ttfb| ttfb.div_ceil(1_000_000));
+        state.count_response(started.key, outcome, ttfb_ms);
+        series::add(started.in_flight, -1);
         let endpoint = endpoint();
         if let Some(endpoint) = &endpoint {
-            let label = state.endpoint_label(endpoint);
-            let name = names::endpoint_response_total(direction, &label, class);
-            state.series.add(MetricType::Counter, name, 1);
+            state.count_endpoint(endpoint, classification);
         }
-        if state.config.access_log {
+        if let Some(logged) = started.log {
             let line = AccessLog {
-                method: &started.method,
-                authority: &started.authority,
-                path: &started.path,
-                status: self.status.unwrap_or(0),
+                method: &logged.method,
+                authority: &logged.authority,
+                path: &logged.path,
+                status: outcome.status,
                 latency_ms: now_ns().saturating_sub(started.started_ns) / 1_000_000,
                 endpoint: endpoint.as_deref().unwrap_or_default(),
-                request_id: &started.ids.request_id,
-                trace_id: &started.ids.trace_id,
-                route: &started.route,
-                classification: class,
-                direction,
+                request_id: &logged.ids.request_id,
+                trace_id: &logged.ids.trace_id,
+                route: state.route_name(started.key),
+                classification: classification.as_str(),
+                direction: state.config.direction.as_str(),
             }
             .line();
             log::info!("{line}");

@@ -10,22 +10,24 @@ use crate::host;
 /// What the access log needs to join the request to its trace.
 #[derive(Debug, Default)]
 pub struct TraceIds {
-    /// `x-request-id` as forwarded.
+    /// `x-request-id` as forwarded (empty when not logged and tracing is off).
     pub request_id: String,
-    /// The trace id (32 hex digits), empty when tracing is off.
+    /// The trace id (32 hex digits), empty when tracing is off or nothing is logged.
     pub trace_id: String,
 }
 
-/// Rewrites the trace headers of the current request when `enabled`; always reads the
-/// request id (the access log shows it either way).
-pub fn on_request(enabled: bool) -> TraceIds {
-    let existing_id = host::header(MapType::HttpRequestHeaders, "x-request-id");
+/// Rewrites the trace headers of the current request when `enabled`. `logged`: whether the
+/// access log will show the ids; without it they are left empty and, with tracing off, the
+/// request id is not even read.
+pub fn on_request(enabled: bool, logged: bool) -> TraceIds {
     if !enabled {
+        let request_id = logged.then(|| host::header(MapType::HttpRequestHeaders, "x-request-id"));
         return TraceIds {
-            request_id: existing_id.unwrap_or_default(),
+            request_id: request_id.flatten().unwrap_or_default(),
             trace_id: String::new(),
         };
     }
+    let existing_id = host::header(MapType::HttpRequestHeaders, "x-request-id");
     let random: [u8; trace::RANDOM_BYTES] = host::random();
     let mut ids = [0u8; 24];
     ids.copy_from_slice(&random[..24]);
@@ -44,6 +46,10 @@ pub fn on_request(enabled: bool) -> TraceIds {
     };
     TraceIds {
         request_id,
-        trace_id: next.trace_id_hex(),
+        trace_id: if logged {
+            next.trace_id_hex()
+        } else {
+            String::new()
+        },
     }
 }

@@ -25,6 +25,7 @@ fn values_cannot_break_the_name() {
     assert_eq!(value(""), "unknown");
     assert_eq!(value("é"), "_");
     assert_eq!(value(&"x".repeat(500)).len(), MAX_VALUE_LEN);
+    assert_eq!(value(&"x".repeat(MAX_VALUE_LEN)).len(), MAX_VALUE_LEN);
     let name = labelled("m", &[("route", "x;status_code=500")]);
     assert_eq!(parse(&name).1, vec![("route", "x_status_code_500")]);
 }
@@ -42,4 +43,15 @@ fn envoy_regex_names_the_label() {
     assert!(LABELS
         .iter()
         .all(|l| l.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+}
+
+#[test]
+fn safe_values_are_borrowed_and_others_made_safe() {
+    for raw in ["web.local:80", "10.0.0.1:8080", "", "a;b", "é", "tab\there"] {
+        assert_eq!(value_cow(raw), value(raw), "{raw:?}");
+    }
+    assert!(matches!(value_cow("web:80"), Cow::Borrowed("web:80")));
+    assert!(matches!(value_cow("a;b"), Cow::Owned(_)));
+    let long = "x".repeat(MAX_VALUE_LEN + 1);
+    assert_eq!(value_cow(&long).len(), MAX_VALUE_LEN);
 }

@@ -3,7 +3,7 @@
 //! (reset, abort). Everything else, 4xx included, is a success: the server answered as designed.
 
 /// The `classification` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Classification {
     /// Answered, not 5xx, gRPC status 0 (or not gRPC).
     Success,

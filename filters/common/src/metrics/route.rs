@@ -98,10 +98,24 @@ impl RouteTable {
     /// The route name of `path` (`:path`, with any query or fragment): the first route that
     /// matches, else [`DEFAULT_ROUTE`].
     pub fn name_of(&self, path: &str) -> &str {
+        self.name(self.index_of(path))
+    }
+
+    /// The route of `path` as an index (`len()` for [`DEFAULT_ROUTE`]): what the filter keeps
+    /// and keys its caches on instead of the name.
+    pub fn index_of(&self, path: &str) -> usize {
         let path = path.split(['?', '#']).next().unwrap_or_default();
         self.routes
             .iter()
-            .find(|r| r.matcher.matches(path))
+            .position(|r| r.matcher.matches(path))
+            .unwrap_or(self.routes.len())
+    }
+
+    /// The name of route `index` as [`RouteTable::index_of`] gives it ([`DEFAULT_ROUTE`] past
+    /// the configured routes).
+    pub fn name(&self, index: usize) -> &str {
+        self.routes
+            .get(index)
             .map_or(DEFAULT_ROUTE, |r| r.name.as_str())
     }
 

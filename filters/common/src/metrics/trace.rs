@@ -5,8 +5,6 @@
 //! a trace (random ids, flags `01` = sampled). Format (version `00`):
 //! `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`, lowercase, ids not all zero.
 
-use std::fmt::Write;
-
 /// Random bytes one request may need: trace id, span id, request id.
 pub const RANDOM_BYTES: usize = 16 + 8 + 16;
 
@@ -26,13 +24,15 @@ impl TraceParent {
     /// version `ff`, all-zero ids). A version above `00` is accepted if its first four fields
     /// are shaped as in `00`, as the spec asks of forward-compatible parsers.
     pub fn parse(value: &str) -> Option<Self> {
-        let value = value.trim();
-        let fields: Vec<&str> = value.split('-').collect();
-        let [version, trace, parent, flags, rest @ ..] = fields.as_slice() else {
-            return None;
-        };
+        let mut fields = value.trim().split('-');
+        let (version, trace, parent, flags) = (
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+        );
         let version = hex_exact::<1>(version)?[0];
-        if version == 0xff || (version == 0 && !rest.is_empty()) {
+        if version == 0xff || (version == 0 && fields.next().is_some()) {
             return None;
         }
         let trace_id = hex_exact::<16>(trace)?;
@@ -76,12 +76,14 @@ impl TraceParent {
 
     /// The header value, version `00`.
     pub fn header(&self) -> String {
-        format!(
-            "00-{}-{}-{:02x}",
-            hex(&self.trace_id),
-            hex(&self.parent_id),
-            self.flags
-        )
+        let mut out = String::with_capacity(55);
+        out.push_str("00-");
+        push_hex(&mut out, &self.trace_id);
+        out.push('-');
+        push_hex(&mut out, &self.parent_id);
+        out.push('-');
+        push_hex(&mut out, &[self.flags]);
+        out
     }
 }
 
@@ -102,15 +104,17 @@ pub fn uuid_v4(random: &[u8; 16]) -> String {
     let mut b = *random;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, group) in [&b[..4], &b[4..6], &b[6..8], &b[8..10], &b[10..]]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            out.push('-');
+        }
+        push_hex(&mut out, group);
+    }
+    out
 }
 
 fn non_zero<const N: usize>(mut id: [u8; N]) -> [u8; N] {
@@ -122,10 +126,18 @@ fn non_zero<const N: usize>(mut id: [u8; N]) -> [u8; N] {
 
 fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
+    push_hex(&mut out, bytes);
     out
+}
+
+/// Lowercase hex by table: ids are formatted on every request, and `format!` costs several
+/// times more in wasm.
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
 }
 
 /// Exactly `2 × N` lowercase hex digits.

@@ -51,3 +51,23 @@ fn first_match_wins_and_the_rest_is_default() {
     assert_eq!(t.name_of(""), DEFAULT_ROUTE);
     assert_eq!(RouteTable::default().name_of("/users/7"), DEFAULT_ROUTE);
 }
+
+#[test]
+fn indexes_name_the_same_routes() {
+    let t = table(&[
+        ("users", Matcher::template("/users/{id}").unwrap()),
+        ("api", Matcher::prefix("/api/").unwrap()),
+    ]);
+    assert_eq!(t.index_of("/users/7"), 0);
+    assert_eq!(t.index_of("/api/x"), 1);
+    assert_eq!(
+        t.index_of("/other"),
+        2,
+        "the default route is past the table"
+    );
+    for path in ["/users/7", "/api/x", "/other", ""] {
+        assert_eq!(t.name(t.index_of(path)), t.name_of(path));
+    }
+    assert_eq!(RouteTable::default().index_of("/users/7"), 0);
+    assert_eq!(RouteTable::default().name(0), DEFAULT_ROUTE);
+}

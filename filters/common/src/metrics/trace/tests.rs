@@ -68,4 +68,6 @@ fn uuid_v4_has_version_and_variant() {
     assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
     let id = uuid_v4(&[0; 16]);
     assert_eq!(id, "00000000-0000-4000-8000-000000000000");
+    let id = uuid_v4(&core::array::from_fn(|i| i as u8));
+    assert_eq!(id, "00010203-0405-4607-8809-0a0b0c0d0e0f");
 }
