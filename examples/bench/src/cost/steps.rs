@@ -35,7 +35,7 @@ pub fn print(targets: &[Target], results: &Results, paced: bool) {
         "          MiB/VM = (RSS with − RSS without) / (1 worker × filters added), from medians; at ready = VmRSS right after /ready 200, before any request; peak = VmHWM after the run"
     );
     println!(
-        "          over module = the same without the compiled modules' shared mappings (wasmesh: Rss of the .cwasm files' read-only and code mappings, from smaps; Envoy: — , V8's code is anonymous memory)"
+        "          over module = the same without the compiled modules' shared mappings (wasmesh: Rss of the .cwasm files' read-only and code mappings, from smaps; Envoy: n/a, V8's code is anonymous memory)"
     );
     println!(
         "          CPU µs/req = the proxy's CPU µs/req with − without, paired within each round, median (min–max)"
