@@ -8,6 +8,7 @@ pub mod headers_conv;
 pub mod idle;
 pub mod local_reply;
 pub mod pumps;
+pub mod respond;
 pub mod routing;
 pub mod server;
 pub mod stream_info;

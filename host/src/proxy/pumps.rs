@@ -2,7 +2,9 @@
 //! client → filters → upstream, and upstream → filters (reverse) → client.
 
 use std::cell::RefCell;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::Poll;
 
 use bytes::Bytes;
 use http_body::{Body, Frame};
@@ -41,6 +43,9 @@ impl RequestAbort {
     }
 }
 
+/// A frame as `Incoming::frame` yields it.
+pub type Polled = Option<Result<Frame<Bytes>, hyper::Error>>;
+
 /// One data chunk (with whether it ends the body) or the trailers; `None`
 /// when the body failed (the error is passed on to the receiver).
 async fn next_frame(
@@ -48,21 +53,57 @@ async fn next_frame(
     tx: &BodySender,
 ) -> Option<(Vec<u8>, bool, Option<http::HeaderMap>)> {
     loop {
-        return match body.frame().await {
-            Some(Ok(frame)) => match frame.into_data() {
-                Ok(data) => Some((data.to_vec(), body.is_end_stream(), None)),
-                Err(frame) => match frame.into_trailers() {
-                    Ok(t) => Some((Vec::new(), true, Some(t))),
-                    Err(_) => continue,
-                },
-            },
-            Some(Err(e)) => {
-                let _ = tx.send(Err(Box::new(e))).await;
-                None
-            }
-            None => Some((Vec::new(), true, None)),
-        };
+        let polled = body.frame().await;
+        if let Some(frame) = decode(body, polled, tx).await {
+            return frame;
+        }
     }
+}
+
+/// What [`next_frame`] makes of one polled frame; `None` for a frame of
+/// another kind, to be skipped.
+async fn decode(
+    body: &Incoming,
+    polled: Polled,
+    tx: &BodySender,
+) -> Option<Option<(Vec<u8>, bool, Option<http::HeaderMap>)>> {
+    Some(match polled {
+        Some(Ok(frame)) => match frame.into_data() {
+            Ok(data) => Some((data.to_vec(), body.is_end_stream(), None)),
+            Err(frame) => match frame.into_trailers() {
+                Ok(t) => Some((Vec::new(), true, Some(t))),
+                Err(_) => return None,
+            },
+        },
+        Some(Err(e)) => {
+            let _ = tx.send(Err(Box::new(e))).await;
+            None
+        }
+        None => Some((Vec::new(), true, None)),
+    })
+}
+
+/// The body's first frame if the upstream's connection delivers it within
+/// one turn of the worker's scheduler (a small answer: it came with the
+/// head); `None` if it is not there yet.
+pub async fn first_frame(body: &mut Incoming) -> Option<Polled> {
+    if let Some(polled) = poll_once(body).await {
+        return Some(polled);
+    }
+    // Asked once: the connection's task now hands the frame over, if it has it.
+    tokio::task::yield_now().await;
+    poll_once(body).await
+}
+
+/// Polls `body` for a frame once, without waiting.
+async fn poll_once(body: &mut Incoming) -> Option<Polled> {
+    std::future::poll_fn(|cx| {
+        Poll::Ready(match Pin::new(&mut *body).poll_frame(cx) {
+            Poll::Ready(polled) => Some(polled),
+            Poll::Pending => None,
+        })
+    })
+    .await
 }
 
 async fn send_data(tx: &BodySender, data: Vec<u8>) -> bool {
@@ -117,10 +158,23 @@ pub async fn request_body(
 
 /// Streams the upstream's response body through the chain to the client;
 /// the stream's contexts finish when this returns.
-pub async fn response_body(stream: Rc<ChainStream>, mut body: Incoming, tx: BodySender) {
+pub async fn response_body(
+    stream: Rc<ChainStream>,
+    mut body: Incoming,
+    first: Option<Polled>,
+    tx: BodySender,
+) {
     let info = stream.info().clone();
+    let mut first = first;
     loop {
-        let Some((data, end, trailers)) = next_frame(&mut body, &tx).await else {
+        let frame = match first.take() {
+            Some(polled) => match decode(&body, polled, &tx).await {
+                Some(frame) => frame,
+                None => continue,
+            },
+            None => next_frame(&mut body, &tx).await,
+        };
+        let Some((data, end, trailers)) = frame else {
             return;
         };
         if let Some(trailers) = trailers {

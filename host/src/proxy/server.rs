@@ -2,7 +2,6 @@
 //! each request: request filters, routing, the upstream exchange, response
 //! filters, with bodies streamed by [`super::pumps`].
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -17,7 +16,7 @@ use tokio::sync::watch;
 
 use super::body;
 use super::chain::{ChainStream, Step};
-use super::headers_conv::{self, request_to_map, response_to_map};
+use super::headers_conv::{self, request_to_map};
 use super::idle::{quiet_for, IdleIo};
 use super::local_reply::{self, proxy_reply, HandlerResult};
 use super::pumps::{self, RequestAbort};
@@ -314,35 +313,8 @@ async fn forward(
             );
             local_reply::through_filters(stream, proxy_reply(503, &body, details)).await
         }
-        Ok(Ok(response)) => respond(stream, response).await,
+        Ok(Ok(response)) => super::respond::respond(stream, response).await,
     }
-}
-
-async fn respond(stream: Rc<ChainStream>, response: http::Response<Incoming>) -> HandlerResult {
-    let (parts, body) = response.into_parts();
-    let mut headers = response_to_map(&parts);
-    // `response.code` is readable from the response callbacks on.
-    stream.info().response_code.set(Some(parts.status.as_u16()));
-    *stream.info().code_details.borrow_mut() = Cow::Borrowed("via_upstream");
-    let end_of_stream = body.is_end_stream();
-    match stream.response_headers(&mut headers, end_of_stream).await {
-        Step::Continue => {}
-        Step::LocalReply(reply) => return local_reply::direct(&stream, reply),
-        Step::Reset => return Err("stream reset by a filter".into()),
-    }
-    let status = headers.get_str(":status").and_then(|s| s.parse().ok());
-    stream.info().response_code.set(status);
-    if end_of_stream {
-        return local_reply::build(&headers, body::empty());
-    }
-    let (tx, rx) = body::channel();
-    tokio::task::spawn_local(pumps::response_body(stream, body, tx));
-    // One turn of the worker's scheduler for the pump: when the body's first frame came with
-    // the head (a small answer, the common case), it is filtered and queued before hyper
-    // writes the head, and both leave in one write; else the head goes out a turn later, as
-    // it would have. (Without it: one system call and one segment more per response.)
-    tokio::task::yield_now().await;
-    local_reply::build(&headers, rx.boxed())
 }
 
 #[cfg(test)]

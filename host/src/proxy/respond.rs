@@ -1,0 +1,75 @@
+//! The response phase of a proxied stream: the upstream's head through the
+//! response filters, then its body, whole when it is small and already here,
+//! else streamed by [`super::pumps::response_body`].
+
+use std::borrow::Cow;
+use std::rc::Rc;
+
+use http_body::{Body, Frame};
+use hyper::body::Incoming;
+
+use super::body;
+use super::chain::{ChainStream, Step};
+use super::headers_conv::{response_to_map, to_http_headers};
+use super::local_reply::{self, HandlerResult};
+use super::pumps;
+use crate::runtime::HeaderMap;
+
+/// Runs the upstream's response through the chain and hands it to the client.
+pub async fn respond(stream: Rc<ChainStream>, response: http::Response<Incoming>) -> HandlerResult {
+    let (parts, mut body) = response.into_parts();
+    let mut headers = response_to_map(&parts);
+    // `response.code` is readable from the response callbacks on.
+    stream.info().response_code.set(Some(parts.status.as_u16()));
+    *stream.info().code_details.borrow_mut() = Cow::Borrowed("via_upstream");
+    let end_of_stream = body.is_end_stream();
+    match stream.response_headers(&mut headers, end_of_stream).await {
+        Step::Continue => {}
+        Step::LocalReply(reply) => return local_reply::direct(&stream, reply),
+        Step::Reset => return Err("stream reset by a filter".into()),
+    }
+    let status = headers.get_str(":status").and_then(|s| s.parse().ok());
+    stream.info().response_code.set(status);
+    if end_of_stream {
+        return local_reply::build(&headers, body::empty());
+    }
+    // When the body's first frame came with the head (a small answer, the common case) it
+    // is here after one turn of the worker's scheduler; if it also ends the body, the
+    // filters see it now and head and body leave in one write, without a pump task.
+    let first = pumps::first_frame(&mut body).await;
+    let first = match first {
+        Some(Some(Ok(frame))) if body.is_end_stream() => match frame.into_data() {
+            Ok(data) => return whole(stream, &headers, data.to_vec()).await,
+            Err(frame) => Some(Some(Ok(frame))),
+        },
+        Some(None) => return whole(stream, &headers, Vec::new()).await,
+        other => other,
+    };
+    let (tx, rx) = body::channel();
+    tokio::task::spawn_local(pumps::response_body(stream, body, first, tx));
+    local_reply::build(&headers, rx.boxed())
+}
+
+/// A body that is all here: through the response filters at once, then sent
+/// with the head. The stream's contexts finish when `stream` drops here, as
+/// they would at the end of the pump.
+async fn whole(stream: Rc<ChainStream>, headers: &HeaderMap, data: Vec<u8>) -> HandlerResult {
+    let out = match stream.response_body(data, true).await {
+        Ok(out) => out,
+        // As after a streamed head: the client sees the stream reset.
+        Err(_) => return Err("stream reset by a filter".into()),
+    };
+    stream.info().response_body_bytes.set(out.data.len() as u64);
+    let body = match out.trailers {
+        None => body::full(out.data),
+        Some(trailers) => {
+            let (tx, rx) = body::channel();
+            if !out.data.is_empty() {
+                let _ = tx.try_send(Ok(Frame::data(out.data.into())));
+            }
+            let _ = tx.try_send(Ok(Frame::trailers(to_http_headers(&trailers))));
+            rx.boxed()
+        }
+    };
+    local_reply::build(headers, body)
+}
