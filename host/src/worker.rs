@@ -248,9 +248,12 @@ fn run(
     mut events: UnboundedReceiver<WorkerEvent>,
     ready: std::sync::mpsc::Sender<Result<(), String>>,
 ) {
+    // A local runtime rather than a `LocalSet` in a current-thread runtime: a `LocalSet`'s
+    // task woken by the I/O driver wakes the set through the runtime's unpark, one eventfd
+    // write and one more `epoll_wait` per request; here `spawn_local` tasks are the runtime's.
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()
+        .build_local(tokio::runtime::LocalOptions::default())
     {
         Ok(r) => r,
         Err(e) => {
@@ -258,8 +261,7 @@ fn run(
             return;
         }
     };
-    let local = tokio::task::LocalSet::new();
-    let acknowledge = local.block_on(&runtime, async move {
+    let acknowledge = runtime.block_on(async move {
         let worker = Rc::new(Worker {
             host,
             events: events_tx,
@@ -291,9 +293,9 @@ fn run(
         }
         None
     });
-    // Dropping the task set drops in-flight streams and with them the last
+    // Dropping the runtime drops in-flight streams and with them the last
     // references to the plugin slots, whose VMs then get their root `on_done`.
-    drop(local);
+    drop(runtime);
     if let Some(acknowledge) = acknowledge {
         let _ = acknowledge.send(());
     }
