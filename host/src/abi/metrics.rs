@@ -1,12 +1,14 @@
 //! Metrics: define (counter, gauge, histogram), increment, record, get.
 //! They land in the host-wide registry that `/metrics` exposes.
 
+use std::sync::Arc;
+
 use wasmtime::Linker;
 
 use super::memory::{read_string, write_u32, write_u64};
 use super::{finish, Caller, Status};
 use crate::runtime::HostState;
-use crate::state::metrics::{MetricError, MetricKind};
+use crate::state::metrics::{Metric, MetricError, MetricKind};
 
 fn status(error: MetricError) -> Status {
     match error {
@@ -15,6 +17,18 @@ fn status(error: MetricError) -> Status {
         // No status says "full"; BadArgument, as for an over-size shared-data value.
         MetricError::Refused => Status::BadArgument,
     }
+}
+
+/// The metric behind `id`: from the VM's own table once it has used it, so the request path
+/// takes no lock; the first use looks it up in the host-wide registry.
+fn metric(caller: &mut Caller<'_>, id: u32) -> Result<Arc<Metric>, Status> {
+    let state = caller.data_mut();
+    if let Some(metric) = state.metrics_used.get(&id) {
+        return Ok(metric.clone());
+    }
+    let metric = state.shared.metrics.get(id).map_err(status)?;
+    state.metrics_used.insert(id, metric.clone());
+    Ok(metric)
 }
 
 /// Registers this family's hostcalls with the linker.
@@ -41,9 +55,9 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_increment_metric",
-        |caller: Caller<'_>, id: u32, delta: i64| {
+        |mut caller: Caller<'_>, id: u32, delta: i64| {
             finish((|| {
-                let metric = caller.data().shared.metrics.get(id).map_err(status)?;
+                let metric = metric(&mut caller, id)?;
                 metric.increment(delta).map_err(|e| status(e).into())
             })())
         },
@@ -51,9 +65,9 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_record_metric",
-        |caller: Caller<'_>, id: u32, value: u64| {
+        |mut caller: Caller<'_>, id: u32, value: u64| {
             finish((|| {
-                let metric = caller.data().shared.metrics.get(id).map_err(status)?;
+                let metric = metric(&mut caller, id)?;
                 metric.record(value);
                 Ok(())
             })())
@@ -64,7 +78,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
         "proxy_get_metric",
         |mut caller: Caller<'_>, id: u32, ret: u32| {
             finish((|| {
-                let metric = caller.data().shared.metrics.get(id).map_err(status)?;
+                let metric = metric(&mut caller, id)?;
                 let value = metric.get().map_err(status)?;
                 write_u64(&mut caller, ret, value)
             })())

@@ -196,6 +196,9 @@ pub struct HostState {
     pub queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
     /// Contexts whose `proxy_on_done` answered false: they may call `proxy_done`.
     pub pending_done: std::collections::HashSet<u32>,
+    /// The metrics this VM has used, by id: a request's increments find them here instead of
+    /// under the host-wide registry's lock (ids are never reused or removed).
+    pub metrics_used: HashMap<u32, Arc<crate::state::metrics::Metric>>,
 }
 
 impl HostState {

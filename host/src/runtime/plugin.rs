@@ -89,6 +89,7 @@ impl PluginFactory {
             next_id: 0,
             queue_waker,
             pending_done: std::collections::HashSet::new(),
+            metrics_used: HashMap::new(),
             time_cap: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
