@@ -149,9 +149,12 @@ fn render(args: &StatArgs, admin: &Admin, before: Option<&Snapshot>, after: &Sna
         let table = (!rows.is_empty()).then(|| table::routes(&rows, layout));
         (table, "response_total", "metrics")
     };
+    // The filters define their series on first use, so a loaded filter that has seen no
+    // request yet shows nothing either: say both.
     table.unwrap_or_else(|| {
         format!(
-            "no {metric} at {}{}: is the {filter} filter loaded?\n",
+            "no {metric} at {}{} yet: no request has passed the {filter} filter (is it \
+             loaded, and has traffic reached it?)\n",
             admin.name,
             fetch::PATH
         )

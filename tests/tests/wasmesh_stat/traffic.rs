@@ -164,3 +164,33 @@ fn endpoints_of_a_wasmesh_admin() {
 fn endpoints_of_an_envoy_admin() {
     endpoints_after_lb_traffic(ProxyKind::Envoy);
 }
+
+/// Before any request, a proxy with the metrics filter has no series to show (the filter
+/// defines them on first use): `wasmesh stat` says so instead of suggesting the filter is
+/// missing, and still exits 0.
+fn no_traffic_yet(kind: ProxyKind) {
+    let backend = Backend::start("b1");
+    let plugin = Plugin::new("metrics", &build_filters().metrics);
+    let config = MeshConfig::single(vec![plugin], [backend.addr]).workers(1);
+    let proxy = kind.start(&config);
+    let admin = proxy.admin.to_string();
+    let output = stat(&["--cumulative", "--admin", &admin]);
+    let text = stdout(&output);
+    assert!(output.status.success(), "{}: {output:?}", kind.name());
+    assert!(
+        text.contains(&format!("no response_total at {admin}"))
+            && text.contains("yet: no request has passed the metrics filter"),
+        "{}: {text}",
+        kind.name()
+    );
+}
+
+#[test]
+fn no_traffic_yet_through_wasmesh() {
+    no_traffic_yet(ProxyKind::Wasmesh);
+}
+
+#[test]
+fn no_traffic_yet_through_envoy() {
+    no_traffic_yet(ProxyKind::Envoy);
+}
