@@ -40,3 +40,23 @@ pub use paths::{target_dir, workspace_root};
 pub use proxy::{Proxy, ProxyKind};
 pub use wasmesh::Wasmesh;
 pub use wasmesh_backend::{Backend, BackendHandle};
+
+/// One test per host for a scenario `fn(ProxyKind)` of the calling module:
+/// `in_both_hosts!(scenario)` defines `scenario::wasmesh` and `scenario::envoy`, so the same
+/// assertions run against both hosts without a pair of wrappers each time.
+#[macro_export]
+macro_rules! in_both_hosts {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[test]
+            fn wasmesh() {
+                super::$scenario($crate::ProxyKind::Wasmesh);
+            }
+
+            #[test]
+            fn envoy() {
+                super::$scenario($crate::ProxyKind::Envoy);
+            }
+        }
+    )+};
+}

@@ -84,12 +84,4 @@ fn dashboard_metrics_are_exposed(kind: ProxyKind) {
     });
 }
 
-#[test]
-fn dashboard_metrics_are_in_a_real_wasmesh_exposition() {
-    dashboard_metrics_are_exposed(ProxyKind::Wasmesh);
-}
-
-#[test]
-fn dashboard_filter_metrics_are_in_a_real_envoy_exposition() {
-    dashboard_metrics_are_exposed(ProxyKind::Envoy);
-}
+wasmesh_tests::in_both_hosts!(dashboard_metrics_are_exposed);

@@ -103,15 +103,6 @@ fn route_table_after_a_traffic_mix(kind: ProxyKind) {
     );
 }
 
-#[test]
-fn route_table_of_a_wasmesh_admin() {
-    route_table_after_a_traffic_mix(ProxyKind::Wasmesh);
-}
-
-#[test]
-fn route_table_of_an_envoy_admin() {
-    route_table_after_a_traffic_mix(ProxyKind::Envoy);
-}
 /// Round robin over three backends through the lb filter, then `wasmesh stat --endpoints
 /// --cumulative` against that host's admin shows 10 requests and a third of the share each.
 fn endpoints_after_lb_traffic(kind: ProxyKind) {
@@ -155,16 +146,6 @@ fn endpoints_after_lb_traffic(kind: ProxyKind) {
     poll_stat(kind, &args, |rows| rows == expected);
 }
 
-#[test]
-fn endpoints_of_a_wasmesh_admin() {
-    endpoints_after_lb_traffic(ProxyKind::Wasmesh);
-}
-
-#[test]
-fn endpoints_of_an_envoy_admin() {
-    endpoints_after_lb_traffic(ProxyKind::Envoy);
-}
-
 /// Before any request, a proxy with the metrics filter has no series to show (the filter
 /// defines them on first use): `wasmesh stat` says so instead of suggesting the filter is
 /// missing, and still exits 0.
@@ -185,12 +166,8 @@ fn no_traffic_yet(kind: ProxyKind) {
     );
 }
 
-#[test]
-fn no_traffic_yet_through_wasmesh() {
-    no_traffic_yet(ProxyKind::Wasmesh);
-}
-
-#[test]
-fn no_traffic_yet_through_envoy() {
-    no_traffic_yet(ProxyKind::Envoy);
-}
+wasmesh_tests::in_both_hosts!(
+    route_table_after_a_traffic_mix,
+    endpoints_after_lb_traffic,
+    no_traffic_yet,
+);
