@@ -29,6 +29,7 @@ mod process;
 mod proxy;
 pub mod raw;
 pub mod scenarios;
+mod vm_health;
 mod wasmesh;
 pub mod wat;
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -52,6 +53,10 @@ impl ProxyKind {
 }
 
 /// A running proxy process; killed on drop, its logs printed if the test is failing.
+///
+/// When it is dropped at the end of a passing scenario, it also checks that none of its wasm
+/// VMs failed (see [`crate::vm_health`]) and fails the test if one did, unless the scenario
+/// said it expects failures ([`Proxy::expect_vm_failures`]).
 pub struct Proxy {
     /// Which host this is.
     pub kind: ProxyKind,
@@ -59,6 +64,7 @@ pub struct Proxy {
     pub admin: SocketAddr,
     listeners: BTreeMap<String, SocketAddr>,
     process: Supervised,
+    vm_failures_expected: AtomicBool,
 }
 
 impl Proxy {
@@ -109,7 +115,20 @@ impl Proxy {
             admin,
             listeners,
             process,
+            vm_failures_expected: AtomicBool::new(false),
         })
+    }
+
+    /// Says this scenario makes VMs fail on purpose (a trapping guest, a memory cap), so the
+    /// check at the end of the scenario does not count them against it.
+    pub fn expect_vm_failures(&self) {
+        self.vm_failures_expected.store(true, Ordering::Relaxed);
+    }
+
+    /// What shows that a VM of this proxy failed so far (log lines, wasmesh's failure counter).
+    pub fn vm_failures(&mut self) -> Vec<String> {
+        let alive = self.process.exited().is_none();
+        crate::vm_health::failures(self.kind, self.admin, alive, &self.process.logs())
     }
 
     /// The proxy's process id, for tests that signal it (e.g. `SIGHUP` to reload).
@@ -146,6 +165,22 @@ impl Proxy {
     /// The directory holding the config and the logs.
     pub fn run_dir(&self) -> &Path {
         self.process.dir()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if std::thread::panicking() || self.vm_failures_expected.load(Ordering::Relaxed) {
+            return;
+        }
+        let failures = self.vm_failures();
+        if !failures.is_empty() {
+            panic!(
+                "{}: a wasm VM failed during a scenario that expects none:\n  {}",
+                self.kind.name(),
+                failures.join("\n  "),
+            );
+        }
     }
 }
 

@@ -27,19 +27,34 @@ const DEMO_CONFIG: &str = "examples/demo/wasmesh.json";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Builds everything, starts the backends and wasmesh, prints how to use them, waits for Ctrl-C.
+///
+/// `WASMESH_BIN` names a `wasmesh` binary to run instead of building a release one (the
+/// quick-start test runs the demo on the debug build the other tests use).
 pub fn run() -> anyhow::Result<()> {
     crate::filters::build()?;
-    cmd::run(&mut cargo([
-        "build",
-        "--release",
-        "-p",
-        "wasmesh",
-        "--bin",
-        "wasmesh",
-    ]))?;
+    let bin = match std::env::var_os("WASMESH_BIN") {
+        Some(bin) if !bin.is_empty() => {
+            eprintln!(
+                "note: WASMESH_BIN is set; running {}",
+                bin.to_string_lossy()
+            );
+            PathBuf::from(bin)
+        }
+        _ => {
+            cmd::run(&mut cargo([
+                "build",
+                "--release",
+                "-p",
+                "wasmesh",
+                "--bin",
+                "wasmesh",
+            ]))?;
+            target_dir().join("release").join("wasmesh")
+        }
+    };
 
     let backends = start_backends()?;
-    let wasmesh = wasmesh_command()?;
+    let wasmesh = wasmesh_command(&bin)?;
     eprintln!("$ {}", cmd::describe(&wasmesh));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -96,9 +111,9 @@ fn start_backends() -> anyhow::Result<Vec<BackendHandle>> {
 /// `wasmesh run` with its embedded default config, from the root so its relative
 /// `target/wasm32-wasip1/wasm/...` paths resolve. With a `CARGO_TARGET_DIR` elsewhere those paths
 /// would be wrong, so then a copy of the config with absolute paths is passed with `-c`.
-fn wasmesh_command() -> anyhow::Result<std::process::Command> {
+fn wasmesh_command(bin: &Path) -> anyhow::Result<std::process::Command> {
     let target = target_dir();
-    let mut command = std::process::Command::new(target.join("release").join("wasmesh"));
+    let mut command = std::process::Command::new(bin);
     command.arg("run").current_dir(root());
     if target != root().join("target") {
         let config = config_for_target_dir(&target)?;

@@ -268,8 +268,22 @@ impl ChainStream {
             .flatten()
     }
 
-    /// Request headers through every filter in order.
+    /// Request headers through every filter in order. The headers as they stand when the phase
+    /// ends, a filter's local reply included, stay readable in every filter's `on_log`, as in
+    /// Envoy (an access log reads `:method` of a request that got 429).
     pub async fn request_headers(&self, headers: &mut HeaderMap, end_of_stream: bool) -> Step {
+        let step = self
+            .request_headers_through_chain(headers, end_of_stream)
+            .await;
+        *self.info.request_headers.borrow_mut() = Some(headers.clone());
+        step
+    }
+
+    async fn request_headers_through_chain(
+        &self,
+        headers: &mut HeaderMap,
+        end_of_stream: bool,
+    ) -> Step {
         for i in 0..self.filters.len() {
             if let Err(step) = self.ensure_context(i) {
                 return step;
@@ -292,10 +306,13 @@ impl ChainStream {
                 })
                 .await
             {
+                // A filter that paused and then replied still holds the map.
+                if let Some(held) = self.take_back(i, |s| s.request_headers.take()) {
+                    *headers = held;
+                }
                 return step;
             }
         }
-        *self.info.request_headers.borrow_mut() = Some(headers.clone());
         Step::Continue
     }
 

@@ -105,6 +105,8 @@ pub fn direct(stream: &ChainStream, reply: LocalReply) -> HandlerResult {
     *stream.info().code_details.borrow_mut() = reply.details.clone().into();
     let mut headers = head(&reply);
     headers.remove(b"content-length");
+    // What `on_log` reads as the response headers, as in Envoy.
+    *stream.info().response_headers.borrow_mut() = Some(headers.clone());
     build(&headers, body::full(reply.body))
 }
 
