@@ -142,7 +142,8 @@ fn filter_state(iso: &Isolation, listener: &str) -> Filter {
 /// request's answer and what the filter does afterwards; [`GOOD`] serves throughout and after.
 /// Returns how much Envoy's memory grew over the four failing requests (KiB).
 fn vm_failure(case: &str) -> u64 {
-    let iso = start(1);
+    let mut iso = start(1);
+    iso.proxy.expect_vm_failures();
     for (name, _) in POLICIES {
         assert_eq!(filter_state(&iso, name), Filter::Runs, "{name} before");
     }
@@ -206,6 +207,13 @@ fn vm_failure(case: &str) -> u64 {
     }
     iso.assert_serves(GOOD, "after");
     assert_eq!(iso.proxy.admin_get("/ready").status, 200, "Envoy is up");
+    // The rig's end-of-scenario check finds each of the four failures in Envoy's log.
+    let seen = iso.proxy.vm_failures();
+    assert!(
+        seen.len() >= POLICIES.len(),
+        "{case}: the VM-health check saw {} failures: {seen:#?}",
+        seen.len()
+    );
     eprintln!(
         "{case}: FAIL_RELOAD ran the filter again {reloaded:?} after the failures; \
          Envoy's memory grew by {} MiB over the four failing requests",

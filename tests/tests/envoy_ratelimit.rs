@@ -12,3 +12,8 @@ fn limits_per_key() {
 fn local_reply_passes_earlier_filters() {
     ratelimit::local_reply_passes_earlier_filters(Envoy);
 }
+
+#[test]
+fn limited_request_is_counted_by_metrics() {
+    ratelimit::limited_request_is_counted_by_metrics(Envoy);
+}

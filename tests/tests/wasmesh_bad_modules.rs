@@ -60,6 +60,7 @@ fn an_invalid_return_value_fails_the_vm_with_the_fail_open_outcome() {
         .listener(listener("closed", "bad-closed"))
         .listener(listener("good", "headers"));
     let proxy = Wasmesh::start(config.to_wasmesh_json());
+    proxy.expect_vm_failures();
 
     let open = client::get(&proxy.url("open", "/x"), &[]);
     assert_eq!(

@@ -32,7 +32,7 @@ enum Task {
     WasmCrates,
     /// Install Envoy, the wasm target and the Debian tools the tests use, build the filters, then `cargo test` (extra arguments go to cargo test).
     Test {
-        /// Passed to `cargo test` as is, e.g. `cargo xtask test -- --nocapture`.
+        /// Passed to `cargo test` exactly as given, e.g. `cargo xtask test -- --nocapture`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
@@ -40,10 +40,21 @@ enum Task {
     Demo,
     /// Install Envoy, the wasm target and wrk, then run the release bench (extra arguments go to wasmesh-bench).
     Bench {
-        /// Passed to `wasmesh-bench` as is, e.g. `cargo xtask bench --duration 5s --rounds 3`.
+        /// Passed to `wasmesh-bench` exactly as given, e.g. `cargo xtask bench --duration 5s --rounds 3`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+/// A task's trailing arguments exactly as given: clap drops a leading `--`, and
+/// `cargo xtask test -- --nocapture` must reach cargo as `cargo test ... -- --nocapture`.
+fn verbatim(parsed: Vec<String>) -> Vec<String> {
+    let given: Vec<String> = std::env::args().skip(2).collect();
+    if given.first().is_some_and(|first| first == "--") && given[1..] == parsed[..] {
+        given
+    } else {
+        parsed
+    }
 }
 
 fn main() -> ExitCode {
@@ -51,9 +62,9 @@ fn main() -> ExitCode {
         Task::Envoy => envoy::install(),
         Task::BuildFilters => filters::build(),
         Task::WasmCrates => filters::print_package_args(),
-        Task::Test { args } => test::run(&args),
+        Task::Test { args } => test::run(&verbatim(args)),
         Task::Demo => demo::run(),
-        Task::Bench { args } => bench::run(&args),
+        Task::Bench { args } => bench::run(&verbatim(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -530,8 +530,10 @@ impl ChainStream {
             let response = self.info.response_headers.borrow().clone();
             let _ = filter.slot.with_vm_of(generation, |vm| {
                 let stream = stream_of(vm, ctx);
-                stream.request_headers = request;
-                stream.response_headers = response;
+                // A map the stream never had (no response after a reset) reads as empty in
+                // `on_log`, as in Envoy, whose access-log phase substitutes empty maps.
+                stream.request_headers = Some(request.unwrap_or_default());
+                stream.response_headers = Some(response.unwrap_or_default());
                 stream.request_body = None;
                 stream.response_body = None;
                 let outcome = finish_context(vm, ctx, true);

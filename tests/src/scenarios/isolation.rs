@@ -208,7 +208,8 @@ pub fn counter(text: &str, name: &str) -> u64 {
 /// failure and rebuild counters go up by (at least) one per VM. Returns how long each failing
 /// request took (open, closed).
 pub fn vm_failure(case: &str, limits: Limits) -> (Duration, Duration) {
-    let iso = Isolation::start(limits);
+    let mut iso = Isolation::start(limits);
+    iso.proxy.expect_vm_failures();
     for listener in [OPEN, CLOSED, GOOD] {
         iso.assert_serves(listener, "before");
     }
@@ -272,6 +273,18 @@ pub fn vm_failure(case: &str, limits: Limits) -> (Duration, Duration) {
                 ))
             }
         },
+    );
+    // The rig's end-of-scenario check sees them: the log lines and the counter.
+    let seen = iso.proxy.vm_failures();
+    assert!(
+        seen.iter()
+            .filter(|line| line.contains("VM failed"))
+            .count()
+            >= 2
+            && seen
+                .iter()
+                .any(|line| line.starts_with("wasmesh_vm_failures_total")),
+        "{case}: the VM-health check saw {seen:#?}"
     );
     eprintln!(
         "{case}: fail-open request answered in {open_took:?}, fail-closed in {closed_took:?}; \

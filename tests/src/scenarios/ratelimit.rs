@@ -2,6 +2,7 @@
 //! requests itself (`send_http_response`) without reaching the upstream.
 
 use serde_json::{json, Value};
+use wasmesh_common::exposition as prometheus;
 
 use crate::client::{self, Response};
 use crate::{build_filters, Backend, BackendHandle, MeshConfig, Plugin, Proxy, ProxyKind};
@@ -89,4 +90,32 @@ pub fn local_reply_passes_earlier_filters(kind: ProxyKind) {
         kind.name()
     );
     assert_eq!(backend.requests_seen(), u64::from(BURST), "{}", kind.name());
+}
+
+/// `metrics` in front of `ratelimit`: the request `ratelimit` answers 429 is counted by
+/// `metrics`, whose `on_log` reads request headers of a stream that never reached an upstream
+/// (Envoy answers them; wasmesh once answered BadArgument there and the filter trapped on every
+/// 429). The rig's end-of-scenario check fails the test if any VM failed.
+pub fn limited_request_is_counted_by_metrics(kind: ProxyKind) {
+    let filters = build_filters();
+    let metrics = Plugin::new("metrics", &filters.metrics).configuration(json!({}));
+    let ratelimit = Plugin::new("ratelimit", &filters.ratelimit).configuration(limiter("global"));
+    let (proxy, _backend) = start(kind, vec![metrics, ratelimit]);
+    let url = proxy.url("main", "/");
+    for _ in 0..BURST {
+        assert_eq!(client::get(&url, &[]).status, 200, "{}", kind.name());
+    }
+    assert_limited(kind, &client::get(&url, &[]));
+    let counted = |status: &str| {
+        let text = proxy.admin_get("/stats/prometheus").text();
+        prometheus::value(&text, "response_total", &[("status_code", status)])
+    };
+    crate::poll_until(
+        &format!("{}: response_total counts the 429", kind.name()),
+        std::time::Duration::from_secs(10),
+        || match (counted("200"), counted("429")) {
+            (Some(ok), Some(limited)) if ok == f64::from(BURST) && limited == 1.0 => Ok(()),
+            other => Err(format!("(200, 429) samples: {other:?}")),
+        },
+    );
 }
