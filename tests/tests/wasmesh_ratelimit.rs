@@ -17,3 +17,13 @@ fn local_reply_passes_earlier_filters() {
 fn limited_request_is_counted_by_metrics() {
     ratelimit::limited_request_is_counted_by_metrics(Wasmesh);
 }
+
+#[test]
+fn new_keys_are_bounded_and_denied_when_the_store_is_full() {
+    ratelimit::new_keys_are_bounded(Wasmesh, "deny");
+}
+
+#[test]
+fn new_keys_are_bounded_and_allowed_when_the_store_is_full() {
+    ratelimit::new_keys_are_bounded(Wasmesh, "allow");
+}

@@ -10,16 +10,17 @@ pub const PREFIX: &str = "wasmesh.v1";
 /// Stands in for a plugin root id that the host reports as empty, so keys never contain `..`.
 pub const DEFAULT_ROOT_ID: &str = "default";
 
-/// The key of one rate-limit bucket: `wasmesh.v1.ratelimit.<root id or "default">.<key value>`.
+/// The key of one rate-limit slot: `wasmesh.v1.ratelimit.<root id or "default">.slot.<n>`
+/// (see `ratelimit::slots`: a slot holds one key's bucket, so the number of keys is bounded).
 ///
 /// The root id keeps two rate-limit plugins in one VM (different limits) from sharing buckets.
-pub fn ratelimit(root_id: &str, key_value: &str) -> String {
+pub fn ratelimit_slot(root_id: &str, slot: u32) -> String {
     let root = if root_id.is_empty() {
         DEFAULT_ROOT_ID
     } else {
         root_id
     };
-    format!("{PREFIX}.ratelimit.{root}.{key_value}")
+    format!("{PREFIX}.ratelimit.{root}.slot.{slot}")
 }
 
 /// The key of a service's endpoint set: `wasmesh.v1.endpoints.<service>`, holding an

@@ -3,6 +3,8 @@
 
 pub mod bucket;
 pub mod config;
+pub mod slots;
 
 pub use bucket::{BucketState, Decision, TokenBucket};
-pub use config::{KeySource, RateLimitConfig};
+pub use config::{KeySource, OnStoreFull, RateLimitConfig};
+pub use slots::{KeyDigest, Placement, SlotEntry};

@@ -6,14 +6,16 @@ use std::time::UNIX_EPOCH;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
-use wasmesh_common::keys;
-use wasmesh_common::ratelimit::{Decision, KeySource};
+use wasmesh_common::ratelimit::{Decision, KeyDigest, KeySource, OnStoreFull};
 
 use crate::root::Plugin;
-use crate::store::{self, StoreError};
+use crate::store::{self, StoreError, Table};
 
 /// Body of the local reply to a limited request.
 const LIMITED_BODY: &[u8] = b"rate limited\n";
+/// `retry-after` of a request refused because its key found no slot: slots free up as the
+/// buckets in them refill, which a client cannot see, so it is told to come back soon.
+const STORE_FULL_RETRY_AFTER_SECS: u64 = 1;
 
 /// One per HTTP stream.
 pub struct RateLimiter {
@@ -35,24 +37,40 @@ impl HttpContext for RateLimiter {
         let Some(plugin) = self.plugin.as_deref() else {
             return Action::Continue;
         };
-        let key = keys::ratelimit(&plugin.root_id, &key_value(&plugin.config.key));
+        let digest = KeyDigest::of(&key_value(&plugin.config.key));
+        let table = Table {
+            root_id: &plugin.root_id,
+            slots: plugin.config.max_keys,
+        };
         let bucket = &plugin.config.bucket;
-        let allowed = match store::take_token(&key, bucket, now_ns()) {
+        let allowed = match store::take_token(&table, &digest, bucket, now_ns()) {
             Ok(Decision::Allowed(_)) => true,
             Ok(Decision::Limited { retry_after_secs }) => {
                 reply_limited(plugin, retry_after_secs);
                 false
             }
+            Err(StoreError::Full) => {
+                if let Some(metrics) = plugin.metrics {
+                    metrics.count_store_full();
+                }
+                match plugin.config.on_store_full {
+                    OnStoreFull::Allow => true,
+                    OnStoreFull::Deny => {
+                        reply_limited(plugin, STORE_FULL_RETRY_AFTER_SECS);
+                        false
+                    }
+                }
+            }
             // Fail open: an overloaded or misbehaving store must not turn into an outage.
             Err(StoreError::Contended) => {
                 log::warn!(
-                    "ratelimit: {key}: still contended after {} attempts, allowing",
+                    "ratelimit: still contended after {} attempts, allowing",
                     store::MAX_CAS_ATTEMPTS
                 );
                 true
             }
             Err(StoreError::Host(status)) => {
-                log::warn!("ratelimit: {key}: shared data failed ({status:?}), allowing");
+                log::warn!("ratelimit: shared data failed ({status:?}), allowing");
                 true
             }
         };
@@ -67,18 +85,18 @@ impl HttpContext for RateLimiter {
     }
 }
 
-/// The value the request is counted by: `global`, or the configured header's value (lossy
-/// UTF-8; [`KeySource::MISSING_HEADER_VALUE`] when absent).
-fn key_value(source: &KeySource) -> String {
+/// The value the request is counted by: `global`, or the configured header's value (its raw
+/// bytes; [`KeySource::MISSING_HEADER_VALUE`] when absent).
+fn key_value(source: &KeySource) -> Vec<u8> {
     match source {
-        KeySource::Global => "global".to_string(),
+        KeySource::Global => b"global".to_vec(),
         KeySource::Header(name) => {
             match hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name) {
-                Ok(Some(value)) => String::from_utf8_lossy(&value).into_owned(),
-                Ok(None) => KeySource::MISSING_HEADER_VALUE.to_string(),
+                Ok(Some(value)) => value,
+                Ok(None) => KeySource::MISSING_HEADER_VALUE.as_bytes().to_vec(),
                 Err(status) => {
                     log::warn!("ratelimit: reading header {name}: {status:?}");
-                    KeySource::MISSING_HEADER_VALUE.to_string()
+                    KeySource::MISSING_HEADER_VALUE.as_bytes().to_vec()
                 }
             }
         }

@@ -119,3 +119,84 @@ pub fn limited_request_is_counted_by_metrics(kind: ProxyKind) {
         },
     );
 }
+
+/// Slots of the store in [`new_keys_are_bounded`]: small, so a few requests fill it.
+const MAX_KEYS: u32 = 8;
+/// New keys sent there, each an 8 KB header value.
+const NEW_KEYS: u32 = 40;
+
+/// A flood of new, large keys (`x-client` values of 8 KB): the filter keeps at most `max_keys`
+/// buckets, counts each key that finds no slot in `ratelimit_store_full_total`, answers it as
+/// `on_store_full` says (`deny`: the limit status; `allow`: through), and a key that got a slot
+/// keeps its bucket through the flood. No VM fails (the rig checks); in wasmesh no shared-data
+/// write is refused for the VM id's cap.
+pub fn new_keys_are_bounded(kind: ProxyKind, on_store_full: &str) {
+    let host = kind.name();
+    let filters = build_filters();
+    let mut config = limiter("header:x-client");
+    config["burst"] = json!(1);
+    config["max_keys"] = json!(MAX_KEYS);
+    config["on_store_full"] = json!(on_store_full);
+    let plugin = Plugin::new("ratelimit", &filters.ratelimit).configuration(config);
+    let (proxy, backend) = start(kind, vec![plugin]);
+    let url = proxy.url("main", "/");
+    let client_id = |i: u32| format!("{i:04}-{}", "x".repeat(8 * 1024));
+    let statuses: Vec<u16> = (0..NEW_KEYS)
+        .map(|i| {
+            client::get(&url, &[("x-client", client_id(i).as_str())])
+                .status
+                .as_u16()
+        })
+        .collect();
+    let metric = |name: &str| {
+        let text = proxy.admin_get("/stats/prometheus").text();
+        prometheus::value(&text, name, &[]).unwrap_or(0.0) as u32
+    };
+    let (allowed, store_full) = (
+        metric("ratelimit_allowed_total"),
+        metric("ratelimit_store_full_total"),
+    );
+    let passed = statuses.iter().filter(|s| **s == 200).count() as u32;
+    assert_eq!(
+        passed, allowed,
+        "{host}: ratelimit_allowed_total: {statuses:?}"
+    );
+    // `allow` lets the keys that found no slot through too, without a bucket.
+    let bucketed = if on_store_full == "deny" {
+        assert!(
+            statuses.iter().all(|s| *s == 200 || *s == 429),
+            "{host}: {statuses:?}"
+        );
+        allowed
+    } else {
+        assert_eq!(passed, NEW_KEYS, "{host}: allow lets every request through");
+        allowed - store_full
+    };
+    assert!(
+        (1..=MAX_KEYS).contains(&bucketed),
+        "{host}: {bucketed} keys got a bucket, at most {MAX_KEYS} slots: {statuses:?}"
+    );
+    assert_eq!(
+        bucketed + store_full,
+        NEW_KEYS,
+        "{host}: every new key either got a slot or found the store full: {statuses:?}"
+    );
+    assert_eq!(backend.requests_seen(), u64::from(passed), "{host}");
+    // The first key got a slot (the store was empty) and its bucket (burst 1) is spent.
+    assert_eq!(statuses[0], 200, "{host}: {statuses:?}");
+    let again = client::get(&url, &[("x-client", client_id(0).as_str())]);
+    assert_eq!(
+        again.status, 429,
+        "{host}: the first key's bucket survived the flood"
+    );
+    assert_eq!(again.header("x-ratelimit-limit"), Some("1"), "{host}");
+    if kind == ProxyKind::Wasmesh {
+        let text = proxy.admin_get("/metrics").text();
+        let refused = prometheus::value(
+            &text,
+            "wasmesh_guest_state_refused_total",
+            &[("kind", "shared_data")],
+        );
+        assert_eq!(refused, Some(0.0), "{host}: shared-data writes refused");
+    }
+}

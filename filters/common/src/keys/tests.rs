@@ -1,14 +1,14 @@
 use super::*;
 
 #[test]
-fn ratelimit_key_includes_root_id_and_value() {
+fn ratelimit_slot_key_includes_root_id_and_slot() {
     assert_eq!(
-        ratelimit("edge", "global"),
-        "wasmesh.v1.ratelimit.edge.global"
+        ratelimit_slot("edge", 0),
+        "wasmesh.v1.ratelimit.edge.slot.0"
     );
     assert_eq!(
-        ratelimit("", "tenant-a"),
-        "wasmesh.v1.ratelimit.default.tenant-a"
+        ratelimit_slot("", 9999),
+        "wasmesh.v1.ratelimit.default.slot.9999"
     );
 }
 

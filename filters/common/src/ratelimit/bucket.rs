@@ -89,6 +89,16 @@ impl TokenBucket {
     }
 }
 
+impl TokenBucket {
+    /// Whether `state` has regained its whole burst by `now_ns`: such a bucket is the same as
+    /// none, so its shared-data slot can hold another key's bucket.
+    pub fn is_refilled(&self, state: &BucketState, now_ns: u64) -> bool {
+        let elapsed_ns = now_ns.saturating_sub(state.updated_ns);
+        let gained = elapsed_ns as f64 / NANOS_PER_SEC * self.tokens_per_second;
+        state.tokens.max(0.0) + gained >= f64::from(self.burst)
+    }
+}
+
 impl BucketState {
     /// Format version, first byte of the encoding.
     const VERSION: u8 = 1;

@@ -1,6 +1,7 @@
 //! The rate limiter's configuration:
 //! `{"tokens_per_second": f64 > 0, "burst": u32 >= 1, "key": "global" | "header:<name>",
-//! "status": 429}` (`status` optional).
+//! "status": 429, "max_keys": 10000, "on_store_full": "deny" | "allow"}` (the last three
+//! optional).
 
 use serde::Deserialize;
 
@@ -10,6 +11,23 @@ use crate::ratelimit::bucket::TokenBucket;
 
 /// The status of a limited request when the configuration does not say.
 pub const DEFAULT_STATUS: u32 = 429;
+/// How many keys' buckets a plugin keeps at most when the configuration does not say: about
+/// 0.6 MiB of shared data (each slot is a ~40-byte key and a 34-byte value).
+pub const DEFAULT_MAX_KEYS: u32 = 10_000;
+/// The largest `max_keys` accepted: 60 MiB of shared data, under the host's 64 MiB per VM id.
+pub const MAX_MAX_KEYS: u32 = 800_000;
+
+/// What a request whose key finds no slot (every probed slot holds another key's live bucket)
+/// gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnStoreFull {
+    /// Refused with the limit status, as if its bucket were empty (the default: a flood of
+    /// new keys must not open the gate).
+    Deny,
+    /// Let through uncounted.
+    Allow,
+}
 
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +38,10 @@ pub struct RateLimitConfig {
     pub key: KeySource,
     /// HTTP status of the local reply sent to a limited request.
     pub status: u32,
+    /// How many keys' buckets are kept at most (the number of shared-data slots).
+    pub max_keys: u32,
+    /// What a request gets when its key finds no slot.
+    pub on_store_full: OnStoreFull,
 }
 
 /// What a request's bucket is chosen by.
@@ -61,6 +83,18 @@ struct RawConfig {
     key: String,
     #[serde(default = "default_status")]
     status: u32,
+    #[serde(default = "default_max_keys")]
+    max_keys: u32,
+    #[serde(default = "default_on_store_full")]
+    on_store_full: OnStoreFull,
+}
+
+fn default_max_keys() -> u32 {
+    DEFAULT_MAX_KEYS
+}
+
+fn default_on_store_full() -> OnStoreFull {
+    OnStoreFull::Deny
 }
 
 fn default_status() -> u32 {
@@ -97,12 +131,25 @@ impl RateLimitConfig {
                 format!("must be an HTTP status from 200 to 599, got {}", raw.status),
             ));
         }
+        if !(1..=MAX_MAX_KEYS).contains(&raw.max_keys) {
+            return Err(ConfigError::new(
+                "max_keys",
+                format!("must be from 1 to {MAX_MAX_KEYS}, got {}", raw.max_keys),
+            ));
+        }
         let bucket = TokenBucket::new(raw.tokens_per_second, raw.burst)
             .ok_or_else(|| ConfigError::new(ROOT_PATH, "invalid token bucket"))?;
+        // One bucket needs one slot.
+        let max_keys = match key {
+            KeySource::Global => 1,
+            KeySource::Header(_) => raw.max_keys,
+        };
         Ok(Self {
             bucket,
             key,
             status: raw.status,
+            max_keys,
+            on_store_full: raw.on_store_full,
         })
     }
 }
