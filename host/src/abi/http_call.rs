@@ -54,6 +54,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                     return Err(Status::InternalFailure.into());
                 }
                 let token = state.fresh_id();
+                state.calls_in_flight.insert(token);
                 let context_id = state.active_context;
                 state.effects.http_calls.push(PendingHttpCall {
                     token,

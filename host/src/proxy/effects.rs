@@ -99,6 +99,7 @@ async fn http_call(
     let Some(slot) = slot.upgrade() else { return };
     let _ = slot.with_vm_of(generation, |vm| {
         let state = vm.state();
+        state.calls_in_flight.remove(&call.token);
         if call.context_id != state.root_context && !state.streams.contains_key(&call.context_id) {
             return Ok(()); // the stream ended first: Envoy cancels such calls too
         }

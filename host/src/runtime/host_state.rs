@@ -3,7 +3,7 @@
 //! asked for (timers, HTTP calls) that the driver applies once it returns.
 //! Nothing here runs wasm; the hostcalls in `crate::abi` only touch this.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use wasmtime::{StoreLimits, TypedFunc};
 
+use super::context_ids::ContextIds;
 use super::headers::HeaderMap;
 use crate::proxy::stream_info::StreamInfo;
 use crate::state::SharedState;
@@ -190,12 +191,14 @@ pub struct HostState {
     pub call_response: Option<CallResponse>,
     /// Effects to apply after the callback.
     pub effects: Effects,
-    /// Next context id / call token to hand out.
-    pub next_id: u32,
+    /// Context ids and call tokens handed out.
+    pub ids: ContextIds,
+    /// Tokens of HTTP calls whose response has not been delivered yet.
+    pub calls_in_flight: HashSet<u32>,
     /// Registers queue wakers that reach this VM's worker.
     pub queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
     /// Contexts whose `proxy_on_done` answered false: they may call `proxy_done`.
-    pub pending_done: std::collections::HashSet<u32>,
+    pub pending_done: HashSet<u32>,
     /// The metrics this VM has used, by id: a request's increments find them here instead of
     /// under the host-wide registry's lock (ids are never reused or removed).
     pub metrics_used: HashMap<u32, Arc<crate::state::metrics::Metric>>,
@@ -208,9 +211,17 @@ impl HostState {
         self.streams.get_mut(&id)
     }
 
-    /// A fresh id for a context or an HTTP call.
+    /// A fresh id for a context or an HTTP call: never one a live context, a context waiting
+    /// for `proxy_done` or an unanswered call still has.
     pub fn fresh_id(&mut self) -> u32 {
-        self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.next_id
+        let (root, streams, pending, calls) = (
+            self.root_context,
+            &self.streams,
+            &self.pending_done,
+            &self.calls_in_flight,
+        );
+        self.ids.fresh(|id| {
+            id == root || streams.contains_key(&id) || pending.contains(&id) || calls.contains(&id)
+        })
     }
 }

@@ -2,6 +2,7 @@
 //! (a compiled module plus its configuration) and per-worker VMs with their
 //! contexts. The ABI glue the guest calls lives in `crate::abi`.
 
+pub mod context_ids;
 pub mod engine;
 pub mod entropy;
 pub mod headers;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use wasmtime::{InstancePre, Linker, Module, Store, StoreLimitsBuilder};
 
+use super::context_ids::ContextIds;
 use super::engine::Runtime;
 use super::host_state::{Effects, HostState, PluginInfo};
 use super::vm::{PluginVm, VmFailure};
@@ -86,7 +87,8 @@ impl PluginFactory {
             root_properties: HashMap::new(),
             call_response: None,
             effects: Effects::default(),
-            next_id: 0,
+            ids: ContextIds::default(),
+            calls_in_flight: std::collections::HashSet::new(),
             queue_waker,
             pending_done: std::collections::HashSet::new(),
             metrics_used: HashMap::new(),
