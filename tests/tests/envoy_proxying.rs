@@ -57,3 +57,8 @@ fn hop_by_hop_headers_stay_behind() {
 fn x_forwarded_for() {
     proxying::x_forwarded_for(Envoy);
 }
+
+#[test]
+fn client_cannot_choose_the_upstream() {
+    proxying::client_cannot_choose_the_upstream(Envoy);
+}

@@ -129,3 +129,8 @@ fn module_cache_survives_a_restart() {
     );
     let _ = fs::remove_dir_all(&cache);
 }
+
+#[test]
+fn client_cannot_choose_the_upstream() {
+    proxying::client_cannot_choose_the_upstream(Wasmesh);
+}

@@ -201,6 +201,7 @@ async fn handle(
     let stream = ChainStream::new(&listener.chain, info.clone(), pause_limit);
     let (parts, body) = request.into_parts();
     let mut headers = request_to_map(&parts);
+    listener.upstreams.strip_destination_headers(&mut headers);
     add_forwarding_headers(&mut headers, peer);
     let end_of_stream = body.is_end_stream();
     match stream.request_headers(&mut headers, end_of_stream).await {

@@ -89,16 +89,36 @@ impl Cluster {
 /// Every cluster of a configuration generation, on one worker.
 pub struct Upstreams {
     clusters: HashMap<String, Cluster>,
+    /// The headers `original_dst` clusters read their destination from.
+    destination_headers: Vec<String>,
 }
 
 impl Upstreams {
     /// Clients for every configured cluster.
     pub fn new(configs: &[ClusterConfig]) -> Upstreams {
+        let mut destination_headers: Vec<String> = configs
+            .iter()
+            .filter(|c| c.kind == ClusterKind::OriginalDst)
+            .map(|c| c.header.to_ascii_lowercase())
+            .collect();
+        destination_headers.sort();
+        destination_headers.dedup();
         Upstreams {
             clusters: configs
                 .iter()
                 .map(|c| (c.name.clone(), Cluster::new(c)))
                 .collect(),
+            destination_headers,
+        }
+    }
+
+    /// Removes from a client's request every header an `original_dst` cluster would connect
+    /// by, before any filter runs: only a filter may choose the destination. Envoy trusts the
+    /// client's header when no filter overwrites it (no `lb` on the route, or one that failed
+    /// open), which lets a client reach any address; wasmesh does not.
+    pub fn strip_destination_headers(&self, headers: &mut HeaderMap) {
+        for name in &self.destination_headers {
+            headers.remove(name.as_bytes());
         }
     }
 

@@ -83,6 +83,41 @@ pub fn routes_pick_clusters(kind: ProxyKind) {
     );
 }
 
+/// A route to an `original_dst` cluster with no filter to pick the endpoint, and a client that
+/// names one in `x-envoy-original-dst-host`. wasmesh strips the client's header on arrival
+/// (only a filter may choose where the proxy connects), so the request gets Envoy's
+/// `no healthy upstream` 503 and reaches nothing. Envoy trusts the header and connects where
+/// the client says: the foot-gun the README's protections table states.
+pub fn client_cannot_choose_the_upstream(kind: ProxyKind) {
+    let host = kind.name();
+    let target = Backend::start("target");
+    let config = MeshConfig::new()
+        .cluster(Cluster::original_dst("dynamic", ORIGINAL_DST_HEADER))
+        .listener(Listener::new("main").route(Route::prefix("/", "dynamic")));
+    let proxy = kind.start(&config);
+    let named = target.addr.to_string();
+    let response = client::get(
+        &proxy.url("main", "/chosen"),
+        &[(ORIGINAL_DST_HEADER, named.as_str())],
+    );
+    match kind {
+        ProxyKind::Wasmesh => {
+            assert_eq!(response.status, 503, "{host}: {}", response.text());
+            assert_eq!(response.text(), "no healthy upstream", "{host}");
+            assert_eq!(
+                target.requests_seen(),
+                0,
+                "{host}: the client reached {named}"
+            );
+        }
+        ProxyKind::Envoy => {
+            assert_eq!(response.status, 200, "{host}: {}", response.text());
+            assert_eq!(response.echo().backend, "target", "{host}");
+            assert_eq!(target.requests_seen(), 1, "{host}");
+        }
+    }
+}
+
 /// The `headers` filter names the endpoint in `x-envoy-original-dst-host`; the `original_dst`
 /// cluster sends the request there, even when the client tried to name another one.
 pub fn original_dst_follows_the_filter(kind: ProxyKind) {
