@@ -51,8 +51,12 @@ pub fn spawn(host: Arc<Host>, listener: std::net::TcpListener) -> anyhow::Result
                     Err(e) => return log::error!("admin listener: {e}"),
                 };
                 loop {
-                    let Ok((socket, _)) = listener.accept().await else {
-                        continue;
+                    let socket = match listener.accept().await {
+                        Ok((socket, _)) => socket,
+                        Err(e) => {
+                            crate::listeners::after_accept_error("admin", &e).await;
+                            continue;
+                        }
                     };
                     let host = host.clone();
                     tokio::spawn(async move {

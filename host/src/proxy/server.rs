@@ -61,10 +61,7 @@ pub async fn accept_loop(
                     stop.clone(),
                 ));
             }
-            Err(e) => {
-                log::warn!("listener {name}: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            Err(e) => crate::listeners::after_accept_error(&format!("listener {name}"), &e).await,
         }
     }
     log::debug!("listener {name}: no longer accepting on this worker");

@@ -1,0 +1,119 @@
+//! What a hostile or unlucky environment must not do to wasmesh: here, running out of file
+//! descriptors must not turn an accept loop into a busy loop.
+
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+use wasmesh_tests::{client, poll_until, Backend, Cluster, Listener, MeshConfig, ProxyKind, Route};
+
+/// Connections held open against each listener: more than the descriptors left to wasmesh.
+const HELD: usize = 40;
+/// Descriptors wasmesh may open beyond those it has when the limit is set.
+const SPARE_FDS: usize = 8;
+/// The window its CPU time is measured over, and the most it may use in it while every accept
+/// fails (a loop that retries at once uses all of it).
+const WINDOW: Duration = Duration::from_secs(2);
+const MAX_CPU_IN_WINDOW: Duration = Duration::from_millis(400);
+
+#[test]
+fn accept_loops_back_off_when_descriptors_run_out() {
+    let backend = Backend::start("b1");
+    let config = MeshConfig::new()
+        .workers(1)
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(Listener::new("main").route(Route::prefix("/", "backend")));
+    let proxy = ProxyKind::Wasmesh.start(&config);
+    let pid = proxy.pid();
+    let original = soft_nofile(pid);
+    let limit = open_fds(pid) + SPARE_FDS;
+    set_soft_nofile(pid, limit);
+
+    // Every listener's backlog fills with connections wasmesh cannot accept.
+    let held: Vec<TcpStream> = [proxy.admin, proxy.listener("main")]
+        .iter()
+        .flat_map(|addr| (0..HELD).map(move |_| TcpStream::connect(addr)))
+        .collect::<Result<_, _>>()
+        .expect("connecting (the kernel accepts into the backlog)");
+    poll_until(
+        "wasmesh to use every descriptor",
+        Duration::from_secs(10),
+        || {
+            let open = open_fds(pid);
+            (open >= limit)
+                .then_some(())
+                .ok_or_else(|| format!("{open} of {limit} open"))
+        },
+    );
+    let before = cpu_time(pid);
+    std::thread::sleep(WINDOW);
+    let used = cpu_time(pid) - before;
+    assert!(
+        used < MAX_CPU_IN_WINDOW,
+        "wasmesh used {used:?} of CPU in {WINDOW:?} while accepts failed: a busy loop"
+    );
+    let logs = proxy.logs();
+    for listener in ["admin", "listener main"] {
+        assert!(
+            logs.contains(&format!("{listener}: accept failed: Too many open files")),
+            "{listener}: no `accept failed` in the log"
+        );
+    }
+
+    // Descriptors back: both listeners serve again.
+    drop(held);
+    set_soft_nofile(pid, original);
+    poll_until(
+        "the admin to answer again",
+        Duration::from_secs(10),
+        || match client::Client::http1()
+            .with_timeout(Duration::from_secs(2))
+            .get_checked(&format!("http://{}/ready", proxy.admin))
+        {
+            Ok(response) if response.status == 200 => Ok(()),
+            other => Err(format!("{other:?}")),
+        },
+    );
+    assert_eq!(client::get(&proxy.url("main", "/after"), &[]).status, 200);
+}
+
+/// `prlimit --pid <pid> --nofile=<n>:`: the soft limit only, so it can be raised back.
+fn set_soft_nofile(pid: u32, limit: usize) {
+    let status = Command::new("prlimit")
+        .arg("--pid")
+        .arg(pid.to_string())
+        .arg(format!("--nofile={limit}:"))
+        .status()
+        .expect("running prlimit (util-linux)");
+    assert!(status.success(), "prlimit --nofile={limit}: failed");
+}
+
+/// The soft `Max open files` of process `pid`.
+fn soft_nofile(pid: u32) -> usize {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("reading limits");
+    limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .and_then(|line| line.split_whitespace().nth(3))
+        .and_then(|soft| soft.parse().ok())
+        .unwrap_or_else(|| panic!("no soft `Max open files` in:\n{limits}"))
+}
+
+/// How many descriptors process `pid` has open.
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("reading wasmesh's descriptors")
+        .count()
+}
+
+/// The CPU time (user + system) process `pid` has used.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("reading stat");
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let after = &stat[stat.rfind(')').expect("a command name") + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat(5), 12 and 13 here.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let hz = 100; // USER_HZ on Linux
+    Duration::from_millis(ticks * 1000 / hz)
+}
