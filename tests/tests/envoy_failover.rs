@@ -72,3 +72,8 @@ fn refused_connection_is_named_connect_failure() {
 fn bad_config_names_the_field() {
     failover::bad_config_names_the_field(Envoy);
 }
+
+#[test]
+fn client_faults_eject_nothing() {
+    failover::client_faults_eject_nothing(Envoy);
+}

@@ -117,3 +117,13 @@ fn cpu_time(pid: u32) -> Duration {
     let hz = 100; // USER_HZ on Linux
     Duration::from_millis(ticks * 1000 / hz)
 }
+
+#[test]
+fn malformed_http1_requests_are_refused() {
+    wasmesh_tests::scenarios::strict::malformed_requests_are_refused(ProxyKind::Wasmesh);
+}
+
+#[test]
+fn length_with_chunked_is_forwarded_as_chunked() {
+    wasmesh_tests::scenarios::strict::length_with_chunked(ProxyKind::Wasmesh);
+}

@@ -13,3 +13,4 @@ pub mod routing;
 pub mod server;
 pub mod stream_info;
 pub mod upstream;
+pub mod validate;

@@ -15,6 +15,8 @@ use tokio::sync::Notify;
 use super::body::BodySender;
 use super::chain::{ChainStream, Step};
 use super::headers_conv::{to_http_headers, trailers_to_map};
+use crate::runtime::host_state::LocalReply;
+use crate::runtime::HeaderMap;
 
 /// A request-phase stop (local reply or reset) raised while the body streams,
 /// for the handler that waits on the upstream.
@@ -110,6 +112,56 @@ async fn send_data(tx: &BodySender, data: Vec<u8>) -> bool {
     data.is_empty() || tx.send(Ok(Frame::data(Bytes::from(data)))).await.is_ok()
 }
 
+/// The client's next data chunk (with whether it ends the body) or its trailers; the error
+/// when its body fails.
+async fn client_frame(
+    body: &mut Incoming,
+) -> Result<(Vec<u8>, bool, Option<http::HeaderMap>), hyper::Error> {
+    loop {
+        let Some(frame) = body.frame().await.transpose()? else {
+            return Ok((Vec::new(), true, None));
+        };
+        match frame.into_data() {
+            Ok(data) => return Ok((data.to_vec(), body.is_end_stream(), None)),
+            Err(frame) => {
+                if let Ok(trailers) = frame.into_trailers() {
+                    return Ok((Vec::new(), true, Some(trailers)));
+                }
+            }
+        }
+    }
+}
+
+/// What a failed client body ends the stream with. The failure is the client's, never the
+/// upstream's: a body that does not parse (a chunk size that is not hex, or overflows) is
+/// Envoy's `400 Bad Request`; a client that went away mid-body resets the stream. Either way
+/// the upstream request is abandoned before it can fail and be counted against the endpoint.
+fn client_body_failed(error: &hyper::Error) -> Step {
+    let malformed = std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+            )
+        });
+    if !malformed {
+        log::debug!("client body ended early: {error}");
+        return Step::Reset;
+    }
+    log::debug!("client body malformed: {error}");
+    let mut headers = HeaderMap::new();
+    headers.add(b"content-type", b"text/plain");
+    headers.add(b"connection", b"close");
+    Step::LocalReply(LocalReply {
+        status: 400,
+        headers,
+        body: b"Bad Request".to_vec(),
+        details: "client_body_malformed".into(),
+        grpc_status: None,
+    })
+}
+
 /// Streams the client's request body through the chain into the upstream body.
 pub async fn request_body(
     stream: Rc<ChainStream>,
@@ -119,8 +171,12 @@ pub async fn request_body(
 ) {
     let info = stream.info().clone();
     loop {
-        let Some((data, end, trailers)) = next_frame(&mut body, &tx).await else {
-            return;
+        let (data, end, trailers) = match client_frame(&mut body).await {
+            Ok(frame) => frame,
+            Err(e) => {
+                abort.raise(client_body_failed(&e));
+                return;
+            }
         };
         info.request_body_bytes
             .set(info.request_body_bytes.get() + data.len() as u64);

@@ -21,6 +21,7 @@ use super::idle::{quiet_for, IdleIo};
 use super::local_reply::{self, proxy_reply, HandlerResult};
 use super::pumps::{self, RequestAbort};
 use super::stream_info::StreamInfo;
+use super::validate::{self, Refusal};
 use crate::runtime::HeaderMap;
 use crate::worker::{ListenerLocal, Worker};
 
@@ -177,15 +178,19 @@ async fn handle(
     let Some(listener) = worker.listener(name) else {
         return local_reply::build(&status_only(503), body::full("listener is gone\n"));
     };
-    let is_grpc = request
-        .headers()
+    let (parts, body) = request.into_parts();
+    if let Err(refusal) = validate::check(&parts) {
+        return refuse(refusal, parts.version);
+    }
+    let is_grpc = parts
+        .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/grpc"));
     let info = Rc::new(StreamInfo::new(
         peer,
         local,
-        protocol(request.version()),
+        protocol(parts.version),
         is_grpc,
     ));
     let pause_limit = listener
@@ -196,7 +201,6 @@ async fn handle(
         .max()
         .unwrap_or(Duration::from_secs(15));
     let stream = ChainStream::new(&listener.chain, info.clone(), pause_limit);
-    let (parts, body) = request.into_parts();
     let mut headers = request_to_map(&parts);
     listener.upstreams.strip_destination_headers(&mut headers);
     add_forwarding_headers(&mut headers, peer);
@@ -207,6 +211,20 @@ async fn handle(
         Step::Reset => return Err("stream reset by a filter".into()),
     }
     forward(listener, stream, headers, body, end_of_stream).await
+}
+
+/// Envoy's answer to a head its codec refuses: no filter runs, and an HTTP/1 connection closes
+/// after it.
+fn refuse(refusal: Refusal, version: http::Version) -> HandlerResult {
+    log::debug!("refused a request head: {}", refusal.details);
+    let mut headers = status_only(refusal.status);
+    if !refusal.body.is_empty() {
+        headers.add(b"content-type", b"text/plain");
+    }
+    if version < http::Version::HTTP_2 {
+        headers.add(b"connection", b"close");
+    }
+    local_reply::build(&headers, body::full(refusal.body))
 }
 
 fn status_only(status: u16) -> HeaderMap {
@@ -272,8 +290,10 @@ async fn forward(
     };
     let timeout = Duration::from_millis(route.timeout_ms);
     let exchange = tokio::time::timeout(timeout, cluster.send(request));
+    // Biased: when the request pump stops the stream (a filter's reply, a client's bad body),
+    // the exchange it abandoned may fail in the same turn, and the stop is what happened.
     let outcome = tokio::select! {
-        outcome = exchange => outcome,
+        biased;
         step = abort.wait() => match step {
             Step::LocalReply(reply) => return local_reply::through_filters(stream, reply).await,
             _ => return Err("stream reset by a filter".into()),
@@ -282,6 +302,7 @@ async fn forward(
             Step::LocalReply(reply) => return local_reply::through_filters(stream, reply).await,
             _ => return Err("stream reset by a filter".into()),
         },
+        outcome = exchange => outcome,
     };
     match outcome {
         Err(_) => {

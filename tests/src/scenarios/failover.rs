@@ -10,6 +10,7 @@ mod always_503;
 mod body;
 mod budget;
 mod chain;
+mod client_faults;
 mod kill;
 mod outage;
 mod timeout;
@@ -24,6 +25,7 @@ pub use always_503::Always503;
 pub use body::{configured_post_is_retried_with_its_body, oversized_body_is_not_retried};
 pub use budget::{a_tight_budget_caps_the_retries, half_503_stays_within_the_budget};
 pub use chain::{chain, merged};
+pub use client_faults::client_faults_eject_nothing;
 pub use kill::kill_one_of_three_under_load;
 pub use outage::{answers_in, assert_back_after_ejection, assert_no_failures, restart};
 pub use timeout::{

@@ -17,3 +17,4 @@ pub mod priority;
 pub mod proxying;
 pub mod ratelimit;
 pub mod reload;
+pub mod strict;

@@ -1,0 +1,15 @@
+//! The reference for `wasmesh_hardening.rs`: what Envoy 1.40 answers the same malformed
+//! requests with.
+
+use wasmesh_tests::scenarios::strict;
+use wasmesh_tests::ProxyKind;
+
+#[test]
+fn malformed_http1_requests_are_refused() {
+    strict::malformed_requests_are_refused(ProxyKind::Envoy);
+}
+
+#[test]
+fn length_with_chunked_is_refused() {
+    strict::length_with_chunked(ProxyKind::Envoy);
+}
