@@ -13,3 +13,8 @@ fn malformed_http1_requests_are_refused() {
 fn length_with_chunked_is_refused() {
     strict::length_with_chunked(ProxyKind::Envoy);
 }
+
+#[test]
+fn buffering_filter_hits_the_buffer_limit() {
+    wasmesh_tests::scenarios::limits::buffering_filter_hits_the_buffer_limit(ProxyKind::Envoy);
+}

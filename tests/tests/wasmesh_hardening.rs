@@ -127,3 +127,8 @@ fn malformed_http1_requests_are_refused() {
 fn length_with_chunked_is_forwarded_as_chunked() {
     wasmesh_tests::scenarios::strict::length_with_chunked(ProxyKind::Wasmesh);
 }
+
+#[test]
+fn buffering_filter_hits_the_buffer_limit() {
+    wasmesh_tests::scenarios::limits::buffering_filter_hits_the_buffer_limit(ProxyKind::Wasmesh);
+}

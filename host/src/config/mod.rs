@@ -175,9 +175,17 @@ pub struct ListenerConfig {
     /// An idle keep-alive connection is closed after this long.
     #[serde(default = "ListenerConfig::default_idle_timeout_ms")]
     pub idle_timeout_ms: u64,
+    /// How much of a body a filter may hold back (`StopIterationAndBuffer`) per stream and
+    /// direction; beyond it a request gets 413 and a response is cut (Envoy's listener field of
+    /// the same name, same default: 1 MiB).
+    #[serde(default = "ListenerConfig::default_buffer_limit")]
+    pub per_connection_buffer_limit_bytes: u32,
 }
 
 impl ListenerConfig {
+    fn default_buffer_limit() -> u32 {
+        1024 * 1024
+    }
     fn default_request_timeout_ms() -> u64 {
         10_000
     }

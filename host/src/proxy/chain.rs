@@ -59,6 +59,8 @@ pub struct ChainStream {
     info: Rc<StreamInfo>,
     waker: Rc<Notify>,
     pause_limit: Duration,
+    /// The most body bytes one filter may hold back per direction.
+    buffer_limit: usize,
 }
 
 fn stream_of(vm: &mut PluginVm, ctx: u32) -> &mut HttpStream {
@@ -85,6 +87,7 @@ impl ChainStream {
         slots: &[Rc<PluginSlot>],
         info: Rc<StreamInfo>,
         pause_limit: Duration,
+        buffer_limit: usize,
     ) -> Rc<ChainStream> {
         Rc::new(ChainStream {
             filters: slots
@@ -98,6 +101,7 @@ impl ChainStream {
             info,
             waker: Rc::new(Notify::new()),
             pause_limit,
+            buffer_limit,
         })
     }
 
@@ -401,9 +405,16 @@ impl ChainStream {
             let incoming = std::mem::take(&mut data);
             let mut passed: Option<Vec<u8>> = None;
             let mut added_trailers: Option<HeaderMap> = None;
+            let mut overflow = false;
             let flow = self.invoke(i, |vm, ctx| {
                 let stream = stream_of(vm, ctx);
                 let body = body_slot(stream, direction).get_or_insert_with(Vec::new);
+                // Only what the filter holds back counts: a filter that streams holds nothing.
+                if !body.is_empty() && body.len() + incoming.len() > self.buffer_limit {
+                    overflow = true;
+                    *body_slot(stream, direction) = None;
+                    return Ok(Action::Pause);
+                }
                 body.extend_from_slice(&incoming);
                 let size = body.len() as u32;
                 if end_of_stream {
@@ -431,6 +442,9 @@ impl ChainStream {
                 }
                 action
             });
+            if overflow {
+                return Err(buffer_overflow(direction, self.filters[i].slot.name()));
+            }
             match flow {
                 Flow::Stop(step) => return Err(step),
                 Flow::Continue => {
@@ -557,6 +571,25 @@ pub fn finish_context(vm: &mut PluginVm, ctx: u32, log: bool) -> Result<(), VmFa
     let deleted = vm.on_delete(ctx);
     vm.state().pending_done.remove(&ctx);
     deleted
+}
+
+/// The stop when a filter would hold more than the buffer limit: Envoy's 413 for a request; a
+/// response's head has gone to the client before its body reaches the filters, so its stream
+/// is reset, as Envoy resets a response whose head it already sent.
+fn buffer_overflow(direction: Direction, plugin: &str) -> Step {
+    log::debug!("plugin {plugin:?} would hold back more than the buffer limit");
+    if direction == Direction::Response {
+        return Step::Reset;
+    }
+    let mut headers = HeaderMap::new();
+    headers.add(b"content-type", b"text/plain");
+    Step::LocalReply(LocalReply {
+        status: 413,
+        headers,
+        body: b"Payload Too Large".to_vec(),
+        details: "request_payload_too_large".into(),
+        grpc_status: None,
+    })
 }
 
 fn body_slot(stream: &mut HttpStream, direction: Direction) -> &mut Option<Vec<u8>> {

@@ -200,7 +200,8 @@ async fn handle(
         .map(|r| Duration::from_millis(r.timeout_ms))
         .max()
         .unwrap_or(Duration::from_secs(15));
-    let stream = ChainStream::new(&listener.chain, info.clone(), pause_limit);
+    let buffer_limit = listener.config.per_connection_buffer_limit_bytes as usize;
+    let stream = ChainStream::new(&listener.chain, info.clone(), pause_limit, buffer_limit);
     let mut headers = request_to_map(&parts);
     listener.upstreams.strip_destination_headers(&mut headers);
     add_forwarding_headers(&mut headers, peer);

@@ -12,6 +12,7 @@ pub mod failover;
 pub mod headers;
 pub mod isolation;
 pub mod lb;
+pub mod limits;
 pub mod metrics;
 pub mod priority;
 pub mod proxying;
