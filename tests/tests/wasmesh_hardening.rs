@@ -132,3 +132,10 @@ fn length_with_chunked_is_forwarded_as_chunked() {
 fn buffering_filter_hits_the_buffer_limit() {
     wasmesh_tests::scenarios::limits::buffering_filter_hits_the_buffer_limit(ProxyKind::Wasmesh);
 }
+
+#[test]
+fn stalled_downloads_are_cut_at_the_route_timeout() {
+    wasmesh_tests::scenarios::limits::stalled_downloads_are_cut_at_the_route_timeout(
+        ProxyKind::Wasmesh,
+    );
+}

@@ -203,7 +203,8 @@ pub struct RouteConfig {
     pub matcher: RouteMatch,
     /// Cluster name.
     pub cluster: String,
-    /// Upstream response timeout (Envoy's route timeout, default 15 s).
+    /// Envoy's route timeout (default 15 s): from the end of the request to the end of the
+    /// response.
     #[serde(default = "RouteConfig::default_timeout_ms")]
     pub timeout_ms: u64,
 }

@@ -9,6 +9,7 @@ pub mod idle;
 pub mod local_reply;
 pub mod pumps;
 pub mod respond;
+pub mod route_timer;
 pub mod routing;
 pub mod server;
 pub mod stream_info;

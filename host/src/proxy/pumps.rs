@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 use super::body::BodySender;
 use super::chain::{ChainStream, Step};
 use super::headers_conv::{to_http_headers, trailers_to_map};
+use super::route_timer::RouteTimer;
 use crate::runtime::host_state::LocalReply;
 use crate::runtime::HeaderMap;
 
@@ -168,6 +169,7 @@ pub async fn request_body(
     mut body: Incoming,
     tx: BodySender,
     abort: Rc<RequestAbort>,
+    timer: Rc<RouteTimer>,
 ) {
     let info = stream.info().clone();
     loop {
@@ -180,6 +182,9 @@ pub async fn request_body(
         };
         info.request_body_bytes
             .set(info.request_body_bytes.get() + data.len() as u64);
+        if end {
+            timer.request_complete();
+        }
         if let Some(trailers) = trailers {
             let mut map = trailers_to_map(&trailers);
             match stream.trailers(&mut map, true).await {

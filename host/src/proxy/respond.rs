@@ -7,17 +7,27 @@ use std::rc::Rc;
 
 use http_body::{Body, Frame};
 use hyper::body::Incoming;
+use tokio::sync::Notify;
 
 use super::body;
 use super::chain::{ChainStream, Step};
 use super::headers_conv::{response_to_map, to_http_headers};
 use super::local_reply::{self, HandlerResult};
 use super::pumps;
+use super::route_timer::RouteTimer;
 use crate::runtime::HeaderMap;
 
 /// Runs the upstream's response through the chain and hands it to the client.
-pub async fn respond(stream: Rc<ChainStream>, response: http::Response<Incoming>) -> HandlerResult {
+/// The body streams under `timer` (the route timeout covers it); `cut` closes the client's
+/// connection when an expired response cannot even be ended.
+pub async fn respond(
+    stream: Rc<ChainStream>,
+    response: http::Response<Incoming>,
+    timer: Rc<RouteTimer>,
+    cut: Rc<Notify>,
+) -> HandlerResult {
     let (parts, mut body) = response.into_parts();
+    let is_h2 = stream.info().protocol == "HTTP/2";
     let mut headers = response_to_map(&parts);
     // `response.code` is readable from the response callbacks on.
     stream.info().response_code.set(Some(parts.status.as_u16()));
@@ -46,7 +56,22 @@ pub async fn respond(stream: Rc<ChainStream>, response: http::Response<Incoming>
         other => other,
     };
     let (tx, rx) = body::channel();
-    tokio::task::spawn_local(pumps::response_body(stream, body, first, tx));
+    let pump = pumps::response_body(stream, body, first, tx.clone());
+    tokio::task::spawn_local(async move {
+        tokio::select! {
+            () = pump => {}
+            () = timer.expired() => {
+                // The upstream's body is dropped with the pump: its connection closes.
+                log::debug!("response outlived its route timeout ({:?}): ending it", timer.timeout());
+                let ended = tx.try_send(Err("route timeout".into())).is_ok();
+                // An HTTP/1 connection carries only this stream; an h2 client that cannot even
+                // take the error is not reading at all.
+                if !ended || !is_h2 {
+                    cut.notify_one();
+                }
+            }
+        }
+    });
     local_reply::build(&headers, rx.boxed())
 }
 

@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 use super::body;
 use super::chain::{ChainStream, Step};
@@ -20,6 +20,7 @@ use super::headers_conv::{self, request_to_map};
 use super::idle::{quiet_for, IdleIo};
 use super::local_reply::{self, proxy_reply, HandlerResult};
 use super::pumps::{self, RequestAbort};
+use super::route_timer::RouteTimer;
 use super::stream_info::StreamInfo;
 use super::validate::{self, Refusal};
 use crate::runtime::HeaderMap;
@@ -86,10 +87,15 @@ async fn serve_connection(
         })
         .unwrap_or((Duration::from_secs(10), Duration::from_secs(60)));
     let listener_name = name.clone();
+    // Notified by a response that outlived its route timeout while the client was not reading:
+    // the connection is closed, since nothing else would free what it holds.
+    let cut = Rc::new(Notify::new());
+    let cut_by_stream = cut.clone();
     let service = service_fn(move |request| {
         let worker = worker.clone();
         let name = name.clone();
-        async move { handle(worker, &name, request, peer, local).await }
+        let cut = cut_by_stream.clone();
+        async move { handle(worker, &name, request, peer, local, cut).await }
     });
     let mut builder = auto::Builder::new(LocalExec);
     builder
@@ -113,7 +119,14 @@ async fn serve_connection(
         _ = stop.wait_for(|stopped| *stopped) => {
             log::debug!("connection from {peer}: listener {listener_name} draining");
             connection.as_mut().graceful_shutdown();
-            connection.await
+            tokio::select! {
+                result = connection.as_mut() => result,
+                () = cut.notified() => Ok(()),
+            }
+        }
+        () = cut.notified() => {
+            log::debug!("connection from {peer}: closed, a response outlived its route timeout");
+            Ok(())
         }
     };
     if let Err(e) = result {
@@ -173,6 +186,7 @@ async fn handle(
     request: http::Request<Incoming>,
     peer: SocketAddr,
     local: SocketAddr,
+    cut: Rc<Notify>,
 ) -> HandlerResult {
     worker.count_request();
     let Some(listener) = worker.listener(name) else {
@@ -211,7 +225,7 @@ async fn handle(
         Step::LocalReply(reply) => return local_reply::through_filters(stream, reply).await,
         Step::Reset => return Err("stream reset by a filter".into()),
     }
-    forward(listener, stream, headers, body, end_of_stream).await
+    forward(listener, stream, headers, body, end_of_stream, cut).await
 }
 
 /// Envoy's answer to a head its codec refuses: no filter runs, and an HTTP/1 connection closes
@@ -241,6 +255,7 @@ async fn forward(
     mut headers: HeaderMap,
     body: Incoming,
     end_of_stream: bool,
+    cut: Rc<Notify>,
 ) -> HandlerResult {
     let Some(index) = super::routing::find(&listener.config.routes, &headers) else {
         return local_reply::through_filters(stream, proxy_reply(404, "", "route_not_found")).await;
@@ -271,11 +286,19 @@ async fn forward(
     stream.info().upstream.set(Some(endpoint));
 
     let abort = Rc::new(RequestAbort::default());
+    let timer = Rc::new(RouteTimer::new(Duration::from_millis(route.timeout_ms)));
     let upstream_body = if end_of_stream {
+        timer.request_complete();
         body::empty()
     } else {
         let (tx, rx) = body::channel();
-        tokio::task::spawn_local(pumps::request_body(stream.clone(), body, tx, abort.clone()));
+        tokio::task::spawn_local(pumps::request_body(
+            stream.clone(),
+            body,
+            tx,
+            abort.clone(),
+            timer.clone(),
+        ));
         rx.boxed()
     };
     let request = match headers_conv::upstream_request(&headers, endpoint, upstream_body) {
@@ -289,8 +312,6 @@ async fn forward(
             .await;
         }
     };
-    let timeout = Duration::from_millis(route.timeout_ms);
-    let exchange = tokio::time::timeout(timeout, cluster.send(request));
     // Biased: when the request pump stops the stream (a filter's reply, a client's bad body),
     // the exchange it abandoned may fail in the same turn, and the stop is what happened.
     let outcome = tokio::select! {
@@ -303,17 +324,18 @@ async fn forward(
             Step::LocalReply(reply) => return local_reply::through_filters(stream, reply).await,
             _ => return Err("stream reset by a filter".into()),
         },
-        outcome = exchange => outcome,
+        () = timer.expired() => None,
+        sent = cluster.send(request) => Some(sent),
     };
     match outcome {
-        Err(_) => {
+        None => {
             local_reply::through_filters(
                 stream,
                 proxy_reply(504, "upstream request timeout", "upstream_response_timeout"),
             )
             .await
         }
-        Ok(Err(e)) => {
+        Some(Err(e)) => {
             log::debug!("upstream {endpoint} failed: {e:?}");
             // Envoy's body and details: a refused or failed connect is a connection failure,
             // anything else a reset by the upstream before its response started.
@@ -333,7 +355,7 @@ async fn forward(
             );
             local_reply::through_filters(stream, proxy_reply(503, &body, details)).await
         }
-        Ok(Ok(response)) => super::respond::respond(stream, response).await,
+        Some(Ok(response)) => super::respond::respond(stream, response, timer, cut).await,
     }
 }
 

@@ -1,0 +1,62 @@
+//! A route's timeout as Envoy has it: started when the request is complete (a long upload is
+//! not cut by it) and covering the whole response, body included.
+//!
+//! Stopping at the response head let a client that asks for a large body and never reads hold
+//! the proxy's buffers and an upstream connection for as long as it liked. When the timer
+//! fires, the response pump stops reading the upstream and the stream is ended; if the client
+//! is not reading (so not even an error can reach it), its connection is closed.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// One stream's route timer.
+#[derive(Debug)]
+pub struct RouteTimer {
+    timeout: Duration,
+    /// When the request was complete; the timer runs from then.
+    complete: Cell<Option<Instant>>,
+    /// Woken when `complete` is set.
+    completed: Notify,
+}
+
+impl RouteTimer {
+    /// A timer for `timeout` that has not started (the request is still arriving).
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            timeout,
+            complete: Cell::new(None),
+            completed: Notify::new(),
+        }
+    }
+
+    /// The request is complete: the timer starts (once; later calls change nothing).
+    pub fn request_complete(&self) {
+        if self.complete.get().is_none() {
+            self.complete.set(Some(Instant::now()));
+            self.completed.notify_waiters();
+        }
+    }
+
+    /// The route's timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Resolves when the timeout has passed since the request was complete.
+    pub async fn expired(&self) {
+        let complete = loop {
+            let notified = self.completed.notified();
+            if let Some(at) = self.complete.get() {
+                break at;
+            }
+            notified.await;
+        };
+        tokio::time::sleep_until(complete + self.timeout).await;
+    }
+}
+
+#[cfg(test)]
+mod tests;

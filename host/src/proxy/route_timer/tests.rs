@@ -1,0 +1,40 @@
+use super::*;
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+#[test]
+fn does_not_run_while_the_request_is_arriving() {
+    block_on(async {
+        let timer = RouteTimer::new(Duration::from_millis(10));
+        let waited = tokio::time::timeout(Duration::from_millis(100), timer.expired()).await;
+        assert!(waited.is_err(), "expired before the request was complete");
+    });
+}
+
+#[test]
+fn runs_from_the_request_being_complete() {
+    block_on(async {
+        let timer = RouteTimer::new(Duration::from_millis(50));
+        let started = Instant::now();
+        let expiry = async {
+            timer.expired().await;
+            started.elapsed()
+        };
+        let complete = async {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            timer.request_complete();
+            // A second call does not restart it.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            timer.request_complete();
+        };
+        let (took, ()) = tokio::join!(expiry, complete);
+        assert!(took >= Duration::from_millis(80), "{took:?}");
+        assert!(took < Duration::from_millis(1000), "{took:?}");
+    });
+}
