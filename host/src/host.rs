@@ -66,10 +66,16 @@ impl Generation {
                 .collect::<Vec<_>>(),
         );
         let mut factories = HashMap::new();
+        // Each plugin is tried once (`on_vm_start`, `on_configure`) before anything serves, on
+        // stores of its own: a generation that is then rejected must not have published shared
+        // data, taken over a live queue or defined metrics in the stores the workers use.
+        let scratch = SharedState::new();
         for plugin in &config.plugins {
             let factory = PluginFactory::new(runtime, shared.clone(), plugin, clusters.clone())
                 .with_context(|| format!("plugin {:?}", plugin.name))?;
-            let _check = factory.instantiate(Arc::new(|_| {}))?;
+            let _check = factory
+                .with_shared(scratch.clone())
+                .instantiate(Arc::new(|_| {}))?;
             factories.insert(plugin.name.clone(), factory);
         }
         Ok(Generation {

@@ -384,3 +384,78 @@ fn a_failing_config_under_load_changes_nothing() {
         serving.marker
     );
 }
+
+/// A configuration with `discovery` publishing the static endpoint set `[endpoint]` of service
+/// `web`, and `extra` plugins beside it.
+fn discovery_config(backend: SocketAddr, endpoint: &str, extra: Vec<Plugin>) -> Value {
+    let discovery = Plugin::new("discovery", &build_filters().discovery)
+        .vm_id("mesh")
+        .configuration(json!({
+            "services": [{ "service": "web", "source": { "static": { "endpoints": [{ "address": endpoint }] } } }]
+        }));
+    let mut config = MeshConfig::new()
+        .plugin(discovery)
+        .cluster(Cluster::fixed("backend", [backend]))
+        .listener(Listener::new("main").route(Route::prefix("/", "backend")));
+    for plugin in extra {
+        config = config.plugin(plugin);
+    }
+    config.to_wasmesh_json()
+}
+
+/// The addresses `/endpoints` shows for service `web`.
+fn web_endpoints(proxy: &Proxy) -> Vec<String> {
+    let view: Value = proxy.admin_get("/endpoints").json();
+    view["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["service"] == "web")
+        .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["address"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_rejected_reload_leaves_no_trace_in_live_state() {
+    let backend = Backend::start("b1");
+    let proxy = Wasmesh::start(discovery_config(backend.addr, "10.0.0.1:8080", vec![]));
+    poll_until("the first endpoint set", Duration::from_secs(5), || {
+        let endpoints = web_endpoints(&proxy);
+        (endpoints == ["10.0.0.1:8080"])
+            .then_some(())
+            .ok_or_else(|| format!("{endpoints:?}"))
+    });
+    // A new endpoint set, a rate limiter that defines its counters, and a plugin whose
+    // configuration is refused: the whole configuration is rejected.
+    let filters = build_filters();
+    let ratelimit = Plugin::new("ratelimit", &filters.ratelimit)
+        .configuration(json!({ "tokens_per_second": 1, "burst": 1, "key": "global" }));
+    let broken = Plugin::new("broken", &filters.headers)
+        .configuration(json!({ "request": { "add": { "bad name": "v" } } }));
+    rewrite_config(
+        &proxy,
+        &discovery_config(backend.addr, "10.0.0.2:8080", vec![ratelimit, broken]),
+    );
+    poll_until(
+        "the reload error at /config",
+        Duration::from_secs(10),
+        || {
+            let config: Value = proxy.admin_get("/config").json();
+            match config["last_reload_error"].as_str() {
+                Some(error) if error.contains("broken") => Ok(()),
+                other => Err(format!("last_reload_error {other:?}")),
+            }
+        },
+    );
+    assert_eq!(
+        web_endpoints(&proxy),
+        ["10.0.0.1:8080"],
+        "the rejected configuration's endpoint set was published"
+    );
+    let metrics = proxy.admin_get("/metrics").text();
+    assert!(
+        !metrics.contains("ratelimit_"),
+        "the rejected configuration's metrics are exposed:\n{metrics}"
+    );
+}

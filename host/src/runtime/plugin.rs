@@ -67,6 +67,18 @@ impl PluginFactory {
         }))
     }
 
+    /// The same plugin over other host-wide stores: a trial instance runs against a scratch
+    /// [`SharedState`], so a configuration that is then rejected leaves no shared data, queue
+    /// or metric behind in the live one.
+    pub fn with_shared(&self, shared: Arc<SharedState>) -> PluginFactory {
+        PluginFactory {
+            info: self.info.clone(),
+            shared,
+            pre: self.pre.clone(),
+            engine: self.engine.clone(),
+        }
+    }
+
     /// Instantiates the module, runs its start function, creates the root
     /// context and passes `on_vm_start` and `on_configure`.
     pub fn instantiate(&self, queue_waker: Arc<dyn Fn(u32) + Send + Sync>) -> Result<PluginVm> {
