@@ -169,6 +169,11 @@ fn metrics(host: &Host) -> String {
         c.vms.rebuilt.load(Ordering::Relaxed),
     );
     counter(
+        "wasmesh_module_cache_rejected_total",
+        "Cached compiled modules not loaded (not ours, writable by others, or a MAC that does not match) and compiled again.",
+        host.runtime.cache_rejected(),
+    );
+    counter(
         "wasmesh_reloads_ok_total",
         "Configuration reloads that took effect.",
         c.reloads_ok.load(Ordering::Relaxed),

@@ -85,7 +85,9 @@ fn cached_modules(dir: &Path) -> Vec<(PathBuf, SystemTime)> {
 }
 
 /// With `WASMESH_CACHE_DIR` set, the first start leaves the compiled module there, and a second
-/// start with the same directory uses it (the file is not rewritten) and serves as before.
+/// start with the same directory uses it (the file is not rewritten) and serves as before. A
+/// third start after someone changed the cached file refuses it (its MAC no longer matches),
+/// counts it, compiles the module again and serves as before.
 #[test]
 fn module_cache_survives_a_restart() {
     let filters = build_filters();
@@ -105,7 +107,12 @@ fn module_cache_survives_a_restart() {
         let response = client::get(&proxy.url("main", "/cached"), &[]);
         assert_eq!(response.status, 200, "{round}: {}", response.text());
         assert_eq!(response.echo().header("x-cached"), Some("yes"), "{round}");
-        proxy.logs()
+        let metrics = proxy.admin_get("/metrics").text();
+        let rejected = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("wasmesh_module_cache_rejected_total "))
+            .map(|v| v.trim().to_string());
+        (proxy.logs(), rejected)
     };
 
     serve_once("first");
@@ -117,15 +124,34 @@ fn module_cache_survives_a_restart() {
         cache.display()
     );
 
-    let logs = serve_once("second");
+    let (logs, rejected) = serve_once("second");
     let second = cached_modules(&cache);
     assert_eq!(
         second, first,
         "the second start must reuse the cached module as is"
     );
     assert!(
-        !logs.contains("ignoring unusable module cache"),
+        !logs.contains("ignoring unusable module cache") && !logs.contains("not loading"),
         "the cache was refused:\n{logs}"
+    );
+    assert_eq!(rejected.as_deref(), Some("0"));
+
+    // Someone with write access changes the compiled code.
+    let file = first[0].0.clone();
+    let mut bytes = fs::read(&file).expect("reading the cached module");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    fs::write(&file, &bytes).expect("changing the cached module");
+    let (logs, rejected) = serve_once("third");
+    assert!(
+        logs.contains("its MAC does not match"),
+        "the changed file was not refused:\n{logs}"
+    );
+    assert_eq!(rejected.as_deref(), Some("1"));
+    assert_ne!(
+        fs::read(&file).expect("the rewritten module"),
+        bytes,
+        "rewritten"
     );
     let _ = fs::remove_dir_all(&cache);
 }

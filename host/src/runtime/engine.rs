@@ -1,13 +1,14 @@
 //! The one wasmtime engine of the process, its epoch clock, and compiled
-//! modules cached on disk so a restart does not recompile.
+//! modules cached on disk ([`super::module_cache`]) so a restart does not recompile.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use sha2::{Digest, Sha256};
 use wasmtime::{Config, Engine, Module, ProfilingStrategy};
+
+use super::module_cache::ModuleCache;
 
 /// How often the epoch advances; callback deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
@@ -16,7 +17,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 pub struct Runtime {
     /// Shared by every VM of every plugin.
     pub engine: Engine,
-    cache_dir: Option<PathBuf>,
+    cache: Option<ModuleCache>,
 }
 
 impl Runtime {
@@ -39,10 +40,19 @@ impl Runtime {
                 ticker.increment_epoch();
             })
             .context("starting the epoch thread")?;
-        Ok(Arc::new(Runtime {
-            engine,
-            cache_dir: cache_dir(),
-        }))
+        let cache = cache_dir().and_then(|dir| match ModuleCache::open(&dir) {
+            Ok(cache) => Some(cache),
+            Err(e) => {
+                log::warn!("compiled modules are not cached this run: {e:#}");
+                None
+            }
+        });
+        Ok(Arc::new(Runtime { engine, cache }))
+    }
+
+    /// Cached compiled modules refused (see [`ModuleCache::verified`]), for `/metrics`.
+    pub fn cache_rejected(&self) -> u64 {
+        self.cache.as_ref().map_or(0, ModuleCache::rejected)
     }
 
     /// Compiles a module, or loads it from the cache when the same bytes were
@@ -53,12 +63,15 @@ impl Runtime {
         if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
             bail!("{} is not a wasm module (bad magic number)", path.display());
         }
-        let cached = self.cache_path(&bytes);
-        if let Some(cached) = &cached {
-            if cached.exists() {
+        let cached = self
+            .cache
+            .as_ref()
+            .map(|cache| (cache, cache.path_for(&bytes, self.engine_hash())));
+        if let Some((cache, cached)) = &cached {
+            if cache.verified(cached) {
                 // SAFETY: the file was written by `Module::serialize` of this engine
-                // configuration (its name includes the engine's compatibility hash),
-                // in a cache directory only this program writes.
+                // configuration (its name includes the engine's compatibility hash), its MAC
+                // under the cache's key matches, and only this user can write the directory.
                 #[allow(unsafe_code)]
                 match unsafe { Module::deserialize_file(&self.engine, cached) } {
                     Ok(module) => return Ok(module),
@@ -70,10 +83,14 @@ impl Runtime {
         }
         let module = Module::new(&self.engine, &bytes)
             .map_err(|e| anyhow::anyhow!("compiling {}: {e}", path.display()))?;
-        if let Some(cached) = cached {
-            if let Err(e) = write_cache(&module, &cached) {
+        if let Some((cache, cached)) = cached {
+            let stored = module
+                .serialize()
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .and_then(|compiled| cache.store(&cached, &compiled));
+            if let Err(e) = stored {
                 log::warn!(
-                    "could not cache compiled module at {}: {e}",
+                    "could not cache compiled module at {}: {e:#}",
                     cached.display()
                 );
             }
@@ -81,19 +98,11 @@ impl Runtime {
         Ok(module)
     }
 
-    fn cache_path(&self, bytes: &[u8]) -> Option<PathBuf> {
-        let dir = self.cache_dir.as_ref()?;
-        let mut hasher = Sha256::new();
-        hasher.update(bytes);
-        let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(
-            &self.engine.precompile_compatibility_hash(),
-            &mut engine_hash,
-        );
-        let engine_hash = std::hash::Hasher::finish(&engine_hash);
-        let digest = hasher.finalize();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        Some(dir.join(format!("{hex}-{engine_hash:016x}.cwasm")))
+    /// The engine's compatibility hash as a number, part of every cached file's name.
+    fn engine_hash(&self) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&self.engine.precompile_compatibility_hash(), &mut hasher);
+        std::hash::Hasher::finish(&hasher)
     }
 }
 
@@ -105,16 +114,6 @@ fn profiling_strategy() -> Result<Option<ProfilingStrategy>> {
         Ok("perfmap") => Ok(Some(ProfilingStrategy::PerfMap)),
         Ok(other) => bail!("WASMESH_PROFILE={other:?}: the only profiler is \"perfmap\""),
     }
-}
-
-fn write_cache(module: &Module, path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, module.serialize()?)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }
 
 /// `WASMESH_CACHE_DIR`, else `$XDG_CACHE_HOME/wasmesh`, else `~/.cache/wasmesh`;

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod entropy;
 pub mod headers;
 pub mod host_state;
+pub mod module_cache;
 pub mod plugin;
 pub mod time_cap;
 pub mod vm;

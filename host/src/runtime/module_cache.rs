@@ -1,0 +1,171 @@
+//! Compiled modules cached on disk, so a restart does not recompile, and checked before their
+//! native code is loaded: whoever can write the cache could otherwise run code in the proxy.
+//!
+//! The directory must belong to the proxy's user and be writable by no one else (it is created
+//! `0700`). Each `.cwasm` file has a `.mac` beside it: HMAC-SHA256 of the file under a key kept
+//! in the directory (`key`, `0600`, made on first use). A file that is not ours, is writable by
+//! others, or whose MAC does not match is not loaded: the module is compiled again, the file
+//! rewritten, and [`ModuleCache::rejected`] counts it. A directory that fails the check turns
+//! the cache off for the run, with one warning.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{bail, Context, Result};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+/// Length of the MAC key.
+const KEY_LEN: usize = 32;
+
+/// A checked cache directory and its key.
+pub struct ModuleCache {
+    dir: PathBuf,
+    key: [u8; KEY_LEN],
+    rejected: AtomicU64,
+}
+
+impl ModuleCache {
+    /// Opens (creating it `0700` if missing) the cache at `dir`; `Err` says why it cannot be
+    /// trusted or used.
+    pub fn open(dir: &Path) -> Result<ModuleCache> {
+        if !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("creating {}", dir.display()))?;
+        }
+        check_owned(dir, 0o022).with_context(|| format!("module cache {}", dir.display()))?;
+        let key = read_or_make_key(&dir.join("key"))?;
+        Ok(ModuleCache {
+            dir: dir.to_path_buf(),
+            key,
+            rejected: AtomicU64::new(0),
+        })
+    }
+
+    /// Cached files refused so far (not ours, writable by others, or a MAC that does not match).
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Where the compiled form of a module with these `bytes` lives, for an engine whose
+    /// compatibility is `engine_hash`.
+    pub fn path_for(&self, bytes: &[u8], engine_hash: u64) -> PathBuf {
+        let digest = Sha256::digest(bytes);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{hex}-{engine_hash:016x}.cwasm"))
+    }
+
+    /// Whether the file at `path` may be loaded: it exists, is ours, no one else may write it,
+    /// and its MAC matches. A file that exists but fails is counted and logged.
+    pub fn verified(&self, path: &Path) -> bool {
+        if !path.exists() {
+            return false;
+        }
+        match self.verify(path) {
+            Ok(()) => true,
+            Err(e) => {
+                self.rejected.fetch_add(1, Ordering::Relaxed);
+                log::warn!(
+                    "module cache: not loading {}: {e:#}; compiling again",
+                    path.display()
+                );
+                false
+            }
+        }
+    }
+
+    fn verify(&self, path: &Path) -> Result<()> {
+        check_owned(path, 0o022)?;
+        let contents = fs::read(path)?;
+        let mac = fs::read(mac_path(path)).context("no MAC file")?;
+        let mut expected = self.mac();
+        expected.update(&contents);
+        expected
+            .verify_slice(&mac)
+            .map_err(|_| anyhow::anyhow!("its MAC does not match"))
+    }
+
+    /// Writes `compiled` at `path` (through a temporary file and a rename), then its MAC.
+    pub fn store(&self, path: &Path, compiled: &[u8]) -> Result<()> {
+        let mut mac = self.mac();
+        mac.update(compiled);
+        let tag = mac.finalize().into_bytes();
+        write_private(&mac_path(path), &tag)?;
+        write_private(path, compiled)
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length")
+    }
+}
+
+fn mac_path(path: &Path) -> PathBuf {
+    path.with_extension("cwasm.mac")
+}
+
+/// `path` belongs to this process's user and has none of the `forbidden` mode bits.
+fn check_owned(path: &Path, forbidden: u32) -> Result<()> {
+    let meta = fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.uid() != me {
+        bail!(
+            "{} belongs to uid {}, not to this process's uid {me}",
+            path.display(),
+            meta.uid()
+        );
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & forbidden != 0 {
+        bail!("{} has mode {mode:o}: others may change it", path.display());
+    }
+    Ok(())
+}
+
+/// The key at `path`, made (random, `0600`) if missing; refused if others may read or change it.
+fn read_or_make_key(path: &Path) -> Result<[u8; KEY_LEN]> {
+    if !path.exists() {
+        let mut key = [0u8; KEY_LEN];
+        getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("random key: {e}"))?;
+        let created = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+        match created {
+            Ok(mut file) => file.write_all(&key)?,
+            // Another process made it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+    check_owned(path, 0o077).with_context(|| format!("module cache key {}", path.display()))?;
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("{} is not a {KEY_LEN}-byte key", path.display()))
+}
+
+/// Writes `bytes` to `path` (mode `0600`) through a temporary file renamed over it.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    file.write_all(bytes)?;
+    drop(file);
+    fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
