@@ -18,3 +18,8 @@ fn length_with_chunked_is_refused() {
 fn buffering_filter_hits_the_buffer_limit() {
     wasmesh_tests::scenarios::limits::buffering_filter_hits_the_buffer_limit(ProxyKind::Envoy);
 }
+
+#[test]
+fn oversized_heads_get_431() {
+    wasmesh_tests::scenarios::strict::oversized_heads_get_431(ProxyKind::Envoy);
+}

@@ -139,3 +139,8 @@ fn stalled_downloads_are_cut_at_the_route_timeout() {
         ProxyKind::Wasmesh,
     );
 }
+
+#[test]
+fn oversized_heads_get_431() {
+    wasmesh_tests::scenarios::strict::oversized_heads_get_431(ProxyKind::Wasmesh);
+}

@@ -180,9 +180,22 @@ pub struct ListenerConfig {
     /// the same name, same default: 1 MiB).
     #[serde(default = "ListenerConfig::default_buffer_limit")]
     pub per_connection_buffer_limit_bytes: u32,
+    /// Largest request head in KiB (Envoy's `max_request_headers_kb`, default 60); a larger
+    /// one gets 431.
+    #[serde(default = "ListenerConfig::default_max_request_headers_kb")]
+    pub max_request_headers_kb: u32,
+    /// Most header fields in a request (Envoy's `max_headers_count`, default 100); more get 431.
+    #[serde(default = "ListenerConfig::default_max_headers_count")]
+    pub max_headers_count: u32,
 }
 
 impl ListenerConfig {
+    fn default_max_request_headers_kb() -> u32 {
+        60
+    }
+    fn default_max_headers_count() -> u32 {
+        100
+    }
     fn default_buffer_limit() -> u32 {
         1024 * 1024
     }

@@ -53,6 +53,17 @@ pub fn validate(config: &Config) -> Result<()> {
                 listener.name
             );
         }
+        if !(8..=8192).contains(&listener.max_request_headers_kb) {
+            bail!("config error at `listeners[{i}].max_request_headers_kb`: must be 8..=8192");
+        }
+        if listener.max_headers_count == 0 {
+            bail!("config error at `listeners[{i}].max_headers_count`: must be > 0");
+        }
+        if listener.per_connection_buffer_limit_bytes == 0 {
+            bail!(
+                "config error at `listeners[{i}].per_connection_buffer_limit_bytes`: must be > 0"
+            );
+        }
         for (j, filter) in listener.filters.iter().enumerate() {
             if !plugin_names.contains(filter.as_str()) {
                 bail!("config error at `listeners[{i}].filters[{j}]`: no plugin named {filter:?}");

@@ -23,6 +23,7 @@ use super::pumps::{self, RequestAbort};
 use super::route_timer::RouteTimer;
 use super::stream_info::StreamInfo;
 use super::validate::{self, Refusal};
+use crate::config::ListenerConfig;
 use crate::runtime::HeaderMap;
 use crate::worker::{ListenerLocal, Worker};
 
@@ -77,15 +78,9 @@ async fn serve_connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let local = socket.local_addr().unwrap_or(peer);
-    let (request_timeout, idle_timeout) = worker
-        .listener(&name)
-        .map(|l| {
-            (
-                Duration::from_millis(l.config.request_timeout_ms),
-                Duration::from_millis(l.config.idle_timeout_ms),
-            )
-        })
-        .unwrap_or((Duration::from_secs(10), Duration::from_secs(60)));
+    let Some(settings) = worker.listener(&name).map(|l| CodecSettings::of(&l.config)) else {
+        return; // the listener went away with a reload
+    };
     let listener_name = name.clone();
     // Notified by a response that outlived its route timeout while the client was not reading:
     // the connection is closed, since nothing else would free what it holds.
@@ -101,9 +96,16 @@ async fn serve_connection(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(request_timeout)
-        .keep_alive(true);
-    builder.http2().timer(TokioTimer::new());
+        .header_read_timeout(settings.request_timeout)
+        .keep_alive(true)
+        // A head that does not fit the read buffer, or has more fields, gets hyper's 431.
+        .max_buf_size(settings.max_head_bytes)
+        .max_headers(settings.max_headers);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(settings.max_head_bytes as u32);
+    let idle_timeout = settings.idle_timeout;
     let (io, last_active) = IdleIo::new(socket);
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
@@ -131,6 +133,26 @@ async fn serve_connection(
     };
     if let Err(e) = result {
         log::debug!("connection from {peer} ended: {e}");
+    }
+}
+
+/// What a connection's codec takes from its listener's configuration.
+struct CodecSettings {
+    request_timeout: Duration,
+    idle_timeout: Duration,
+    /// `max_request_headers_kb` in bytes (at least hyper's smallest read buffer, 8 KiB).
+    max_head_bytes: usize,
+    max_headers: usize,
+}
+
+impl CodecSettings {
+    fn of(config: &ListenerConfig) -> CodecSettings {
+        CodecSettings {
+            request_timeout: Duration::from_millis(config.request_timeout_ms),
+            idle_timeout: Duration::from_millis(config.idle_timeout_ms),
+            max_head_bytes: (config.max_request_headers_kb as usize * 1024).max(8192),
+            max_headers: config.max_headers_count as usize,
+        }
     }
 }
 

@@ -137,3 +137,37 @@ pub fn length_with_chunked(kind: ProxyKind) {
         }
     }
 }
+
+/// Heads over Envoy's default limits (`max_request_headers_kb` 60, `max_headers_count` 100)
+/// get 431 and reach nothing; heads under them pass.
+pub fn oversized_heads_get_431(kind: ProxyKind) {
+    let host = kind.name();
+    let backend = Backend::start("b1");
+    let config = MeshConfig::new()
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(Listener::new("main").route(Route::prefix("/", "backend")));
+    let proxy = kind.start(&config);
+    let head =
+        |extra: &str| format!("GET / HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n");
+    let big = |kib: usize| format!("X-Big: {}\r\n", "a".repeat(kib * 1024));
+    let many = |n: usize| (0..n).map(|i| format!("X-H{i}: v\r\n")).collect::<String>();
+    let cases = [
+        ("a 50 KiB header", head(&big(50)), 200),
+        ("a 70 KiB header", head(&big(70)), 431),
+        ("96 header fields", head(&many(96)), 200),
+        ("110 header fields", head(&many(110)), 431),
+    ];
+    let mut wrong = Vec::new();
+    for (name, request, want) in &cases {
+        let seen = backend.requests_seen();
+        let answer = raw::exchange(proxy.listener("main"), request.as_bytes(), WAIT);
+        let status = raw::status_code(&answer);
+        if status != Some(*want) {
+            wrong.push(format!("{name}: got {status:?}, want {want}"));
+        }
+        if *want != 200 && backend.requests_seen() != seen {
+            wrong.push(format!("{name}: reached the backend"));
+        }
+    }
+    assert!(wrong.is_empty(), "{host}:\n{}", wrong.join("\n"));
+}
