@@ -127,8 +127,14 @@ impl Proxy {
 
     /// What shows that a VM of this proxy failed so far (log lines, wasmesh's failure counter).
     pub fn vm_failures(&mut self) -> Vec<String> {
-        let alive = self.process.exited().is_none();
-        crate::vm_health::failures(self.kind, self.admin, alive, &self.process.logs())
+        let (kind, admin) = (self.kind, self.admin);
+        let process = std::cell::RefCell::new(&mut self.process);
+        crate::vm_health::failures(
+            kind,
+            admin,
+            || process.borrow_mut().exited().is_none(),
+            || process.borrow().logs(),
+        )
     }
 
     /// The proxy's process id, for tests that signal it (e.g. `SIGHUP` to reload).

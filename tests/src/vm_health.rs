@@ -9,25 +9,31 @@
 use crate::client::Client;
 use crate::proxy::ProxyKind;
 
-/// What shows that a VM failed, found in a proxy's log or admin.
+/// What shows that a VM failed, found in a proxy's log or admin. `alive` says whether the
+/// process is still running, asked again when its admin cannot be read (a scenario that stops
+/// the proxy may race the check; its log is then the whole record).
 pub(crate) fn failures(
     kind: ProxyKind,
     admin: std::net::SocketAddr,
-    alive: bool,
-    logs: &str,
+    mut alive: impl FnMut() -> bool,
+    logs: impl Fn() -> String,
 ) -> Vec<String> {
-    let mut found: Vec<String> = logs
-        .lines()
-        .filter(|line| is_failure_line(kind, line))
-        .map(str::to_string)
-        .collect();
-    if kind == ProxyKind::Wasmesh && alive {
+    let mut found = Vec::new();
+    if kind == ProxyKind::Wasmesh && alive() {
         match failure_counter(admin) {
             Ok(0) => {}
             Ok(n) => found.push(format!("wasmesh_vm_failures_total {n}")),
+            Err(_) if !alive() => {}
             Err(e) => found.push(format!("cannot read wasmesh_vm_failures_total: {e}")),
         }
     }
+    found.splice(
+        0..0,
+        logs()
+            .lines()
+            .filter(|line| is_failure_line(kind, line))
+            .map(str::to_string),
+    );
     found
 }
 

@@ -119,17 +119,14 @@ fn check_burst(output: &str) {
         "only 200 and 429 expected: {output}"
     );
     let allowed = codes.iter().filter(|c| **c == "200").count();
-    assert_eq!(
-        codes[0], "200",
-        "the burst's first request was refused: {output}"
-    );
-    assert_eq!(
-        codes[39], "429",
-        "the burst never ran out of tokens: {output}"
-    );
-    // 19 tokens left after /hello, plus what refills (10/s) while curl runs 40 times.
+    // 19 tokens left after /hello, plus what refills (10/s) while curl runs 40 times: the
+    // burst starts with 200s and runs out; a refilled token may let a later one through.
     assert!(
-        (15..=35).contains(&allowed),
+        codes[..15].iter().all(|c| *c == "200"),
+        "the burst's first requests were refused: {output}"
+    );
+    assert!(
+        (15..=30).contains(&allowed),
         "{allowed} of 40 allowed, expected about 20: {output}"
     );
 }

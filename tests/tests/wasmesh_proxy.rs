@@ -113,3 +113,47 @@ fn sigterm_retires_every_vm_through_root_on_done() {
         },
     );
 }
+
+/// `request_timeout_ms` bounds how long a request head may take from its first byte, not the
+/// silence between the requests of a keep-alive connection: that is `idle_timeout_ms`. (hyper's
+/// own header timer also ran between requests and closed idle connections after 10 s.) A
+/// second head dripped slowly on the same connection is still cut.
+#[test]
+fn keep_alive_silence_is_bounded_by_the_idle_timeout_not_the_head_timeout() {
+    let backend = Backend::start("b1");
+    let proxy = Wasmesh::start(json!({
+        "admin": {"address": "127.0.0.1:0"},
+        "workers": 1,
+        "clusters": [{"name": "backend", "endpoints": [backend.addr.to_string()]}],
+        "listeners": [{"name": "main", "address": "127.0.0.1:0",
+                       "request_timeout_ms": 300, "idle_timeout_ms": 5000,
+                       "routes": [{"match": {"prefix": "/"}, "cluster": "backend"}]}]
+    }));
+    let mut conn = TcpStream::connect(proxy.listener("main")).expect("connecting");
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 4096];
+    for round in ["first", "after a silence of three head timeouts"] {
+        conn.write_all(b"GET /again HTTP/1.1\r\nhost: x\r\n\r\n")
+            .unwrap();
+        let n = conn.read(&mut buf).unwrap_or(0);
+        assert!(
+            buf[..n].starts_with(b"HTTP/1.1 200"),
+            "{round}: {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
+        std::thread::sleep(Duration::from_millis(900));
+    }
+    // A third head, half of it, then nothing: cut about 300 ms after its first byte.
+    conn.write_all(b"GET /slow HTTP/1.1\r\nhost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let closed = conn.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(closed.is_ok(), "connection was not closed: {closed:?}");
+    assert!(
+        waited < Duration::from_secs(3),
+        "closed after {waited:?}, expected about 300 ms"
+    );
+    assert_eq!(backend.requests_seen(), 2, "the half head reached nothing");
+}

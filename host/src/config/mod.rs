@@ -169,7 +169,7 @@ pub struct ListenerConfig {
     /// First match wins.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
-    /// Time allowed for the request headers to arrive.
+    /// Time allowed for an HTTP/1 request head to arrive whole, from its first byte.
     #[serde(default = "ListenerConfig::default_request_timeout_ms")]
     pub request_timeout_ms: u64,
     /// An idle keep-alive connection is closed after this long.

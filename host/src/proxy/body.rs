@@ -63,3 +63,37 @@ impl ChannelBody {
         UnsyncBoxBody::new(self)
     }
 }
+
+/// `body` holding `guard` until it is dropped: hyper drops a response body once it has sent it
+/// (or given up on it), which is when the guard's work is done.
+pub fn guarded<G: Send + Unpin + 'static>(body: ProxyBody, guard: G) -> ProxyBody {
+    UnsyncBoxBody::new(Guarded {
+        inner: body,
+        _guard: guard,
+    })
+}
+
+struct Guarded<G> {
+    inner: ProxyBody,
+    _guard: G,
+}
+
+impl<G: Unpin> Body for Guarded<G> {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.get_mut().inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -17,7 +17,7 @@ use tokio::sync::{watch, Notify};
 use super::body;
 use super::chain::{ChainStream, Step};
 use super::headers_conv::{self, request_to_map};
-use super::idle::{quiet_for, IdleIo};
+use super::idle::{head_too_slow, quiet_for, IdleIo};
 use super::local_reply::{self, proxy_reply, HandlerResult};
 use super::pumps::{self, RequestAbort};
 use super::route_timer::RouteTimer;
@@ -86,17 +86,23 @@ async fn serve_connection(
     // the connection is closed, since nothing else would free what it holds.
     let cut = Rc::new(Notify::new());
     let cut_by_stream = cut.clone();
-    let service = service_fn(move |request| {
+    let (io, activity) = IdleIo::new(socket);
+    let requests = activity.clone();
+    let service = service_fn(move |request: http::Request<Incoming>| {
         let worker = worker.clone();
         let name = name.clone();
         let cut = cut_by_stream.clone();
-        async move { handle(worker, &name, request, peer, local, cut).await }
+        // In flight until hyper drops the response body, once it is sent.
+        let in_flight = requests.request_started(request.version() == http::Version::HTTP_2);
+        async move {
+            let response = handle(worker, &name, request, peer, local, cut).await?;
+            Ok::<_, body::BoxError>(response.map(|b| body::guarded(b, in_flight)))
+        }
     });
     let mut builder = auto::Builder::new(LocalExec);
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(settings.request_timeout)
         .keep_alive(true)
         // A head that does not fit the read buffer, or has more fields, gets hyper's 431.
         .max_buf_size(settings.max_head_bytes)
@@ -105,30 +111,38 @@ async fn serve_connection(
         .http2()
         .timer(TokioTimer::new())
         .max_header_list_size(settings.max_head_bytes as u32);
-    let idle_timeout = settings.idle_timeout;
-    let (io, last_active) = IdleIo::new(socket);
+    let (idle_timeout, head_timeout) = (settings.idle_timeout, settings.request_timeout);
     let connection = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     // Idle for too long, or its listener draining: finish what is in flight, then close
-    // (HTTP/1.1 closes after the current response, h2 sends GOAWAY).
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        _ = quiet_for(last_active, idle_timeout) => {
-            log::debug!("connection from {peer} idle for {idle_timeout:?}: closing");
-            connection.as_mut().graceful_shutdown();
-            connection.await
+    // (HTTP/1.1 closes after the current response, h2 sends GOAWAY). A head too slow to
+    // arrive, or a response that outlived its route timeout unread: close now.
+    let graceful = tokio::select! {
+        result = connection.as_mut() => Err(result),
+        _ = quiet_for(activity.clone(), idle_timeout) => {
+            Ok(format!("idle for {idle_timeout:?}"))
         }
         _ = stop.wait_for(|stopped| *stopped) => {
-            log::debug!("connection from {peer}: listener {listener_name} draining");
+            Ok(format!("listener {listener_name} draining"))
+        }
+        () = head_too_slow(activity, head_timeout) => {
+            log::debug!("connection from {peer}: no whole request head within {head_timeout:?}: closing");
+            Err(Ok(()))
+        }
+        () = cut.notified() => {
+            log::debug!("connection from {peer}: closed, a response outlived its route timeout");
+            Err(Ok(()))
+        }
+    };
+    let result = match graceful {
+        Err(result) => result,
+        Ok(why) => {
+            log::debug!("connection from {peer}: {why}: closing once in-flight requests end");
             connection.as_mut().graceful_shutdown();
             tokio::select! {
                 result = connection.as_mut() => result,
                 () = cut.notified() => Ok(()),
             }
-        }
-        () = cut.notified() => {
-            log::debug!("connection from {peer}: closed, a response outlived its route timeout");
-            Ok(())
         }
     };
     if let Err(e) = result {
