@@ -140,6 +140,7 @@ fn config(host: &Host) -> Reply {
             "source": format!("{:?}", host.source),
             "config": &*generation.config,
             "last_reload_error": host.last_error(),
+            "worker_error": host.worker_error(),
         }),
     )
 }

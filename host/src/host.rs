@@ -115,6 +115,8 @@ pub struct Host {
     /// Copy of `current`'s id, read lock-free on the request path.
     current_id: AtomicU64,
     last_error: Mutex<Option<String>>,
+    /// The last generation a worker could not start, and why.
+    worker_error: Mutex<Option<(u64, String)>>,
     listeners: Mutex<Vec<BoundListener>>,
     workers: Mutex<Vec<UnboundedSender<WorkerEvent>>>,
     ready: AtomicBool,
@@ -139,6 +141,7 @@ impl Host {
             current: RwLock::new(Arc::new(generation)),
             current_id: AtomicU64::new(1),
             last_error: Mutex::new(None),
+            worker_error: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
             workers: Mutex::new(Vec::new()),
             ready: AtomicBool::new(false),
@@ -211,6 +214,8 @@ impl Host {
             .unwrap_or_else(|e| e.into_inner())
             .iter()
         {
+            // The new generation first, so a new listener's first request finds it.
+            let _ = worker.send(WorkerEvent::Refresh);
             if !started.is_empty() || !stop.is_empty() {
                 let start = started
                     .iter()
@@ -219,9 +224,23 @@ impl Host {
                 let stop = stop.clone();
                 let _ = worker.send(WorkerEvent::Listeners { start, stop });
             }
-            let _ = worker.send(WorkerEvent::Refresh);
         }
         Ok(id)
+    }
+
+    /// A worker could not start generation `id` (it keeps serving the one it had): shown at
+    /// `/config` while `id` is current.
+    pub fn worker_failed(&self, id: u64, error: String) {
+        *self.worker_error.lock().unwrap_or_else(|e| e.into_inner()) = Some((id, error));
+    }
+
+    /// Why a worker could not start the current generation, if one could not.
+    pub fn worker_error(&self) -> Option<String> {
+        let error = self.worker_error.lock().unwrap_or_else(|e| e.into_inner());
+        error
+            .as_ref()
+            .filter(|(id, _)| *id == self.current_id())
+            .map(|(_, message)| message.clone())
     }
 
     /// The last reload error, if the last reload failed.

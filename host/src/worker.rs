@@ -76,12 +76,13 @@ impl Worker {
 
     /// The listener as the newest generation this worker could build has it.
     pub fn listener(&self, name: &str) -> Option<Rc<ListenerLocal>> {
-        self.refresh();
         let local = self.local.borrow();
         local.as_ref()?.listeners.get(name).cloned()
     }
 
-    /// Builds the host's current generation locally if it is newer.
+    /// Builds the host's current generation locally if it is newer. Only on the host's
+    /// `Refresh` event, never on a request's path: building a generation instantiates every
+    /// plugin, which no request should wait for.
     fn refresh(&self) {
         let current_id = self.host.current_id();
         if self
@@ -100,6 +101,7 @@ impl Worker {
             }
             Err(e) => {
                 log::error!("worker could not start generation {}: {e:#}", generation.id);
+                self.host.worker_failed(generation.id, format!("{e:#}"));
                 // Remember the failure so the request path does not retry it in a loop.
                 let mut slot = self.local.borrow_mut();
                 if let Some(old) = slot.as_ref() {

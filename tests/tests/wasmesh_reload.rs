@@ -459,3 +459,51 @@ fn a_rejected_reload_leaves_no_trace_in_live_state() {
         "the rejected configuration's metrics are exposed:\n{metrics}"
     );
 }
+
+/// A generation the reload accepts (its trial passes) but one worker cannot start: that
+/// worker keeps serving the old generation, and `/config` says why in `worker_error` instead
+/// of reporting the new generation as if all was well.
+#[test]
+fn a_worker_that_cannot_start_a_generation_is_reported() {
+    let backend = Backend::start("b1");
+    let base = MeshConfig::new()
+        .workers(2)
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(Listener::new("main").route(Route::prefix("/", "backend")));
+    let proxy = Wasmesh::start(base.to_wasmesh_json());
+    let config: Value = proxy.admin_get("/config").json();
+    assert!(config["worker_error"].is_null(), "{config}");
+    let once = wasmesh_tests::wat::module("configure-once");
+    let next = MeshConfig::new()
+        .workers(2)
+        .plugin(Plugin::new("once", &once).vm_id("once"))
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(
+            Listener::new("main")
+                .filter("once")
+                .route(Route::prefix("/", "backend")),
+        );
+    rewrite_config(&proxy, &next.to_wasmesh_json());
+    let error = poll_until(
+        "the worker error at /config",
+        Duration::from_secs(10),
+        || {
+            let config: Value = proxy.admin_get("/config").json();
+            match (
+                config["generation"].as_u64(),
+                config["worker_error"].as_str(),
+            ) {
+                (Some(2), Some(error)) => Ok(error.to_string()),
+                other => Err(format!("{other:?}: {config}")),
+            }
+        },
+    );
+    assert!(
+        error.contains("once"),
+        "the error names the plugin: {error}"
+    );
+    // Both workers still serve (one the new generation, one the old).
+    for _ in 0..8 {
+        assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
+    }
+}
