@@ -145,6 +145,11 @@ fn config(host: &Host) -> Reply {
     )
 }
 
+/// `value` escaped for a Prometheus label value.
+fn label_value(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
 fn metrics(host: &Host) -> String {
     let c = &host.counters;
     let mut out = String::new();
@@ -192,8 +197,20 @@ fn metrics(host: &Host) -> String {
             "# HELP {name} Wasm VM failures by plugin and kind (trap, timeout, memory_limit, stack_overflow, memory_out_of_bounds, invalid_return).\n# TYPE {name} counter"
         );
         for (plugin, kind, n) in by_kind {
-            let plugin = plugin.replace('\\', "\\\\").replace('"', "\\\"");
+            let plugin = label_value(&plugin);
             let _ = writeln!(out, "{name}{{plugin=\"{plugin}\",kind=\"{kind}\"}} {n}");
+        }
+    }
+    let exceeded = c.vms.request_cpu_exceeded();
+    if !exceeded.is_empty() {
+        let name = "wasmesh_request_cpu_exceeded_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Streams given the plugin's fail_open outcome for spending more than limits.request_cpu_ms in it.\n# TYPE {name} counter"
+        );
+        for (plugin, n) in exceeded {
+            let plugin = label_value(&plugin);
+            let _ = writeln!(out, "{name}{{plugin=\"{plugin}\"}} {n}");
         }
     }
     let name = "wasmesh_guest_state_refused_total";

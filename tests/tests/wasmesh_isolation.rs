@@ -308,3 +308,63 @@ fn metrics_flood_is_refused_at_the_cap() {
         iso.assert_serves(listener, "after the flood");
     }
 }
+
+/// `limits.request_cpu_ms` bounds the CPU a stream spends in one plugin over all its callbacks,
+/// under the per-callback cap: a filter that burns 150 ms in each header callback (each well
+/// under its `callback_ms` of 1 s) passes a 40 ms budget even on a busy machine and gets its plugin's `fail_open` outcome (the
+/// filter skipped, or 503), counted in `wasmesh_request_cpu_exceeded_total{plugin}`; the VM
+/// is not failed and serves the next request. A stream under the budget is untouched. No
+/// open-source proxy-wasm host has such a budget (Envoy issue #14126).
+#[test]
+fn request_cpu_budget_cuts_a_stream_summed_over_its_callbacks() {
+    let iso = Isolation::start(Limits {
+        callback_ms: Some(1000),
+        request_cpu_ms: Some(40),
+        ..Limits::default()
+    });
+    let burn = |listener: &str, ms: &str| {
+        iso.client_get(
+            listener,
+            "/burn",
+            &[(isolation::HEADER, "burn"), ("x-misbehave-ms", ms)],
+        )
+    };
+    for listener in [isolation::OPEN, isolation::CLOSED] {
+        let under = burn(listener, "5");
+        assert_eq!(
+            under.status,
+            200,
+            "{listener}: under the budget: {}",
+            under.text()
+        );
+    }
+    let open = burn(isolation::OPEN, "150");
+    assert_eq!(
+        open.status,
+        200,
+        "fail_open: the filter is skipped: {}",
+        open.text()
+    );
+    let closed = burn(isolation::CLOSED, "150");
+    assert_eq!(closed.status, 503, "fail_open false: {}", closed.text());
+    assert!(
+        closed.text().contains(&format!(
+            "wasm plugin \"{}\" failed",
+            isolation::plugin_name(isolation::CLOSED)
+        )),
+        "{}",
+        closed.text()
+    );
+    let metrics = iso.proxy.admin_get("/metrics").text();
+    for listener in [isolation::OPEN, isolation::CLOSED] {
+        let line = format!(
+            "wasmesh_request_cpu_exceeded_total{{plugin=\"{}\"}} 1",
+            isolation::plugin_name(listener)
+        );
+        assert!(metrics.contains(&line), "no `{line}` in:\n{metrics}");
+    }
+    assert_eq!(iso.vm_counters(), (0, 0), "a budget is not a VM failure");
+    for listener in [isolation::OPEN, isolation::CLOSED] {
+        iso.assert_serves(listener, "after");
+    }
+}

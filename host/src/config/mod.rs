@@ -92,6 +92,10 @@ pub struct Limits {
     /// Wall-clock cap per callback, enforced by epoch interruption.
     #[serde(default = "Limits::default_callback_ms")]
     pub callback_ms: u64,
+    /// CPU time one stream may spend in this plugin, summed over all its callbacks; past it the
+    /// stream gets the plugin's `fail_open` outcome (off when absent).
+    #[serde(default)]
+    pub request_cpu_ms: Option<u64>,
 }
 
 impl Limits {
@@ -108,6 +112,7 @@ impl Default for Limits {
         Limits {
             memory_mb: Self::default_memory_mb(),
             callback_ms: Self::default_callback_ms(),
+            request_cpu_ms: None,
         }
     }
 }

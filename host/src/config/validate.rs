@@ -27,6 +27,9 @@ pub fn validate(config: &Config) -> Result<()> {
         if plugin.limits.callback_ms == 0 {
             bail!("config error at `plugins[{i}].limits.callback_ms`: must be > 0");
         }
+        if plugin.limits.request_cpu_ms == Some(0) {
+            bail!("config error at `plugins[{i}].limits.request_cpu_ms`: must be > 0");
+        }
     }
     let vm_ids = config.plugins.iter().map(|p| p.vm_id.as_str()).collect();
     crate::dns::config::validate(&config.dns, &vm_ids)?;

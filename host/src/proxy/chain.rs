@@ -16,6 +16,7 @@ use tokio::sync::Notify;
 
 use super::stream_info::StreamInfo;
 use crate::runtime::host_state::{HttpStream, LocalReply};
+use crate::runtime::time_cap::thread_cpu_time;
 use crate::runtime::{Action, HeaderMap, PluginSlot, PluginVm, VmFailure};
 
 /// How a phase ended for the stream.
@@ -43,6 +44,8 @@ struct StreamFilter {
     context: Cell<Option<(u32, u64)>>,
     /// The VM failed under this stream and the plugin fails open: skip it.
     skipped: Cell<bool>,
+    /// CPU time this stream's callbacks spent in the plugin (counted only with a budget).
+    cpu_used: Cell<Duration>,
 }
 
 /// What one callback asked for.
@@ -96,6 +99,7 @@ impl ChainStream {
                     slot: slot.clone(),
                     context: Cell::new(None),
                     skipped: Cell::new(false),
+                    cpu_used: Cell::new(Duration::ZERO),
                 })
                 .collect(),
             info,
@@ -156,6 +160,8 @@ impl ChainStream {
         let Some((ctx, generation)) = filter.context.get() else {
             return Flow::Continue;
         };
+        let budget = filter.slot.factory.info.request_cpu;
+        let cpu_before = budget.map(|_| thread_cpu_time());
         let result = filter.slot.with_vm_of(generation, |vm| {
             let action = f(vm, ctx)?;
             let signals = &mut stream_of(vm, ctx).signals;
@@ -170,6 +176,21 @@ impl ChainStream {
                 Action::Pause => Flow::Pause,
             })
         });
+        if let (Some(budget), Some(before)) = (budget, cpu_before) {
+            let used = filter.cpu_used.get() + thread_cpu_time().saturating_sub(before);
+            filter.cpu_used.set(used);
+            if used > budget && matches!(result, Some(Ok(_))) {
+                log::warn!(
+                    "plugin {:?}: a stream spent {used:?} of CPU in it, over its request_cpu_ms budget of {budget:?}",
+                    filter.slot.name()
+                );
+                filter.slot.request_cpu_exceeded();
+                return match self.fail(i) {
+                    Ok(()) => Flow::Continue,
+                    Err(step) => Flow::Stop(step),
+                };
+            }
+        }
         match result {
             Some(Ok(flow)) => {
                 filter.slot.mark_healthy();

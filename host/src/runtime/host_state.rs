@@ -35,6 +35,8 @@ pub struct PluginInfo {
     pub memory_bytes: usize,
     /// Per-callback time cap.
     pub callback_time: Duration,
+    /// CPU time a stream may spend in this plugin over all its callbacks.
+    pub request_cpu: Option<Duration>,
     /// Cluster names `proxy_http_call` may target.
     pub clusters: Arc<Vec<String>>,
 }

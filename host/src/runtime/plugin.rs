@@ -57,6 +57,7 @@ impl PluginFactory {
             fail_open: config.fail_open,
             memory_bytes: (config.limits.memory_mb as usize) << 20,
             callback_time: Duration::from_millis(config.limits.callback_ms),
+            request_cpu: config.limits.request_cpu_ms.map(Duration::from_millis),
             clusters,
         });
         Ok(Arc::new(PluginFactory {
@@ -172,6 +173,9 @@ pub struct VmFailureCounters {
     /// Failures by (plugin, kind): which plugin fails and how (`timeout`, `memory_limit`, …).
     /// A lock is fine: it is taken only when a VM has just failed.
     by_kind: std::sync::Mutex<std::collections::BTreeMap<(String, &'static str), u64>>,
+    /// Streams cut for spending more than `limits.request_cpu_ms` in a plugin, by plugin. Not
+    /// VM failures (the VM is fine and serves on), but counted beside them.
+    request_cpu_exceeded: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 impl VmFailureCounters {
@@ -180,6 +184,24 @@ impl VmFailureCounters {
         self.total.fetch_add(1, Ordering::Relaxed);
         let mut by_kind = self.by_kind.lock().unwrap_or_else(|e| e.into_inner());
         *by_kind.entry((plugin.to_string(), kind)).or_default() += 1;
+    }
+
+    /// Counts a stream cut by `plugin`'s per-request CPU budget.
+    pub fn record_request_cpu_exceeded(&self, plugin: &str) {
+        let mut counts = self
+            .request_cpu_exceeded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *counts.entry(plugin.to_string()).or_default() += 1;
+    }
+
+    /// Streams cut by each plugin's per-request CPU budget, sorted by plugin.
+    pub fn request_cpu_exceeded(&self) -> Vec<(String, u64)> {
+        let counts = self
+            .request_cpu_exceeded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        counts.iter().map(|(p, n)| (p.clone(), *n)).collect()
     }
 
     /// Failures by (plugin, kind), sorted.
@@ -326,6 +348,11 @@ impl PluginSlot {
                 self.retry_at.set(Some(Instant::now() + backoff));
             }
         }
+    }
+
+    /// A stream spent more than `limits.request_cpu_ms` in this plugin: count it.
+    pub fn request_cpu_exceeded(&self) {
+        self.counters.record_request_cpu_exceeded(self.name());
     }
 
     /// A request went through this VM without failure: reset the backoff.

@@ -56,7 +56,7 @@ fn ticks(duration: Duration) -> u64 {
 /// CPU time the calling thread has used; zero if the clock cannot be read (then the cap
 /// never fires on CPU grounds, and a spinning filter would run on: logged, never expected
 /// on Linux).
-fn thread_cpu_time() -> Duration {
+pub fn thread_cpu_time() -> Duration {
     match clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID) {
         Ok(spec) => Duration::new(spec.tv_sec() as u64, spec.tv_nsec() as u32),
         Err(e) => {

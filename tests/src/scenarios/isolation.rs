@@ -48,6 +48,8 @@ pub struct Limits {
     pub memory_mb: Option<u64>,
     /// Time cap per callback.
     pub callback_ms: Option<u64>,
+    /// CPU budget per stream.
+    pub request_cpu_ms: Option<u64>,
 }
 
 impl Limits {
@@ -58,6 +60,9 @@ impl Limits {
         }
         if let Some(ms) = self.callback_ms {
             out["callback_ms"] = json!(ms);
+        }
+        if let Some(ms) = self.request_cpu_ms {
+            out["request_cpu_ms"] = json!(ms);
         }
         out
     }
@@ -120,7 +125,12 @@ impl Isolation {
     /// `GET /<path>` on `listener`, with `x-misbehave: <case>` if given.
     pub fn get(&self, listener: &str, path: &str, case: Option<&str>) -> Response {
         let headers: Vec<(&str, &str)> = case.map(|c| (HEADER, c)).into_iter().collect();
-        self.client.get(&self.proxy.url(listener, path), &headers)
+        self.client_get(listener, path, &headers)
+    }
+
+    /// `GET path` through `listener` with `headers`.
+    pub fn client_get(&self, listener: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+        self.client.get(&self.proxy.url(listener, path), headers)
     }
 
     /// A plain request through `listener` reaches the backend (the plugin is up and passes it).

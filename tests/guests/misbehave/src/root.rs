@@ -41,7 +41,10 @@ impl RootContext for MisbehaveRoot {
     }
 
     fn create_http_context(&self, context_id: u32) -> Option<Box<dyn HttpContext>> {
-        Some(Box::new(MisbehaveStream { context_id }))
+        Some(Box::new(MisbehaveStream {
+            context_id,
+            burn_ms: None,
+        }))
     }
 
     fn get_type(&self) -> Option<ContextType> {

@@ -9,16 +9,28 @@ use crate::{flood, fuzz, raw};
 
 /// The request header naming the misbehaviour.
 pub const HEADER: &str = "x-misbehave";
+/// `burn`: milliseconds to spin in each of the request and response header callbacks.
+pub const BURN_MS_HEADER: &str = "x-misbehave-ms";
 
 /// One stream; it only remembers its id (the fuzz restores it as the effective context).
 pub struct MisbehaveStream {
     /// This stream's context id.
     pub context_id: u32,
+    /// `burn`: how long to spin in each header callback.
+    pub burn_ms: Option<u64>,
 }
 
 impl Context for MisbehaveStream {}
 
 impl HttpContext for MisbehaveStream {
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        // Request headers are not readable here (Envoy answers BadArgument): remembered.
+        if let Some(ms) = self.burn_ms {
+            burn(ms);
+        }
+        Action::Continue
+    }
+
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let Some(case) = self.get_http_request_header(HEADER) else {
             return Action::Continue;
@@ -26,6 +38,15 @@ impl HttpContext for MisbehaveStream {
         match case.as_str() {
             "trap" => panic!("misbehave: trap asked for"),
             "loop" => spin(),
+            "burn" => {
+                let ms = self
+                    .get_http_request_header(BURN_MS_HEADER)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(30);
+                self.burn_ms = Some(ms);
+                burn(ms);
+                Action::Continue
+            }
             "memory" => exhaust_memory(),
             "stack" => {
                 let depth = recurse(black_box(0));
@@ -84,6 +105,16 @@ fn statuses(statuses: &[(&str, u32)]) -> String {
         .map(|(name, status)| format!("\"{name}\":{status}"))
         .collect();
     format!("{{{}}}\n", fields.join(","))
+}
+
+/// Spins for `ms` milliseconds of the host's clock: well under a callback's time cap, so only
+/// a budget over the whole request can stop it.
+fn burn(ms: u64) {
+    let now = || proxy_wasm::hostcalls::get_current_time().unwrap_or(std::time::UNIX_EPOCH);
+    let until = now() + std::time::Duration::from_millis(ms);
+    while now() < until {
+        black_box(0u64);
+    }
 }
 
 /// Never returns: only the host's time cap ends this callback.
