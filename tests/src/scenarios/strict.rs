@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::raw;
-use crate::{Backend, Cluster, Listener, MeshConfig, ProxyKind, Route};
+use crate::{Backend, BackendHandle, Cluster, Listener, MeshConfig, Proxy, ProxyKind, Route};
 
 /// Long enough for any answer here; every probe asks the proxy to close after it.
 const WAIT: Duration = Duration::from_secs(5);
@@ -75,15 +75,20 @@ pub const PROBES: &[Probe] = &[
     },
 ];
 
-/// Every probe in [`PROBES`] through a plain listener: Envoy's status, and nothing upstream
-/// for a bad head.
-pub fn malformed_requests_are_refused(kind: ProxyKind) {
-    let host = kind.name();
+/// `kind` with listener `main` routing everything to a new backend, and no filter.
+fn plain(kind: ProxyKind) -> (Proxy, BackendHandle) {
     let backend = Backend::start("b1");
     let config = MeshConfig::new()
         .cluster(Cluster::fixed("backend", [backend.addr]))
         .listener(Listener::new("main").route(Route::prefix("/", "backend")));
-    let proxy = kind.start(&config);
+    (kind.start(&config), backend)
+}
+
+/// Every probe in [`PROBES`] through a plain listener: Envoy's status, and nothing upstream
+/// for a bad head.
+pub fn malformed_requests_are_refused(kind: ProxyKind) {
+    let host = kind.name();
+    let (proxy, backend) = plain(kind);
     let mut wrong = Vec::new();
     for probe in PROBES {
         let seen = backend.requests_seen();
@@ -111,11 +116,7 @@ pub fn malformed_requests_are_refused(kind: ProxyKind) {
 /// protections table states the difference).
 pub fn length_with_chunked(kind: ProxyKind) {
     let host = kind.name();
-    let backend = Backend::start("b1");
-    let config = MeshConfig::new()
-        .cluster(Cluster::fixed("backend", [backend.addr]))
-        .listener(Listener::new("main").route(Route::prefix("/", "backend")));
-    let proxy = kind.start(&config);
+    let (proxy, backend) = plain(kind);
     let request = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
     let answer = raw::exchange(proxy.listener("main"), request, WAIT);
     let text = String::from_utf8_lossy(&answer);
@@ -142,11 +143,7 @@ pub fn length_with_chunked(kind: ProxyKind) {
 /// get 431 and reach nothing; heads under them pass.
 pub fn oversized_heads_get_431(kind: ProxyKind) {
     let host = kind.name();
-    let backend = Backend::start("b1");
-    let config = MeshConfig::new()
-        .cluster(Cluster::fixed("backend", [backend.addr]))
-        .listener(Listener::new("main").route(Route::prefix("/", "backend")));
-    let proxy = kind.start(&config);
+    let (proxy, backend) = plain(kind);
     let head =
         |extra: &str| format!("GET / HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n");
     let big = |kib: usize| format!("X-Big: {}\r\n", "a".repeat(kib * 1024));
