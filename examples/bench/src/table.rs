@@ -1,5 +1,5 @@
 //! Formatting figures for the printed tables, the same way in every mode: `median (min–max)`,
-//! thousands grouped as DESIGN.md writes them.
+//! thousands grouped as the project writes its figures.
 
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ pub fn column<S>(samples: &[S], figure: impl Fn(&S) -> Option<f64>, decimals: us
     }
 }
 
-/// `23600.4` → `23 600`: the grouping DESIGN.md writes figures in.
+/// `23600.4` → `23 600`: the grouping the project writes figures in.
 pub fn thousands(value: f64) -> String {
     let digits = format!("{:.0}", value.max(0.0));
     let mut out = String::new();

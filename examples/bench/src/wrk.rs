@@ -1,6 +1,6 @@
 //! Driving `wrk` and reading its `--latency` report.
 //!
-//! wrk is the load generator the project's anchor figures (DESIGN.md) were taken with, so the
+//! wrk is the load generator the project's anchor figures were taken with, so the
 //! bench uses it too rather than a Rust client that would compete differently for the CPU.
 
 use std::io::Read;

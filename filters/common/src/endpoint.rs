@@ -1,5 +1,5 @@
 //! The endpoint model every filter shares: what `discovery` writes to shared data and what `lb`
-//! and `failover` read (DESIGN.md, "Endpoint sets").
+//! and `failover` read: the endpoint-set contract between them.
 //!
 //! ```json
 //! {"version": 7, "endpoints": [{"address": "10.0.0.1:8080", "weight": 1, "priority": 0,

@@ -1,6 +1,6 @@
 //! Host-side DNS discovery: the host resolves `A`/`AAAA`/`SRV` names itself (hickory) and
 //! publishes each answer as an endpoint set in shared data, under the key and schema the
-//! `discovery` filter writes (`wasmesh.v1.endpoints.<service>`, DESIGN.md "Endpoint sets"), so
+//! `discovery` filter writes (`wasmesh.v1.endpoints.<service>`, the endpoint-set contract), so
 //! `lb` and `failover` follow DNS without a change. Envoy resolves DNS in its cluster manager
 //! instead (`STRICT_DNS` clusters), where no filter sees the endpoints: see `envoy-configs/`.
 //!

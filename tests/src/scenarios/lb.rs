@@ -269,7 +269,7 @@ pub fn randomised_policies_reach_every_backend(kind: ProxyKind) {
     }
 }
 
-/// Added latency of the slow endpoint: the DESIGN.md benchmark's +40 ms, with margin.
+/// Added latency of the slow endpoint: the benchmark's +40 ms, with margin.
 const SLOW_MS: u64 = 50;
 
 /// `peak_ewma` with `b3` behind a relay that holds every request [`SLOW_MS`] before passing it

@@ -146,7 +146,7 @@ pub fn original_dst_follows_the_filter(kind: ProxyKind) {
         assert_eq!(echo.path, "/picked", "{host}");
         let forwarded = echo.header(ORIGINAL_DST_HEADER);
         match kind {
-            // DESIGN.md: "The header never reaches the upstream from our host."
+            // The README's contract: the header never reaches the upstream from our host.
             ProxyKind::Wasmesh => assert_eq!(forwarded, None, "{host}: the header is stripped"),
             // Envoy's ORIGINAL_DST cluster only reads the header; it does not sanitise it, so
             // the upstream sees the value the filter set (never the client's).

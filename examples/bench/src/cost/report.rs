@@ -1,5 +1,5 @@
 //! The printed report: setup, one line per target (median and min–max over rounds), the ratios
-//! the project's aims are stated in (DESIGN.md, "Figures we aim for"), then what each filter
+//! the project's aims are stated in (wasmesh against Envoy and against going direct), then what each filter
 //! adds ([`steps`](crate::cost::steps)).
 
 use crate::args::Load;
