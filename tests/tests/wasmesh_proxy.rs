@@ -154,3 +154,39 @@ fn half_head_is_cut(conn: &mut TcpStream) -> Duration {
     );
     waited
 }
+
+/// `max_requests_per_connection` (Envoy's name): the connection that carried that many
+/// requests answers the last one with `connection: close` and closes; a new connection serves.
+#[test]
+fn a_connection_closes_after_max_requests_per_connection() {
+    let backend = Backend::start("b1");
+    let proxy = Wasmesh::start(json!({
+        "admin": {"address": "127.0.0.1:0"},
+        "workers": 1,
+        "clusters": [{"name": "backend", "endpoints": [backend.addr.to_string()]}],
+        "listeners": [{"name": "main", "address": "127.0.0.1:0",
+                       "max_requests_per_connection": 2,
+                       "routes": [{"match": {"prefix": "/"}, "cluster": "backend"}]}]
+    }));
+    let mut conn = wasmesh_tests::raw::Http1Connection::connect(
+        proxy.listener("main"),
+        Duration::from_secs(5),
+    );
+    let request = b"GET /n HTTP/1.1\r\nhost: x\r\n\r\n";
+    let first = conn.exchange(request).expect("the first response");
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.header("connection"),
+        None,
+        "keep-alive after the first"
+    );
+    let second = conn.exchange(request).expect("the second response");
+    assert_eq!(second.status, 200);
+    assert_eq!(second.header("connection"), Some("close"), "{second:?}");
+    assert!(
+        conn.exchange(request).is_err(),
+        "a third request on the spent connection was answered"
+    );
+    let fresh = wasmesh_tests::client::get(&proxy.url("main", "/fresh"), &[]);
+    assert_eq!(fresh.status, 200);
+}

@@ -192,6 +192,10 @@ pub struct ListenerConfig {
     /// Most header fields in a request (Envoy's `max_headers_count`, default 100); more get 431.
     #[serde(default = "ListenerConfig::default_max_headers_count")]
     pub max_headers_count: u32,
+    /// Requests one downstream connection may carry; after the last one it closes (HTTP/1.1)
+    /// or sends GOAWAY (h2). Envoy's `max_requests_per_connection`; no limit when absent.
+    #[serde(default)]
+    pub max_requests_per_connection: Option<u32>,
 }
 
 impl ListenerConfig {

@@ -59,6 +59,9 @@ pub fn validate(config: &Config) -> Result<()> {
         if !(8..=8192).contains(&listener.max_request_headers_kb) {
             bail!("config error at `listeners[{i}].max_request_headers_kb`: must be 8..=8192");
         }
+        if listener.max_requests_per_connection == Some(0) {
+            bail!("config error at `listeners[{i}].max_requests_per_connection`: must be > 0");
+        }
         if listener.max_headers_count == 0 {
             bail!("config error at `listeners[{i}].max_headers_count`: must be > 0");
         }

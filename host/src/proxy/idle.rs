@@ -34,6 +34,8 @@ pub struct Activity {
     head_started: Cell<Option<Instant>>,
     /// The connection speaks h2: frames arrive between streams, so there is no head clock.
     multiplexed: Cell<bool>,
+    /// Requests started on the connection so far.
+    started: Cell<u64>,
 }
 
 impl Activity {
@@ -43,6 +45,7 @@ impl Activity {
             in_flight: Arc::new(AtomicUsize::new(0)),
             head_started: Cell::new(None),
             multiplexed: Cell::new(false),
+            started: Cell::new(0),
         })
     }
 
@@ -52,7 +55,13 @@ impl Activity {
         self.head_started.set(None);
         self.multiplexed.set(self.multiplexed.get() || h2);
         self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.started.set(self.started.get() + 1);
         InFlight(self.in_flight.clone())
+    }
+
+    /// Requests started on the connection so far.
+    pub fn started(&self) -> u64 {
+        self.started.get()
     }
 
     fn idle_between_requests(&self) -> bool {

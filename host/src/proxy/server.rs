@@ -86,14 +86,21 @@ async fn serve_connection(
     // the connection is closed, since nothing else would free what it holds.
     let cut = Rc::new(Notify::new());
     let cut_by_stream = cut.clone();
+    // Notified when the connection has carried `max_requests_per_connection` requests.
+    let spent = Rc::new(Notify::new());
+    let spent_by_stream = spent.clone();
     let (io, activity) = IdleIo::new(socket);
     let requests = activity.clone();
+    let max_requests = settings.max_requests;
     let service = service_fn(move |request: http::Request<Incoming>| {
         let worker = worker.clone();
         let name = name.clone();
         let cut = cut_by_stream.clone();
         // In flight until hyper drops the response body, once it is sent.
         let in_flight = requests.request_started(request.version() == http::Version::HTTP_2);
+        if max_requests.is_some_and(|max| requests.started() >= u64::from(max)) {
+            spent_by_stream.notify_one();
+        }
         async move {
             let response = handle(worker, &name, request, peer, local, cut).await?;
             Ok::<_, body::BoxError>(response.map(|b| body::guarded(b, in_flight)))
@@ -125,6 +132,7 @@ async fn serve_connection(
         _ = stop.wait_for(|stopped| *stopped) => {
             Ok(format!("listener {listener_name} draining"))
         }
+        () = spent.notified() => Ok("max_requests_per_connection reached".to_string()),
         () = head_too_slow(activity, head_timeout) => {
             log::debug!("connection from {peer}: no whole request head within {head_timeout:?}: closing");
             Err(Ok(()))
@@ -157,6 +165,7 @@ struct CodecSettings {
     /// `max_request_headers_kb` in bytes (at least hyper's smallest read buffer, 8 KiB).
     max_head_bytes: usize,
     max_headers: usize,
+    max_requests: Option<u32>,
 }
 
 impl CodecSettings {
@@ -166,6 +175,7 @@ impl CodecSettings {
             idle_timeout: Duration::from_millis(config.idle_timeout_ms),
             max_head_bytes: (config.max_request_headers_kb as usize * 1024).max(8192),
             max_headers: config.max_headers_count as usize,
+            max_requests: config.max_requests_per_connection,
         }
     }
 }
