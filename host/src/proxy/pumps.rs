@@ -177,6 +177,8 @@ pub async fn request_body(
             Ok(frame) => frame,
             Err(e) => {
                 abort.raise(client_body_failed(&e));
+                // The upstream body fails too, so a truncated body never ends cleanly there.
+                let _ = tx.send(Err(Box::new(e))).await;
                 return;
             }
         };
