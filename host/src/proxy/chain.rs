@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use super::local_reply::proxy_reply;
 use super::stream_info::StreamInfo;
 use crate::runtime::host_state::{HttpStream, LocalReply};
 use crate::runtime::time_cap::thread_cpu_time;
@@ -602,15 +603,11 @@ fn buffer_overflow(direction: Direction, plugin: &str) -> Step {
     if direction == Direction::Response {
         return Step::Reset;
     }
-    let mut headers = HeaderMap::new();
-    headers.add(b"content-type", b"text/plain");
-    Step::LocalReply(LocalReply {
-        status: 413,
-        headers,
-        body: b"Payload Too Large".to_vec(),
-        details: "request_payload_too_large".into(),
-        grpc_status: None,
-    })
+    Step::LocalReply(proxy_reply(
+        413,
+        "Payload Too Large",
+        "request_payload_too_large",
+    ))
 }
 
 fn body_slot(stream: &mut HttpStream, direction: Direction) -> &mut Option<Vec<u8>> {

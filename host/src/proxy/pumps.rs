@@ -15,9 +15,8 @@ use tokio::sync::Notify;
 use super::body::BodySender;
 use super::chain::{ChainStream, Step};
 use super::headers_conv::{to_http_headers, trailers_to_map};
+use super::local_reply::proxy_reply;
 use super::route_timer::RouteTimer;
-use crate::runtime::host_state::LocalReply;
-use crate::runtime::HeaderMap;
 
 /// A request-phase stop (local reply or reset) raised while the body streams,
 /// for the handler that waits on the upstream.
@@ -151,16 +150,9 @@ fn client_body_failed(error: &hyper::Error) -> Step {
         return Step::Reset;
     }
     log::debug!("client body malformed: {error}");
-    let mut headers = HeaderMap::new();
-    headers.add(b"content-type", b"text/plain");
-    headers.add(b"connection", b"close");
-    Step::LocalReply(LocalReply {
-        status: 400,
-        headers,
-        body: b"Bad Request".to_vec(),
-        details: "client_body_malformed".into(),
-        grpc_status: None,
-    })
+    let mut reply = proxy_reply(400, "Bad Request", "client_body_malformed");
+    reply.headers.add(b"connection", b"close");
+    Step::LocalReply(reply)
 }
 
 /// Streams the client's request body through the chain into the upstream body.
