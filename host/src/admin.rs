@@ -231,6 +231,7 @@ fn metrics(host: &Host) -> String {
         "# HELP wasmesh_config_generation Configuration generation serving now.\n# TYPE wasmesh_config_generation gauge\nwasmesh_config_generation {}",
         host.current_id()
     );
+    host.overload.render(&mut out);
     host.shared.metrics.render_prometheus(&mut out);
     out
 }

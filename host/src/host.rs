@@ -109,6 +109,8 @@ pub struct Host {
     pub source: ConfigSource,
     /// Figures for `/metrics`.
     pub counters: HostCounters,
+    /// Listener connection limits and cluster circuit breakers, over every worker.
+    pub overload: Arc<crate::overload::Overload>,
     /// Host-side DNS discovery, handed each new generation's `dns` entries.
     dns: crate::dns::Dns,
     current: RwLock<Arc<Generation>>,
@@ -137,6 +139,7 @@ impl Host {
             shared,
             source,
             counters: HostCounters::default(),
+            overload: Arc::default(),
             dns,
             current: RwLock::new(Arc::new(generation)),
             current_id: AtomicU64::new(1),

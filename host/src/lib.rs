@@ -9,6 +9,7 @@ pub mod config;
 pub mod dns;
 pub mod host;
 pub mod listeners;
+pub mod overload;
 pub mod proxy;
 pub mod runtime;
 pub mod stat;

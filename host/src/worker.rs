@@ -74,6 +74,11 @@ impl Worker {
         self.host.counters.requests.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Listener connection limits and cluster circuit breakers, shared with every worker.
+    pub fn overload(&self) -> &Arc<crate::overload::Overload> {
+        &self.host.overload
+    }
+
     /// The listener as the newest generation this worker could build has it.
     pub fn listener(&self, name: &str) -> Option<Rc<ListenerLocal>> {
         let local = self.local.borrow();
@@ -153,7 +158,10 @@ impl Worker {
     }
 
     fn build(&self, generation: &Generation) -> Result<LocalGeneration> {
-        let upstreams = Rc::new(Upstreams::new(&generation.config.clusters));
+        let upstreams = Rc::new(Upstreams::new(
+            &generation.config.clusters,
+            &self.host.overload,
+        ));
         let mut slots: HashMap<String, Rc<PluginSlot>> = HashMap::new();
         for (name, factory) in &generation.factories {
             let key = NEXT_SLOT_KEY.fetch_add(1, Ordering::Relaxed);

@@ -36,7 +36,7 @@ pub mod wat;
 pub use artifacts::{build_filters, envoy_bin, wasmesh_bin, FilterSet};
 pub use deadline::poll_until;
 pub use envoy::{envoy_validate, validate_example, Envoy};
-pub use mesh::{Cluster, Listener, MeshConfig, Plugin, Route};
+pub use mesh::{CircuitBreakers, Cluster, Listener, MeshConfig, Plugin, Route};
 pub use paths::{target_dir, workspace_root};
 pub use proxy::{Proxy, ProxyKind};
 pub use wasmesh::Wasmesh;

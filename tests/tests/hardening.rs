@@ -9,17 +9,67 @@ use std::time::Duration;
 use wasmesh_tests::scenarios::limits::{
     buffering_filter_hits_the_buffer_limit, stalled_downloads_are_cut_at_the_route_timeout,
 };
+use wasmesh_tests::scenarios::overload::{
+    circuit_breakers_answer_503_at_once, listener_connection_limit,
+};
 use wasmesh_tests::scenarios::strict::{
     length_with_chunked, malformed_requests_are_refused, oversized_heads_get_431,
 };
-use wasmesh_tests::{client, poll_until, Backend, Cluster, Listener, MeshConfig, ProxyKind, Route};
+use wasmesh_tests::{
+    build_filters, client, poll_until, Backend, Cluster, Listener, MeshConfig, Plugin, ProxyKind,
+    Route,
+};
 
 wasmesh_tests::in_both_hosts!(
     malformed_requests_are_refused,
     oversized_heads_get_431,
     length_with_chunked,
     buffering_filter_hits_the_buffer_limit,
+    listener_connection_limit,
+    circuit_breakers_answer_503_at_once,
 );
+
+/// wasmesh only (Envoy has no such list): a filter that names a destination outside the
+/// cluster's `allowed_destinations` gets 503, counted, and nothing reaches that address; one
+/// inside is served.
+#[test]
+fn original_dst_keeps_to_its_allowed_destinations() {
+    let header = "x-envoy-original-dst-host";
+    let filters = build_filters();
+    let target = Backend::start("target");
+    let chosen = target.addr.to_string();
+    let pick = Plugin::new("pick", &filters.headers)
+        .configuration(serde_json::json!({ "request": { "set": { header: chosen } } }));
+    let config = MeshConfig::new()
+        .plugin(pick)
+        .cluster(Cluster::original_dst("outside", header).allowed_destinations(&["10.0.0.0/8"]))
+        .cluster(Cluster::original_dst("inside", header).allowed_destinations(&["127.0.0.0/8"]))
+        .listener(
+            Listener::new("main")
+                .filter("pick")
+                .route(Route::prefix("/outside", "outside"))
+                .route(Route::prefix("/inside", "inside")),
+        );
+    let proxy = ProxyKind::Wasmesh.start(&config);
+
+    let refused = client::get(&proxy.url("main", "/outside"), &[]);
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    assert_eq!(refused.text(), "original destination not allowed");
+    assert_eq!(
+        target.requests_seen(),
+        0,
+        "the refused destination was reached"
+    );
+    let metrics = proxy.admin_get("/metrics").text();
+    assert!(
+        metrics.contains("wasmesh_original_dst_refused_total{cluster=\"outside\"} 1"),
+        "{metrics}"
+    );
+
+    let served = client::get(&proxy.url("main", "/inside"), &[]);
+    assert_eq!(served.status, 200, "{}", served.text());
+    assert_eq!(served.echo().backend, "target");
+}
 
 /// wasmesh only: Envoy 1.40 held the same stalled responses open (see the scenario).
 #[test]

@@ -138,6 +138,46 @@ pub struct ClusterConfig {
     /// Speak h2c (prior knowledge) to this cluster instead of HTTP/1.1.
     #[serde(default)]
     pub http2: bool,
+    /// Limits on what this cluster may hold open, across every worker (Envoy's default
+    /// thresholds); beyond them a request gets 503 at once instead of queueing without end.
+    #[serde(default)]
+    pub circuit_breakers: CircuitBreakers,
+    /// `original_dst` clusters: the networks a filter may send requests to; a destination
+    /// outside them gets 503 and is counted. Any address when empty (as in Envoy).
+    #[serde(default)]
+    pub allowed_destinations: Vec<ipnet::IpNet>,
+}
+
+/// A cluster's circuit breakers: Envoy's default-priority thresholds, names and defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitBreakers {
+    /// Connections open to the cluster's endpoints; a request that would need one more waits
+    /// as a pending request.
+    #[serde(default = "CircuitBreakers::default_limit")]
+    pub max_connections: u32,
+    /// Requests waiting for a connection; one more gets 503.
+    #[serde(default = "CircuitBreakers::default_limit")]
+    pub max_pending_requests: u32,
+    /// Requests outstanding to the cluster (sent, response not yet over); one more gets 503.
+    #[serde(default = "CircuitBreakers::default_limit")]
+    pub max_requests: u32,
+}
+
+impl CircuitBreakers {
+    fn default_limit() -> u32 {
+        1024
+    }
+}
+
+impl Default for CircuitBreakers {
+    fn default() -> Self {
+        CircuitBreakers {
+            max_connections: Self::default_limit(),
+            max_pending_requests: Self::default_limit(),
+            max_requests: Self::default_limit(),
+        }
+    }
 }
 
 impl ClusterConfig {
@@ -196,6 +236,11 @@ pub struct ListenerConfig {
     /// or sends GOAWAY (h2). Envoy's `max_requests_per_connection`; no limit when absent.
     #[serde(default)]
     pub max_requests_per_connection: Option<u32>,
+    /// Connections the listener holds open at once, over all workers; one more is closed as
+    /// soon as it is accepted, and counted. Envoy's per-listener connection limit (the runtime
+    /// key `envoy.resource_limits.listener.<name>.connection_limit`); no limit when absent.
+    #[serde(default)]
+    pub max_connections: Option<u32>,
 }
 
 impl ListenerConfig {

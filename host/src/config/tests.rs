@@ -129,3 +129,42 @@ fn dns_entries_parse_with_defaults_and_name_their_errors() {
     tight["dns"][0]["refresh_ms"] = 100.into();
     assert!(error_of(tight).contains("dns[0].refresh_ms"));
 }
+
+#[test]
+fn circuit_breakers_default_to_envoys_thresholds() {
+    let config = Config::parse(&minimal().to_string()).unwrap();
+    let breakers = config.clusters[0].circuit_breakers;
+    assert_eq!(breakers.max_connections, 1024);
+    assert_eq!(breakers.max_pending_requests, 1024);
+    assert_eq!(breakers.max_requests, 1024);
+    assert_eq!(config.listeners[0].max_connections, None);
+}
+
+#[test]
+fn admission_limits_are_checked_with_their_paths() {
+    let mut value = minimal();
+    value["clusters"][0]["circuit_breakers"] = serde_json::json!({"max_requests": 0});
+    let err = error_of(value);
+    assert!(
+        err.contains("clusters[0].circuit_breakers.max_requests"),
+        "{err}"
+    );
+    let mut value = minimal();
+    value["listeners"][0]["max_connections"] = 0.into();
+    let err = error_of(value);
+    assert!(err.contains("listeners[0].max_connections"), "{err}");
+}
+
+#[test]
+fn allowed_destinations_are_cidrs_of_an_original_dst_cluster() {
+    let mut value = minimal();
+    value["clusters"][0] = serde_json::json!({"name": "c", "type": "original_dst",
+        "allowed_destinations": ["10.0.0.0/8", "not a network"]});
+    let err = error_of(value);
+    assert!(err.contains("clusters[0].allowed_destinations[1]"), "{err}");
+    let mut value = minimal();
+    value["clusters"][0]["allowed_destinations"] = serde_json::json!(["10.0.0.0/8"]);
+    let err = error_of(value);
+    assert!(err.contains("clusters[0].allowed_destinations"), "{err}");
+    assert!(err.contains("only an original_dst cluster"), "{err}");
+}

@@ -47,6 +47,19 @@ pub fn validate(config: &Config) -> Result<()> {
         if cluster.kind == ClusterKind::OriginalDst && cluster.header.is_empty() {
             bail!("config error at `clusters[{i}].header`: must not be empty");
         }
+        if cluster.kind != ClusterKind::OriginalDst && !cluster.allowed_destinations.is_empty() {
+            bail!("config error at `clusters[{i}].allowed_destinations`: only an original_dst cluster picks destinations");
+        }
+        // No pending requests is a valid choice (never queue); no connection or request is not.
+        let breakers = &cluster.circuit_breakers;
+        for (field, value) in [
+            ("max_connections", breakers.max_connections),
+            ("max_requests", breakers.max_requests),
+        ] {
+            if value == 0 {
+                bail!("config error at `clusters[{i}].circuit_breakers.{field}`: must be > 0");
+            }
+        }
     }
     let mut listener_names = HashSet::new();
     for (i, listener) in config.listeners.iter().enumerate() {
@@ -61,6 +74,9 @@ pub fn validate(config: &Config) -> Result<()> {
         }
         if listener.max_requests_per_connection == Some(0) {
             bail!("config error at `listeners[{i}].max_requests_per_connection`: must be > 0");
+        }
+        if listener.max_connections == Some(0) {
+            bail!("config error at `listeners[{i}].max_connections`: must be > 0");
         }
         if listener.max_headers_count == 0 {
             bail!("config error at `listeners[{i}].max_headers_count`: must be > 0");

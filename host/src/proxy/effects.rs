@@ -136,7 +136,10 @@ async fn send(upstreams: &Upstreams, call: &PendingHttpCall) -> anyhow::Result<C
         .pick(&mut headers)
         .map_err(|e| anyhow::anyhow!("no endpoint: {e:?}"))?;
     let request = upstream_request(&headers, endpoint, body::full(call.body.clone()))?;
-    let response = cluster.send(request).await?;
+    // Counted among the cluster's outstanding requests until the body is read, as Envoy's
+    // async client (which goes through the router) is.
+    let mut admission = cluster.admission.admit()?;
+    let response = cluster.send(&mut admission, request).await?;
     let (parts, body) = response.into_parts();
     let collected = http_body_util::Limited::new(body, MAX_CALL_BODY)
         .collect()

@@ -1,8 +1,10 @@
 //! The data plane: accepting HTTP/1.1 and h2c, driving each stream through
 //! the filter chain, routing, and talking to upstream clusters.
 
+pub mod admission;
 pub mod body;
 pub mod chain;
+pub mod connector;
 pub mod effects;
 pub mod headers_conv;
 pub mod idle;

@@ -9,6 +9,7 @@ use http_body::{Body, Frame};
 use hyper::body::Incoming;
 use tokio::sync::Notify;
 
+use super::admission::Admission;
 use super::body;
 use super::chain::{ChainStream, Step};
 use super::headers_conv::{response_to_map, to_http_headers};
@@ -19,12 +20,14 @@ use crate::runtime::HeaderMap;
 
 /// Runs the upstream's response through the chain and hands it to the client.
 /// The body streams under `timer` (the route timeout covers it); `cut` closes the client's
-/// connection when an expired response cannot even be ended.
+/// connection when an expired response cannot even be ended. `admitted` (the request's place
+/// in its cluster's `max_requests`) is held until the upstream's body is over.
 pub async fn respond(
     stream: Rc<ChainStream>,
     response: http::Response<Incoming>,
     timer: Rc<RouteTimer>,
     cut: Rc<Notify>,
+    admitted: Admission,
 ) -> HandlerResult {
     let (parts, mut body) = response.into_parts();
     let is_h2 = stream.info().protocol == "HTTP/2";
@@ -58,6 +61,7 @@ pub async fn respond(
     let (tx, rx) = body::channel();
     let pump = pumps::response_body(stream, body, first, tx.clone());
     tokio::task::spawn_local(async move {
+        let _admitted = admitted;
         tokio::select! {
             () = pump => {}
             () = timer.expired() => {

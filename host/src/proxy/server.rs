@@ -22,8 +22,11 @@ use super::local_reply::{self, proxy_reply, HandlerResult};
 use super::pumps::{self, RequestAbort};
 use super::route_timer::RouteTimer;
 use super::stream_info::StreamInfo;
+use super::upstream::{PickError, SendError};
 use super::validate::{self, Refusal};
 use crate::config::ListenerConfig;
+use crate::overload::ConnectionSlot;
+use crate::runtime::host_state::LocalReply;
 use crate::runtime::HeaderMap;
 use crate::worker::{ListenerLocal, Worker};
 
@@ -48,6 +51,7 @@ pub async fn accept_loop(
     name: Rc<str>,
     mut stop: watch::Receiver<bool>,
 ) {
+    let open = worker.overload().listener(&name);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -55,6 +59,15 @@ pub async fn accept_loop(
         };
         match accepted {
             Ok((socket, peer)) => {
+                let max = worker
+                    .listener(&name)
+                    .and_then(|l| l.config.max_connections);
+                let Some(slot) = ConnectionSlot::take(&open, max) else {
+                    // As Envoy does: the connection is closed at once, before any byte is read.
+                    worker.overload().listener_overflow.inc(&name);
+                    log::debug!("listener {name}: max_connections open: closing {peer}");
+                    continue;
+                };
                 let _ = socket.set_nodelay(true);
                 tokio::task::spawn_local(serve_connection(
                     socket,
@@ -62,6 +75,7 @@ pub async fn accept_loop(
                     worker.clone(),
                     name.clone(),
                     stop.clone(),
+                    slot,
                 ));
             }
             Err(e) => crate::listeners::after_accept_error(&format!("listener {name}"), &e).await,
@@ -76,6 +90,7 @@ async fn serve_connection(
     worker: Rc<Worker>,
     name: Rc<str>,
     mut stop: watch::Receiver<bool>,
+    _counted: ConnectionSlot,
 ) {
     let local = socket.local_addr().unwrap_or(peer);
     let Some(settings) = worker.listener(&name).map(|l| CodecSettings::of(&l.config)) else {
@@ -320,6 +335,18 @@ async fn forward(
     };
     let endpoint = match cluster.pick(&mut headers) {
         Ok(endpoint) => endpoint,
+        Err(PickError::NotAllowed(destination)) => {
+            log::debug!(
+                "cluster {}: {destination} is outside allowed_destinations",
+                cluster.config.name
+            );
+            let reply = proxy_reply(
+                503,
+                "original destination not allowed",
+                "original_dst_not_allowed",
+            );
+            return local_reply::through_filters(stream, reply).await;
+        }
         Err(e) => {
             log::debug!("cluster {}: {e:?}", cluster.config.name);
             return local_reply::through_filters(
@@ -330,6 +357,11 @@ async fn forward(
         }
     };
     stream.info().upstream.set(Some(endpoint));
+    // Held until the response is over: the request is outstanding that long.
+    let mut admission = match cluster.admission.admit() {
+        Ok(admission) => admission,
+        Err(_) => return local_reply::through_filters(stream, overflow_reply()).await,
+    };
 
     let abort = Rc::new(RequestAbort::default());
     let timer = Rc::new(RouteTimer::new(Duration::from_millis(route.timeout_ms)));
@@ -371,7 +403,7 @@ async fn forward(
             _ => return Err("stream reset by a filter".into()),
         },
         () = timer.expired() => None,
-        sent = cluster.send(request) => Some(sent),
+        sent = cluster.send(&mut admission, request) => Some(sent),
     };
     match outcome {
         None => {
@@ -381,7 +413,11 @@ async fn forward(
             )
             .await
         }
-        Some(Err(e)) => {
+        Some(Err(SendError::Overflow(overflow))) => {
+            log::debug!("cluster {}: {overflow}", cluster.config.name);
+            local_reply::through_filters(stream, overflow_reply()).await
+        }
+        Some(Err(SendError::Client(e))) => {
             log::debug!("upstream {endpoint} failed: {e:?}");
             // Envoy's body and details: a refused or failed connect is a connection failure,
             // anything else a reset by the upstream before its response started.
@@ -401,8 +437,21 @@ async fn forward(
             );
             local_reply::through_filters(stream, proxy_reply(503, &body, details)).await
         }
-        Some(Ok(response)) => super::respond::respond(stream, response, timer, cut).await,
+        Some(Ok(response)) => {
+            super::respond::respond(stream, response, timer, cut, admission).await
+        }
     }
+}
+
+/// Envoy's answer when a circuit breaker turns a request away.
+fn overflow_reply() -> LocalReply {
+    let mut reply = proxy_reply(
+        503,
+        "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+        "upstream_reset_before_response_started{overflow}",
+    );
+    reply.headers.add(b"x-envoy-overloaded", b"true");
+    reply
 }
 
 #[cfg(test)]

@@ -5,14 +5,18 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use super::admission::{Admission, PoolAdmission};
 use super::body::ProxyBody;
+use super::connector::CountingConnector;
 use crate::config::{ClusterConfig, ClusterKind};
+use crate::overload::{Overflow, Overload};
 use crate::runtime::HeaderMap;
 
 /// Why no request could be sent.
@@ -22,21 +26,77 @@ pub enum PickError {
     UnknownCluster,
     /// `original_dst` without a usable header.
     NoEndpoint(String),
+    /// `original_dst` with a destination outside `allowed_destinations`.
+    NotAllowed(SocketAddr),
+}
+
+/// Why an exchange with a cluster failed.
+#[derive(Debug)]
+pub enum SendError {
+    /// A circuit breaker turned the request away.
+    Overflow(Overflow),
+    /// The client failed (connect, reset, protocol).
+    Client(hyper_util::client::legacy::Error),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Overflow(overflow) => overflow.fmt(f),
+            SendError::Client(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SendError::Overflow(overflow) => Some(overflow),
+            SendError::Client(error) => Some(error),
+        }
+    }
+}
+
+impl From<Overflow> for SendError {
+    fn from(overflow: Overflow) -> Self {
+        SendError::Overflow(overflow)
+    }
+}
+
+impl From<hyper_util::client::legacy::Error> for SendError {
+    fn from(error: hyper_util::client::legacy::Error) -> Self {
+        match super::connector::overflow_of(&error) {
+            Some(overflow) => SendError::Overflow(overflow),
+            None => SendError::Client(error),
+        }
+    }
 }
 
 /// A cluster's client and endpoint state.
 pub struct Cluster {
     /// Its configuration.
     pub config: ClusterConfig,
-    client: Client<HttpConnector, ProxyBody>,
+    client: Client<CountingConnector, ProxyBody>,
     next: Cell<usize>,
+    /// Its circuit breakers, as this worker applies them.
+    pub admission: PoolAdmission,
+    overload: Arc<Overload>,
 }
 
 impl Cluster {
-    fn new(config: &ClusterConfig) -> Cluster {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_millis(config.connect_timeout_ms)));
-        connector.set_nodelay(true);
+    fn new(config: &ClusterConfig, overload: &Arc<Overload>) -> Cluster {
+        let mut tcp = HttpConnector::new();
+        tcp.set_connect_timeout(Some(Duration::from_millis(config.connect_timeout_ms)));
+        tcp.set_nodelay(true);
+        let admission = PoolAdmission::new(config, overload);
+        let connector = CountingConnector::new(
+            tcp,
+            &config.name,
+            config.circuit_breakers,
+            Duration::from_millis(config.connect_timeout_ms),
+            overload.clone(),
+            admission.open_here(),
+        );
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_timer(TokioTimer::new())
@@ -47,6 +107,8 @@ impl Cluster {
             config: config.clone(),
             client,
             next: Cell::new(0),
+            admission,
+            overload: overload.clone(),
         }
     }
 
@@ -67,22 +129,31 @@ impl Cluster {
                 let value = value.ok_or_else(|| {
                     PickError::NoEndpoint(format!("no {} header", self.config.header))
                 })?;
-                value.trim().parse().map_err(|_| {
+                let destination: SocketAddr = value.trim().parse().map_err(|_| {
                     PickError::NoEndpoint(format!(
                         "{} is not ip:port: {value:?}",
                         self.config.header
                     ))
-                })
+                })?;
+                let allowed = &self.config.allowed_destinations;
+                if !allowed.is_empty() && !allowed.iter().any(|n| n.contains(&destination.ip())) {
+                    self.overload.destination_refused.inc(&self.config.name);
+                    return Err(PickError::NotAllowed(destination));
+                }
+                Ok(destination)
             }
         }
     }
 
-    /// Sends a request (its URI already absolute) on the pooled client.
+    /// Sends a request (its URI already absolute) on the pooled client, once the circuit
+    /// breakers let it (see [`PoolAdmission::ready`]).
     pub async fn send(
         &self,
+        admission: &mut Admission,
         request: http::Request<ProxyBody>,
-    ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
-        self.client.request(request).await
+    ) -> Result<http::Response<hyper::body::Incoming>, SendError> {
+        self.admission.ready(admission).await?;
+        Ok(self.client.request(request).await?)
     }
 }
 
@@ -94,8 +165,8 @@ pub struct Upstreams {
 }
 
 impl Upstreams {
-    /// Clients for every configured cluster.
-    pub fn new(configs: &[ClusterConfig]) -> Upstreams {
+    /// Clients for every configured cluster, counted in `overload`.
+    pub fn new(configs: &[ClusterConfig], overload: &Arc<Overload>) -> Upstreams {
         let mut destination_headers: Vec<String> = configs
             .iter()
             .filter(|c| c.kind == ClusterKind::OriginalDst)
@@ -106,7 +177,7 @@ impl Upstreams {
         Upstreams {
             clusters: configs
                 .iter()
-                .map(|c| (c.name.clone(), Cluster::new(c)))
+                .map(|c| (c.name.clone(), Cluster::new(c, overload)))
                 .collect(),
             destination_headers,
         }

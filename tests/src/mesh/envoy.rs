@@ -20,7 +20,7 @@ const HTTP_OPTIONS_TYPE: &str =
 /// The whole bootstrap: admin on an ephemeral port, static listeners and clusters, and the
 /// stats settings that make filter metrics look as in wasmesh.
 pub fn bootstrap(config: &MeshConfig) -> Value {
-    json!({
+    let mut out = json!({
         "admin": { "address": socket_address("127.0.0.1", 0) },
         "stats_config": stats_config(config),
         // Histograms reach the admin output at each flush; 1 s instead of 5 s keeps tests short.
@@ -29,7 +29,28 @@ pub fn bootstrap(config: &MeshConfig) -> Value {
             "listeners": config.listeners.iter().map(|l| listener(config, l)).collect::<Vec<_>>(),
             "clusters": config.clusters.iter().map(cluster).collect::<Vec<_>>(),
         },
-    })
+    });
+    let limits = connection_limits(config);
+    if !limits.is_empty() {
+        out["layered_runtime"] =
+            json!({ "layers": [{ "name": "static", "static_layer": limits }] });
+    }
+    out
+}
+
+/// Envoy sets a listener's connection limit only through the runtime.
+fn connection_limits(config: &MeshConfig) -> serde_json::Map<String, Value> {
+    let mut layer = serde_json::Map::new();
+    for listener in &config.listeners {
+        if let Some(max) = listener.max_connections {
+            let key = format!(
+                "envoy.resource_limits.listener.{}.connection_limit",
+                listener.name
+            );
+            layer.insert(key, json!(max));
+        }
+    }
+    layer
 }
 
 /// One `stats_tags` entry per label of wasmesh's metric naming convention (so
@@ -137,6 +158,10 @@ fn route(route: &Route) -> Value {
 }
 
 fn cluster(cluster: &Cluster) -> Value {
+    assert!(
+        cluster.allowed_destinations.is_empty(),
+        "Envoy has no allow-list of original destinations"
+    );
     let mut out = json!({
         "name": cluster.name,
         "connect_timeout": duration(cluster.connect_timeout_ms),
@@ -165,6 +190,14 @@ fn cluster(cluster: &Cluster) -> Value {
                 "http_header_name": header,
             });
         }
+    }
+    if let Some(limits) = cluster.circuit_breakers {
+        out["circuit_breakers"] = json!({ "thresholds": [{
+            "priority": "DEFAULT",
+            "max_connections": limits.max_connections,
+            "max_pending_requests": limits.max_pending_requests,
+            "max_requests": limits.max_requests,
+        }] });
     }
     if cluster.http2 {
         out["typed_extension_protocol_options"] = json!({

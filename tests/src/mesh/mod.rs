@@ -198,6 +198,22 @@ pub struct Cluster {
     pub connect_timeout_ms: u64,
     /// Speak h2c (prior knowledge) to the endpoints instead of HTTP/1.1.
     pub http2: bool,
+    /// Circuit-breaker thresholds, when not the hosts' defaults (1024 each in both).
+    pub circuit_breakers: Option<CircuitBreakers>,
+    /// `original_dst` only, wasmesh only (Envoy has no such list): the CIDRs a filter may
+    /// send requests to.
+    pub allowed_destinations: Vec<String>,
+}
+
+/// A cluster's circuit-breaker thresholds, with Envoy's names (wasmesh uses the same).
+#[derive(Debug, Clone, Copy)]
+pub struct CircuitBreakers {
+    /// Connections open to the cluster.
+    pub max_connections: u32,
+    /// Requests waiting for a connection.
+    pub max_pending_requests: u32,
+    /// Requests outstanding.
+    pub max_requests: u32,
 }
 
 impl Cluster {
@@ -218,7 +234,21 @@ impl Cluster {
             kind,
             connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
             http2: false,
+            circuit_breakers: None,
+            allowed_destinations: Vec::new(),
         }
+    }
+
+    /// Lets a filter send requests only to these networks (wasmesh only).
+    pub fn allowed_destinations(mut self, cidrs: &[&str]) -> Self {
+        self.allowed_destinations = cidrs.iter().map(|c| c.to_string()).collect();
+        self
+    }
+
+    /// Sets the circuit-breaker thresholds.
+    pub fn circuit_breakers(mut self, thresholds: CircuitBreakers) -> Self {
+        self.circuit_breakers = Some(thresholds);
+        self
     }
 
     /// Speaks h2c to the endpoints.
@@ -243,6 +273,9 @@ pub struct Listener {
     pub filters: Vec<String>,
     /// Routes, first match wins.
     pub routes: Vec<Route>,
+    /// Connections open at once (wasmesh's `max_connections`, Envoy's runtime key
+    /// `envoy.resource_limits.listener.<name>.connection_limit`); no limit when `None`.
+    pub max_connections: Option<u32>,
 }
 
 impl Listener {
@@ -252,7 +285,14 @@ impl Listener {
             name: name.to_string(),
             filters: Vec::new(),
             routes: Vec::new(),
+            max_connections: None,
         }
+    }
+
+    /// Holds at most `max` connections open at once.
+    pub fn max_connections(mut self, max: u32) -> Self {
+        self.max_connections = Some(max);
+        self
     }
 
     /// Appends plugin `name` to the filter chain.

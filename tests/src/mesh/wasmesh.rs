@@ -40,6 +40,21 @@ fn plugin(plugin: &Plugin) -> Value {
 }
 
 fn cluster(cluster: &Cluster) -> Value {
+    let mut out = cluster_kind(cluster);
+    if !cluster.allowed_destinations.is_empty() {
+        out["allowed_destinations"] = json!(cluster.allowed_destinations);
+    }
+    if let Some(limits) = cluster.circuit_breakers {
+        out["circuit_breakers"] = json!({
+            "max_connections": limits.max_connections,
+            "max_pending_requests": limits.max_pending_requests,
+            "max_requests": limits.max_requests,
+        });
+    }
+    out
+}
+
+fn cluster_kind(cluster: &Cluster) -> Value {
     match &cluster.kind {
         ClusterKind::Static(endpoints) => json!({
             "name": cluster.name,
@@ -64,12 +79,16 @@ fn cluster(cluster: &Cluster) -> Value {
 }
 
 fn listener(listener: &Listener) -> Value {
-    json!({
+    let mut out = json!({
         "name": listener.name,
         "address": "127.0.0.1:0",
         "filters": listener.filters,
         "routes": listener.routes.iter().map(route).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(max) = listener.max_connections {
+        out["max_connections"] = json!(max);
+    }
+    out
 }
 
 fn route(route: &Route) -> Value {

@@ -14,6 +14,7 @@ pub mod isolation;
 pub mod lb;
 pub mod limits;
 pub mod metrics;
+pub mod overload;
 pub mod priority;
 pub mod proxying;
 pub mod ratelimit;

@@ -1,0 +1,123 @@
+//! Admission control shared by every worker: the counts that listener connection limits and
+//! cluster circuit breakers are checked against, and the counters of what they turned away.
+//! Limits come from each generation's configuration; the counts live here, keyed by name, so a
+//! reload that changes a threshold keeps the connections and requests already counted.
+
+pub mod cluster;
+pub mod labelled;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+pub use cluster::{ClusterLoad, Overflow, Permit};
+use labelled::LabelledCounter;
+
+/// The process's admission state.
+pub struct Overload {
+    listeners: Mutex<HashMap<String, Arc<AtomicUsize>>>,
+    clusters: Mutex<HashMap<String, Arc<ClusterLoad>>>,
+    /// Connections a listener closed at once for `max_connections`.
+    pub listener_overflow: LabelledCounter,
+    /// Times a cluster's `max_connections` were open when a request needed one more (it
+    /// waited as pending, or was answered 503 if none freed up).
+    pub cx_overflow: LabelledCounter,
+    /// Requests a cluster's `max_pending_requests` turned away.
+    pub pending_overflow: LabelledCounter,
+    /// Requests a cluster's `max_requests` turned away.
+    pub requests_overflow: LabelledCounter,
+    /// Destinations an `original_dst` cluster refused (outside `allowed_destinations`).
+    pub destination_refused: LabelledCounter,
+}
+
+impl Default for Overload {
+    fn default() -> Self {
+        Overload {
+            listeners: Mutex::new(HashMap::new()),
+            clusters: Mutex::new(HashMap::new()),
+            listener_overflow: LabelledCounter::new(
+                "wasmesh_listener_connections_overflow_total",
+                "Connections closed as soon as they were accepted: the listener had max_connections open (Envoy: downstream_cx_overflow).",
+                "listener",
+            ),
+            cx_overflow: LabelledCounter::new(
+                "wasmesh_upstream_cx_overflow_total",
+                "Times a request needed a connection while the cluster had circuit_breakers.max_connections open (Envoy: upstream_cx_overflow).",
+                "cluster",
+            ),
+            pending_overflow: LabelledCounter::new(
+                "wasmesh_upstream_rq_pending_overflow_total",
+                "Requests answered 503 because circuit_breakers.max_pending_requests were already waiting for a connection (Envoy: upstream_rq_pending_overflow).",
+                "cluster",
+            ),
+            requests_overflow: LabelledCounter::new(
+                "wasmesh_upstream_rq_overflow_total",
+                "Requests answered 503 because circuit_breakers.max_requests were outstanding (Envoy counts these in upstream_rq_pending_overflow).",
+                "cluster",
+            ),
+            destination_refused: LabelledCounter::new(
+                "wasmesh_original_dst_refused_total",
+                "Requests answered 503 because a filter chose a destination outside the cluster's allowed_destinations.",
+                "cluster",
+            ),
+        }
+    }
+}
+
+impl Overload {
+    /// The open-connection count of listener `name` (shared by every worker's accept loop).
+    pub fn listener(&self, name: &str) -> Arc<AtomicUsize> {
+        let mut listeners = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        listeners.entry(name.to_string()).or_default().clone()
+    }
+
+    /// The load of cluster `name` (shared by every worker's client for it).
+    pub fn cluster(&self, name: &str) -> Arc<ClusterLoad> {
+        let mut clusters = self.clusters.lock().unwrap_or_else(|e| e.into_inner());
+        clusters.entry(name.to_string()).or_default().clone()
+    }
+
+    /// Counts a request a circuit breaker turned away.
+    pub fn count_overflow(&self, cluster: &str, overflow: Overflow) {
+        match overflow {
+            Overflow::Connections => self.cx_overflow.inc(cluster),
+            Overflow::Pending => self.pending_overflow.inc(cluster),
+            Overflow::Requests => self.requests_overflow.inc(cluster),
+        }
+    }
+
+    /// Appends every family in Prometheus text format.
+    pub fn render(&self, out: &mut String) {
+        for counter in [
+            &self.listener_overflow,
+            &self.cx_overflow,
+            &self.pending_overflow,
+            &self.requests_overflow,
+            &self.destination_refused,
+        ] {
+            counter.render(out);
+        }
+    }
+}
+
+/// A connection counted against its listener's `max_connections` until dropped.
+pub struct ConnectionSlot(Arc<AtomicUsize>);
+
+impl ConnectionSlot {
+    /// Counts one more connection in `open` if fewer than `max` are open (any number when
+    /// `max` is `None`).
+    pub fn take(open: &Arc<AtomicUsize>, max: Option<u32>) -> Option<ConnectionSlot> {
+        let max = max.map_or(usize::MAX, |m| m as usize);
+        open.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .ok()
+        .map(|_| ConnectionSlot(open.clone()))
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}

@@ -1,0 +1,163 @@
+//! The connector of a cluster's pooled client: hyper's TCP connector, with each connection
+//! counted against the cluster's `circuit_breakers.max_connections` (over every worker) and in
+//! this worker's pool (so the cluster can tell whether the pool may have an idle one) for as
+//! long as it is open. Requests wait as pending *before* they reach the client
+//! ([`super::upstream::Cluster::ready`]); the connector itself only waits out a short grace.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::Uri;
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tower_service::Service;
+
+use super::body::BoxError;
+use crate::config::CircuitBreakers;
+use crate::overload::{ClusterLoad, Overload, Permit};
+
+/// Connects to a cluster's endpoints within its connection limit.
+#[derive(Clone)]
+pub struct CountingConnector {
+    inner: HttpConnector,
+    cluster: Arc<str>,
+    load: Arc<ClusterLoad>,
+    limits: CircuitBreakers,
+    /// How long a connection waits for room (the cluster's connect timeout).
+    grace: Duration,
+    overload: Arc<Overload>,
+    /// Connections this worker's pool holds.
+    open_here: Arc<AtomicUsize>,
+}
+
+impl CountingConnector {
+    /// Connections through `inner`, counted in `overload`'s load of `cluster` and in
+    /// `open_here`.
+    pub fn new(
+        inner: HttpConnector,
+        cluster: &str,
+        limits: CircuitBreakers,
+        grace: Duration,
+        overload: Arc<Overload>,
+        open_here: Arc<AtomicUsize>,
+    ) -> CountingConnector {
+        CountingConnector {
+            inner,
+            cluster: cluster.into(),
+            load: overload.cluster(cluster),
+            limits,
+            grace,
+            overload,
+            open_here,
+        }
+    }
+}
+
+impl Service<Uri> for CountingConnector {
+    type Response = CountedConnection;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<CountedConnection, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let mut inner = self.inner.clone();
+        let this = self.clone();
+        Box::pin(async move {
+            let permit = match this.load.connection(&this.limits, this.grace).await {
+                Ok(permit) => permit,
+                Err(overflow) => {
+                    this.overload.count_overflow(&this.cluster, overflow);
+                    return Err(overflow.into());
+                }
+            };
+            let io = inner.call(uri).await?;
+            this.open_here.fetch_add(1, Ordering::AcqRel);
+            Ok(CountedConnection {
+                io,
+                _permit: permit,
+                open_here: this.open_here.clone(),
+            })
+        })
+    }
+}
+
+/// An upstream TCP connection holding its place in the cluster's connection count.
+pub struct CountedConnection {
+    io: TokioIo<TcpStream>,
+    _permit: Permit,
+    open_here: Arc<AtomicUsize>,
+}
+
+impl Drop for CountedConnection {
+    fn drop(&mut self) {
+        self.open_here.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Connection for CountedConnection {
+    fn connected(&self) -> Connected {
+        self.io.connected()
+    }
+}
+
+impl Read for CountedConnection {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl Write for CountedConnection {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+}
+
+/// Whether a failed exchange was a circuit breaker's refusal (the error the connector gave,
+/// somewhere in the client's chain of sources).
+pub fn overflow_of(error: &(dyn std::error::Error + 'static)) -> Option<crate::overload::Overflow> {
+    let mut source = Some(error);
+    while let Some(e) = source {
+        if let Some(overflow) = e.downcast_ref::<crate::overload::Overflow>() {
+            return Some(*overflow);
+        }
+        source = e.source();
+    }
+    None
+}
