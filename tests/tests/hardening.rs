@@ -7,7 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use wasmesh_tests::scenarios::limits::{
-    buffering_filter_hits_the_buffer_limit, stalled_downloads_are_cut_at_the_route_timeout,
+    buffering_filter_hits_the_buffer_limit, silent_streams_meet_the_stream_idle_timeout,
+    stalled_downloads_are_cut, stalled_downloads_are_cut_by_the_stream_idle_timeout, Cut,
 };
 use wasmesh_tests::scenarios::overload::{
     circuit_breakers_answer_503_at_once, listener_connection_limit,
@@ -27,6 +28,8 @@ wasmesh_tests::in_both_hosts!(
     buffering_filter_hits_the_buffer_limit,
     listener_connection_limit,
     circuit_breakers_answer_503_at_once,
+    silent_streams_meet_the_stream_idle_timeout,
+    stalled_downloads_are_cut_by_the_stream_idle_timeout,
 );
 
 /// wasmesh only (Envoy has no such list): a filter that names a destination outside the
@@ -73,8 +76,8 @@ fn original_dst_keeps_to_its_allowed_destinations() {
 
 /// wasmesh only: Envoy 1.40 held the same stalled responses open (see the scenario).
 #[test]
-fn stalled_downloads_are_cut() {
-    stalled_downloads_are_cut_at_the_route_timeout(ProxyKind::Wasmesh);
+fn stalled_downloads_are_cut_at_the_route_timeout() {
+    stalled_downloads_are_cut(ProxyKind::Wasmesh, Cut::RouteTimeout);
 }
 
 /// Connections held open against each listener: more than the descriptors left to wasmesh.

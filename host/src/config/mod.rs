@@ -217,6 +217,11 @@ pub struct ListenerConfig {
     /// Time allowed for an HTTP/1 request head to arrive whole, from its first byte.
     #[serde(default = "ListenerConfig::default_request_timeout_ms")]
     pub request_timeout_ms: u64,
+    /// A stream on which nothing moves either way for this long is ended: before the response
+    /// head `504 stream timeout` (`408` while the client still owes body), a reset after it (Envoy's `stream_idle_timeout`, same default: 5 min;
+    /// 0 turns it off).
+    #[serde(default = "ListenerConfig::default_stream_idle_timeout_ms")]
+    pub stream_idle_timeout_ms: u64,
     /// An idle keep-alive connection is closed after this long.
     #[serde(default = "ListenerConfig::default_idle_timeout_ms")]
     pub idle_timeout_ms: u64,
@@ -259,6 +264,9 @@ impl ListenerConfig {
     fn default_idle_timeout_ms() -> u64 {
         60_000
     }
+    fn default_stream_idle_timeout_ms() -> u64 {
+        300_000
+    }
 }
 
 /// A route: a match and the cluster it sends to.
@@ -271,7 +279,7 @@ pub struct RouteConfig {
     /// Cluster name.
     pub cluster: String,
     /// Envoy's route timeout (default 15 s): from the end of the request to the end of the
-    /// response.
+    /// response; 0 turns it off, as in Envoy.
     #[serde(default = "RouteConfig::default_timeout_ms")]
     pub timeout_ms: u64,
 }

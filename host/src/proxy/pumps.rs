@@ -16,7 +16,7 @@ use super::body::BodySender;
 use super::chain::{ChainStream, Step};
 use super::headers_conv::{to_http_headers, trailers_to_map};
 use super::local_reply::proxy_reply;
-use super::route_timer::RouteTimer;
+use super::timers::{StreamIdle, StreamTimers};
 
 /// A request-phase stop (local reply or reset) raised while the body streams,
 /// for the handler that waits on the upstream.
@@ -161,7 +161,7 @@ pub async fn request_body(
     mut body: Incoming,
     tx: BodySender,
     abort: Rc<RequestAbort>,
-    timer: Rc<RouteTimer>,
+    timers: Rc<StreamTimers>,
 ) {
     let info = stream.info().clone();
     loop {
@@ -176,8 +176,9 @@ pub async fn request_body(
         };
         info.request_body_bytes
             .set(info.request_body_bytes.get() + data.len() as u64);
+        timers.idle.touch();
         if end {
-            timer.request_complete();
+            timers.route.request_complete();
         }
         if let Some(trailers) = trailers {
             let mut map = trailers_to_map(&trailers);
@@ -211,13 +212,15 @@ pub async fn request_body(
     }
 }
 
-/// Streams the upstream's response body through the chain to the client;
-/// the stream's contexts finish when this returns.
+/// Streams the upstream's response body through the chain to the client; each chunk the
+/// client's connection takes is activity for `idle`. The stream's contexts finish when this
+/// returns.
 pub async fn response_body(
     stream: Rc<ChainStream>,
     mut body: Incoming,
     first: Option<Polled>,
     tx: BodySender,
+    idle: &StreamIdle,
 ) {
     let info = stream.info().clone();
     let mut first = first;
@@ -255,6 +258,7 @@ pub async fn response_body(
                 if !send_data(&tx, out.data).await {
                     return;
                 }
+                idle.touch();
                 if let Some(t) = out.trailers {
                     let _ = tx.send(Ok(Frame::trailers(to_http_headers(&t)))).await;
                 }

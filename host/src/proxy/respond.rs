@@ -15,17 +15,18 @@ use super::chain::{ChainStream, Step};
 use super::headers_conv::{response_to_map, to_http_headers};
 use super::local_reply::{self, HandlerResult};
 use super::pumps;
-use super::route_timer::RouteTimer;
+use super::timers::StreamTimers;
 use crate::runtime::HeaderMap;
 
 /// Runs the upstream's response through the chain and hands it to the client.
-/// The body streams under `timer` (the route timeout covers it); `cut` closes the client's
+/// The body streams under `timers` (the route timeout covers it, and the stream idle timeout
+/// ends it when it stalls); `cut` closes the client's
 /// connection when an expired response cannot even be ended. `admitted` (the request's place
 /// in its cluster's `max_requests`) is held until the upstream's body is over.
 pub async fn respond(
     stream: Rc<ChainStream>,
     response: http::Response<Incoming>,
-    timer: Rc<RouteTimer>,
+    timers: Rc<StreamTimers>,
     cut: Rc<Notify>,
     admitted: Admission,
 ) -> HandlerResult {
@@ -59,14 +60,14 @@ pub async fn respond(
         other => other,
     };
     let (tx, rx) = body::channel();
-    let pump = pumps::response_body(stream, body, first, tx.clone());
     tokio::task::spawn_local(async move {
         let _admitted = admitted;
+        let pump = pumps::response_body(stream, body, first, tx.clone(), &timers.idle);
         tokio::select! {
             () = pump => {}
-            () = timer.expired() => {
+            expiry = timers.expired() => {
                 // The upstream's body is dropped with the pump: its connection closes.
-                log::debug!("response outlived its route timeout ({:?}): ending it", timer.timeout());
+                log::debug!("response ended by its {expiry:?} timeout");
                 let ended = tx.try_send(Err("route timeout".into())).is_ok();
                 // An HTTP/1 connection carries only this stream; an h2 client that cannot even
                 // take the error is not reading at all.

@@ -20,8 +20,8 @@ use super::headers_conv::{self, request_to_map};
 use super::idle::{head_too_slow, quiet_for, IdleIo};
 use super::local_reply::{self, proxy_reply, HandlerResult};
 use super::pumps::{self, RequestAbort};
-use super::route_timer::RouteTimer;
 use super::stream_info::StreamInfo;
+use super::timers::{Expiry, StreamTimers};
 use super::upstream::{PickError, SendError};
 use super::validate::{self, Refusal};
 use crate::config::ListenerConfig;
@@ -364,9 +364,12 @@ async fn forward(
     };
 
     let abort = Rc::new(RequestAbort::default());
-    let timer = Rc::new(RouteTimer::new(Duration::from_millis(route.timeout_ms)));
+    let timers = Rc::new(StreamTimers::new(
+        Duration::from_millis(route.timeout_ms),
+        Duration::from_millis(listener.config.stream_idle_timeout_ms),
+    ));
     let upstream_body = if end_of_stream {
-        timer.request_complete();
+        timers.route.request_complete();
         body::empty()
     } else {
         let (tx, rx) = body::channel();
@@ -375,7 +378,7 @@ async fn forward(
             body,
             tx,
             abort.clone(),
-            timer.clone(),
+            timers.clone(),
         ));
         rx.boxed()
     };
@@ -402,22 +405,33 @@ async fn forward(
             Step::LocalReply(reply) => return local_reply::through_filters(stream, reply).await,
             _ => return Err("stream reset by a filter".into()),
         },
-        () = timer.expired() => None,
-        sent = cluster.send(&mut admission, request) => Some(sent),
+        expiry = timers.expired() => Err(expiry),
+        sent = cluster.send(&mut admission, request) => Ok(sent),
     };
     match outcome {
-        None => {
+        Err(Expiry::Route) => {
             local_reply::through_filters(
                 stream,
                 proxy_reply(504, "upstream request timeout", "upstream_response_timeout"),
             )
             .await
         }
-        Some(Err(SendError::Overflow(overflow))) => {
+        Err(Expiry::Idle) => {
+            // Envoy's codes: the client still owes body bytes (408), or it is the upstream
+            // that is silent (504).
+            let status = if timers.route.request_is_complete() {
+                504
+            } else {
+                408
+            };
+            let reply = proxy_reply(status, "stream timeout", "stream_idle_timeout");
+            local_reply::through_filters(stream, reply).await
+        }
+        Ok(Err(SendError::Overflow(overflow))) => {
             log::debug!("cluster {}: {overflow}", cluster.config.name);
             local_reply::through_filters(stream, overflow_reply()).await
         }
-        Some(Err(SendError::Client(e))) => {
+        Ok(Err(SendError::Client(e))) => {
             log::debug!("upstream {endpoint} failed: {e:?}");
             // Envoy's body and details: a refused or failed connect is a connection failure,
             // anything else a reset by the upstream before its response started.
@@ -437,9 +451,7 @@ async fn forward(
             );
             local_reply::through_filters(stream, proxy_reply(503, &body, details)).await
         }
-        Some(Ok(response)) => {
-            super::respond::respond(stream, response, timer, cut, admission).await
-        }
+        Ok(Ok(response)) => super::respond::respond(stream, response, timers, cut, admission).await,
     }
 }
 

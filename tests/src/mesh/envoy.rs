@@ -85,26 +85,30 @@ fn listener(config: &MeshConfig, listener: &Listener) -> Value {
         "name": "envoy.filters.http.router",
         "typed_config": { "@type": ROUTER_TYPE },
     }));
+    let mut manager = json!({
+        "@type": HCM_TYPE,
+        "stat_prefix": listener.name,
+        "codec_type": "AUTO",
+        "route_config": {
+            "name": listener.name,
+            "virtual_hosts": [{
+                "name": "all",
+                "domains": ["*"],
+                "routes": listener.routes.iter().map(route).collect::<Vec<_>>(),
+            }],
+        },
+        "http_filters": http_filters,
+    });
+    if let Some(ms) = listener.stream_idle_timeout_ms {
+        manager["stream_idle_timeout"] = json!(duration(ms));
+    }
     json!({
         "name": listener.name,
         "address": socket_address("127.0.0.1", 0),
         "filter_chains": [{
             "filters": [{
                 "name": "envoy.filters.network.http_connection_manager",
-                "typed_config": {
-                    "@type": HCM_TYPE,
-                    "stat_prefix": listener.name,
-                    "codec_type": "AUTO",
-                    "route_config": {
-                        "name": listener.name,
-                        "virtual_hosts": [{
-                            "name": "all",
-                            "domains": ["*"],
-                            "routes": listener.routes.iter().map(route).collect::<Vec<_>>(),
-                        }],
-                    },
-                    "http_filters": http_filters,
-                },
+                "typed_config": manager,
             }],
         }],
     })

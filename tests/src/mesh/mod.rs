@@ -276,6 +276,8 @@ pub struct Listener {
     /// Connections open at once (wasmesh's `max_connections`, Envoy's runtime key
     /// `envoy.resource_limits.listener.<name>.connection_limit`); no limit when `None`.
     pub max_connections: Option<u32>,
+    /// Envoy's `stream_idle_timeout` (both hosts: 5 min when `None`).
+    pub stream_idle_timeout_ms: Option<u64>,
 }
 
 impl Listener {
@@ -286,7 +288,14 @@ impl Listener {
             filters: Vec::new(),
             routes: Vec::new(),
             max_connections: None,
+            stream_idle_timeout_ms: None,
         }
+    }
+
+    /// Ends a stream on which nothing moves for `ms`.
+    pub fn stream_idle_timeout_ms(mut self, ms: u64) -> Self {
+        self.stream_idle_timeout_ms = Some(ms);
+        self
     }
 
     /// Holds at most `max` connections open at once.

@@ -88,6 +88,9 @@ fn listener(listener: &Listener) -> Value {
     if let Some(max) = listener.max_connections {
         out["max_connections"] = json!(max);
     }
+    if let Some(ms) = listener.stream_idle_timeout_ms {
+        out["stream_idle_timeout_ms"] = json!(ms);
+    }
     out
 }
 

@@ -54,30 +54,46 @@ pub fn buffering_filter_hits_the_buffer_limit(kind: ProxyKind) {
     assert_eq!(after.status, 200, "{host}");
 }
 
-/// Clients in [`stalled_downloads_are_cut_at_the_route_timeout`].
+/// Clients in [`stalled_downloads_are_cut`].
 const STALLED: usize = 4;
 /// What each of them asks for and never reads.
 const STALLED_BYTES: usize = 16 << 20;
 /// The route timeout there.
 const ROUTE_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// Which clock [`stalled_downloads_are_cut`] relies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// The route timeout, 1 s.
+    RouteTimeout,
+    /// The stream idle timeout, 1 s, with the route timeout off.
+    StreamIdle,
+}
+
 /// Clients that ask for a large body and do not read it: the route timeout covers the whole
-/// response (Envoy documents its route timeout so), so each stalled response is ended at the
-/// timeout and its connection closed, freeing what it held; when the clients read at last they
-/// get part of the body, then the end of the connection. wasmesh's route timeout once stopped
-/// at the response head, and such clients held ~10 MiB each for as long as they liked.
+/// response (Envoy documents its route timeout so), and with it off the stream idle timeout
+/// still sees that nothing moves, so each stalled response is ended after 1 s and its
+/// connection closed, freeing what it held; when the clients read at last they get part of the
+/// body, then the end of the connection. wasmesh's route timeout once stopped at the response
+/// head, and such clients held ~10 MiB each for as long as they liked.
 ///
-/// wasmesh only: Envoy 1.40 in the same setup (1 s route timeout) still held the stalled
-/// responses open 33 s later, so there is no Envoy behaviour here to match.
-pub fn stalled_downloads_are_cut_at_the_route_timeout(kind: ProxyKind) {
+/// By the route timeout, wasmesh only: Envoy 1.40 in the same setup (1 s route timeout) still
+/// held the stalled responses open 33 s later. By the stream idle timeout, both hosts.
+pub fn stalled_downloads_are_cut(kind: ProxyKind, by: Cut) {
     let host = kind.name();
     let backend = Backend::start("b1");
+    let timeout = ROUTE_TIMEOUT.as_millis() as u64;
+    let listener = match by {
+        Cut::RouteTimeout => {
+            Listener::new("main").route(Route::prefix("/", "backend").timeout_ms(timeout))
+        }
+        Cut::StreamIdle => Listener::new("main")
+            .stream_idle_timeout_ms(timeout)
+            .route(Route::prefix("/", "backend").timeout_ms(0)),
+    };
     let config = MeshConfig::new()
         .cluster(Cluster::fixed("backend", [backend.addr]))
-        .listener(
-            Listener::new("main")
-                .route(Route::prefix("/", "backend").timeout_ms(ROUTE_TIMEOUT.as_millis() as u64)),
-        );
+        .listener(listener);
     let proxy = kind.start(&config);
     let rss_before = rss_kib(&proxy);
     // `Connection: close`: an answer that is not cut (a 504 from a slow backend) ends too.
@@ -150,9 +166,57 @@ pub fn stalled_downloads_are_cut_at_the_route_timeout(kind: ProxyKind) {
     );
     let rss_after = rss_kib(&proxy);
     eprintln!(
-        "{host}: {STALLED} clients not reading {STALLED_BYTES} bytes each, route timeout \
-         {ROUTE_TIMEOUT:?}: RSS {rss_before} KiB before, {peak} KiB after {:?} stalled, \
+        "{host}: {STALLED} clients not reading {STALLED_BYTES} bytes each, cut by {by:?} \
+         after {ROUTE_TIMEOUT:?}: RSS {rss_before} KiB before, {peak} KiB after {:?} stalled, \
          {rss_after} KiB once cut; (status, bytes) each client got: {received:?}",
         ROUTE_TIMEOUT * 3
     );
+}
+
+/// [`stalled_downloads_are_cut`] by the stream idle timeout (which Envoy shares).
+pub fn stalled_downloads_are_cut_by_the_stream_idle_timeout(kind: ProxyKind) {
+    stalled_downloads_are_cut(kind, Cut::StreamIdle);
+}
+
+/// With the route timeout off, the stream idle timeout ends a stream on which nothing moves:
+/// a backend that takes longer than it to answer gets Envoy's `504 stream timeout`; a client
+/// that stops sending its body half-way gets `408 stream timeout`.
+pub fn silent_streams_meet_the_stream_idle_timeout(kind: ProxyKind) {
+    let host = kind.name();
+    let backend = Backend::start("silent").with_delay(Duration::from_secs(4));
+    let idle = Duration::from_millis(700);
+    let config = MeshConfig::new()
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(
+            Listener::new("main")
+                .stream_idle_timeout_ms(idle.as_millis() as u64)
+                .route(Route::prefix("/", "backend").timeout_ms(0)),
+        );
+    let proxy = kind.start(&config);
+    let started = Instant::now();
+    let response = client::get(&proxy.url("main", "/silent"), &[]);
+    let took = started.elapsed();
+    assert_eq!(response.status, 504, "{host}: {}", response.text());
+    assert_eq!(response.text(), "stream timeout", "{host}");
+    assert!(
+        took >= idle && took < Duration::from_secs(3),
+        "{host}: answered after {took:?}"
+    );
+
+    let half = b"POST /upload HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n0123456789";
+    let started = Instant::now();
+    let answer = raw::exchange(proxy.listener("main"), half, Duration::from_secs(3));
+    let took = started.elapsed();
+    assert_eq!(
+        raw::status_code(&answer),
+        Some(408),
+        "{host}: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(
+        String::from_utf8_lossy(&answer).ends_with("stream timeout"),
+        "{host}: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(took >= idle, "{host}: answered after {took:?}");
 }

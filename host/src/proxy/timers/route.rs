@@ -1,5 +1,6 @@
 //! A route's timeout as Envoy has it: started when the request is complete (a long upload is
-//! not cut by it) and covering the whole response, body included.
+//! not cut by it) and covering the whole response, body included; 0 turns it off, as in Envoy
+//! (the stream idle timeout still bounds a stalled stream).
 //!
 //! Stopping at the response head let a client that asks for a large body and never reads hold
 //! the proxy's buffers and an upstream connection for as long as it liked. When the timer
@@ -40,13 +41,22 @@ impl RouteTimer {
         }
     }
 
+    /// Whether the request is complete (the whole body arrived).
+    pub fn request_is_complete(&self) -> bool {
+        self.complete.get().is_some()
+    }
+
     /// The route's timeout.
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    /// Resolves when the timeout has passed since the request was complete.
+    /// Resolves when the timeout has passed since the request was complete; never when the
+    /// timeout is 0.
     pub async fn expired(&self) {
+        if self.timeout.is_zero() {
+            return std::future::pending().await;
+        }
         let complete = loop {
             let notified = self.completed.notified();
             if let Some(at) = self.complete.get() {

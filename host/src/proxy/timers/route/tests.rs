@@ -38,3 +38,13 @@ fn runs_from_the_request_being_complete() {
         assert!(took < Duration::from_millis(1000), "{took:?}");
     });
 }
+
+#[test]
+fn zero_turns_it_off() {
+    block_on(async {
+        let timer = RouteTimer::new(Duration::ZERO);
+        timer.request_complete();
+        let waited = tokio::time::timeout(Duration::from_millis(50), timer.expired()).await;
+        assert!(waited.is_err(), "a route timeout of 0 expired");
+    });
+}
