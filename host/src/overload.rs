@@ -28,6 +28,8 @@ pub struct Overload {
     pub requests_overflow: LabelledCounter,
     /// Destinations an `original_dst` cluster refused (outside `allowed_destinations`).
     pub destination_refused: LabelledCounter,
+    /// Downstream connections closed for what the client sent, by reason.
+    pub protocol_errors: LabelledCounter,
 }
 
 impl Default for Overload {
@@ -59,6 +61,11 @@ impl Default for Overload {
                 "wasmesh_original_dst_refused_total",
                 "Requests answered 503 because a filter chose a destination outside the cluster's allowed_destinations.",
                 "cluster",
+            ),
+            protocol_errors: LabelledCounter::new(
+                "wasmesh_downstream_protocol_errors_total",
+                "Downstream connections closed for what the client sent: the GOAWAY reason wasmesh's h2 codec sent (enhance_your_calm for rapid resets and CONTINUATION floods, protocol_error, ...), control_frame_flood, or http1_parse (Envoy: downstream_cx_protocol_error and the http2.* flood counters).",
+                "reason",
             ),
         }
     }
@@ -94,6 +101,7 @@ impl Overload {
             &self.pending_overflow,
             &self.requests_overflow,
             &self.destination_refused,
+            &self.protocol_errors,
         ] {
             counter.render(out);
         }

@@ -22,6 +22,7 @@ mod artifacts;
 pub mod client;
 mod deadline;
 mod envoy;
+pub mod h2_raw;
 pub mod load;
 pub mod mesh;
 mod paths;

@@ -104,6 +104,7 @@ async fn serve_connection(
     // Notified when the connection has carried `max_requests_per_connection` requests.
     let spent = Rc::new(Notify::new());
     let spent_by_stream = spent.clone();
+    let overload = worker.overload().clone();
     let (io, activity) = IdleIo::new(socket);
     let requests = activity.clone();
     let max_requests = settings.max_requests;
@@ -112,7 +113,7 @@ async fn serve_connection(
         let name = name.clone();
         let cut = cut_by_stream.clone();
         // In flight until hyper drops the response body, once it is sent.
-        let in_flight = requests.request_started(request.version() == http::Version::HTTP_2);
+        let in_flight = requests.request_started();
         if max_requests.is_some_and(|max| requests.started() >= u64::from(max)) {
             spent_by_stream.notify_one();
         }
@@ -148,7 +149,12 @@ async fn serve_connection(
             Ok(format!("listener {listener_name} draining"))
         }
         () = spent.notified() => Ok("max_requests_per_connection reached".to_string()),
-        () = head_too_slow(activity, head_timeout) => {
+        () = activity.control_flood() => {
+            log::debug!("connection from {peer}: SETTINGS/PING flood: closing");
+            overload.protocol_errors.inc("control_frame_flood");
+            Err(Ok(()))
+        }
+        () = head_too_slow(activity.clone(), head_timeout) => {
             log::debug!("connection from {peer}: no whole request head within {head_timeout:?}: closing");
             Err(Ok(()))
         }
@@ -170,6 +176,9 @@ async fn serve_connection(
     };
     if let Err(e) = result {
         log::debug!("connection from {peer} ended: {e}");
+        if let Some(reason) = super::protocol_errors::reason(&*e) {
+            overload.protocol_errors.inc(&reason);
+        }
     }
 }
 

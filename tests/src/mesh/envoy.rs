@@ -102,6 +102,9 @@ fn listener(config: &MeshConfig, listener: &Listener) -> Value {
     if let Some(ms) = listener.stream_idle_timeout_ms {
         manager["stream_idle_timeout"] = json!(duration(ms));
     }
+    if let Some(ms) = listener.request_headers_timeout_ms {
+        manager["request_headers_timeout"] = json!(duration(ms));
+    }
     json!({
         "name": listener.name,
         "address": socket_address("127.0.0.1", 0),

@@ -278,6 +278,9 @@ pub struct Listener {
     pub max_connections: Option<u32>,
     /// Envoy's `stream_idle_timeout` (both hosts: 5 min when `None`).
     pub stream_idle_timeout_ms: Option<u64>,
+    /// Time for a request head to arrive whole (wasmesh's `request_timeout_ms`, 10 s by
+    /// default; Envoy's `request_headers_timeout`, off by default).
+    pub request_headers_timeout_ms: Option<u64>,
 }
 
 impl Listener {
@@ -289,7 +292,14 @@ impl Listener {
             routes: Vec::new(),
             max_connections: None,
             stream_idle_timeout_ms: None,
+            request_headers_timeout_ms: None,
         }
+    }
+
+    /// Gives request heads `ms` to arrive whole.
+    pub fn request_headers_timeout_ms(mut self, ms: u64) -> Self {
+        self.request_headers_timeout_ms = Some(ms);
+        self
     }
 
     /// Ends a stream on which nothing moves for `ms`.

@@ -91,6 +91,9 @@ fn listener(listener: &Listener) -> Value {
     if let Some(ms) = listener.stream_idle_timeout_ms {
         out["stream_idle_timeout_ms"] = json!(ms);
     }
+    if let Some(ms) = listener.request_headers_timeout_ms {
+        out["request_timeout_ms"] = json!(ms);
+    }
     out
 }
 

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod dns;
 pub mod endpoints;
 pub mod failover;
+pub mod h2;
 pub mod headers;
 pub mod isolation;
 pub mod lb;
