@@ -19,7 +19,7 @@ use serde::Deserialize;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The runtime every client's I/O runs on; `block_on` from any test thread.
-fn runtime() -> &'static tokio::runtime::Runtime {
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()

@@ -33,6 +33,7 @@ pub mod scenarios;
 mod vm_health;
 mod wasmesh;
 pub mod wat;
+pub mod websocket;
 
 pub use artifacts::{build_filters, envoy_bin, wasmesh_bin, FilterSet};
 pub use deadline::poll_until;

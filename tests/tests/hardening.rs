@@ -16,6 +16,7 @@ use wasmesh_tests::scenarios::overload::{
 use wasmesh_tests::scenarios::strict::{
     length_with_chunked, malformed_requests_are_refused, oversized_heads_get_431,
 };
+use wasmesh_tests::scenarios::websocket::websockets_are_proxied_where_allowed;
 use wasmesh_tests::{
     build_filters, client, poll_until, Backend, Cluster, Listener, MeshConfig, Plugin, ProxyKind,
     Route,
@@ -30,6 +31,7 @@ wasmesh_tests::in_both_hosts!(
     circuit_breakers_answer_503_at_once,
     silent_streams_meet_the_stream_idle_timeout,
     stalled_downloads_are_cut_by_the_stream_idle_timeout,
+    websockets_are_proxied_where_allowed,
 );
 
 /// wasmesh only (Envoy has no such list): a filter that names a destination outside the

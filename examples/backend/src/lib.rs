@@ -15,6 +15,7 @@ mod handle;
 mod server;
 pub mod service;
 mod stream_body;
+mod websocket;
 
 pub use delay::ExtraDelay;
 pub use flaky::Flaky;

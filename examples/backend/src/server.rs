@@ -87,7 +87,7 @@ pub async fn serve_shaped(
             });
             // Errors here are clients hanging up or speaking bad HTTP: nothing to report.
             let _ = auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
                 .await;
         });
     }

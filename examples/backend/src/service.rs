@@ -7,6 +7,7 @@
 //! | `/delay?ms=N` | the echo after waiting N ms |
 //! | `/bytes?n=N` | N bytes of `application/octet-stream` |
 //! | `/stream?chunks=N[&ms=M]` | a chunked body of N lines, M ms apart |
+//! | `/ws` with `Upgrade: websocket` | `101`, then a WebSocket session: first message the JSON echo of the upgrade request, then every text message back as `<backend>: <text>` ([`crate::websocket`]) |
 //! | any, on a flaky backend ([`crate::Flaky`]) | every n-th request: 503 `unavailable` |
 //!
 //! Every response carries `server: wasmesh-backend` and `x-backend: <name>`. Header names in the
@@ -44,7 +45,7 @@ where
     B::Error: std::fmt::Display,
 {
     requests_seen.fetch_add(1, Ordering::SeqCst);
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
@@ -56,7 +57,13 @@ where
     let query = parts.uri.query().unwrap_or("");
     let echo = || echo_json(&name, &parts, &body);
 
-    let response = if let Some(code) = path.strip_prefix("/status/") {
+    let response = if path == "/ws" && crate::websocket::wanted(&parts) {
+        let greeting = echo().to_string();
+        match crate::websocket::accept(&mut parts, name.clone(), greeting) {
+            Some(switching) => switching,
+            None => text(StatusCode::BAD_REQUEST, "cannot upgrade".to_string()),
+        }
+    } else if let Some(code) = path.strip_prefix("/status/") {
         match code
             .parse::<u16>()
             .ok()
@@ -145,7 +152,7 @@ fn text(status: StatusCode, msg: String) -> Response<Body> {
     with_type(status, "text/plain", full(msg + "\n"))
 }
 
-fn empty(status: StatusCode) -> Response<Body> {
+pub(crate) fn empty(status: StatusCode) -> Response<Body> {
     let mut response = Response::new(full(Bytes::new()));
     *response.status_mut() = status;
     response

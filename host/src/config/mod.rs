@@ -246,6 +246,27 @@ pub struct ListenerConfig {
     /// key `envoy.resource_limits.listener.<name>.connection_limit`); no limit when absent.
     #[serde(default)]
     pub max_connections: Option<u32>,
+    /// Protocol upgrades the listener proxies (Envoy's `upgrade_configs`; `websocket` is the
+    /// one wasmesh knows); others, and these where a route turns them off, get 403.
+    #[serde(default)]
+    pub upgrade_configs: Vec<UpgradeConfig>,
+}
+
+/// One protocol upgrade a listener or route allows (Envoy's `UpgradeConfig`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeConfig {
+    /// The `Upgrade` header's value, case-insensitive: `websocket`.
+    pub upgrade_type: String,
+    /// On a route: whether the route allows it (overriding the listener). Default true.
+    #[serde(default = "UpgradeConfig::default_enabled")]
+    pub enabled: bool,
+}
+
+impl UpgradeConfig {
+    fn default_enabled() -> bool {
+        true
+    }
 }
 
 impl ListenerConfig {
@@ -282,6 +303,9 @@ pub struct RouteConfig {
     /// response; 0 turns it off, as in Envoy.
     #[serde(default = "RouteConfig::default_timeout_ms")]
     pub timeout_ms: u64,
+    /// Upgrades this route allows or refuses, overriding the listener's `upgrade_configs`.
+    #[serde(default)]
+    pub upgrade_configs: Vec<UpgradeConfig>,
 }
 
 impl RouteConfig {
@@ -314,6 +338,22 @@ pub struct HeaderMatch {
     /// Exact value; absent means "present with any value".
     #[serde(default)]
     pub exact: Option<String>,
+}
+
+impl ListenerConfig {
+    /// Whether a request to route `route` may upgrade to `protocol`: the route's own setting
+    /// for it if it has one, else the listener's (Envoy's precedence).
+    pub fn allows_upgrade(&self, route: &RouteConfig, protocol: &str) -> bool {
+        let setting = |configs: &[UpgradeConfig]| {
+            configs
+                .iter()
+                .find(|c| c.upgrade_type.eq_ignore_ascii_case(protocol))
+                .map(|c| c.enabled)
+        };
+        setting(&route.upgrade_configs)
+            .or_else(|| setting(&self.upgrade_configs))
+            .unwrap_or(false)
+    }
 }
 
 impl Config {

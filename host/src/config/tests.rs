@@ -168,3 +168,25 @@ fn allowed_destinations_are_cidrs_of_an_original_dst_cluster() {
     assert!(err.contains("clusters[0].allowed_destinations"), "{err}");
     assert!(err.contains("only an original_dst cluster"), "{err}");
 }
+
+#[test]
+fn upgrades_are_websocket_only_and_routes_override_the_listener() {
+    let mut value = minimal();
+    value["listeners"][0]["upgrade_configs"] = serde_json::json!([{"upgrade_type": "CONNECT"}]);
+    let err = error_of(value);
+    assert!(
+        err.contains("listeners[0].upgrade_configs[0].upgrade_type"),
+        "{err}"
+    );
+    let mut value = minimal();
+    value["listeners"][0]["upgrade_configs"] = serde_json::json!([{"upgrade_type": "websocket"}]);
+    value["listeners"][0]["routes"][0]["upgrade_configs"] =
+        serde_json::json!([{"upgrade_type": "WebSocket", "enabled": false}]);
+    let config = Config::parse(&value.to_string()).unwrap();
+    let listener = &config.listeners[0];
+    assert!(!listener.allows_upgrade(&listener.routes[0], "websocket"));
+    let mut open = listener.routes[0].clone();
+    open.upgrade_configs.clear();
+    assert!(listener.allows_upgrade(&open, "websocket"));
+    assert!(!listener.allows_upgrade(&open, "spdy/3"));
+}

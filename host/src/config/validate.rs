@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use anyhow::{bail, Result};
 
-use super::{ClusterKind, Config};
+use super::{ClusterKind, Config, UpgradeConfig};
 
 /// Rejects a config whose parts do not fit together; the message names the field path.
 pub fn validate(config: &Config) -> Result<()> {
@@ -86,6 +86,15 @@ pub fn validate(config: &Config) -> Result<()> {
                 "config error at `listeners[{i}].per_connection_buffer_limit_bytes`: must be > 0"
             );
         }
+        for (k, upgrade) in listener.upgrade_configs.iter().enumerate() {
+            check_upgrade(upgrade, &format!("listeners[{i}].upgrade_configs[{k}]"))?;
+        }
+        for (j, route) in listener.routes.iter().enumerate() {
+            for (k, upgrade) in route.upgrade_configs.iter().enumerate() {
+                let at = format!("listeners[{i}].routes[{j}].upgrade_configs[{k}]");
+                check_upgrade(upgrade, &at)?;
+            }
+        }
         for (j, filter) in listener.filters.iter().enumerate() {
             if !plugin_names.contains(filter.as_str()) {
                 bail!("config error at `listeners[{i}].filters[{j}]`: no plugin named {filter:?}");
@@ -102,6 +111,17 @@ pub fn validate(config: &Config) -> Result<()> {
                 bail!("config error at `listeners[{i}].routes[{j}].match`: give `prefix` or `exact`, not both");
             }
         }
+    }
+    Ok(())
+}
+
+/// wasmesh proxies WebSocket upgrades only; naming another is a mistake worth an error.
+fn check_upgrade(upgrade: &UpgradeConfig, at: &str) -> Result<()> {
+    if !upgrade.upgrade_type.eq_ignore_ascii_case("websocket") {
+        bail!(
+            "config error at `{at}.upgrade_type`: {:?} is not supported (websocket is)",
+            upgrade.upgrade_type
+        );
     }
     Ok(())
 }

@@ -13,12 +13,10 @@
 //! (10 s) instead of `idle_timeout_ms` (60 s). Here the head clock starts with the head's
 //! first byte, and only while no request of the connection is in flight.
 
-use std::cell::{Cell, RefCell};
 use std::io;
 use std::pin::Pin;
-use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -34,71 +32,89 @@ use super::h2_frames::{FrameClock, Protocol};
 /// queue up (`max_outbound_control_frames`, 1 000).
 pub const MAX_CONTROL_FRAMES_PER_SECOND: u64 = 1000;
 
-/// What the watchdogs read about one connection.
+/// What the watchdogs read about one connection. `Send`, because hyper moves the connection's
+/// IO (with this wrapper) into the upgraded stream of a WebSocket; only the worker that owns the
+/// connection touches it, so its lock is never contended.
 #[derive(Debug)]
 pub struct Activity {
-    /// When bytes last moved either way.
-    last: Cell<Instant>,
-    /// Requests whose response is not done yet (shared with guards inside response bodies,
-    /// which must be `Send`).
+    clocks: Mutex<Clocks>,
+    /// Requests whose response is not done yet (shared with guards inside response bodies).
     in_flight: Arc<AtomicUsize>,
-    /// HTTP/1: when the first byte of a head arrived while no request was in flight.
-    head_started: Cell<Option<Instant>>,
-    /// The incoming bytes, frame by frame once they turn out to be h2.
-    frames: RefCell<FrameClock>,
-    /// The h2 control frames counted in the current one-second window: (window start, count
-    /// at its start).
-    control_window: Cell<(Instant, u64)>,
     /// Told once the client sends control frames faster than [`MAX_CONTROL_FRAMES_PER_SECOND`].
     flooding: tokio::sync::Notify,
     /// Requests started on the connection so far.
-    started: Cell<u64>,
+    started: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Clocks {
+    /// When bytes last moved either way.
+    last: Instant,
+    /// HTTP/1: when the first byte of a head arrived while no request was in flight.
+    head_started: Option<Instant>,
+    /// The incoming bytes, frame by frame once they turn out to be h2.
+    frames: FrameClock,
+    /// The h2 control frames counted in the current one-second window: (window start, count
+    /// at its start).
+    control_window: (Instant, u64),
 }
 
 impl Activity {
-    fn new() -> Rc<Activity> {
-        Rc::new(Activity {
-            last: Cell::new(Instant::now()),
+    fn new() -> Arc<Activity> {
+        let now = Instant::now();
+        Arc::new(Activity {
+            clocks: Mutex::new(Clocks {
+                last: now,
+                head_started: None,
+                frames: FrameClock::default(),
+                control_window: (now, 0),
+            }),
             in_flight: Arc::new(AtomicUsize::new(0)),
-            head_started: Cell::new(None),
-            frames: RefCell::default(),
-            control_window: Cell::new((Instant::now(), 0)),
             flooding: tokio::sync::Notify::new(),
-            started: Cell::new(0),
+            started: AtomicU64::new(0),
         })
+    }
+
+    fn clocks(&self) -> std::sync::MutexGuard<'_, Clocks> {
+        self.clocks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A request's head has arrived: its clock stops, and the request counts as in flight until
     /// the returned guard drops (with the response body, once it is sent).
     pub fn request_started(&self) -> InFlight {
-        self.head_started.set(None);
+        self.clocks().head_started = None;
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        self.started.set(self.started.get() + 1);
+        self.started.fetch_add(1, Ordering::Relaxed);
         InFlight(self.in_flight.clone())
     }
 
     /// Requests started on the connection so far.
     pub fn started(&self) -> u64 {
-        self.started.get()
+        self.started.load(Ordering::Relaxed)
     }
 
     fn idle_between_requests(&self) -> bool {
         self.in_flight.load(Ordering::Relaxed) == 0
     }
 
+    fn wrote(&self) {
+        self.clocks().last = Instant::now();
+    }
+
     fn read(&self, bytes: &[u8]) {
         let now = Instant::now();
-        self.last.set(now);
-        if self.idle_between_requests() && self.head_started.get().is_none() {
-            self.head_started.set(Some(now));
+        let idle = self.idle_between_requests();
+        let mut clocks = self.clocks();
+        clocks.last = now;
+        if idle && clocks.head_started.is_none() {
+            clocks.head_started = Some(now);
         }
-        let mut frames = self.frames.borrow_mut();
-        frames.feed(bytes, now);
-        let (start, at_start) = self.control_window.get();
-        let sent = frames.control_frames() - at_start;
+        clocks.frames.feed(bytes, now);
+        let (start, at_start) = clocks.control_window;
+        let total = clocks.frames.control_frames();
         if now >= start + Duration::from_secs(1) {
-            self.control_window.set((now, frames.control_frames()));
-        } else if sent > MAX_CONTROL_FRAMES_PER_SECOND {
+            clocks.control_window = (now, total);
+        } else if total - at_start > MAX_CONTROL_FRAMES_PER_SECOND {
             self.flooding.notify_one();
         }
     }
@@ -109,19 +125,21 @@ impl Activity {
         self.flooding.notified().await
     }
 
+    /// When bytes last moved either way.
+    fn last(&self) -> Instant {
+        self.clocks().last
+    }
+
     /// Since when a request head has been arriving without being complete, if one is.
     fn head_arriving_since(&self) -> Option<Instant> {
-        let frames = self.frames.borrow();
+        let idle = self.idle_between_requests();
+        let clocks = self.clocks();
+        let frames = &clocks.frames;
         match frames.protocol() {
-            Protocol::H2 => frames.header_block_since().or_else(|| {
-                frames
-                    .partial_frame_since()
-                    .filter(|_| self.idle_between_requests())
-            }),
-            Protocol::Http1 | Protocol::Unknown => self
-                .head_started
-                .get()
-                .filter(|_| self.idle_between_requests()),
+            Protocol::H2 => frames
+                .header_block_since()
+                .or_else(|| frames.partial_frame_since().filter(|_| idle)),
+            Protocol::Http1 | Protocol::Unknown => clocks.head_started.filter(|_| idle),
         }
     }
 }
@@ -139,12 +157,12 @@ impl Drop for InFlight {
 /// Wraps a connection and feeds its [`Activity`].
 pub struct IdleIo<T> {
     inner: T,
-    activity: Rc<Activity>,
+    activity: Arc<Activity>,
 }
 
 impl<T> IdleIo<T> {
     /// Wraps `inner`; the returned activity is shared with the watchdogs and the handler.
-    pub fn new(inner: T) -> (IdleIo<T>, Rc<Activity>) {
+    pub fn new(inner: T) -> (IdleIo<T>, Arc<Activity>) {
         let activity = Activity::new();
         (
             IdleIo {
@@ -179,7 +197,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for IdleIo<T> {
     ) -> Poll<io::Result<usize>> {
         let result = Pin::new(&mut self.inner).poll_write(cx, data);
         if matches!(result, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.last.set(Instant::now());
+            self.activity.wrote();
         }
         result
     }
@@ -194,9 +212,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for IdleIo<T> {
 }
 
 /// Resolves once no bytes have moved for `limit`.
-pub async fn quiet_for(activity: Rc<Activity>, limit: Duration) {
+pub async fn quiet_for(activity: Arc<Activity>, limit: Duration) {
     loop {
-        let deadline = activity.last.get() + limit;
+        let deadline = activity.last() + limit;
         if Instant::now() >= deadline {
             return;
         }
@@ -205,7 +223,7 @@ pub async fn quiet_for(activity: Rc<Activity>, limit: Duration) {
 }
 
 /// Resolves once a request head has been arriving for `limit` without being complete.
-pub async fn head_too_slow(activity: Rc<Activity>, limit: Duration) {
+pub async fn head_too_slow(activity: Arc<Activity>, limit: Duration) {
     loop {
         match activity.head_arriving_since() {
             Some(started) if Instant::now() >= started + limit => return,

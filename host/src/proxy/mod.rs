@@ -17,5 +17,6 @@ pub mod routing;
 pub mod server;
 pub mod stream_info;
 pub mod timers;
+pub mod upgrade;
 pub mod upstream;
 pub mod validate;

@@ -7,7 +7,6 @@ use std::rc::Rc;
 
 use http_body::{Body, Frame};
 use hyper::body::Incoming;
-use tokio::sync::Notify;
 
 use super::admission::Admission;
 use super::body;
@@ -15,19 +14,20 @@ use super::chain::{ChainStream, Step};
 use super::headers_conv::{response_to_map, to_http_headers};
 use super::local_reply::{self, HandlerResult};
 use super::pumps;
+use super::server::Downstream;
 use super::timers::StreamTimers;
 use crate::runtime::HeaderMap;
 
 /// Runs the upstream's response through the chain and hands it to the client.
 /// The body streams under `timers` (the route timeout covers it, and the stream idle timeout
-/// ends it when it stalls); `cut` closes the client's
+/// ends it when it stalls); the client's connection is cut
 /// connection when an expired response cannot even be ended. `admitted` (the request's place
 /// in its cluster's `max_requests`) is held until the upstream's body is over.
 pub async fn respond(
     stream: Rc<ChainStream>,
     response: http::Response<Incoming>,
     timers: Rc<StreamTimers>,
-    cut: Rc<Notify>,
+    downstream: Rc<Downstream>,
     admitted: Admission,
 ) -> HandlerResult {
     let (parts, mut body) = response.into_parts();
@@ -72,7 +72,7 @@ pub async fn respond(
                 // An HTTP/1 connection carries only this stream; an h2 client that cannot even
                 // take the error is not reading at all.
                 if !ended || !is_h2 {
-                    cut.notify_one();
+                    downstream.cut();
                 }
             }
         }

@@ -44,6 +44,7 @@ mod tests {
             },
             cluster: "c".into(),
             timeout_ms: 1,
+            upgrade_configs: Vec::new(),
         }
     }
 

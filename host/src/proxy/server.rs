@@ -10,6 +10,7 @@ use std::time::Duration;
 use http_body::Body;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
+use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::sync::{watch, Notify};
@@ -90,17 +91,20 @@ async fn serve_connection(
     worker: Rc<Worker>,
     name: Rc<str>,
     mut stop: watch::Receiver<bool>,
-    _counted: ConnectionSlot,
+    counted: ConnectionSlot,
 ) {
     let local = socket.local_addr().unwrap_or(peer);
     let Some(settings) = worker.listener(&name).map(|l| CodecSettings::of(&l.config)) else {
         return; // the listener went away with a reload
     };
     let listener_name = name.clone();
-    // Notified by a response that outlived its route timeout while the client was not reading:
-    // the connection is closed, since nothing else would free what it holds.
-    let cut = Rc::new(Notify::new());
-    let cut_by_stream = cut.clone();
+    let downstream = Rc::new(Downstream {
+        peer,
+        local,
+        cut: Notify::new(),
+        _counted: counted,
+    });
+    let for_streams = downstream.clone();
     // Notified when the connection has carried `max_requests_per_connection` requests.
     let spent = Rc::new(Notify::new());
     let spent_by_stream = spent.clone();
@@ -111,14 +115,14 @@ async fn serve_connection(
     let service = service_fn(move |request: http::Request<Incoming>| {
         let worker = worker.clone();
         let name = name.clone();
-        let cut = cut_by_stream.clone();
+        let downstream = for_streams.clone();
         // In flight until hyper drops the response body, once it is sent.
         let in_flight = requests.request_started();
         if max_requests.is_some_and(|max| requests.started() >= u64::from(max)) {
             spent_by_stream.notify_one();
         }
         async move {
-            let response = handle(worker, &name, request, peer, local, cut).await?;
+            let response = handle(worker, &name, request, downstream).await?;
             Ok::<_, body::BoxError>(response.map(|b| body::guarded(b, in_flight)))
         }
     });
@@ -135,7 +139,7 @@ async fn serve_connection(
         .timer(TokioTimer::new())
         .max_header_list_size(settings.max_head_bytes as u32);
     let (idle_timeout, head_timeout) = (settings.idle_timeout, settings.request_timeout);
-    let connection = builder.serve_connection(TokioIo::new(io), service);
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(connection);
     // Idle for too long, or its listener draining: finish what is in flight, then close
     // (HTTP/1.1 closes after the current response, h2 sends GOAWAY). A head too slow to
@@ -158,7 +162,7 @@ async fn serve_connection(
             log::debug!("connection from {peer}: no whole request head within {head_timeout:?}: closing");
             Err(Ok(()))
         }
-        () = cut.notified() => {
+        () = downstream.cut.notified() => {
             log::debug!("connection from {peer}: closed, a response outlived its route timeout");
             Err(Ok(()))
         }
@@ -170,7 +174,7 @@ async fn serve_connection(
             connection.as_mut().graceful_shutdown();
             tokio::select! {
                 result = connection.as_mut() => result,
-                () = cut.notified() => Ok(()),
+                () = downstream.cut.notified() => Ok(()),
             }
         }
     };
@@ -179,6 +183,25 @@ async fn serve_connection(
         if let Some(reason) = super::protocol_errors::reason(&*e) {
             overload.protocol_errors.inc(&reason);
         }
+    }
+}
+
+/// What every stream of one downstream connection shares.
+pub struct Downstream {
+    peer: SocketAddr,
+    local: SocketAddr,
+    /// Notified by a response that outlived its timeout while the client was not reading: the
+    /// connection is closed, since nothing else would free what it holds.
+    cut: Notify,
+    /// The connection's place in its listener's `max_connections`, held by every stream (an
+    /// upgraded one outlives the HTTP connection it came from).
+    _counted: ConnectionSlot,
+}
+
+impl Downstream {
+    /// Closes the connection now (see `cut`).
+    pub fn cut(&self) {
+        self.cut.notify_one();
     }
 }
 
@@ -254,15 +277,14 @@ async fn handle(
     worker: Rc<Worker>,
     name: &str,
     request: http::Request<Incoming>,
-    peer: SocketAddr,
-    local: SocketAddr,
-    cut: Rc<Notify>,
+    downstream: Rc<Downstream>,
 ) -> HandlerResult {
     worker.count_request();
     let Some(listener) = worker.listener(name) else {
         return local_reply::build(&status_only(503), body::full("listener is gone\n"));
     };
-    let (parts, body) = request.into_parts();
+    let (peer, local) = (downstream.peer, downstream.local);
+    let (mut parts, body) = request.into_parts();
     if let Err(refusal) = validate::check(&parts) {
         return refuse(refusal, parts.version);
     }
@@ -277,16 +299,23 @@ async fn handle(
         protocol(parts.version),
         is_grpc,
     ));
-    let pause_limit = listener
-        .config
-        .routes
-        .iter()
-        .map(|r| Duration::from_millis(r.timeout_ms))
-        .max()
-        .unwrap_or(Duration::from_secs(15));
+    let pause_limit = pause_limit(&listener.config);
     let buffer_limit = listener.config.per_connection_buffer_limit_bytes as usize;
     let stream = ChainStream::new(&listener.chain, info.clone(), pause_limit, buffer_limit);
     let mut headers = request_to_map(&parts);
+    // Decided on the client's head, before any filter, as Envoy's connection manager does.
+    let upgrade = match super::upgrade::requested(&parts.headers) {
+        Some(protocol) if parts.version < http::Version::HTTP_2 => {
+            let config = &listener.config;
+            let route = super::routing::find(&config.routes, &headers).map(|i| &config.routes[i]);
+            if !route.is_some_and(|route| config.allows_upgrade(route, &protocol)) {
+                return refuse(validate::UPGRADE_REFUSED, parts.version);
+            }
+            super::upgrade::keep_upgrade_headers(&parts.headers, &mut headers);
+            parts.extensions.remove::<OnUpgrade>()
+        }
+        _ => None,
+    };
     listener.upstreams.strip_destination_headers(&mut headers);
     add_forwarding_headers(&mut headers, peer);
     let end_of_stream = body.is_end_stream();
@@ -295,7 +324,13 @@ async fn handle(
         Step::LocalReply(reply) => return local_reply::through_filters(stream, reply).await,
         Step::Reset => return Err("stream reset by a filter".into()),
     }
-    forward(listener, stream, headers, body, end_of_stream, cut).await
+    let client = Client {
+        body,
+        end_of_stream,
+        upgrade,
+        downstream,
+    };
+    forward(listener, stream, headers, client).await
 }
 
 /// Envoy's answer to a head its codec refuses: no filter runs, and an HTTP/1 connection closes
@@ -318,15 +353,46 @@ fn status_only(status: u16) -> HeaderMap {
     headers
 }
 
+/// What of the client's request is left once its head has passed the filters.
+struct Client {
+    body: Incoming,
+    end_of_stream: bool,
+    /// The client's side of an allowed upgrade.
+    upgrade: Option<OnUpgrade>,
+    downstream: Rc<Downstream>,
+}
+
+/// How long a filter may keep a stream paused: the longest route timeout, or the stream idle
+/// timeout where a route's is off (a day at most, when both are off).
+fn pause_limit(config: &ListenerConfig) -> Duration {
+    let idle = match config.stream_idle_timeout_ms {
+        0 => Duration::from_secs(24 * 3600),
+        ms => Duration::from_millis(ms),
+    };
+    config
+        .routes
+        .iter()
+        .map(|r| match r.timeout_ms {
+            0 => idle,
+            ms => Duration::from_millis(ms),
+        })
+        .max()
+        .unwrap_or(Duration::from_secs(15))
+}
+
 /// Routes the filtered request and exchanges it with the upstream.
 async fn forward(
     listener: Rc<ListenerLocal>,
     stream: Rc<ChainStream>,
     mut headers: HeaderMap,
-    body: Incoming,
-    end_of_stream: bool,
-    cut: Rc<Notify>,
+    client: Client,
 ) -> HandlerResult {
+    let Client {
+        body,
+        end_of_stream,
+        upgrade,
+        downstream,
+    } = client;
     let Some(index) = super::routing::find(&listener.config.routes, &headers) else {
         return local_reply::through_filters(stream, proxy_reply(404, "", "route_not_found")).await;
     };
@@ -460,7 +526,13 @@ async fn forward(
             );
             local_reply::through_filters(stream, proxy_reply(503, &body, details)).await
         }
-        Ok(Ok(response)) => super::respond::respond(stream, response, timers, cut, admission).await,
+        Ok(Ok(response)) => match upgrade {
+            Some(client) if response.status() == http::StatusCode::SWITCHING_PROTOCOLS => {
+                super::upgrade::respond(stream, response, client, timers, admission, downstream)
+                    .await
+            }
+            _ => super::respond::respond(stream, response, timers, downstream, admission).await,
+        },
     }
 }
 

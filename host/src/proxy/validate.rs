@@ -5,8 +5,8 @@
 //! hyper parses the request; what it lets through and Envoy does not is checked here:
 //! a `Transfer-Encoding` other than a lone `chunked` (501: hyper decodes `gzip, chunked` as
 //! chunked and the coding would be lost), HTTP/1.1 without `Host` (RFC 9112 §3.2) or with a
-//! `Host` that is no host, `CONNECT`, and `Upgrade` to anything but `h2c` (no listener allows
-//! upgrades yet).
+//! `Host` that is no host, `CONNECT`, and `Upgrade` to anything but `websocket` (which the
+//! matched route decides on, see [`super::upgrade`]) or `h2c`.
 
 use http::request::Parts;
 use http::{Method, Version};
@@ -21,6 +21,13 @@ pub struct Refusal {
     /// `response.code_details` and the debug log.
     pub details: &'static str,
 }
+
+/// Envoy's answer to an upgrade no listener or route allows.
+pub const UPGRADE_REFUSED: Refusal = Refusal {
+    status: 403,
+    body: "",
+    details: "upgrade_failed",
+};
 
 const NOT_IMPLEMENTED: Refusal = Refusal {
     status: 501,
@@ -56,12 +63,8 @@ fn check_http1(head: &Parts) -> Result<(), Refusal> {
             return Err(NOT_IMPLEMENTED);
         }
     }
-    if wants_upgrade(headers) {
-        return Err(Refusal {
-            status: 403,
-            body: "",
-            details: "upgrade_failed",
-        });
+    if super::upgrade::requested(headers).is_some_and(|p| p != "websocket") {
+        return Err(UPGRADE_REFUSED);
     }
     if head.version == Version::HTTP_11 {
         let mut hosts = headers.get_all(http::header::HOST).iter();
@@ -84,17 +87,6 @@ fn check_http1(head: &Parts) -> Result<(), Refusal> {
         }
     }
     Ok(())
-}
-
-/// Whether the request asks to switch protocols. `h2c` does not count: Envoy drops that offer and
-/// answers in HTTP/1.1, as wasmesh does (it removes hop-by-hop headers), so `curl --http2`
-/// against a plain-text listener keeps working.
-fn wants_upgrade(headers: &http::HeaderMap) -> bool {
-    headers.get_all(http::header::UPGRADE).iter().any(|value| {
-        value.to_str().map_or(true, |v| {
-            v.split(',').any(|p| !p.trim().eq_ignore_ascii_case("h2c"))
-        })
-    })
 }
 
 /// Whether `value` is `host[:port]` as RFC 3986 allows it: a reg-name or IPv4 address (letters,

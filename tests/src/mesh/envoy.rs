@@ -105,6 +105,9 @@ fn listener(config: &MeshConfig, listener: &Listener) -> Value {
     if let Some(ms) = listener.request_headers_timeout_ms {
         manager["request_headers_timeout"] = json!(duration(ms));
     }
+    if listener.websocket {
+        manager["upgrade_configs"] = json!([{ "upgrade_type": "websocket" }]);
+    }
     json!({
         "name": listener.name,
         "address": socket_address("127.0.0.1", 0),
@@ -158,10 +161,11 @@ fn route(route: &Route) -> Value {
             .map(|(name, value)| json!({ "name": name, "string_match": { "exact": value } }))
             .collect();
     }
-    json!({
-        "match": matcher,
-        "route": { "cluster": route.cluster, "timeout": duration(route.timeout_ms) },
-    })
+    let mut action = json!({ "cluster": route.cluster, "timeout": duration(route.timeout_ms) });
+    if let Some(enabled) = route.websocket {
+        action["upgrade_configs"] = json!([{ "upgrade_type": "websocket", "enabled": enabled }]);
+    }
+    json!({ "match": matcher, "route": action })
 }
 
 fn cluster(cluster: &Cluster) -> Value {

@@ -281,6 +281,8 @@ pub struct Listener {
     /// Time for a request head to arrive whole (wasmesh's `request_timeout_ms`, 10 s by
     /// default; Envoy's `request_headers_timeout`, off by default).
     pub request_headers_timeout_ms: Option<u64>,
+    /// Proxies WebSocket upgrades (both hosts' `upgrade_configs`).
+    pub websocket: bool,
 }
 
 impl Listener {
@@ -293,7 +295,14 @@ impl Listener {
             max_connections: None,
             stream_idle_timeout_ms: None,
             request_headers_timeout_ms: None,
+            websocket: false,
         }
+    }
+
+    /// Proxies WebSocket upgrades on every route that does not turn them off.
+    pub fn websocket(mut self) -> Self {
+        self.websocket = true;
+        self
     }
 
     /// Gives request heads `ms` to arrive whole.
@@ -347,6 +356,8 @@ pub struct Route {
     pub cluster: String,
     /// Whole-request timeout.
     pub timeout_ms: u64,
+    /// This route's own word on WebSocket upgrades, over the listener's.
+    pub websocket: Option<bool>,
 }
 
 impl Route {
@@ -366,7 +377,14 @@ impl Route {
             headers: Vec::new(),
             cluster: cluster.to_string(),
             timeout_ms: DEFAULT_ROUTE_TIMEOUT_MS,
+            websocket: None,
         }
+    }
+
+    /// Allows (or refuses) WebSocket upgrades on this route, whatever the listener says.
+    pub fn websocket(mut self, enabled: bool) -> Self {
+        self.websocket = Some(enabled);
+        self
     }
 
     /// Also requires header `name` to equal `value`.

@@ -94,6 +94,9 @@ fn listener(listener: &Listener) -> Value {
     if let Some(ms) = listener.request_headers_timeout_ms {
         out["request_timeout_ms"] = json!(ms);
     }
+    if listener.websocket {
+        out["upgrade_configs"] = json!([{ "upgrade_type": "websocket" }]);
+    }
     out
 }
 
@@ -109,5 +112,10 @@ fn route(route: &Route) -> Value {
             .map(|(name, value)| json!({ "name": name, "exact": value }))
             .collect();
     }
-    json!({ "match": matcher, "cluster": route.cluster, "timeout_ms": route.timeout_ms })
+    let mut out =
+        json!({ "match": matcher, "cluster": route.cluster, "timeout_ms": route.timeout_ms });
+    if let Some(enabled) = route.websocket {
+        out["upgrade_configs"] = json!([{ "upgrade_type": "websocket", "enabled": enabled }]);
+    }
+    out
 }

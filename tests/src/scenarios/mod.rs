@@ -21,3 +21,4 @@ pub mod proxying;
 pub mod ratelimit;
 pub mod reload;
 pub mod strict;
+pub mod websocket;

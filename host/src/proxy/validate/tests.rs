@@ -62,9 +62,12 @@ fn host_must_be_present_once_and_be_a_host() {
 }
 
 #[test]
-fn connect_and_upgrades_are_refused() {
+fn connect_and_upgrades_but_websocket_are_refused() {
     let connect = check(&head(&[("host", "x:1")], Method::CONNECT, Version::HTTP_11));
     assert_eq!(connect.map_err(|r| r.status), Err(404));
-    let upgrade = h11(&[("host", "x"), ("upgrade", "websocket")]);
+    let upgrade = h11(&[("host", "x"), ("upgrade", "spdy/3")]);
     assert_eq!(upgrade.map_err(|r| r.status), Err(403));
+    // The matched route decides on WebSocket (see proxy/upgrade.rs).
+    let websocket = h11(&[("host", "x"), ("upgrade", "websocket")]);
+    assert_eq!(websocket, Ok(()));
 }
