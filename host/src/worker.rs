@@ -141,7 +141,7 @@ impl Worker {
         if let Some(previous) = self.accepting.borrow_mut().insert(name.clone(), stop_tx) {
             let _ = previous.send(true);
         }
-        tokio::task::spawn_local(crate::proxy::server::accept_loop(
+        tokio::task::spawn_local(crate::proxy::connection::accept_loop(
             listener,
             self.clone(),
             name.into(),

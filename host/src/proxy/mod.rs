@@ -4,6 +4,7 @@
 pub mod admission;
 pub mod body;
 pub mod chain;
+pub mod connection;
 pub mod connector;
 pub mod effects;
 pub mod h2_frames;
@@ -12,9 +13,9 @@ pub mod idle;
 pub mod local_reply;
 pub mod protocol_errors;
 pub mod pumps;
+pub mod request;
 pub mod respond;
 pub mod routing;
-pub mod server;
 pub mod stream_info;
 pub mod timers;
 pub mod upgrade;

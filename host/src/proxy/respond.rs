@@ -11,10 +11,10 @@ use hyper::body::Incoming;
 use super::admission::Admission;
 use super::body;
 use super::chain::{ChainStream, Step};
+use super::connection::Downstream;
 use super::headers_conv::{response_to_map, to_http_headers};
 use super::local_reply::{self, HandlerResult};
 use super::pumps;
-use super::server::Downstream;
 use super::timers::StreamTimers;
 use crate::runtime::HeaderMap;
 

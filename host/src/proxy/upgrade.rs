@@ -16,9 +16,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use super::admission::Admission;
 use super::body;
 use super::chain::{BodyOut, ChainStream, Step};
+use super::connection::Downstream;
 use super::headers_conv::response_to_map;
 use super::local_reply::{self, HandlerResult};
-use super::server::Downstream;
 use super::timers::StreamTimers;
 use crate::runtime::HeaderMap;
 

@@ -1,24 +1,20 @@
-//! Accepting connections (HTTP/1.1 and h2c on the same port) and handling
-//! each request: request filters, routing, the upstream exchange, response
-//! filters, with bodies streamed by [`super::pumps`].
+//! One downstream request: the head checked ([`super::validate`]) and passed through the
+//! request filters, routed, admitted by the cluster's circuit breakers, exchanged with the
+//! upstream, and answered through the response filters ([`super::respond`], or
+//! [`super::upgrade`] for a WebSocket); every failure answered as Envoy answers it.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
 use http_body::Body;
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::upgrade::OnUpgrade;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use tokio::sync::{watch, Notify};
 
 use super::body;
 use super::chain::{ChainStream, Step};
+use super::connection::Downstream;
 use super::headers_conv::{self, request_to_map};
-use super::idle::{head_too_slow, quiet_for, IdleIo};
 use super::local_reply::{self, proxy_reply, HandlerResult};
 use super::pumps::{self, RequestAbort};
 use super::stream_info::StreamInfo;
@@ -26,206 +22,9 @@ use super::timers::{Expiry, StreamTimers};
 use super::upstream::{PickError, SendError};
 use super::validate::{self, Refusal};
 use crate::config::ListenerConfig;
-use crate::overload::ConnectionSlot;
 use crate::runtime::host_state::LocalReply;
 use crate::runtime::HeaderMap;
 use crate::worker::{ListenerLocal, Worker};
-
-/// Runs `!Send` futures on the worker's local task set (hyper's h2 needs an executor).
-#[derive(Clone, Copy)]
-pub struct LocalExec;
-
-impl<F> hyper::rt::Executor<F> for LocalExec
-where
-    F: Future + 'static,
-{
-    fn execute(&self, fut: F) {
-        tokio::task::spawn_local(fut);
-    }
-}
-
-/// Accepts connections for one listener on this worker until the worker stops or `stop` turns
-/// true (a reload removed or moved the listener); then its connections drain.
-pub async fn accept_loop(
-    listener: tokio::net::TcpListener,
-    worker: Rc<Worker>,
-    name: Rc<str>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let open = worker.overload().listener(&name);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = stop.wait_for(|stopped| *stopped) => break,
-        };
-        match accepted {
-            Ok((socket, peer)) => {
-                let max = worker
-                    .listener(&name)
-                    .and_then(|l| l.config.max_connections);
-                let Some(slot) = ConnectionSlot::take(&open, max) else {
-                    // As Envoy does: the connection is closed at once, before any byte is read.
-                    worker.overload().listener_overflow.inc(&name);
-                    log::debug!("listener {name}: max_connections open: closing {peer}");
-                    continue;
-                };
-                let _ = socket.set_nodelay(true);
-                tokio::task::spawn_local(serve_connection(
-                    socket,
-                    peer,
-                    worker.clone(),
-                    name.clone(),
-                    stop.clone(),
-                    slot,
-                ));
-            }
-            Err(e) => crate::listeners::after_accept_error(&format!("listener {name}"), &e).await,
-        }
-    }
-    log::debug!("listener {name}: no longer accepting on this worker");
-}
-
-async fn serve_connection(
-    socket: tokio::net::TcpStream,
-    peer: SocketAddr,
-    worker: Rc<Worker>,
-    name: Rc<str>,
-    mut stop: watch::Receiver<bool>,
-    counted: ConnectionSlot,
-) {
-    let local = socket.local_addr().unwrap_or(peer);
-    let Some(settings) = worker.listener(&name).map(|l| CodecSettings::of(&l.config)) else {
-        return; // the listener went away with a reload
-    };
-    let listener_name = name.clone();
-    let downstream = Rc::new(Downstream {
-        peer,
-        local,
-        cut: Notify::new(),
-        _counted: counted,
-    });
-    let for_streams = downstream.clone();
-    // Notified when the connection has carried `max_requests_per_connection` requests.
-    let spent = Rc::new(Notify::new());
-    let spent_by_stream = spent.clone();
-    let overload = worker.overload().clone();
-    let (io, activity) = IdleIo::new(socket);
-    let requests = activity.clone();
-    let max_requests = settings.max_requests;
-    let service = service_fn(move |request: http::Request<Incoming>| {
-        let worker = worker.clone();
-        let name = name.clone();
-        let downstream = for_streams.clone();
-        // In flight until hyper drops the response body, once it is sent.
-        let in_flight = requests.request_started();
-        if max_requests.is_some_and(|max| requests.started() >= u64::from(max)) {
-            spent_by_stream.notify_one();
-        }
-        async move {
-            let response = handle(worker, &name, request, downstream).await?;
-            Ok::<_, body::BoxError>(response.map(|b| body::guarded(b, in_flight)))
-        }
-    });
-    let mut builder = auto::Builder::new(LocalExec);
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .keep_alive(true)
-        // A head that does not fit the read buffer, or has more fields, gets hyper's 431.
-        .max_buf_size(settings.max_head_bytes)
-        .max_headers(settings.max_headers);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(settings.max_head_bytes as u32);
-    let (idle_timeout, head_timeout) = (settings.idle_timeout, settings.request_timeout);
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
-    tokio::pin!(connection);
-    // Idle for too long, or its listener draining: finish what is in flight, then close
-    // (HTTP/1.1 closes after the current response, h2 sends GOAWAY). A head too slow to
-    // arrive, or a response that outlived its route timeout unread: close now.
-    let graceful = tokio::select! {
-        result = connection.as_mut() => Err(result),
-        _ = quiet_for(activity.clone(), idle_timeout) => {
-            Ok(format!("idle for {idle_timeout:?}"))
-        }
-        _ = stop.wait_for(|stopped| *stopped) => {
-            Ok(format!("listener {listener_name} draining"))
-        }
-        () = spent.notified() => Ok("max_requests_per_connection reached".to_string()),
-        () = activity.control_flood() => {
-            log::debug!("connection from {peer}: SETTINGS/PING flood: closing");
-            overload.protocol_errors.inc("control_frame_flood");
-            Err(Ok(()))
-        }
-        () = head_too_slow(activity.clone(), head_timeout) => {
-            log::debug!("connection from {peer}: no whole request head within {head_timeout:?}: closing");
-            Err(Ok(()))
-        }
-        () = downstream.cut.notified() => {
-            log::debug!("connection from {peer}: closed, a response outlived its route timeout");
-            Err(Ok(()))
-        }
-    };
-    let result = match graceful {
-        Err(result) => result,
-        Ok(why) => {
-            log::debug!("connection from {peer}: {why}: closing once in-flight requests end");
-            connection.as_mut().graceful_shutdown();
-            tokio::select! {
-                result = connection.as_mut() => result,
-                () = downstream.cut.notified() => Ok(()),
-            }
-        }
-    };
-    if let Err(e) = result {
-        log::debug!("connection from {peer} ended: {e}");
-        if let Some(reason) = super::protocol_errors::reason(&*e) {
-            overload.protocol_errors.inc(&reason);
-        }
-    }
-}
-
-/// What every stream of one downstream connection shares.
-pub struct Downstream {
-    peer: SocketAddr,
-    local: SocketAddr,
-    /// Notified by a response that outlived its timeout while the client was not reading: the
-    /// connection is closed, since nothing else would free what it holds.
-    cut: Notify,
-    /// The connection's place in its listener's `max_connections`, held by every stream (an
-    /// upgraded one outlives the HTTP connection it came from).
-    _counted: ConnectionSlot,
-}
-
-impl Downstream {
-    /// Closes the connection now (see `cut`).
-    pub fn cut(&self) {
-        self.cut.notify_one();
-    }
-}
-
-/// What a connection's codec takes from its listener's configuration.
-struct CodecSettings {
-    request_timeout: Duration,
-    idle_timeout: Duration,
-    /// `max_request_headers_kb` in bytes (at least hyper's smallest read buffer, 8 KiB).
-    max_head_bytes: usize,
-    max_headers: usize,
-    max_requests: Option<u32>,
-}
-
-impl CodecSettings {
-    fn of(config: &ListenerConfig) -> CodecSettings {
-        CodecSettings {
-            request_timeout: Duration::from_millis(config.request_timeout_ms),
-            idle_timeout: Duration::from_millis(config.idle_timeout_ms),
-            max_head_bytes: (config.max_request_headers_kb as usize * 1024).max(8192),
-            max_headers: config.max_headers_count as usize,
-            max_requests: config.max_requests_per_connection,
-        }
-    }
-}
 
 fn protocol(version: http::Version) -> &'static str {
     match version {
@@ -273,7 +72,8 @@ fn request_id() -> String {
     id
 }
 
-async fn handle(
+/// Handles one request of a downstream connection.
+pub async fn handle(
     worker: Rc<Worker>,
     name: &str,
     request: http::Request<Incoming>,
@@ -283,7 +83,7 @@ async fn handle(
     let Some(listener) = worker.listener(name) else {
         return local_reply::build(&status_only(503), body::full("listener is gone\n"));
     };
-    let (peer, local) = (downstream.peer, downstream.local);
+    let (peer, local) = (downstream.peer(), downstream.local());
     let (mut parts, body) = request.into_parts();
     if let Err(refusal) = validate::check(&parts) {
         return refuse(refusal, parts.version);
