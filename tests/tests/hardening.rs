@@ -6,6 +6,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
+use wasmesh_tests::scenarios::attribution::failures_are_attributed_as_envoy_does;
 use wasmesh_tests::scenarios::limits::{
     buffering_filter_hits_the_buffer_limit, silent_streams_meet_the_stream_idle_timeout,
     stalled_downloads_are_cut, stalled_downloads_are_cut_by_the_stream_idle_timeout, Cut,
@@ -32,6 +33,7 @@ wasmesh_tests::in_both_hosts!(
     silent_streams_meet_the_stream_idle_timeout,
     stalled_downloads_are_cut_by_the_stream_idle_timeout,
     websockets_are_proxied_where_allowed,
+    failures_are_attributed_as_envoy_does,
 );
 
 /// wasmesh only (Envoy has no such list): a filter that names a destination outside the

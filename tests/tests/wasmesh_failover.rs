@@ -67,8 +67,8 @@ fn refused_connection_is_retried() {
 }
 
 /// wasmesh names the refused connection in `response.code_details`
-/// (`upstream_reset_before_response_started{connection_failure}`), as Envoy does, so the retry
-/// is counted as `connect-failure`.
+/// (`upstream_reset_before_response_started{remote_connection_failure|…}`), as Envoy does, so
+/// the retry is counted as `connect-failure`.
 #[test]
 fn refused_connection_is_named_connect_failure() {
     failover::refused_connection_is_named_connect_failure(Wasmesh);

@@ -125,6 +125,10 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
             let details = info.code_details.borrow();
             (!details.is_empty()).then(|| Value::Bytes(details.as_bytes().to_vec()))
         }
+        "response.flags" => {
+            let details = info.code_details.borrow();
+            Some(Value::Int(crate::proxy::response_flags::of(&details) as i64))
+        }
         "response.headers" => response_headers(stream).map(Value::Map),
         "response.size" => Some(Value::Int(info.response_body_bytes.get() as i64)),
         "source.address" => text(info.source.to_string()),

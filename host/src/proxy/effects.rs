@@ -82,10 +82,7 @@ async fn http_call(
         Ok(Ok(response)) => response,
         Ok(Err(e)) => {
             log::debug!("http_call to {} failed: {e}", call.cluster);
-            synthesized(
-                503,
-                "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
-            )
+            synthesized(503, &call_failure_body(&e))
         }
         Err(_) => {
             log::debug!(
@@ -115,6 +112,18 @@ async fn http_call(
 
 /// Envoy answers a failed or timed-out call with a local response the
 /// filter sees like any other (not with zero headers); so do we.
+/// The body Envoy's async client gives a call that got no response, by what went wrong.
+fn call_failure_body(error: &anyhow::Error) -> String {
+    use super::response_flags::{connect_failure, reset_body};
+    use super::upstream::SendError;
+    match error.downcast_ref::<SendError>() {
+        Some(SendError::Client(e)) if e.is_connect() => connect_failure(e).0,
+        Some(SendError::Client(_)) => reset_body("connection termination"),
+        Some(SendError::Overflow(_)) => reset_body("overflow"),
+        None => reset_body("connection failure"),
+    }
+}
+
 fn synthesized(status: u16, body: &str) -> CallResponse {
     let mut headers = HeaderMap::new();
     headers.add(b":status", status.to_string().as_bytes());

@@ -15,6 +15,7 @@ pub mod protocol_errors;
 pub mod pumps;
 pub mod request;
 pub mod respond;
+pub mod response_flags;
 pub mod routing;
 pub mod stream_info;
 pub mod timers;

@@ -150,7 +150,8 @@ fn client_body_failed(error: &hyper::Error) -> Step {
         return Step::Reset;
     }
     log::debug!("client body malformed: {error}");
-    let mut reply = proxy_reply(400, "Bad Request", "client_body_malformed");
+    // Envoy's details for any HTTP/1 codec error: the client's, with no response flag.
+    let mut reply = proxy_reply(400, "Bad Request", "http1.codec_error");
     reply.headers.add(b"connection", b"close");
     Step::LocalReply(reply)
 }

@@ -17,6 +17,7 @@ use super::connection::Downstream;
 use super::headers_conv::{self, request_to_map};
 use super::local_reply::{self, proxy_reply, HandlerResult};
 use super::pumps::{self, RequestAbort};
+use super::response_flags::reset_body;
 use super::stream_info::StreamInfo;
 use super::timers::{Expiry, StreamTimers};
 use super::upstream::{PickError, SendError};
@@ -287,7 +288,7 @@ async fn forward(
         Err(Expiry::Route) => {
             local_reply::through_filters(
                 stream,
-                proxy_reply(504, "upstream request timeout", "upstream_response_timeout"),
+                proxy_reply(504, "upstream request timeout", "response_timeout"),
             )
             .await
         }
@@ -310,21 +311,13 @@ async fn forward(
             log::debug!("upstream {endpoint} failed: {e:?}");
             // Envoy's body and details: a refused or failed connect is a connection failure,
             // anything else a reset by the upstream before its response started.
-            let (reason, details) = if e.is_connect() {
-                (
-                    "connection failure",
-                    "upstream_reset_before_response_started{connection_failure}",
-                )
+            let (body, details) = if e.is_connect() {
+                super::response_flags::connect_failure(&e)
             } else {
-                (
-                    "connection termination",
-                    "upstream_reset_before_response_started{connection_termination}",
-                )
+                let details = "upstream_reset_before_response_started{connection_termination}";
+                (reset_body("connection termination"), details.to_string())
             };
-            let body = format!(
-                "upstream connect error or disconnect/reset before headers. reset reason: {reason}"
-            );
-            local_reply::through_filters(stream, proxy_reply(503, &body, details)).await
+            local_reply::through_filters(stream, proxy_reply(503, &body, &details)).await
         }
         Ok(Ok(response)) => match upgrade {
             Some(client) if response.status() == http::StatusCode::SWITCHING_PROTOCOLS => {
@@ -340,7 +333,7 @@ async fn forward(
 fn overflow_reply() -> LocalReply {
     let mut reply = proxy_reply(
         503,
-        "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+        &reset_body("overflow"),
         "upstream_reset_before_response_started{overflow}",
     );
     reply.headers.add(b"x-envoy-overloaded", b"true");

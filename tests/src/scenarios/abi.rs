@@ -31,7 +31,7 @@ pub const VM_CONFIG: &str = "abi-vm-config";
 /// The cluster the http-call cases name in `x-abi-upstream` (same name in both hosts).
 pub const CALL_CLUSTER: &str = "echo";
 /// The backend's name (its `x-backend`).
-const BACKEND: &str = "b1";
+pub const BACKEND: &str = "b1";
 /// How long asynchronous effects (ticks, queue callbacks, admin counters, logs) may take.
 const ASYNC_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -532,6 +532,8 @@ pub fn properties_response(kind: ProxyKind) {
         ("x-abi-prop-response-code", "200"),
         ("x-abi-prop-response-header", BACKEND),
         ("x-abi-prop-upstream-address", upstream.as_str()),
+        ("x-abi-prop-code-details", "via_upstream"),
+        ("x-abi-prop-flags", "0"),
     ];
     let seen: Vec<_> = expected
         .iter()

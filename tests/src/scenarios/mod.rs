@@ -4,6 +4,7 @@
 //! wasmesh face the same module, requests and assertions.
 
 pub mod abi;
+pub mod attribution;
 pub mod config;
 pub mod discovery;
 pub mod dns;

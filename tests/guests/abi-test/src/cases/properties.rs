@@ -59,6 +59,9 @@ const RESPONSE_PROPERTIES: &[(&str, &[&str], Kind)] = &[
         Kind::Str,
     ),
     ("upstream-address", &["upstream", "address"], Kind::Str),
+    // Which side failed, as the host tells filters (failover's retry reasons rest on it).
+    ("code-details", &["response", "code_details"], Kind::Str),
+    ("flags", &["response", "flags"], Kind::Int),
 ];
 
 /// The custom property set and read back in the request case.

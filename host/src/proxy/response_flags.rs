@@ -1,0 +1,118 @@
+//! Envoy's response flags (`response.flags`, a bit set) and its words for why the proxy itself
+//! answered (`response.code_details`, the local reply bodies), so a filter tells which side
+//! failed exactly as it would in Envoy: a refused connection is the upstream's fault
+//! (`UF`), a route timeout too (`UT`), a route that does not exist the configuration's (`NR`),
+//! a body that does not parse the client's (`http1.codec_error`, no flag).
+
+/// `UH`: no healthy upstream.
+pub const NO_HEALTHY_UPSTREAM: u64 = 0x2;
+/// `UT`: the route timeout.
+pub const UPSTREAM_REQUEST_TIMEOUT: u64 = 0x4;
+/// `UF`: the upstream connection failed.
+pub const UPSTREAM_CONNECTION_FAILURE: u64 = 0x20;
+/// `UC`: the upstream connection ended before the response started.
+pub const UPSTREAM_CONNECTION_TERMINATION: u64 = 0x40;
+/// `UO`: a circuit breaker turned the request away.
+pub const UPSTREAM_OVERFLOW: u64 = 0x80;
+/// `NR`: no route.
+pub const NO_ROUTE_FOUND: u64 = 0x100;
+/// `SI`: the stream idle timeout.
+pub const STREAM_IDLE_TIMEOUT: u64 = 0x10000;
+/// `NC`: the route's cluster does not exist.
+pub const NO_CLUSTER_FOUND: u64 = 0x100_0000;
+
+/// The flags of a stream whose answer has these details. The details are set in one place for
+/// every answer, so deriving the flags from them keeps the two properties from disagreeing.
+pub fn of(details: &str) -> u64 {
+    const RESET: &str = "upstream_reset_before_response_started{";
+    if let Some(reason) = details.strip_prefix(RESET) {
+        return if reason.starts_with("remote_connection_failure")
+            || reason.starts_with("connection_timeout")
+        {
+            UPSTREAM_CONNECTION_FAILURE
+        } else if reason.starts_with("overflow") {
+            UPSTREAM_OVERFLOW
+        } else {
+            UPSTREAM_CONNECTION_TERMINATION
+        };
+    }
+    match details {
+        "response_timeout" => UPSTREAM_REQUEST_TIMEOUT,
+        "route_not_found" => NO_ROUTE_FOUND,
+        "cluster_not_found" => NO_CLUSTER_FOUND,
+        "no_healthy_upstream" => NO_HEALTHY_UPSTREAM,
+        "stream_idle_timeout" => STREAM_IDLE_TIMEOUT,
+        _ => 0,
+    }
+}
+
+/// Envoy's body and details for a connection to the upstream that could not be made: the
+/// errno's text when the system gave one (`Connection refused`), as Envoy reports the
+/// transport's failure reason.
+pub fn connect_failure(error: &(dyn std::error::Error + 'static)) -> (String, String) {
+    let io = std::iter::successors(Some(error), |e| e.source())
+        .find_map(|e| e.downcast_ref::<std::io::Error>());
+    if io.is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+        return (
+            reset_body("connection timeout"),
+            "upstream_reset_before_response_started{connection_timeout}".into(),
+        );
+    }
+    let Some(errno) = io.and_then(std::io::Error::raw_os_error) else {
+        return (
+            reset_body("remote connection failure"),
+            "upstream_reset_before_response_started{remote_connection_failure}".into(),
+        );
+    };
+    let text = nix::errno::Errno::from_raw(errno).desc();
+    let transport = format!("delayed connect error: {text}");
+    let body = format!(
+        "{}, transport failure reason: {transport}",
+        reset_body("remote connection failure")
+    );
+    let details = format!(
+        "upstream_reset_before_response_started{{remote_connection_failure|{}}}",
+        transport.replace(' ', "_")
+    );
+    (body, details)
+}
+
+/// Envoy's body for a stream reset before the upstream's response started.
+pub fn reset_body(reason: &str) -> String {
+    format!("upstream connect error or disconnect/reset before headers. reset reason: {reason}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_connection_is_told_as_envoy_tells_it() {
+        let refused = std::io::Error::from_raw_os_error(111);
+        let (body, details) = connect_failure(&refused);
+        assert_eq!(
+            details,
+            "upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}"
+        );
+        assert_eq!(
+            body,
+            "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused"
+        );
+        assert_eq!(of(&details), UPSTREAM_CONNECTION_FAILURE);
+    }
+
+    #[test]
+    fn flags_follow_the_details() {
+        assert_eq!(of("via_upstream"), 0);
+        assert_eq!(of("response_timeout"), UPSTREAM_REQUEST_TIMEOUT);
+        assert_eq!(
+            of("upstream_reset_before_response_started{overflow}"),
+            UPSTREAM_OVERFLOW
+        );
+        assert_eq!(
+            of("upstream_reset_before_response_started{connection_termination}"),
+            UPSTREAM_CONNECTION_TERMINATION
+        );
+        assert_eq!(of("http1.codec_error"), 0);
+    }
+}
