@@ -92,6 +92,7 @@ fn run(
     let count = workers.unwrap_or_else(|| config.worker_count()).max(1);
     crate::worker::spawn(host.clone(), count)?;
     crate::watch::spawn(host.clone())?;
+    crate::heap::spawn(host.overload.clone())?;
     host.set_ready();
     log::info!("admin on {admin_addr}; {count} workers ready");
     if let Some(path) = admin_address_path {

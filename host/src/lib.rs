@@ -7,6 +7,7 @@ pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod dns;
+pub mod heap;
 pub mod host;
 pub mod listeners;
 pub mod overload;

@@ -78,6 +78,15 @@ impl Overload {
         listeners.entry(name.to_string()).or_default().clone()
     }
 
+    /// Downstream connections open now, over every listener.
+    pub fn open_connections(&self) -> usize {
+        let listeners = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        listeners
+            .values()
+            .map(|open| open.load(Ordering::Relaxed))
+            .sum()
+    }
+
     /// The load of cluster `name` (shared by every worker's client for it).
     pub fn cluster(&self, name: &str) -> Arc<ClusterLoad> {
         let mut clusters = self.clusters.lock().unwrap_or_else(|e| e.into_inner());

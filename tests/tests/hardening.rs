@@ -195,3 +195,62 @@ fn cpu_time(pid: u32) -> Duration {
     let hz = 100; // USER_HZ on Linux
     Duration::from_millis(ticks * 1000 / hz)
 }
+
+/// Connections in [`memory_of_a_connection_burst_goes_back_to_the_system`].
+const BURST: usize = 1500;
+
+/// wasmesh only (a process-level matter): a burst of keep-alive connections grows the proxy;
+/// once they close, most of that memory goes back to the system (glibc kept it all before).
+#[test]
+fn memory_of_a_connection_burst_goes_back_to_the_system() {
+    use std::io::{Read, Write};
+    use wasmesh_tests::scenarios::isolation::rss_kib;
+
+    let backend = Backend::start("b1");
+    let config = MeshConfig::new()
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(Listener::new("main").route(Route::prefix("/", "backend")));
+    let proxy = ProxyKind::Wasmesh.start(&config);
+    let before = rss_kib(&proxy);
+    let mut burst: Vec<TcpStream> = (0..BURST)
+        .map(|_| {
+            let mut client = TcpStream::connect(proxy.listener("main")).expect("connecting");
+            client
+                .write_all(b"GET /b HTTP/1.1\r\nhost: x\r\n\r\n")
+                .expect("asking");
+            client
+        })
+        .collect();
+    for client in &mut burst {
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("a timeout");
+        let mut buf = [0u8; 4096];
+        assert!(client.read(&mut buf).expect("an answer") > 0);
+    }
+    let during = rss_kib(&proxy);
+    drop(burst);
+    let grown = during.saturating_sub(before);
+    assert!(
+        grown > 4096,
+        "{BURST} connections grew RSS by only {grown} KiB"
+    );
+    let settled = poll_until(
+        "the burst's memory to go back to the system",
+        Duration::from_secs(10),
+        || {
+            let now = rss_kib(&proxy);
+            let kept = now.saturating_sub(before);
+            if kept * 2 <= grown {
+                Ok(now)
+            } else {
+                Err(format!(
+                    "RSS {before} KiB before, {during} with the burst, {now} now"
+                ))
+            }
+        },
+    );
+    eprintln!(
+        "RSS {before} KiB before, {during} KiB with {BURST} connections, {settled} KiB after"
+    );
+}
