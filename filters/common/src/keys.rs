@@ -15,12 +15,24 @@ pub const DEFAULT_ROOT_ID: &str = "default";
 ///
 /// The root id keeps two rate-limit plugins in one VM (different limits) from sharing buckets.
 pub fn ratelimit_slot(root_id: &str, slot: u32) -> String {
-    let root = if root_id.is_empty() {
+    format!(
+        "{PREFIX}.ratelimit.{}.slot.{slot}",
+        root_or_default(root_id)
+    )
+}
+
+/// Shared-data key of the secret a rate-limit plugin's key digests are salted with (see
+/// `ratelimit::slots::Salt`), one per root id like its slots.
+pub fn ratelimit_salt(root_id: &str) -> String {
+    format!("{PREFIX}.ratelimit.{}.salt", root_or_default(root_id))
+}
+
+fn root_or_default(root_id: &str) -> &str {
+    if root_id.is_empty() {
         DEFAULT_ROOT_ID
     } else {
         root_id
-    };
-    format!("{PREFIX}.ratelimit.{root}.slot.{slot}")
+    }
 }
 
 /// The key of a service's endpoint set: `wasmesh.v1.endpoints.<service>`, holding an

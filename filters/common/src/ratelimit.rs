@@ -7,4 +7,4 @@ pub mod slots;
 
 pub use bucket::{BucketState, Decision, TokenBucket};
 pub use config::{KeySource, OnStoreFull, RateLimitConfig};
-pub use slots::{KeyDigest, Placement, SlotEntry};
+pub use slots::{KeyDigest, Placement, Salt, SlotEntry};

@@ -10,6 +10,7 @@
 mod limiter;
 mod metrics;
 mod root;
+mod salt;
 mod store;
 
 proxy_wasm::main! {{

@@ -37,7 +37,15 @@ impl HttpContext for RateLimiter {
         let Some(plugin) = self.plugin.as_deref() else {
             return Action::Continue;
         };
-        let digest = KeyDigest::of(&key_value(&plugin.config.key));
+        let salt = match crate::salt::current(&plugin.root_id) {
+            Ok(salt) => salt,
+            Err(status) => {
+                // As for any other refused shared-data call: the request passes.
+                log::warn!("ratelimit: no salt for the key digests: {status:?}");
+                return Action::Continue;
+            }
+        };
+        let digest = KeyDigest::of(&salt, &key_value(&plugin.config.key));
         let table = Table {
             root_id: &plugin.root_id,
             slots: plugin.config.max_keys,

@@ -3,8 +3,11 @@
 //!
 //! Keying buckets by the raw header value let one client fill a VM id's shared data with
 //! new 8 KB keys until every write was refused (and the Rust SDK panics on a refused write).
-//! Instead the value is digested (SHA-256, first 16 bytes), the digest picks [`PROBES`]
-//! consecutive slots of the plugin's `max_keys`, and each slot holds one digest and its bucket.
+//! Instead the value is digested (SHA-256 of a secret salt and the value, first 16 bytes), the
+//! digest picks [`PROBES`] consecutive slots of the plugin's `max_keys`, and each slot holds
+//! one digest and its bucket. The salt is random and shared by the plugin's VMs through shared
+//! data: without it a client could compute which values land in a victim's slots and keep them
+//! full of its own live buckets, so that the victim's key finds no slot.
 //! A bucket that has refilled completely is the same as no bucket, so its slot may be taken
 //! by another key: buckets expire by themselves. When every probed slot holds another key's
 //! live bucket the store is full for that key, and the configuration says whether such a
@@ -23,10 +26,27 @@ pub const PROBES: u32 = 4;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyDigest(pub [u8; 16]);
 
+/// The secret a plugin's digests are salted with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Salt(pub [u8; 16]);
+
+impl Salt {
+    /// Length of the stored salt.
+    pub const LEN: usize = 16;
+
+    /// A stored salt; `None` for anything that is not one.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        Some(Self(bytes.try_into().ok()?))
+    }
+}
+
 impl KeyDigest {
-    /// The digest of `key_value`.
-    pub fn of(key_value: &[u8]) -> Self {
-        let full = Sha256::digest(key_value);
+    /// The digest of `key_value` under `salt`.
+    pub fn of(salt: &Salt, key_value: &[u8]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(salt.0);
+        hasher.update(key_value);
+        let full = hasher.finalize();
         let mut out = [0u8; 16];
         out.copy_from_slice(&full[..16]);
         Self(out)

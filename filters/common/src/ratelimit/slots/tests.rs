@@ -1,5 +1,7 @@
 use super::*;
 
+const SALT: Salt = Salt([7; 16]);
+
 const SEC: u64 = 1_000_000_000;
 
 fn bucket() -> TokenBucket {
@@ -9,7 +11,7 @@ fn bucket() -> TokenBucket {
 
 fn entry(value: &[u8], tokens: f64, updated_ns: u64) -> Option<SlotEntry> {
     Some(SlotEntry {
-        digest: KeyDigest::of(value),
+        digest: KeyDigest::of(&SALT, value),
         state: BucketState { tokens, updated_ns },
     })
 }
@@ -29,7 +31,7 @@ fn an_entry_has_the_same_size_whatever_the_key() {
 
 #[test]
 fn probes_are_consecutive_within_the_table() {
-    let digest = KeyDigest::of(b"tenant-a");
+    let digest = KeyDigest::of(&SALT, b"tenant-a");
     let slots: Vec<u32> = digest.probe_slots(10).collect();
     assert_eq!(slots.len(), PROBES as usize);
     for pair in slots.windows(2) {
@@ -53,7 +55,7 @@ fn keys_spread_over_the_slots() {
     let mut used = std::collections::HashSet::new();
     for i in 0..200 {
         used.insert(
-            KeyDigest::of(format!("client-{i}").as_bytes())
+            KeyDigest::of(&SALT, format!("client-{i}").as_bytes())
                 .probe_slots(64)
                 .next(),
         );
@@ -67,7 +69,7 @@ fn keys_spread_over_the_slots() {
 
 #[test]
 fn a_keys_own_bucket_is_found_before_a_free_slot() {
-    let me = KeyDigest::of(b"me");
+    let me = KeyDigest::of(&SALT, b"me");
     let entries = [
         None,
         entry(b"other", 0.0, 10 * SEC),
@@ -81,7 +83,7 @@ fn a_keys_own_bucket_is_found_before_a_free_slot() {
 
 #[test]
 fn a_new_key_takes_the_first_empty_or_refilled_slot() {
-    let me = KeyDigest::of(b"me");
+    let me = KeyDigest::of(&SALT, b"me");
     let live = entry(b"a", 0.0, 10 * SEC);
     // Refilled: 2 tokens regained 2 s after it was last taken from.
     let refilled = entry(b"b", 0.0, 8 * SEC);
@@ -97,7 +99,7 @@ fn a_new_key_takes_the_first_empty_or_refilled_slot() {
 
 #[test]
 fn every_probe_holding_a_live_bucket_is_full() {
-    let me = KeyDigest::of(b"me");
+    let me = KeyDigest::of(&SALT, b"me");
     let entries = [entry(b"a", 0.0, 10 * SEC), entry(b"b", 0.5, 9 * SEC)];
     assert_eq!(place(&entries, &me, &bucket(), 10 * SEC), Placement::Full);
     // Later, once b has refilled, its slot is free again.
@@ -105,4 +107,15 @@ fn every_probe_holding_a_live_bucket_is_full() {
         place(&entries, &me, &bucket(), 11 * SEC),
         Placement::Free(1)
     );
+}
+
+#[test]
+fn the_salt_moves_a_key_to_other_slots() {
+    let value = b"victim";
+    let slots_under =
+        |salt: Salt| -> Vec<u32> { KeyDigest::of(&salt, value).probe_slots(1_000_000).collect() };
+    assert_ne!(slots_under(Salt([1; 16])), slots_under(Salt([2; 16])));
+    assert_eq!(slots_under(Salt([1; 16])), slots_under(Salt([1; 16])));
+    assert_eq!(Salt::decode(&[9; 16]), Some(Salt([9; 16])));
+    assert_eq!(Salt::decode(&[9; 15]), None);
 }
