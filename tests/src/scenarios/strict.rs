@@ -148,7 +148,13 @@ pub fn oversized_heads_get_431(kind: ProxyKind) {
         |extra: &str| format!("GET / HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n");
     let big = |kib: usize| format!("X-Big: {}\r\n", "a".repeat(kib * 1024));
     let many = |n: usize| (0..n).map(|i| format!("X-H{i}: v\r\n")).collect::<String>();
+    let uri = |kib: usize| {
+        let path = "a".repeat(kib * 1024);
+        format!("GET /{path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    };
     let cases = [
+        ("a 50 KiB URI", uri(50), 200),
+        ("a 70 KiB URI", uri(70), 431),
         ("a 50 KiB header", head(&big(50)), 200),
         ("a 70 KiB header", head(&big(70)), 431),
         ("96 header fields", head(&many(96)), 200),
