@@ -3,11 +3,14 @@
 
 use wasmesh_tests::scenarios::h2::{
     a_dripped_header_block_is_cut, floods_end_the_connection_not_the_proxy,
-    pings_between_requests_keep_the_connection, Flood,
+    pings_between_requests_keep_the_connection, streams_past_the_limit_are_refused, Flood,
 };
 use wasmesh_tests::ProxyKind;
 
-wasmesh_tests::in_both_hosts!(pings_between_requests_keep_the_connection);
+wasmesh_tests::in_both_hosts!(
+    pings_between_requests_keep_the_connection,
+    streams_past_the_limit_are_refused,
+);
 
 /// wasmesh only: Envoy kept the dripping connection open (see the scenario).
 #[test]

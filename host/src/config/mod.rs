@@ -250,6 +250,34 @@ pub struct ListenerConfig {
     /// one wasmesh knows); others, and these where a route turns them off, get 403.
     #[serde(default)]
     pub upgrade_configs: Vec<UpgradeConfig>,
+    /// h2 settings for downstream connections (Envoy's field of the same name).
+    #[serde(default)]
+    pub http2_protocol_options: Http2Options,
+}
+
+/// h2 settings a listener offers its clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http2Options {
+    /// Streams one connection may have open at once; one more is refused (`RST_STREAM
+    /// REFUSED_STREAM`). Default 100, the value Envoy's edge-proxy guide sets (its own default
+    /// is 2^31 - 1).
+    #[serde(default = "Http2Options::default_max_concurrent_streams")]
+    pub max_concurrent_streams: u32,
+}
+
+impl Http2Options {
+    fn default_max_concurrent_streams() -> u32 {
+        100
+    }
+}
+
+impl Default for Http2Options {
+    fn default() -> Self {
+        Http2Options {
+            max_concurrent_streams: Self::default_max_concurrent_streams(),
+        }
+    }
 }
 
 /// One protocol upgrade a listener or route allows (Envoy's `UpgradeConfig`).

@@ -190,3 +190,18 @@ fn upgrades_are_websocket_only_and_routes_override_the_listener() {
     assert!(listener.allows_upgrade(&open, "websocket"));
     assert!(!listener.allows_upgrade(&open, "spdy/3"));
 }
+
+#[test]
+fn h2_stream_limit_defaults_to_100_and_must_be_positive() {
+    let config = Config::parse(&minimal().to_string()).unwrap();
+    let options = config.listeners[0].http2_protocol_options;
+    assert_eq!(options.max_concurrent_streams, 100);
+    let mut value = minimal();
+    value["listeners"][0]["http2_protocol_options"] =
+        serde_json::json!({"max_concurrent_streams": 0});
+    let err = error_of(value);
+    assert!(
+        err.contains("listeners[0].http2_protocol_options.max_concurrent_streams"),
+        "{err}"
+    );
+}

@@ -75,6 +75,9 @@ pub fn validate(config: &Config) -> Result<()> {
         if listener.max_requests_per_connection == Some(0) {
             bail!("config error at `listeners[{i}].max_requests_per_connection`: must be > 0");
         }
+        if listener.http2_protocol_options.max_concurrent_streams == 0 {
+            bail!("config error at `listeners[{i}].http2_protocol_options.max_concurrent_streams`: must be > 0");
+        }
         if listener.max_connections == Some(0) {
             bail!("config error at `listeners[{i}].max_connections`: must be > 0");
         }

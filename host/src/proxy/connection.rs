@@ -127,7 +127,8 @@ async fn serve_connection(
     builder
         .http2()
         .timer(TokioTimer::new())
-        .max_header_list_size(settings.max_head_bytes as u32);
+        .max_header_list_size(settings.max_head_bytes as u32)
+        .max_concurrent_streams(settings.max_streams);
     let (idle_timeout, head_timeout) = (settings.idle_timeout, settings.request_timeout);
     let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(connection);
@@ -213,6 +214,7 @@ struct CodecSettings {
     max_head_bytes: usize,
     max_headers: usize,
     max_requests: Option<u32>,
+    max_streams: u32,
 }
 
 impl CodecSettings {
@@ -223,6 +225,7 @@ impl CodecSettings {
             max_head_bytes: (config.max_request_headers_kb as usize * 1024).max(8192),
             max_headers: config.max_headers_count as usize,
             max_requests: config.max_requests_per_connection,
+            max_streams: config.http2_protocol_options.max_concurrent_streams,
         }
     }
 }

@@ -108,6 +108,9 @@ fn listener(config: &MeshConfig, listener: &Listener) -> Value {
     if listener.websocket {
         manager["upgrade_configs"] = json!([{ "upgrade_type": "websocket" }]);
     }
+    if let Some(max) = listener.max_concurrent_streams {
+        manager["http2_protocol_options"] = json!({ "max_concurrent_streams": max });
+    }
     json!({
         "name": listener.name,
         "address": socket_address("127.0.0.1", 0),

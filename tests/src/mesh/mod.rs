@@ -283,6 +283,9 @@ pub struct Listener {
     pub request_headers_timeout_ms: Option<u64>,
     /// Proxies WebSocket upgrades (both hosts' `upgrade_configs`).
     pub websocket: bool,
+    /// `http2_protocol_options.max_concurrent_streams` (wasmesh: 100, Envoy: 2^31 - 1 when
+    /// `None`).
+    pub max_concurrent_streams: Option<u32>,
 }
 
 impl Listener {
@@ -296,7 +299,14 @@ impl Listener {
             stream_idle_timeout_ms: None,
             request_headers_timeout_ms: None,
             websocket: false,
+            max_concurrent_streams: None,
         }
+    }
+
+    /// Lets one h2 connection have at most `max` streams open.
+    pub fn max_concurrent_streams(mut self, max: u32) -> Self {
+        self.max_concurrent_streams = Some(max);
+        self
     }
 
     /// Proxies WebSocket upgrades on every route that does not turn them off.

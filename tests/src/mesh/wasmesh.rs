@@ -97,6 +97,9 @@ fn listener(listener: &Listener) -> Value {
     if listener.websocket {
         out["upgrade_configs"] = json!([{ "upgrade_type": "websocket" }]);
     }
+    if let Some(max) = listener.max_concurrent_streams {
+        out["http2_protocol_options"] = json!({ "max_concurrent_streams": max });
+    }
     out
 }
 

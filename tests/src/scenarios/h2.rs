@@ -206,3 +206,64 @@ pub fn floods_end_the_connection_not_the_proxy(kind: ProxyKind, flood: Flood) {
         assert!(metrics.contains(&series), "{flood:?}: {series}\n{metrics}");
     }
 }
+
+/// `max_concurrent_streams: 2` and a slow backend, three requests opened at once on one
+/// connection. wasmesh answers two and refuses the third with `RST_STREAM REFUSED_STREAM`
+/// (which a client may retry), and the connection serves on. Envoy 1.40 treats the third
+/// stream as a connection error: it closes the connection and answers none. RFC 9113 §5.1.2 allows either;
+/// wasmesh takes the one that loses the client nothing.
+pub fn streams_past_the_limit_are_refused(kind: ProxyKind) {
+    let host = kind.name();
+    let backend = Backend::start("slow").with_delay(Duration::from_millis(800));
+    let config = MeshConfig::new()
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(
+            Listener::new("main")
+                .max_concurrent_streams(2)
+                .route(Route::prefix("/", "backend")),
+        );
+    let proxy = kind.start(&config);
+    let mut h2 = H2Connection::connect(proxy.listener("main"));
+    // The server's SETTINGS first, so the limit is in force before the streams open.
+    let settings = h2
+        .read_frame(Duration::from_secs(5))
+        .expect("the server's SETTINGS");
+    assert_eq!(settings.kind, kind::SETTINGS, "{host}");
+    h2.send(&frame(kind::SETTINGS, flag::ACK, 0, &[]))
+        .expect("acknowledging");
+    let flags = flag::END_STREAM | flag::END_HEADERS;
+    let streams: Vec<u8> = [1u32, 3, 5]
+        .iter()
+        .flat_map(|id| frame(kind::HEADERS, flags, *id, &get_block("/slow")))
+        .collect();
+    h2.send(&streams).expect("opening three streams");
+    let (mut answered, mut refused, mut ended) = (Vec::new(), Vec::new(), None);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while answered.len() + refused.len() < 3 && ended.is_none() && Instant::now() < deadline {
+        match h2.read_frame(deadline - Instant::now()) {
+            Ok(f) if f.kind == kind::HEADERS => answered.push(f.stream),
+            Ok(f) if f.kind == kind::RST_STREAM => refused.push((f.stream, code(&f.payload, 0))),
+            Ok(f) if f.kind == kind::GOAWAY => ended = Some(Ended::GoAway(code(&f.payload, 4))),
+            Ok(_) => {}
+            Err(Ended::Open) => {}
+            Err(closed) => ended = Some(closed),
+        }
+    }
+    answered.sort_unstable();
+    match kind {
+        ProxyKind::Wasmesh => {
+            let seen = (answered, refused, ended);
+            assert_eq!(seen, (vec![1, 3], vec![(5, 0x7)], None), "{host}");
+            assert_eq!(h2.get(7, "/after"), Ok(STATUS_200), "{host}: it serves on");
+        }
+        ProxyKind::Envoy => {
+            assert!(answered.is_empty(), "{host}: {answered:?}");
+            assert!(ended.is_some(), "{host}: the connection is still up");
+        }
+    }
+}
+
+/// The 32-bit error code at `at` in a frame's payload.
+fn code(payload: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(payload[at..at + 4].try_into().expect("an error code"))
+}
