@@ -1,12 +1,12 @@
 //! What happened to a try, and whether `retry_on` says to retry it.
 //!
-//! Envoy tells a connect failure or reset apart from an upstream's own 503 through the
+//! Both hosts tell a connect failure or reset apart from an upstream's own 503 through the
 //! `response.code_details` property (`via_upstream` for a real answer,
-//! `upstream_reset_before_response_started{…connection_failure…}` for a refused connection).
-//! A host without that property (wasmesh today) only gives the status, so its connect failures
-//! and resets are seen as the 503 its router answers: [`classify`] then returns
-//! [`Outcome::Status`], which `5xx` and `gateway-error` retry but `connect-failure` and `reset`
-//! alone do not.
+//! `upstream_reset_before_response_started{…connection_failure…}` for a refused connection,
+//! `…{overflow}` for the proxy's own circuit breaker). A host without that property only gives
+//! the status, so its connect failures and resets are seen as the 503 its router answers:
+//! [`classify`] then returns [`Outcome::Status`], which `5xx` and `gateway-error` retry but
+//! `connect-failure` and `reset` alone do not.
 
 use std::fmt;
 
@@ -19,6 +19,9 @@ pub enum Outcome {
     Reset,
     /// An HTTP status (from the upstream, or a host's reply that does not say why).
     Status(u16),
+    /// The proxy refused the try itself (a circuit breaker): the endpoint was never asked, so
+    /// the try neither counts for or against it nor is retried, as in Envoy's router.
+    Local,
 }
 
 impl Outcome {
@@ -28,6 +31,7 @@ impl Outcome {
         match self {
             Outcome::ConnectFailure | Outcome::Reset => true,
             Outcome::Status(code) => code >= 500,
+            Outcome::Local => false,
         }
     }
 
@@ -36,6 +40,7 @@ impl Outcome {
         match self {
             Outcome::ConnectFailure | Outcome::Reset => true,
             Outcome::Status(code) => matches!(code, 502..=504),
+            Outcome::Local => false,
         }
     }
 
@@ -47,7 +52,7 @@ impl Outcome {
             Outcome::Reset => Some("reset"),
             Outcome::Status(502..=504) => Some("gateway-error"),
             Outcome::Status(code) if code >= 500 => Some("5xx"),
-            Outcome::Status(_) => None,
+            Outcome::Status(_) | Outcome::Local => None,
         }
     }
 }
@@ -56,6 +61,7 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Status(code) => write!(f, "status {code}"),
+            Outcome::Local => f.write_str("refused by the proxy"),
             other => f.write_str(other.reason().unwrap_or("failure")),
         }
     }
@@ -65,6 +71,9 @@ impl fmt::Display for Outcome {
 /// `response.code_details`. No status at all is a reset.
 pub fn classify(status: Option<u16>, code_details: Option<&str>) -> Outcome {
     if let Some(details) = code_details {
+        if details == "upstream_reset_before_response_started{overflow}" {
+            return Outcome::Local;
+        }
         if details.starts_with("upstream_reset_before_response_started") {
             return if details.contains("connection_failure")
                 || details.contains("connect_error")

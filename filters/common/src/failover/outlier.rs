@@ -63,6 +63,9 @@ impl Detector {
     /// Records `outcome` of a try to `endpoint`; `Some` when that makes a threshold reached
     /// (the counters restart then, so one streak asks for one ejection).
     pub fn record(&mut self, endpoint: SocketAddr, outcome: Outcome) -> Option<Trigger> {
+        if outcome == Outcome::Local {
+            return None; // the endpoint was never asked: no news about it either way
+        }
         if !outcome.is_5xx() {
             self.counts.remove(&endpoint);
             return None;

@@ -53,3 +53,15 @@ fn failures_for_outlier_detection_and_reasons() {
     assert_eq!(Outcome::ConnectFailure.reason(), Some("connect-failure"));
     assert_eq!(Outcome::Status(200).reason(), None);
 }
+
+#[test]
+fn the_proxys_own_circuit_breaker_is_local() {
+    let overflow = classify(
+        Some(503),
+        Some("upstream_reset_before_response_started{overflow}"),
+    );
+    assert_eq!(overflow, Outcome::Local);
+    assert!(!overflow.is_5xx() && !overflow.is_gateway_failure());
+    assert_eq!(overflow.reason(), None, "never retried");
+    assert!(!retryable(&[RetryOn::FiveXx, RetryOn::Reset], overflow));
+}

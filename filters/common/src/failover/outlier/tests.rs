@@ -51,3 +51,23 @@ fn gateway_streak_is_broken_by_other_5xx_but_5xx_streak_is_not() {
     assert_eq!(d.record(addr(1), Outcome::Status(502)), None);
     assert_eq!(d.streak(addr(1)), 4);
 }
+
+#[test]
+fn a_local_refusal_neither_counts_nor_clears_a_streak() {
+    let mut d = Detector::new(Thresholds {
+        consecutive_5xx: 3,
+        consecutive_gateway_failure: 0,
+    });
+    d.record(addr(1), Outcome::Status(500));
+    d.record(addr(1), Outcome::Status(500));
+    assert_eq!(d.record(addr(1), Outcome::Local), None);
+    assert_eq!(
+        d.streak(addr(1)),
+        2,
+        "the streak is the endpoint's, untouched"
+    );
+    assert_eq!(
+        d.record(addr(1), Outcome::Status(500)),
+        Some(Trigger::Consecutive5xx)
+    );
+}
