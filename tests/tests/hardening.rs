@@ -16,6 +16,7 @@ use wasmesh_tests::scenarios::overload::{
 };
 use wasmesh_tests::scenarios::strict::{
     length_with_chunked, malformed_requests_are_refused, oversized_heads_get_431,
+    unusual_request_forms_reach_the_backend_intact,
 };
 use wasmesh_tests::scenarios::websocket::websockets_are_proxied_where_allowed;
 use wasmesh_tests::{
@@ -34,6 +35,7 @@ wasmesh_tests::in_both_hosts!(
     stalled_downloads_are_cut_by_the_stream_idle_timeout,
     websockets_are_proxied_where_allowed,
     failures_are_attributed_as_envoy_does,
+    unusual_request_forms_reach_the_backend_intact,
 );
 
 /// wasmesh only (Envoy has no such list): a filter that names a destination outside the

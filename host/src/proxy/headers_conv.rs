@@ -47,10 +47,17 @@ fn copy_end_to_end(from: &http::HeaderMap, into: &mut HeaderMap) {
 /// A downstream request head as filters see it.
 pub fn request_to_map(parts: &request::Parts) -> HeaderMap {
     let mut map = HeaderMap::new();
+    // An absolute-form URI's userinfo (`user:pw@`) is not part of the host (RFC 9110 §4.2.4
+    // deprecates it; Envoy drops it), so it never reaches `:authority` or the upstream's Host.
     let authority = parts
         .uri
         .authority()
-        .map(|a| a.as_str().to_string())
+        .map(|a| {
+            a.as_str()
+                .rsplit_once('@')
+                .map_or(a.as_str(), |(_, host)| host)
+                .to_string()
+        })
         .or_else(|| {
             parts
                 .headers

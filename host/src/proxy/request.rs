@@ -259,7 +259,12 @@ async fn forward(
         rx.boxed()
     };
     let request = match headers_conv::upstream_request(&headers, endpoint, upstream_body) {
-        Ok(request) => request,
+        Ok(mut request) => {
+            if !end_of_stream && !cluster.config.http2 {
+                announce_body(&mut request);
+            }
+            request
+        }
         Err(e) => {
             log::debug!("cannot build upstream request: {e}");
             return local_reply::through_filters(
@@ -326,6 +331,17 @@ async fn forward(
             }
             _ => super::respond::respond(stream, response, timers, downstream, admission).await,
         },
+    }
+}
+
+/// Says that an HTTP/1.1 request has a body when its length is unknown. hyper sends a GET,
+/// HEAD or CONNECT of unknown length without its body unless told so, and a client's GET with
+/// a chunked body (rare, but valid) reached the backend empty.
+fn announce_body(request: &mut http::Request<body::ProxyBody>) {
+    let headers = request.headers_mut();
+    if !headers.contains_key(http::header::CONTENT_LENGTH) {
+        let chunked = http::HeaderValue::from_static("chunked");
+        headers.insert(http::header::TRANSFER_ENCODING, chunked);
     }
 }
 

@@ -174,3 +174,30 @@ pub fn oversized_heads_get_431(kind: ProxyKind) {
     }
     assert!(wrong.is_empty(), "{host}:\n{}", wrong.join("\n"));
 }
+
+/// Requests of unusual but valid form reach the backend whole: a GET with a chunked body keeps
+/// its body, and an absolute-form URI's userinfo never becomes part of `host` (RFC 9110
+/// §4.2.4 deprecates userinfo; Envoy sends the host alone).
+pub fn unusual_request_forms_reach_the_backend_intact(kind: ProxyKind) {
+    let host = kind.name();
+    let (proxy, _backend) = plain(kind);
+    let echo = |request: &[u8]| -> serde_json::Value {
+        let answer = raw::exchange(proxy.listener("main"), request, WAIT);
+        let text = String::from_utf8_lossy(&answer).to_string();
+        assert_eq!(raw::status_code(&answer), Some(200), "{host}: {text}");
+        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+        serde_json::from_str(body.trim()).unwrap_or_else(|e| panic!("{host}: {e}: {text}"))
+    };
+    let get_with_body = echo(
+        b"GET /g HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    );
+    assert_eq!(get_with_body["body"], "abc", "{host}: {get_with_body}");
+    let userinfo = echo(
+        b"GET http://user:pw@svc.example/u HTTP/1.1\r\nHost: svc.example\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(
+        userinfo["headers"]["host"], "svc.example",
+        "{host}: {userinfo}"
+    );
+    assert_eq!(userinfo["path"], "/u", "{host}: {userinfo}");
+}
