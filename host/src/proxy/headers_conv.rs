@@ -35,10 +35,20 @@ fn connection_listed(headers: &http::HeaderMap) -> Vec<String> {
         .collect()
 }
 
+/// `te: trailers` is the one `te` that goes on: it says the client takes trailers, which gRPC
+/// servers require (and h2 allows), and Envoy forwards it even when `connection` names it.
+fn is_te_trailers(name: &str, value: &http::HeaderValue) -> bool {
+    name == "te"
+        && value
+            .as_bytes()
+            .trim_ascii()
+            .eq_ignore_ascii_case(b"trailers")
+}
+
 fn copy_end_to_end(from: &http::HeaderMap, into: &mut HeaderMap) {
     let listed = connection_listed(from);
     for (name, value) in from {
-        if !is_hop_by_hop(name.as_str(), &listed) {
+        if !is_hop_by_hop(name.as_str(), &listed) || is_te_trailers(name.as_str(), value) {
             into.add(name.as_str().as_bytes(), value.as_bytes());
         }
     }

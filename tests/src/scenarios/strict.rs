@@ -176,8 +176,13 @@ pub fn oversized_heads_get_431(kind: ProxyKind) {
 }
 
 /// Requests of unusual but valid form reach the backend whole: a GET with a chunked body keeps
-/// its body, and an absolute-form URI's userinfo never becomes part of `host` (RFC 9110
-/// §4.2.4 deprecates userinfo; Envoy sends the host alone).
+/// its body, an absolute-form URI's userinfo never becomes part of `host` (RFC 9110 §4.2.4
+/// deprecates userinfo; Envoy sends the host alone), and `te: trailers` is forwarded.
+///
+/// A stated difference, not tested: Envoy 1.40 answers 400 when `connection` names `host` or
+/// `x-forwarded-for`; wasmesh drops the named header and serves (the host comes from the
+/// request line or `:authority`, and the client's address is appended to a fresh
+/// `x-forwarded-for`).
 pub fn unusual_request_forms_reach_the_backend_intact(kind: ProxyKind) {
     let host = kind.name();
     let (proxy, _backend) = plain(kind);
@@ -200,4 +205,18 @@ pub fn unusual_request_forms_reach_the_backend_intact(kind: ProxyKind) {
         "{host}: {userinfo}"
     );
     assert_eq!(userinfo["path"], "/u", "{host}: {userinfo}");
+    // `te: trailers` goes on (gRPC servers need it), even when `connection` names it; a
+    // header `connection` names does not.
+    let nominated = echo(
+        b"GET /t HTTP/1.1\r\nHost: x\r\nConnection: te, x-secret, close\r\nTE: trailers\r\nX-Secret: v\r\n\r\n",
+    );
+    assert_eq!(
+        nominated["headers"]["te"], "trailers",
+        "{host}: {nominated}"
+    );
+    assert_eq!(
+        nominated["headers"]["x-secret"],
+        serde_json::Value::Null,
+        "{host}"
+    );
 }
