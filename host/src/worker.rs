@@ -161,6 +161,7 @@ impl Worker {
         let upstreams = Rc::new(Upstreams::new(
             &generation.config.clusters,
             &self.host.overload,
+            &self.host.shared,
         ));
         let mut slots: HashMap<String, Rc<PluginSlot>> = HashMap::new();
         for (name, factory) in &generation.factories {

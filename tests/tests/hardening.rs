@@ -20,8 +20,8 @@ use wasmesh_tests::scenarios::strict::{
 };
 use wasmesh_tests::scenarios::websocket::websockets_are_proxied_where_allowed;
 use wasmesh_tests::{
-    build_filters, client, poll_until, Backend, Cluster, Listener, MeshConfig, Plugin, ProxyKind,
-    Route,
+    build_filters, client, poll_until, Backend, BackendHandle, Cluster, Listener, MeshConfig,
+    Plugin, ProxyKind, Route,
 };
 
 wasmesh_tests::in_both_hosts!(
@@ -78,6 +78,62 @@ fn original_dst_keeps_to_its_allowed_destinations() {
     let served = client::get(&proxy.url("main", "/inside"), &[]);
     assert_eq!(served.status, 200, "{}", served.text());
     assert_eq!(served.echo().backend, "target");
+}
+
+/// wasmesh only: with `allowed_endpoints`, a filter may send requests to the addresses the
+/// mesh publishes for the service (here `discovery`'s static list: `known`) and nowhere else.
+#[test]
+fn original_dst_keeps_to_published_endpoints() {
+    let header = "x-envoy-original-dst-host";
+    let filters = build_filters();
+    let known = Backend::start("known");
+    let stranger = Backend::start("stranger");
+    let endpoints = serde_json::json!([{ "address": known.addr.to_string() }]);
+    let discovery = Plugin::new("discovery", &filters.discovery)
+        .vm_id("mesh")
+        .configuration(serde_json::json!({ "poll_ms": 200,
+            "services": [{ "service": "web", "source": { "static": { "endpoints": endpoints } } }] }));
+    let pick = |name: &str, to: &BackendHandle| {
+        Plugin::new(name, &filters.headers).configuration(
+            serde_json::json!({ "request": { "set": { header: to.addr.to_string() } } }),
+        )
+    };
+    let config = MeshConfig::new()
+        .plugin(discovery)
+        .plugin(pick("to-known", &known))
+        .plugin(pick("to-stranger", &stranger))
+        .cluster(Cluster::original_dst("mesh", header).allowed_endpoints("mesh", &["web"]))
+        .listener(
+            Listener::new("known")
+                .filter("discovery")
+                .filter("to-known")
+                .route(Route::prefix("/", "mesh")),
+        )
+        .listener(
+            Listener::new("stranger")
+                .filter("to-stranger")
+                .route(Route::prefix("/", "mesh")),
+        );
+    let proxy = ProxyKind::Wasmesh.start(&config);
+    poll_until(
+        "the published endpoint to be served",
+        Duration::from_secs(10),
+        || {
+            let response = client::get(&proxy.url("known", "/"), &[]);
+            match response.status.as_u16() {
+                200 => Ok(()),
+                other => Err(format!("{other}: {}", response.text())),
+            }
+        },
+    );
+    let refused = client::get(&proxy.url("stranger", "/"), &[]);
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    assert_eq!(refused.text(), "original destination not allowed");
+    assert_eq!(
+        stranger.requests_seen(),
+        0,
+        "an unpublished address was reached"
+    );
 }
 
 /// wasmesh only: Envoy 1.40 held the same stalled responses open (see the scenario).

@@ -146,6 +146,21 @@ pub struct ClusterConfig {
     /// outside them gets 503 and is counted. Any address when empty (as in Envoy).
     #[serde(default)]
     pub allowed_destinations: Vec<ipnet::IpNet>,
+    /// `original_dst` clusters: also allow the addresses of these services' published
+    /// endpoint sets (what `lb` balances over), read from the shared data of `vm_id`.
+    #[serde(default)]
+    pub allowed_endpoints: Option<PublishedEndpoints>,
+}
+
+/// Endpoint sets published to shared data (by `discovery` or the host's DNS discovery).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedEndpoints {
+    /// The VM id whose shared data holds the sets.
+    #[serde(default)]
+    pub vm_id: String,
+    /// The services (`wasmesh.v1.endpoints.<service>`).
+    pub services: Vec<String>,
 }
 
 /// A cluster's circuit breakers: Envoy's default-priority thresholds, names and defaults.

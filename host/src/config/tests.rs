@@ -205,3 +205,19 @@ fn h2_stream_limit_defaults_to_100_and_must_be_positive() {
         "{err}"
     );
 }
+
+#[test]
+fn allowed_endpoints_name_services_of_an_original_dst_cluster() {
+    let mut value = minimal();
+    value["clusters"][0]["allowed_endpoints"] = serde_json::json!({"services": ["web"]});
+    let err = error_of(value);
+    assert!(err.contains("clusters[0].allowed_endpoints"), "{err}");
+    let mut value = minimal();
+    value["clusters"][0] = serde_json::json!({"name": "c", "type": "original_dst",
+        "allowed_endpoints": {"vm_id": "mesh", "services": []}});
+    let err = error_of(value);
+    assert!(
+        err.contains("clusters[0].allowed_endpoints.services"),
+        "{err}"
+    );
+}

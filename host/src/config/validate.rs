@@ -50,6 +50,14 @@ pub fn validate(config: &Config) -> Result<()> {
         if cluster.kind != ClusterKind::OriginalDst && !cluster.allowed_destinations.is_empty() {
             bail!("config error at `clusters[{i}].allowed_destinations`: only an original_dst cluster picks destinations");
         }
+        if let Some(published) = &cluster.allowed_endpoints {
+            if cluster.kind != ClusterKind::OriginalDst {
+                bail!("config error at `clusters[{i}].allowed_endpoints`: only an original_dst cluster picks destinations");
+            }
+            if published.services.is_empty() {
+                bail!("config error at `clusters[{i}].allowed_endpoints.services`: name at least one service");
+            }
+        }
         // No pending requests is a valid choice (never queue); no connection or request is not.
         let breakers = &cluster.circuit_breakers;
         for (field, value) in [

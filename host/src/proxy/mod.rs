@@ -12,6 +12,7 @@ pub mod headers_conv;
 pub mod idle;
 pub mod local_reply;
 pub mod protocol_errors;
+pub mod published;
 pub mod pumps;
 pub mod request;
 pub mod respond;

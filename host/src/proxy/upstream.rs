@@ -15,9 +15,11 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use super::admission::{Admission, PoolAdmission};
 use super::body::ProxyBody;
 use super::connector::CountingConnector;
+use super::published::PublishedAddresses;
 use crate::config::{ClusterConfig, ClusterKind};
 use crate::overload::{Overflow, Overload};
 use crate::runtime::HeaderMap;
+use crate::state::SharedState;
 
 /// Why no request could be sent.
 #[derive(Debug)]
@@ -81,10 +83,12 @@ pub struct Cluster {
     /// Its circuit breakers, as this worker applies them.
     pub admission: PoolAdmission,
     overload: Arc<Overload>,
+    /// `allowed_endpoints`: the published addresses a destination may also be.
+    published: Option<PublishedAddresses>,
 }
 
 impl Cluster {
-    fn new(config: &ClusterConfig, overload: &Arc<Overload>) -> Cluster {
+    fn new(config: &ClusterConfig, overload: &Arc<Overload>, shared: &Arc<SharedState>) -> Cluster {
         let mut tcp = HttpConnector::new();
         tcp.set_connect_timeout(Some(Duration::from_millis(config.connect_timeout_ms)));
         tcp.set_nodelay(true);
@@ -109,7 +113,25 @@ impl Cluster {
             next: Cell::new(0),
             admission,
             overload: overload.clone(),
+            published: config
+                .allowed_endpoints
+                .as_ref()
+                .map(|p| PublishedAddresses::new(p, shared.clone())),
         }
+    }
+
+    /// Whether a filter may send a request to `destination`: anywhere when the cluster names
+    /// no `allowed_destinations` nor `allowed_endpoints`, else inside one of them.
+    fn allows(&self, destination: SocketAddr) -> bool {
+        let networks = &self.config.allowed_destinations;
+        if networks.is_empty() && self.published.is_none() {
+            return true;
+        }
+        networks.iter().any(|n| n.contains(&destination.ip()))
+            || self
+                .published
+                .as_ref()
+                .is_some_and(|p| p.contains(destination))
     }
 
     /// Chooses the endpoint; for `original_dst` the header is read and removed.
@@ -135,8 +157,7 @@ impl Cluster {
                         self.config.header
                     ))
                 })?;
-                let allowed = &self.config.allowed_destinations;
-                if !allowed.is_empty() && !allowed.iter().any(|n| n.contains(&destination.ip())) {
+                if !self.allows(destination) {
                     self.overload.destination_refused.inc(&self.config.name);
                     return Err(PickError::NotAllowed(destination));
                 }
@@ -165,8 +186,13 @@ pub struct Upstreams {
 }
 
 impl Upstreams {
-    /// Clients for every configured cluster, counted in `overload`.
-    pub fn new(configs: &[ClusterConfig], overload: &Arc<Overload>) -> Upstreams {
+    /// Clients for every configured cluster, counted in `overload`; `shared` holds the endpoint
+    /// sets `allowed_endpoints` reads.
+    pub fn new(
+        configs: &[ClusterConfig],
+        overload: &Arc<Overload>,
+        shared: &Arc<SharedState>,
+    ) -> Upstreams {
         let mut destination_headers: Vec<String> = configs
             .iter()
             .filter(|c| c.kind == ClusterKind::OriginalDst)
@@ -177,7 +203,7 @@ impl Upstreams {
         Upstreams {
             clusters: configs
                 .iter()
-                .map(|c| (c.name.clone(), Cluster::new(c, overload)))
+                .map(|c| (c.name.clone(), Cluster::new(c, overload, shared)))
                 .collect(),
             destination_headers,
         }

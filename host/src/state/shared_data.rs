@@ -75,6 +75,16 @@ impl SharedData {
             .map(|e| (e.value.clone(), e.cas))
     }
 
+    /// The CAS of a key (it changes with every write), or `None` when absent: lets a reader
+    /// that keeps a decoded copy tell whether it is still current without copying the value.
+    pub fn cas(&self, vm_id: &str, key: &[u8]) -> Option<u32> {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        inner
+            .map
+            .get(&(vm_id.to_string(), key.to_vec()))
+            .map(|e| e.cas)
+    }
+
     /// Stores `value`; a non-zero `cas` must match the stored one (a missing key matches any).
     pub fn set(&self, vm_id: &str, key: &[u8], value: &[u8], cas: u32) -> SetOutcome {
         let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());

@@ -173,7 +173,7 @@ fn route(route: &Route) -> Value {
 
 fn cluster(cluster: &Cluster) -> Value {
     assert!(
-        cluster.allowed_destinations.is_empty(),
+        cluster.allowed_destinations.is_empty() && cluster.allowed_endpoints.is_none(),
         "Envoy has no allow-list of original destinations"
     );
     let mut out = json!({

@@ -203,6 +203,9 @@ pub struct Cluster {
     /// `original_dst` only, wasmesh only (Envoy has no such list): the CIDRs a filter may
     /// send requests to.
     pub allowed_destinations: Vec<String>,
+    /// `original_dst` only, wasmesh only: the published endpoint sets (VM id, services) a
+    /// filter may send requests to.
+    pub allowed_endpoints: Option<(String, Vec<String>)>,
 }
 
 /// A cluster's circuit-breaker thresholds, with Envoy's names (wasmesh uses the same).
@@ -236,7 +239,16 @@ impl Cluster {
             http2: false,
             circuit_breakers: None,
             allowed_destinations: Vec::new(),
+            allowed_endpoints: None,
         }
+    }
+
+    /// Lets a filter send requests only to the endpoints of `services` published in `vm_id`'s
+    /// shared data (wasmesh only).
+    pub fn allowed_endpoints(mut self, vm_id: &str, services: &[&str]) -> Self {
+        let services = services.iter().map(|s| s.to_string()).collect();
+        self.allowed_endpoints = Some((vm_id.to_string(), services));
+        self
     }
 
     /// Lets a filter send requests only to these networks (wasmesh only).

@@ -44,6 +44,9 @@ fn cluster(cluster: &Cluster) -> Value {
     if !cluster.allowed_destinations.is_empty() {
         out["allowed_destinations"] = json!(cluster.allowed_destinations);
     }
+    if let Some((vm_id, services)) = &cluster.allowed_endpoints {
+        out["allowed_endpoints"] = json!({ "vm_id": vm_id, "services": services });
+    }
     if let Some(limits) = cluster.circuit_breakers {
         out["circuit_breakers"] = json!({
             "max_connections": limits.max_connections,
