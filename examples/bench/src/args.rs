@@ -1,11 +1,12 @@
-//! Command-line options: the load options shared by both modes, and the optional `lb`
-//! subcommand (without it, the proxy-cost benchmark runs, as it always did).
+//! Command-line options: the load options shared by the wrk modes, and the optional `lb` and
+//! `memory` subcommands (without one, the proxy-cost benchmark runs, as it always did).
 
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::cost::chain::Chain;
+use crate::memory::scenarios::Scenario;
 
 /// Direct vs Envoy vs wasmesh (without and with a filter chain, `metrics,failover,lb` by default), one
 /// worker each, under `wrk -t1`; medians over interleaved rounds. `lb`: the `lb` filter's
@@ -36,6 +37,46 @@ pub enum Mode {
     /// Load balancing: `round_robin` vs `peak_ewma` (the `lb` filter) over three backends, one
     /// of them slow, in wasmesh and in Envoy; requests/s, p50, p99 and the slow one's share.
     Lb(LbArgs),
+    /// Memory under hostile clients: each proxy's RSS before, at its peak and 2 s after a
+    /// 500 MiB upload through a buffering filter, 100 clients that never read, an h2 client
+    /// that grants no window, and a flood of fresh rate-limit keys; and what the clients saw.
+    Memory(MemoryArgs),
+}
+
+/// Options of `wasmesh-bench memory`: the defaults are the scenarios.
+#[derive(Args, Debug, Clone)]
+pub struct MemoryArgs {
+    /// Which scenarios, comma-separated, in this order.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "upload,stalled,h2-window,key-flood"
+    )]
+    pub scenarios: Vec<Scenario>,
+    /// MiB the upload sends (its body is generated, never read from a file).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(2..=4096))]
+    pub upload_mib: u64,
+    /// Stalled HTTP/1.1 clients; also the streams the h2 client opens.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub clients: u32,
+    /// Bytes each stalled client and each h2 stream asks for (`/bytes?n=`; the backend serves
+    /// at most 64 MiB).
+    #[arg(long, default_value_t = 16 << 20, value_parser = clap::value_parser!(u64).range(1..=64 << 20))]
+    pub response_bytes: u64,
+    /// How long the stalled clients and the h2 client hold on before the bench lets go.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub stall: Duration,
+    /// The route timeout both proxies get (from the end of the request to the end of the
+    /// response in wasmesh; 0 turns it off in both).
+    #[arg(long, default_value_t = 3000)]
+    pub route_timeout_ms: u64,
+    /// Fresh `x-client` values the key flood sends, one per request.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub keys: u32,
+    /// Keep-alive connections the key flood sends them on, each one request at a time.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub flood_connections: u32,
 }
 
 /// Options of `wasmesh-bench lb`.
@@ -171,5 +212,30 @@ mod tests {
         };
         assert_eq!(lb.peak_ewma(), Some(serde_json::json!({"decay_ms": 1000})));
         assert!(Cli::try_parse_from(["b", "--rounds", "2", "lb"]).is_err());
+    }
+
+    #[test]
+    fn memory_runs_every_scenario_by_default() {
+        let cli = Cli::try_parse_from(["b", "memory"]).unwrap();
+        let Some(Mode::Memory(memory)) = cli.mode else {
+            panic!("not memory: {cli:?}")
+        };
+        assert_eq!(
+            memory.scenarios,
+            <Scenario as clap::ValueEnum>::value_variants()
+        );
+        assert_eq!(
+            (memory.upload_mib, memory.clients, memory.keys),
+            (500, 100, 20_000)
+        );
+        assert_eq!(memory.response_bytes, 16 << 20);
+        assert_eq!(memory.stall, Duration::from_secs(5));
+        let cli = Cli::try_parse_from(["b", "memory", "--scenarios", "key-flood,upload"]).unwrap();
+        let Some(Mode::Memory(memory)) = cli.mode else {
+            panic!("not memory: {cli:?}")
+        };
+        assert_eq!(memory.scenarios, [Scenario::KeyFlood, Scenario::Upload]);
+        assert!(Cli::try_parse_from(["b", "memory", "--scenarios", "nope"]).is_err());
+        assert!(Cli::try_parse_from(["b", "memory", "--response-bytes", "100000000"]).is_err());
     }
 }

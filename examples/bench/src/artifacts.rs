@@ -18,6 +18,11 @@ use crate::snapshot::Snapshot;
 pub struct Artifacts {
     /// Each filter's module, as built when the run started.
     modules: Vec<(Filter, PathBuf)>,
+    /// The abi-test guest (`tests/guests/abi-test`): the `memory` mode's buffering filter (its
+    /// `body` case holds a whole body back).
+    pub abi_test: PathBuf,
+    /// `filters/ratelimit`: the `memory` mode's key flood.
+    pub ratelimit: PathBuf,
     /// The release `wasmesh` binary, as built when the run started.
     pub wasmesh: PathBuf,
     /// The Envoy binary.
@@ -44,6 +49,8 @@ impl Artifacts {
             .collect::<anyhow::Result<_>>()?;
         Ok(Self {
             modules,
+            abi_test: snapshot.keep(&filters.abi_test)?,
+            ratelimit: snapshot.keep(&filters.ratelimit)?,
             wasmesh: snapshot.keep(&wasmesh)?,
             envoy,
             envoy_version,

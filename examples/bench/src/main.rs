@@ -1,6 +1,7 @@
 //! `wasmesh-bench`: Envoy against wasmesh under the same `wrk` load, in interleaved rounds of one
 //! run, so the figures are comparable ratios. Without a subcommand: what a proxy and a filter
-//! chain cost ([`cost`]); `lb`: how the `lb` filter's policies cope with a slow endpoint ([`lb`]).
+//! chain cost ([`cost`]); `lb`: how the `lb` filter's policies cope with a slow endpoint ([`lb`]);
+//! `memory`: what hostile clients make each proxy hold, with clients of its own ([`memory`]).
 //!
 //! Thin on purpose: parse → check tools → build → measure → report.
 
@@ -11,6 +12,7 @@ mod cpu;
 mod launch;
 mod lb;
 mod machine;
+mod memory;
 mod module_rss;
 mod probe;
 mod process;
@@ -41,26 +43,39 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<()> {
-    // Checked first: without wrk there is nothing to measure, so do not build for minutes.
-    let wrk = wrk::find()?;
+    // Checked first: without wrk there is nothing to measure, so do not build for minutes. The
+    // memory mode drives its own clients.
+    let wrk = match cli.mode {
+        Some(Mode::Memory(_)) => None,
+        _ => Some(wrk::find()?),
+    };
     process::stop_children_on_signal()?;
     let before = Machine::read();
     let artifacts = artifacts::Artifacts::prepare()?;
     let version = &artifacts.envoy_version;
-    match &cli.mode {
-        None => {
+    match (&cli.mode, wrk.as_deref()) {
+        (None, Some(wrk)) => {
             let targets = cost::targets::all(&cli.chain, cli.per_filter);
-            let results = cost::measure::run(&targets, &cli.load, &wrk, &artifacts)?;
+            let results = cost::measure::run(&targets, &cli.load, wrk, &artifacts)?;
             let after = Machine::read();
             let chain = &cli.chain;
             cost::report::print(
                 chain, &cli.load, &before, &after, version, &targets, &results,
             );
         }
-        Some(Mode::Lb(args)) => {
-            let results = lb::measure::run(args, &wrk, &artifacts)?;
+        (Some(Mode::Lb(args)), Some(wrk)) => {
+            let results = lb::measure::run(args, wrk, &artifacts)?;
             lb::report::print(args, &before, &Machine::read(), version, &results);
         }
+        (Some(Mode::Memory(args)), _) => {
+            let runs = memory::measure::run(args, &artifacts)?;
+            memory::report::print(args, &before, &Machine::read(), version, &runs);
+            let failed = runs.iter().filter(|run| run.result.is_err()).count();
+            if failed > 0 {
+                anyhow::bail!("{failed} of {} runs failed (see above)", runs.len());
+            }
+        }
+        (_, None) => unreachable!("wrk is looked for in every mode but memory"),
     }
     Ok(())
 }
