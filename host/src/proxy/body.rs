@@ -35,9 +35,18 @@ pub struct ChannelBody {
     rx: mpsc::Receiver<Result<Frame<Bytes>, BoxError>>,
 }
 
+/// The largest data frame a pump hands over: what one chunk of a body may hold in flight.
+pub const MAX_FRAME: usize = 64 * 1024;
+
+/// Frames a body's channel holds while the reader is slow. With frames of at most
+/// [`MAX_FRAME`], a stream whose client stops reading holds at most this many of them here
+/// (256 KiB): the channel once took 16 frames of up to 400 KiB each, and 100 clients that
+/// never read held 960 MiB.
+const QUEUED_FRAMES: usize = 4;
+
 /// A connected sender and body.
 pub fn channel() -> (BodySender, ChannelBody) {
-    let (tx, rx) = mpsc::channel(16);
+    let (tx, rx) = mpsc::channel(QUEUED_FRAMES);
     (tx, ChannelBody { rx })
 }
 

@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::sync::Notify;
 
-use super::body::BodySender;
+use super::body::{BodySender, MAX_FRAME};
 use super::chain::{ChainStream, Step};
 use super::headers_conv::{to_http_headers, trailers_to_map};
 use super::local_reply::proxy_reply;
@@ -108,8 +108,17 @@ async fn poll_once(body: &mut Incoming) -> Option<Polled> {
     .await
 }
 
+/// Hands `data` to the receiving body in frames of at most [`MAX_FRAME`] (a filter may pass
+/// on a whole buffered body at once), each waiting for room: `false` once the receiver is gone.
 async fn send_data(tx: &BodySender, data: Vec<u8>) -> bool {
-    data.is_empty() || tx.send(Ok(Frame::data(Bytes::from(data)))).await.is_ok()
+    let mut data = Bytes::from(data);
+    while !data.is_empty() {
+        let frame = data.split_to(data.len().min(MAX_FRAME));
+        if tx.send(Ok(Frame::data(frame))).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// The client's next data chunk (with whether it ends the body) or its trailers; the error

@@ -13,7 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::admission::{Admission, PoolAdmission};
-use super::body::ProxyBody;
+use super::body::{ProxyBody, MAX_FRAME};
 use super::connector::CountingConnector;
 use super::published::PublishedAddresses;
 use crate::config::{ClusterConfig, ClusterKind};
@@ -102,6 +102,10 @@ impl Cluster {
             admission.open_here(),
         );
         let client = Client::builder(TokioExecutor::new())
+            // hyper's read buffer (400 KiB by default) bounds each body frame and a response
+            // head: 64 KiB keeps a frame within the pumps' frame size, and a head as large as
+            // Envoy's upstream default (60 KiB) still fits.
+            .http1_max_buf_size(MAX_FRAME)
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_timer(TokioTimer::new())
             .pool_max_idle_per_host(1024)
