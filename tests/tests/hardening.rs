@@ -9,7 +9,8 @@ use std::time::Duration;
 use wasmesh_tests::scenarios::attribution::failures_are_attributed_as_envoy_does;
 use wasmesh_tests::scenarios::limits::{
     buffering_filter_hits_the_buffer_limit, silent_streams_meet_the_stream_idle_timeout,
-    stalled_downloads_are_cut, stalled_downloads_are_cut_by_the_stream_idle_timeout, Cut,
+    stalled_downloads_are_cut_by_the_route_timeout,
+    stalled_downloads_are_cut_by_the_stream_idle_timeout,
 };
 use wasmesh_tests::scenarios::overload::{
     circuit_breakers_answer_503_at_once, listener_connection_limit,
@@ -33,6 +34,7 @@ wasmesh_tests::in_both_hosts!(
     circuit_breakers_answer_503_at_once,
     silent_streams_meet_the_stream_idle_timeout,
     stalled_downloads_are_cut_by_the_stream_idle_timeout,
+    stalled_downloads_are_cut_by_the_route_timeout,
     websockets_are_proxied_where_allowed,
     failures_are_attributed_as_envoy_does,
     unusual_request_forms_reach_the_backend_intact,
@@ -134,12 +136,6 @@ fn original_dst_keeps_to_published_endpoints() {
         0,
         "an unpublished address was reached"
     );
-}
-
-/// wasmesh only: Envoy 1.40 held the same stalled responses open (see the scenario).
-#[test]
-fn stalled_downloads_are_cut_at_the_route_timeout() {
-    stalled_downloads_are_cut(ProxyKind::Wasmesh, Cut::RouteTimeout);
 }
 
 /// Connections held open against each listener: more than the descriptors left to wasmesh.

@@ -77,8 +77,7 @@ pub enum Cut {
 /// body, then the end of the connection. wasmesh's route timeout once stopped at the response
 /// head, and such clients held ~10 MiB each for as long as they liked.
 ///
-/// By the route timeout, wasmesh only: Envoy 1.40 in the same setup (1 s route timeout) still
-/// held the stalled responses open 33 s later. By the stream idle timeout, both hosts.
+/// Both hosts cut them, by either clock.
 pub fn stalled_downloads_are_cut(kind: ProxyKind, by: Cut) {
     let host = kind.name();
     let backend = Backend::start("b1");
@@ -173,7 +172,12 @@ pub fn stalled_downloads_are_cut(kind: ProxyKind, by: Cut) {
     );
 }
 
-/// [`stalled_downloads_are_cut`] by the stream idle timeout (which Envoy shares).
+/// [`stalled_downloads_are_cut`] by the route timeout.
+pub fn stalled_downloads_are_cut_by_the_route_timeout(kind: ProxyKind) {
+    stalled_downloads_are_cut(kind, Cut::RouteTimeout);
+}
+
+/// [`stalled_downloads_are_cut`] by the stream idle timeout.
 pub fn stalled_downloads_are_cut_by_the_stream_idle_timeout(kind: ProxyKind) {
     stalled_downloads_are_cut(kind, Cut::StreamIdle);
 }
