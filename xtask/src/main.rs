@@ -6,6 +6,7 @@ mod cmd;
 mod demo;
 mod envoy;
 mod filters;
+mod fuzz;
 mod test;
 mod toolchain;
 mod tools;
@@ -44,6 +45,12 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Build the cargo-fuzz targets in fuzz/ (nightly; installs it and cargo-fuzz when missing) and run each for a bounded time.
+    Fuzz {
+        /// Seconds each target runs.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+    },
 }
 
 /// A task's trailing arguments exactly as given: clap drops a leading `--`, and
@@ -65,6 +72,7 @@ fn main() -> ExitCode {
         Task::Test { args } => test::run(&verbatim(args)),
         Task::Demo => demo::run(),
         Task::Bench { args } => bench::run(&verbatim(args)),
+        Task::Fuzz { seconds } => fuzz::run_all(seconds),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
