@@ -86,7 +86,8 @@ pub async fn handle(
     };
     let (peer, local) = (downstream.peer(), downstream.local());
     let (mut parts, body) = request.into_parts();
-    if let Err(refusal) = validate::check(&parts) {
+    let max_head_bytes = listener.config.max_request_headers_kb as usize * 1024;
+    if let Err(refusal) = validate::check(&parts, max_head_bytes) {
         return refuse(refusal, parts.version);
     }
     let is_grpc = parts

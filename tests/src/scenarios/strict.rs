@@ -156,6 +156,7 @@ pub fn oversized_heads_get_431(kind: ProxyKind) {
         ("a 50 KiB URI", uri(50), 200),
         ("a 70 KiB URI", uri(70), 431),
         ("a 50 KiB header", head(&big(50)), 200),
+        ("a 61 KiB header", head(&big(61)), 431),
         ("a 70 KiB header", head(&big(70)), 431),
         ("96 header fields", head(&many(96)), 200),
         ("110 header fields", head(&many(110)), 431),

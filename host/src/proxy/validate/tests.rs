@@ -11,8 +11,11 @@ fn head(raw: &[(&str, &str)], method: Method, version: Version) -> Parts {
     builder.body(()).unwrap().into_parts().0
 }
 
+/// The default `max_request_headers_kb` (60) in bytes.
+const LIMIT: usize = 60 * 1024;
+
 fn h11(raw: &[(&str, &str)]) -> Result<(), Refusal> {
-    check(&head(raw, Method::GET, Version::HTTP_11))
+    check(&head(raw, Method::GET, Version::HTTP_11), LIMIT)
 }
 
 #[test]
@@ -29,11 +32,14 @@ fn an_ordinary_request_passes() {
         "an h2c offer is dropped"
     );
     assert_eq!(
-        check(&head(&[], Method::GET, Version::HTTP_10)),
+        check(&head(&[], Method::GET, Version::HTTP_10), LIMIT),
         Ok(()),
         "HTTP/1.0 needs no Host"
     );
-    assert_eq!(check(&head(&[], Method::GET, Version::HTTP_2)), Ok(()));
+    assert_eq!(
+        check(&head(&[], Method::GET, Version::HTTP_2), LIMIT),
+        Ok(())
+    );
 }
 
 #[test]
@@ -63,11 +69,23 @@ fn host_must_be_present_once_and_be_a_host() {
 
 #[test]
 fn connect_and_upgrades_but_websocket_are_refused() {
-    let connect = check(&head(&[("host", "x:1")], Method::CONNECT, Version::HTTP_11));
+    let connect = check(
+        &head(&[("host", "x:1")], Method::CONNECT, Version::HTTP_11),
+        LIMIT,
+    );
     assert_eq!(connect.map_err(|r| r.status), Err(404));
     let upgrade = h11(&[("host", "x"), ("upgrade", "spdy/3")]);
     assert_eq!(upgrade.map_err(|r| r.status), Err(403));
     // The matched route decides on WebSocket (see proxy/upgrade.rs).
     let websocket = h11(&[("host", "x"), ("upgrade", "websocket")]);
     assert_eq!(websocket, Ok(()));
+}
+
+#[test]
+fn a_head_past_the_limit_is_431_whatever_hyper_let_through() {
+    let just_under = "a".repeat(LIMIT - 100);
+    assert_eq!(h11(&[("host", "x"), ("x-big", &just_under)]), Ok(()));
+    let over = "a".repeat(LIMIT + 1024);
+    let refused = h11(&[("host", "x"), ("x-big", &over)]);
+    assert_eq!(refused.map_err(|r| r.status), Err(431));
 }
