@@ -182,6 +182,10 @@ pub fn stalled_downloads_are_cut_by_the_stream_idle_timeout(kind: ProxyKind) {
     stalled_downloads_are_cut(kind, Cut::StreamIdle);
 }
 
+/// How much earlier than its timeout a host's timer may fire as the client measures it: Envoy's
+/// timers run on a coarse clock (it answered after 698.7 ms of a 700 ms idle timeout once).
+const CLOCK_SLACK: Duration = Duration::from_millis(50);
+
 /// With the route timeout off, the stream idle timeout ends a stream on which nothing moves:
 /// a backend that takes longer than it to answer gets Envoy's `504 stream timeout`; a client
 /// that stops sending its body half-way gets `408 stream timeout`.
@@ -203,7 +207,7 @@ pub fn silent_streams_meet_the_stream_idle_timeout(kind: ProxyKind) {
     assert_eq!(response.status, 504, "{host}: {}", response.text());
     assert_eq!(response.text(), "stream timeout", "{host}");
     assert!(
-        took >= idle && took < Duration::from_secs(3),
+        took + CLOCK_SLACK >= idle && took < Duration::from_secs(3),
         "{host}: answered after {took:?}"
     );
 
@@ -222,5 +226,8 @@ pub fn silent_streams_meet_the_stream_idle_timeout(kind: ProxyKind) {
         "{host}: {}",
         String::from_utf8_lossy(&answer)
     );
-    assert!(took >= idle, "{host}: answered after {took:?}");
+    assert!(
+        took + CLOCK_SLACK >= idle,
+        "{host}: answered after {took:?}"
+    );
 }
