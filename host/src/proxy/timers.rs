@@ -45,3 +45,13 @@ impl StreamTimers {
         }
     }
 }
+
+/// Runs a timer test on a current-thread runtime with time enabled.
+#[cfg(test)]
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a test runtime")
+        .block_on(future)
+}

@@ -46,15 +46,8 @@ impl StreamIdle {
 
 #[cfg(test)]
 mod tests {
+    use super::super::block_on;
     use super::*;
-
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap()
-            .block_on(future)
-    }
 
     #[test]
     fn activity_pushes_the_expiry_back() {

@@ -1,12 +1,5 @@
+use super::super::block_on;
 use super::*;
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
 
 #[test]
 fn does_not_run_while_the_request_is_arriving() {
