@@ -71,7 +71,11 @@ fn head_size(head: &Parts) -> usize {
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
-    head.uri.to_string().len() + head.method.as_str().len() + fields
+    let uri = &head.uri;
+    let scheme = uri.scheme_str().map_or(0, str::len);
+    let authority = uri.authority().map_or(0, |a| a.as_str().len());
+    let path = uri.path_and_query().map_or(0, |p| p.as_str().len());
+    scheme + authority + path + head.method.as_str().len() + fields
 }
 
 fn check_http1(head: &Parts) -> Result<(), Refusal> {
