@@ -201,18 +201,7 @@ fn metrics(host: &Host) -> String {
             let _ = writeln!(out, "{name}{{plugin=\"{plugin}\",kind=\"{kind}\"}} {n}");
         }
     }
-    let exceeded = c.vms.request_cpu_exceeded();
-    if !exceeded.is_empty() {
-        let name = "wasmesh_request_cpu_exceeded_total";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Streams given the plugin's fail_open outcome for spending more than limits.request_cpu_ms in it.\n# TYPE {name} counter"
-        );
-        for (plugin, n) in exceeded {
-            let plugin = label_value(&plugin);
-            let _ = writeln!(out, "{name}{{plugin=\"{plugin}\"}} {n}");
-        }
-    }
+    c.vms.request_cpu_exceeded.render(&mut out);
     let name = "wasmesh_guest_state_refused_total";
     let _ = writeln!(
         out,

@@ -4,14 +4,13 @@
 //! reload that changes a threshold keeps the connections and requests already counted.
 
 pub mod cluster;
-pub mod labelled;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::state::labelled::LabelledCounter;
 pub use cluster::{ClusterLoad, Overflow, Permit};
-use labelled::LabelledCounter;
 
 /// The process's admission state.
 pub struct Overload {

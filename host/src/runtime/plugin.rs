@@ -18,6 +18,7 @@ use super::engine::Runtime;
 use super::host_state::{Effects, HostState, PluginInfo};
 use super::vm::{PluginVm, VmFailure};
 use crate::config::PluginConfig;
+use crate::state::labelled::LabelledCounter;
 use crate::state::SharedState;
 
 /// The ABI markers we accept (0.2.1, and 0.2.0 whose HTTP callbacks are the same).
@@ -164,7 +165,6 @@ fn check_exports(module: &Module) -> Result<()> {
 }
 
 /// Counters of VM failures, host-wide, by kind (for `/metrics`).
-#[derive(Default)]
 pub struct VmFailureCounters {
     /// Failures of any kind.
     pub total: AtomicU64,
@@ -175,7 +175,22 @@ pub struct VmFailureCounters {
     by_kind: std::sync::Mutex<std::collections::BTreeMap<(String, &'static str), u64>>,
     /// Streams cut for spending more than `limits.request_cpu_ms` in a plugin, by plugin. Not
     /// VM failures (the VM is fine and serves on), but counted beside them.
-    request_cpu_exceeded: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+    pub request_cpu_exceeded: LabelledCounter,
+}
+
+impl Default for VmFailureCounters {
+    fn default() -> Self {
+        VmFailureCounters {
+            total: AtomicU64::new(0),
+            rebuilt: AtomicU64::new(0),
+            by_kind: Default::default(),
+            request_cpu_exceeded: LabelledCounter::new(
+                "wasmesh_request_cpu_exceeded_total",
+                "Streams given the plugin's fail_open outcome for spending more than limits.request_cpu_ms in it.",
+                "plugin",
+            ),
+        }
+    }
 }
 
 impl VmFailureCounters {
@@ -184,24 +199,6 @@ impl VmFailureCounters {
         self.total.fetch_add(1, Ordering::Relaxed);
         let mut by_kind = self.by_kind.lock().unwrap_or_else(|e| e.into_inner());
         *by_kind.entry((plugin.to_string(), kind)).or_default() += 1;
-    }
-
-    /// Counts a stream cut by `plugin`'s per-request CPU budget.
-    pub fn record_request_cpu_exceeded(&self, plugin: &str) {
-        let mut counts = self
-            .request_cpu_exceeded
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        *counts.entry(plugin.to_string()).or_default() += 1;
-    }
-
-    /// Streams cut by each plugin's per-request CPU budget, sorted by plugin.
-    pub fn request_cpu_exceeded(&self) -> Vec<(String, u64)> {
-        let counts = self
-            .request_cpu_exceeded
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        counts.iter().map(|(p, n)| (p.clone(), *n)).collect()
     }
 
     /// Failures by (plugin, kind), sorted.
@@ -352,7 +349,7 @@ impl PluginSlot {
 
     /// A stream spent more than `limits.request_cpu_ms` in this plugin: count it.
     pub fn request_cpu_exceeded(&self) {
-        self.counters.record_request_cpu_exceeded(self.name());
+        self.counters.request_cpu_exceeded.inc(self.name());
     }
 
     /// A request went through this VM without failure: reset the backoff.

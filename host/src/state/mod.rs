@@ -2,6 +2,7 @@
 //! shared queues and the metric registry. No ABI code lives here: these are
 //! plain data structures with the semantics the proxy-wasm spec asks for.
 
+pub mod labelled;
 pub mod metrics;
 pub mod queues;
 pub mod refusal;
