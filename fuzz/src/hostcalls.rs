@@ -18,10 +18,10 @@ use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use wasmesh::config::Config;
-use wasmesh::proxy::stream_info::StreamInfo;
-use wasmesh::runtime::host_state::{CallResponse, HttpStream};
-use wasmesh::runtime::{HeaderMap, PluginFactory, PluginVm, Runtime, VmFailure};
-use wasmesh::state::SharedState;
+use wasmesh_host::runtime::host_state::{CallResponse, HttpStream};
+use wasmesh_host::runtime::{HeaderMap, PluginFactory, PluginVm, Runtime, VmFailure};
+use wasmesh_host::state::SharedState;
+use wasmesh_host::stream_info::StreamInfo;
 
 use input::{Input, MAX_CALLS};
 
@@ -63,9 +63,14 @@ impl Abi {
         config.resolve_paths(&dir);
         let runtime = Runtime::new().expect("the wasm engine starts");
         let clusters = Arc::new(vec![CLUSTER.to_string()]);
-        let factory =
-            PluginFactory::new(&runtime, SharedState::new(), &config.plugins[0], clusters)
-                .expect("the hostcalls guest links against the host ABI");
+        let plugin = &config.plugins[0];
+        let factory = PluginFactory::new(
+            &runtime,
+            SharedState::new(),
+            &plugin.wasm,
+            plugin.info(clusters),
+        )
+        .expect("the hostcalls guest links against the host ABI");
         let _ = std::fs::remove_dir_all(&dir);
         Abi {
             factory,

@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::host::{ConfigSource, Generation, Host};
-use crate::runtime::Runtime;
-use crate::state::SharedState;
+use wasmesh_host::runtime::Runtime;
+use wasmesh_host::state::SharedState;
 
 /// A proxy-wasm host proxy: runs wasm filters on HTTP traffic, as Envoy does.
 #[derive(Parser)]

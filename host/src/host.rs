@@ -16,10 +16,10 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Config;
 use crate::listeners::{BoundListener, ListenerPlan};
-use crate::runtime::plugin::VmFailureCounters;
-use crate::runtime::{PluginFactory, Runtime};
-use crate::state::SharedState;
 use crate::worker::WorkerEvent;
+use wasmesh_host::runtime::plugin::VmFailureCounters;
+use wasmesh_host::runtime::{PluginFactory, Runtime};
+use wasmesh_host::state::SharedState;
 
 /// Where the configuration comes from.
 #[derive(Debug, Clone)]
@@ -71,8 +71,13 @@ impl Generation {
         // data, taken over a live queue or defined metrics in the stores the workers use.
         let scratch = SharedState::new();
         for plugin in &config.plugins {
-            let factory = PluginFactory::new(runtime, shared.clone(), plugin, clusters.clone())
-                .with_context(|| format!("plugin {:?}", plugin.name))?;
+            let factory = PluginFactory::new(
+                runtime,
+                shared.clone(),
+                &plugin.wasm,
+                plugin.info(clusters.clone()),
+            )
+            .with_context(|| format!("plugin {:?}", plugin.name))?;
             let _check = factory
                 .with_shared(scratch.clone())
                 .instantiate(Arc::new(|_| {}))?;

@@ -2,7 +2,6 @@
 //! on wasmtime, with hyper and tokio.
 #![deny(missing_docs)]
 
-pub mod abi;
 pub mod admin;
 pub mod cli;
 pub mod config;
@@ -12,8 +11,6 @@ pub mod host;
 pub mod listeners;
 pub mod overload;
 pub mod proxy;
-pub mod runtime;
 pub mod stat;
-pub mod state;
 pub mod watch;
 pub mod worker;

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::state::labelled::LabelledCounter;
 pub use cluster::{ClusterLoad, Overflow, Permit};
+use wasmesh_host::state::labelled::LabelledCounter;
 
 /// The process's admission state.
 pub struct Overload {

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use crate::config::ListenerConfig;
 use crate::host::{Generation, Host};
 use crate::proxy::upstream::Upstreams;
-use crate::runtime::PluginSlot;
+use wasmesh_host::runtime::PluginSlot;
 
 /// Messages to a worker from other threads.
 pub enum WorkerEvent {
@@ -218,10 +218,7 @@ impl Worker {
             WorkerEvent::QueueReady { slot, queue } => {
                 let slot = self.slots.borrow().get(&slot).and_then(Weak::upgrade);
                 if let Some(slot) = slot {
-                    let _ = slot.with_vm(|vm| {
-                        let root = vm.state().root_context;
-                        vm.on_queue_ready(root, queue)
-                    });
+                    let _ = slot.with_vm(|vm| vm.deliver_queue_ready(queue));
                 }
             }
         }

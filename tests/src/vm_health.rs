@@ -75,7 +75,8 @@ mod tests {
 
     #[test]
     fn wasmesh_failure_line_is_a_failure() {
-        let line = "[2026-12-04T17:10:21Z WARN  wasmesh::runtime::plugin] plugin \"metrics\": \
+        let line =
+            "[2026-12-04T17:10:21Z ERROR wasmesh_host::runtime::plugin] plugin \"metrics\": \
                     VM failed, it will be rebuilt: trap";
         assert!(is_failure_line(ProxyKind::Wasmesh, line));
         assert!(!is_failure_line(ProxyKind::Wasmesh, "plugin \"m\" started"));

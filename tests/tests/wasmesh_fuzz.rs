@@ -238,13 +238,13 @@ const ABI_0_1_ONLY: [&str; 3] = [
     "proxy_clear_route_cache",
 ];
 
-/// The hostcalls wasmesh links, read from `host/src/abi` (so a new one the fuzz does not call
+/// The hostcalls wasmesh links, read from `crates/wasmesh-host/src/abi` (so a new one the fuzz does not call
 /// fails this test): every `"proxy_…"` name but [`ABI_0_1_ONLY`], and the WASI names in
 /// `wasi.rs` but `proc_exit`.
 fn linked_hostcalls() -> BTreeSet<String> {
-    let dir = workspace_root().join("host/src/abi");
+    let dir = workspace_root().join("crates/wasmesh-host/src/abi");
     let mut names = BTreeSet::new();
-    for entry in fs::read_dir(&dir).expect("host/src/abi is readable") {
+    for entry in fs::read_dir(&dir).expect("crates/wasmesh-host/src/abi is readable") {
         let path = entry.expect("a directory entry").path();
         let text = fs::read_to_string(&path).expect("an abi source file");
         let wasi = path.file_name().is_some_and(|n| n == "wasi.rs");
@@ -274,7 +274,7 @@ fn assert_exercised(totals: &BTreeMap<String, BTreeMap<String, u64>>, summaries:
     let linked = linked_hostcalls();
     assert!(
         linked.len() > 50,
-        "reading host/src/abi found only {linked:?}"
+        "reading crates/wasmesh-host/src/abi found only {linked:?}"
     );
     let missing: Vec<&String> = linked.iter().filter(|c| !totals.contains_key(*c)).collect();
     assert!(

@@ -2,7 +2,7 @@
 //! ≤ 2 MiB over the module's own") sets apart from the VM's.
 //!
 //! wasmesh loads a compiled module from its disk cache with wasmtime's
-//! `Module::deserialize_file` (`host/src/runtime/engine.rs`), which maps the `.cwasm` file:
+//! `Module::deserialize_file` (`crates/wasmesh-host/src/runtime/engine.rs`), which maps the `.cwasm` file:
 //! its code (`r-xp`) and read-only data and metadata (`r--p`) are mappings of that file, shared
 //! by every VM of the module, however many workers. Each instance also maps the file's data
 //! image privately into its linear memory, copy-on-write (`rw-p`): that is the VM's, one per

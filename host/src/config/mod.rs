@@ -9,9 +9,12 @@ mod validate;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+use wasmesh_host::runtime::host_state::PluginInfo;
 
 pub use stats::{HistogramBuckets, StatsConfig};
 pub use validate::validate;
@@ -447,6 +450,23 @@ impl Config {
 }
 
 impl PluginConfig {
+    /// What the host runtime needs to run this plugin; `clusters` are the names its
+    /// `proxy_http_call`s may target.
+    pub fn info(&self, clusters: Arc<Vec<String>>) -> PluginInfo {
+        PluginInfo {
+            name: self.name.clone(),
+            root_id: self.root_id.clone(),
+            vm_id: self.vm_id.clone(),
+            vm_config: self.vm_config_bytes(),
+            configuration: self.configuration_bytes(),
+            fail_open: self.fail_open,
+            memory_bytes: (self.limits.memory_mb as usize) << 20,
+            callback_time: Duration::from_millis(self.limits.callback_ms),
+            request_cpu: self.limits.request_cpu_ms.map(Duration::from_millis),
+            clusters,
+        }
+    }
+
     /// The bytes `proxy_on_configure` sees.
     pub fn configuration_bytes(&self) -> Vec<u8> {
         json_as_bytes(self.configuration.as_ref())

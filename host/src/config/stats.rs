@@ -5,7 +5,7 @@
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::state::metrics::BucketRule;
+use wasmesh_host::state::metrics::BucketRule;
 
 /// The `stats` section.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

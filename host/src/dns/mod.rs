@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{DnsService, RecordKind};
 
-use crate::state::SharedState;
+use wasmesh_host::state::SharedState;
 
 /// The running DNS discovery; dropping it (the host ending) stops every task.
 pub struct Dns {

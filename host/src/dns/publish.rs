@@ -14,9 +14,9 @@ use wasmesh_common::endpoint::{Endpoint, EndpointSet};
 use wasmesh_common::keys;
 use wasmesh_common::metric_name::labelled;
 
-use crate::state::metrics::{Metric, MetricKind, Registry};
-use crate::state::shared_data::{SetOutcome, SharedData};
-use crate::state::SharedState;
+use wasmesh_host::state::metrics::{Metric, MetricKind, Registry};
+use wasmesh_host::state::shared_data::{SetOutcome, SharedData};
+use wasmesh_host::state::SharedState;
 
 /// The `source` the admin's `/endpoints` shows for sets written here.
 pub const SOURCE: &str = "dns";

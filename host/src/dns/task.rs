@@ -7,7 +7,7 @@ use super::config::DnsService;
 use super::publish::{publish, set_stale, Figures};
 use super::resolve::{Answer, Failure, Lookup};
 use super::schedule::Schedule;
-use crate::state::SharedState;
+use wasmesh_host::state::SharedState;
 
 /// Runs until aborted (the entry was removed or changed by a reload).
 pub async fn run(entry: DnsService, shared: Arc<SharedState>) {

@@ -12,8 +12,8 @@ use tokio::task::JoinHandle;
 use super::body;
 use super::headers_conv::{response_to_map, trailers_to_map, upstream_request};
 use super::upstream::Upstreams;
-use crate::runtime::host_state::{CallResponse, PendingHttpCall};
-use crate::runtime::{HeaderMap, PluginSlot};
+use wasmesh_host::runtime::host_state::{CallResponse, PendingHttpCall};
+use wasmesh_host::runtime::{HeaderMap, PluginSlot, PluginVm};
 
 /// Largest HTTP-call response body handed to a filter.
 const MAX_CALL_BODY: usize = 16 << 20;
@@ -62,10 +62,7 @@ async fn tick_loop(slot: Weak<PluginSlot>, period: Duration, generation: u64) {
     loop {
         interval.tick().await;
         let Some(slot) = slot.upgrade() else { return };
-        let ran = slot.with_vm_of(generation, |vm| {
-            let root = vm.state().root_context;
-            vm.on_tick(root)
-        });
+        let ran = slot.with_vm_of(generation, PluginVm::deliver_tick);
         if ran.is_none() {
             return;
         }
@@ -95,18 +92,7 @@ async fn http_call(
     };
     let Some(slot) = slot.upgrade() else { return };
     let _ = slot.with_vm_of(generation, |vm| {
-        let state = vm.state();
-        state.calls_in_flight.remove(&call.token);
-        if call.context_id != state.root_context && !state.streams.contains_key(&call.context_id) {
-            return Ok(()); // the stream ended first: Envoy cancels such calls too
-        }
-        let headers = response.headers.len() as u32;
-        let body = response.body.len() as u32;
-        let trailers = response.trailers.len() as u32;
-        state.call_response = Some(response);
-        let result = vm.on_http_call_response(call.context_id, call.token, headers, body, trailers);
-        vm.state().call_response = None;
-        result
+        vm.deliver_call_response(call.token, call.context_id, response)
     });
 }
 
@@ -114,8 +100,8 @@ async fn http_call(
 /// filter sees like any other (not with zero headers); so do we.
 /// The body Envoy's async client gives a call that got no response, by what went wrong.
 fn call_failure_body(error: &anyhow::Error) -> String {
-    use super::response_flags::{connect_failure, reset_body};
     use super::upstream::SendError;
+    use super::upstream_failure::{connect_failure, reset_body};
     match error.downcast_ref::<SendError>() {
         Some(SendError::Client(e)) if e.is_connect() => connect_failure(e).0,
         Some(SendError::Client(_)) => reset_body("connection termination"),

@@ -5,24 +5,13 @@
 use std::rc::Rc;
 
 use super::body::{self, ProxyBody};
-use super::chain::{ChainStream, Step};
 use super::headers_conv::to_http_headers;
-use crate::runtime::host_state::LocalReply;
-use crate::runtime::HeaderMap;
+use wasmesh_host::chain::{ChainStream, Step};
+use wasmesh_host::runtime::host_state::LocalReply;
+use wasmesh_host::runtime::HeaderMap;
 
 /// The result type of a stream handler: a response, or an error that resets the stream.
 pub type HandlerResult = Result<http::Response<ProxyBody>, super::body::BoxError>;
-
-/// A reply made by the proxy (not a filter).
-pub fn proxy_reply(status: u16, body: &str, details: &str) -> LocalReply {
-    LocalReply {
-        status,
-        headers: HeaderMap::new(),
-        body: body.as_bytes().to_vec(),
-        details: details.to_string(),
-        grpc_status: None,
-    }
-}
 
 /// Envoy's mapping of an HTTP status to a gRPC status for local replies.
 fn grpc_status_of(http: u16) -> u32 {

@@ -3,7 +3,6 @@
 
 pub mod admission;
 pub mod body;
-pub mod chain;
 pub mod connection;
 pub mod connector;
 pub mod effects;
@@ -16,10 +15,9 @@ pub mod published;
 pub mod pumps;
 pub mod request;
 pub mod respond;
-pub mod response_flags;
 pub mod routing;
-pub mod stream_info;
 pub mod timers;
 pub mod upgrade;
 pub mod upstream;
+pub mod upstream_failure;
 pub mod validate;

@@ -13,7 +13,7 @@ use wasmesh_common::endpoint::EndpointSet;
 use wasmesh_common::keys;
 
 use crate::config::PublishedEndpoints;
-use crate::state::SharedState;
+use wasmesh_host::state::SharedState;
 
 /// One service's addresses, with the CAS of the set they were decoded from.
 type Decoded = Option<(u32, HashSet<SocketAddr>)>;

@@ -13,10 +13,10 @@ use hyper::body::Incoming;
 use tokio::sync::Notify;
 
 use super::body::{BodySender, MAX_FRAME};
-use super::chain::{ChainStream, Step};
 use super::headers_conv::{to_http_headers, trailers_to_map};
-use super::local_reply::proxy_reply;
 use super::timers::{StreamIdle, StreamTimers};
+use wasmesh_host::chain::{ChainStream, Step};
+use wasmesh_host::runtime::host_state::LocalReply;
 
 /// A request-phase stop (local reply or reset) raised while the body streams,
 /// for the handler that waits on the upstream.
@@ -160,7 +160,7 @@ fn client_body_failed(error: &hyper::Error) -> Step {
     }
     log::debug!("client body malformed: {error}");
     // Envoy's details for any HTTP/1 codec error: the client's, with no response flag.
-    let mut reply = proxy_reply(400, "Bad Request", "http1.codec_error");
+    let mut reply = LocalReply::text(400, "Bad Request", "http1.codec_error");
     reply.headers.add(b"connection", b"close");
     Step::LocalReply(reply)
 }

@@ -12,20 +12,20 @@ use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 
 use super::body;
-use super::chain::{ChainStream, Step};
 use super::connection::Downstream;
 use super::headers_conv::{self, request_to_map};
-use super::local_reply::{self, proxy_reply, HandlerResult};
+use super::local_reply::{self, HandlerResult};
 use super::pumps::{self, RequestAbort};
-use super::response_flags::reset_body;
-use super::stream_info::StreamInfo;
 use super::timers::{Expiry, StreamTimers};
 use super::upstream::{PickError, SendError};
+use super::upstream_failure::reset_body;
 use super::validate::{self, Refusal};
 use crate::config::ListenerConfig;
-use crate::runtime::host_state::LocalReply;
-use crate::runtime::HeaderMap;
 use crate::worker::{ListenerLocal, Worker};
+use wasmesh_host::chain::{ChainStream, Step};
+use wasmesh_host::runtime::host_state::LocalReply;
+use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::stream_info::StreamInfo;
 
 fn protocol(version: http::Version) -> &'static str {
     match version {
@@ -54,8 +54,8 @@ fn add_forwarding_headers(headers: &mut HeaderMap, peer: SocketAddr) {
 /// A random (version 4) UUID, as Envoy generates for `x-request-id`.
 fn request_id() -> String {
     let mut b = [0u8; 16];
-    if crate::runtime::entropy::fill(&mut b).is_err() {
-        let nanos = crate::abi::now_nanos().to_le_bytes();
+    if wasmesh_host::runtime::entropy::fill(&mut b).is_err() {
+        let nanos = wasmesh_host::abi::now_nanos().to_le_bytes();
         b[..8].copy_from_slice(&nanos);
     }
     b[6] = (b[6] & 0x0f) | 0x40;
@@ -196,7 +196,8 @@ async fn forward(
         downstream,
     } = client;
     let Some(index) = super::routing::find(&listener.config.routes, &headers) else {
-        return local_reply::through_filters(stream, proxy_reply(404, "", "route_not_found")).await;
+        return local_reply::through_filters(stream, LocalReply::text(404, "", "route_not_found"))
+            .await;
     };
     let route = &listener.config.routes[index];
     *stream.info().route_name.borrow_mut() = format!("{}.{index}", listener.config.name);
@@ -205,7 +206,7 @@ async fn forward(
         Err(_) => {
             return local_reply::through_filters(
                 stream,
-                proxy_reply(503, "no healthy upstream", "cluster_not_found"),
+                LocalReply::text(503, "no healthy upstream", "cluster_not_found"),
             )
             .await
         }
@@ -217,7 +218,7 @@ async fn forward(
                 "cluster {}: {destination} is outside allowed_destinations",
                 cluster.config.name
             );
-            let reply = proxy_reply(
+            let reply = LocalReply::text(
                 503,
                 "original destination not allowed",
                 "original_dst_not_allowed",
@@ -228,7 +229,7 @@ async fn forward(
             log::debug!("cluster {}: {e:?}", cluster.config.name);
             return local_reply::through_filters(
                 stream,
-                proxy_reply(503, "no healthy upstream", "no_healthy_upstream"),
+                LocalReply::text(503, "no healthy upstream", "no_healthy_upstream"),
             )
             .await;
         }
@@ -270,7 +271,7 @@ async fn forward(
             log::debug!("cannot build upstream request: {e}");
             return local_reply::through_filters(
                 stream,
-                proxy_reply(400, "bad request\n", "bad_request"),
+                LocalReply::text(400, "bad request\n", "bad_request"),
             )
             .await;
         }
@@ -294,7 +295,7 @@ async fn forward(
         Err(Expiry::Route) => {
             local_reply::through_filters(
                 stream,
-                proxy_reply(504, "upstream request timeout", "response_timeout"),
+                LocalReply::text(504, "upstream request timeout", "response_timeout"),
             )
             .await
         }
@@ -306,7 +307,7 @@ async fn forward(
             } else {
                 408
             };
-            let reply = proxy_reply(status, "stream timeout", "stream_idle_timeout");
+            let reply = LocalReply::text(status, "stream timeout", "stream_idle_timeout");
             local_reply::through_filters(stream, reply).await
         }
         Ok(Err(SendError::Overflow(overflow))) => {
@@ -318,12 +319,12 @@ async fn forward(
             // Envoy's body and details: a refused or failed connect is a connection failure,
             // anything else a reset by the upstream before its response started.
             let (body, details) = if e.is_connect() {
-                super::response_flags::connect_failure(&e)
+                super::upstream_failure::connect_failure(&e)
             } else {
                 let details = "upstream_reset_before_response_started{connection_termination}";
                 (reset_body("connection termination"), details.to_string())
             };
-            local_reply::through_filters(stream, proxy_reply(503, &body, &details)).await
+            local_reply::through_filters(stream, LocalReply::text(503, &body, &details)).await
         }
         Ok(Ok(response)) => match upgrade {
             Some(client) if response.status() == http::StatusCode::SWITCHING_PROTOCOLS => {
@@ -348,7 +349,7 @@ fn announce_body(request: &mut http::Request<body::ProxyBody>) {
 
 /// Envoy's answer when a circuit breaker turns a request away.
 fn overflow_reply() -> LocalReply {
-    let mut reply = proxy_reply(
+    let mut reply = LocalReply::text(
         503,
         &reset_body("overflow"),
         "upstream_reset_before_response_started{overflow}",

@@ -10,13 +10,13 @@ use hyper::body::Incoming;
 
 use super::admission::Admission;
 use super::body;
-use super::chain::{ChainStream, Step};
 use super::connection::Downstream;
 use super::headers_conv::{response_to_map, to_http_headers};
 use super::local_reply::{self, HandlerResult};
 use super::pumps;
 use super::timers::StreamTimers;
-use crate::runtime::HeaderMap;
+use wasmesh_host::chain::{ChainStream, Step};
+use wasmesh_host::runtime::HeaderMap;
 
 /// Runs the upstream's response through the chain and hands it to the client.
 /// The body streams under `timers` (the route timeout covers it, and the stream idle timeout

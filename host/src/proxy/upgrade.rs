@@ -15,12 +15,12 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::admission::Admission;
 use super::body;
-use super::chain::{BodyOut, ChainStream, Step};
 use super::connection::Downstream;
 use super::headers_conv::response_to_map;
 use super::local_reply::{self, HandlerResult};
 use super::timers::StreamTimers;
-use crate::runtime::HeaderMap;
+use wasmesh_host::chain::{BodyOut, ChainStream, Step};
+use wasmesh_host::runtime::HeaderMap;
 
 /// The most one read takes from either side before it goes through the filters.
 const CHUNK: usize = 16 * 1024;

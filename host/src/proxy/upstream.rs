@@ -18,8 +18,8 @@ use super::connector::CountingConnector;
 use super::published::PublishedAddresses;
 use crate::config::{ClusterConfig, ClusterKind};
 use crate::overload::{Overflow, Overload};
-use crate::runtime::HeaderMap;
-use crate::state::SharedState;
+use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::state::SharedState;
 
 /// Why no request could be sent.
 #[derive(Debug)]

@@ -56,7 +56,7 @@ macro_rules! call {
     };
 }
 
-/// Every `env` hostcall (see `host/src/abi`).
+/// Every `env` hostcall (see `crates/wasmesh-host/src/abi`).
 pub const CALLS: &[Call] = &[
     call!(proxy_log, |a| {
         let mut level = a.enumeration(LOG_LEVEL);

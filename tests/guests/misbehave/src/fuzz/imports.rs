@@ -1,4 +1,4 @@
-//! Every hostcall wasmesh links (`host/src/abi`), declared at the wasm level: each pointer, size
+//! Every hostcall wasmesh links (`crates/wasmesh-host/src/abi`), declared at the wasm level: each pointer, size
 //! and enum is a plain `u32` (`i32`/`i64` where the ABI says so), so the fuzzer can pass any bit
 //! pattern. `proc_exit` is left out: it ends the VM by design and has its own test (`exit`).
 //!

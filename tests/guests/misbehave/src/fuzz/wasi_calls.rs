@@ -1,4 +1,4 @@
-//! One entry per WASI preview1 import wasmesh links (`host/src/abi/wasi.rs`), except
+//! One entry per WASI preview1 import wasmesh links (`crates/wasmesh-host/src/abi/wasi.rs`), except
 //! `proc_exit` (it ends the VM by design; the `exit` case tests it). Same rules as
 //! [`super::calls`]: well-formed arguments often, hostile ones otherwise.
 

@@ -13,8 +13,8 @@ use wasmtime::{StoreLimits, TypedFunc};
 
 use super::context_ids::ContextIds;
 use super::headers::HeaderMap;
-use crate::proxy::stream_info::StreamInfo;
 use crate::state::SharedState;
+use crate::stream_info::StreamInfo;
 
 /// Static facts about a plugin, shared by all its VMs.
 #[derive(Debug)]
@@ -54,6 +54,20 @@ pub struct LocalReply {
     pub details: String,
     /// gRPC status for gRPC requests (`None`: derived from the HTTP status).
     pub grpc_status: Option<u32>,
+}
+
+impl LocalReply {
+    /// A plain-text reply with no extra headers: the proxy's own answers (404 no route, 504
+    /// timeout, 413 too large...) and the chain's (a VM that failed closed).
+    pub fn text(status: u16, body: &str, details: &str) -> LocalReply {
+        LocalReply {
+            status,
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+            details: details.to_string(),
+            grpc_status: None,
+        }
+    }
 }
 
 /// Requests a filter made of its stream, read by the driver after a callback

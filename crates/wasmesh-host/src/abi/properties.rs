@@ -127,7 +127,9 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
         }
         "response.flags" => {
             let details = info.code_details.borrow();
-            Some(Value::Int(crate::proxy::response_flags::of(&details) as i64))
+            Some(Value::Int(
+                crate::stream_info::response_flags::of(&details) as i64
+            ))
         }
         "response.headers" => response_headers(stream).map(Value::Map),
         "response.size" => Some(Value::Int(info.response_body_bytes.get() as i64)),

@@ -336,6 +336,21 @@ impl PluginVm {
             .map(|_| ())
     }
 
+    /// Ends a context in Envoy's order: `on_log` (streams only, `log`), `on_done`, `on_delete`.
+    /// A context whose `on_done` answers false may call `proxy_done` until it is deleted; the
+    /// host does not hold it open beyond that.
+    pub fn finish_context(&mut self, ctx: u32, log: bool) -> Result<(), VmFailure> {
+        if log {
+            self.on_log(ctx)?;
+        }
+        if !self.on_done(ctx)? {
+            self.state().pending_done.insert(ctx);
+        }
+        let deleted = self.on_delete(ctx);
+        self.state().pending_done.remove(&ctx);
+        deleted
+    }
+
     /// `proxy_on_tick`.
     pub fn on_tick(&mut self, root: u32) -> Result<(), VmFailure> {
         self.call("proxy_on_tick", root, |e| &e.on_tick, root)

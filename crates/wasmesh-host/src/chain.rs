@@ -14,11 +14,10 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::local_reply::proxy_reply;
-use super::stream_info::StreamInfo;
 use crate::runtime::host_state::{HttpStream, LocalReply};
 use crate::runtime::time_cap::thread_cpu_time;
 use crate::runtime::{Action, HeaderMap, PluginSlot, PluginVm, VmFailure};
+use crate::stream_info::StreamInfo;
 
 /// How a phase ended for the stream.
 #[derive(Debug)]
@@ -68,10 +67,7 @@ pub struct ChainStream {
 }
 
 fn stream_of(vm: &mut PluginVm, ctx: u32) -> &mut HttpStream {
-    vm.state()
-        .streams
-        .get_mut(&ctx)
-        .expect("a live context has its stream state")
+    vm.stream(ctx).expect("a live context has its stream state")
 }
 
 /// Local reply for a plugin whose VM failed with `fail_open: false`.
@@ -122,14 +118,7 @@ impl ChainStream {
         }
         let info = self.info.clone();
         let waker = self.waker.clone();
-        let created = filter.slot.with_vm(|vm| {
-            let state = vm.state();
-            let ctx = state.fresh_id();
-            let root = state.root_context;
-            state.streams.insert(ctx, HttpStream::new(info, waker));
-            vm.on_context_create(ctx, root)?;
-            Ok(ctx)
-        });
+        let created = filter.slot.with_vm(|vm| vm.create_stream(info, waker));
         match created {
             Some(Ok(ctx)) => {
                 filter.context.set(Some((ctx, filter.slot.generation())));
@@ -564,35 +553,11 @@ impl ChainStream {
             };
             let request = self.info.request_headers.borrow().clone();
             let response = self.info.response_headers.borrow().clone();
-            let _ = filter.slot.with_vm_of(generation, |vm| {
-                let stream = stream_of(vm, ctx);
-                // A map the stream never had (no response after a reset) reads as empty in
-                // `on_log`, as in Envoy, whose access-log phase substitutes empty maps.
-                stream.request_headers = Some(request.unwrap_or_default());
-                stream.response_headers = Some(response.unwrap_or_default());
-                stream.request_body = None;
-                stream.response_body = None;
-                let outcome = finish_context(vm, ctx, true);
-                vm.state().streams.remove(&ctx);
-                outcome
-            });
+            let _ = filter
+                .slot
+                .with_vm_of(generation, |vm| vm.end_stream(ctx, request, response));
         }
     }
-}
-
-/// `on_log` (streams only), `on_done`, `on_delete` — Envoy's order. A context
-/// whose `on_done` answers false may call `proxy_done` until it is deleted;
-/// the host does not hold it open beyond that.
-pub fn finish_context(vm: &mut PluginVm, ctx: u32, log: bool) -> Result<(), VmFailure> {
-    if log {
-        vm.on_log(ctx)?;
-    }
-    if !vm.on_done(ctx)? {
-        vm.state().pending_done.insert(ctx);
-    }
-    let deleted = vm.on_delete(ctx);
-    vm.state().pending_done.remove(&ctx);
-    deleted
 }
 
 /// The stop when a filter would hold more than the buffer limit: Envoy's 413 for a request; a
@@ -603,7 +568,7 @@ fn buffer_overflow(direction: Direction, plugin: &str) -> Step {
     if direction == Direction::Response {
         return Step::Reset;
     }
-    Step::LocalReply(proxy_reply(
+    Step::LocalReply(LocalReply::text(
         413,
         "Payload Too Large",
         "request_payload_too_large",

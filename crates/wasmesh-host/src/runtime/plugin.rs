@@ -5,6 +5,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::path::Path;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,7 +18,6 @@ use super::context_ids::ContextIds;
 use super::engine::Runtime;
 use super::host_state::{Effects, HostState, PluginInfo};
 use super::vm::{PluginVm, VmFailure};
-use crate::config::PluginConfig;
 use crate::state::labelled::LabelledCounter;
 use crate::state::SharedState;
 
@@ -35,32 +35,21 @@ pub struct PluginFactory {
 }
 
 impl PluginFactory {
-    /// Loads (or takes from the cache) the module and links it; checks the ABI marker.
+    /// Loads (or takes from the cache) the module at `wasm` and links it; checks the ABI marker.
     pub fn new(
         runtime: &Runtime,
         shared: Arc<SharedState>,
-        config: &PluginConfig,
-        clusters: Arc<Vec<String>>,
+        wasm: &Path,
+        info: PluginInfo,
     ) -> Result<Arc<PluginFactory>> {
-        let module = runtime.load_module(&config.wasm)?;
-        check_exports(&module).with_context(|| format!("module {}", config.wasm.display()))?;
+        let module = runtime.load_module(wasm)?;
+        check_exports(&module).with_context(|| format!("module {}", wasm.display()))?;
         let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
         crate::abi::add_to_linker(&mut linker)?;
         let pre = linker
             .instantiate_pre(&module)
-            .map_err(|e| anyhow!("linking {}: {e}", config.wasm.display()))?;
-        let info = Arc::new(PluginInfo {
-            name: config.name.clone(),
-            root_id: config.root_id.clone(),
-            vm_id: config.vm_id.clone(),
-            vm_config: config.vm_config_bytes(),
-            configuration: config.configuration_bytes(),
-            fail_open: config.fail_open,
-            memory_bytes: (config.limits.memory_mb as usize) << 20,
-            callback_time: Duration::from_millis(config.limits.callback_ms),
-            request_cpu: config.limits.request_cpu_ms.map(Duration::from_millis),
-            clusters,
-        });
+            .map_err(|e| anyhow!("linking {}: {e}", wasm.display()))?;
+        let info = Arc::new(info);
         Ok(Arc::new(PluginFactory {
             info,
             shared,
@@ -376,7 +365,7 @@ impl Drop for PluginSlot {
     fn drop(&mut self) {
         if let Some(vm) = self.vm.get_mut().as_mut() {
             let root = vm.state().root_context;
-            if let Err(e) = crate::proxy::chain::finish_context(vm, root, false) {
+            if let Err(e) = vm.finish_context(root, false) {
                 log::warn!(
                     "plugin {:?}: shutting the VM down: {e}",
                     self.factory.info.name

@@ -3,6 +3,7 @@
 //! contexts. The ABI glue the guest calls lives in `crate::abi`.
 
 pub mod context_ids;
+mod contexts;
 pub mod engine;
 pub mod entropy;
 pub mod headers;

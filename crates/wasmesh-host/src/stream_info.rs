@@ -1,6 +1,8 @@
 //! Facts about one HTTP stream that filters read as properties
 //! (`source.address`, `response.code`, ...) and the access log uses.
 
+pub mod response_flags;
+
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;

@@ -1,0 +1,97 @@
+//! The lifecycle of a VM's contexts, as narrow operations on [`PluginVm`]: whoever drives the
+//! VM (the filter chain, the worker's effect loop, a test harness) creates, feeds and ends
+//! contexts only through these, so the invariants live in one place: ids are never reused
+//! while anything may still name them, a stream's state exists exactly while its context
+//! does, and an HTTP call's answer is readable only during its callback.
+
+use std::rc::Rc;
+
+use tokio::sync::Notify;
+
+use super::headers::HeaderMap;
+use super::host_state::{CallResponse, HttpStream};
+use super::vm::{PluginVm, VmFailure};
+use crate::stream_info::StreamInfo;
+
+impl PluginVm {
+    /// The root context's id (ticks, queues and the plugin's own HTTP calls run in it).
+    pub fn root_context(&mut self) -> u32 {
+        self.state().root_context
+    }
+
+    /// Creates an HTTP stream context (`proxy_on_context_create` with the root as parent).
+    /// `waker` is notified whenever the filter changes what it asks of the stream.
+    pub fn create_stream(
+        &mut self,
+        info: Rc<StreamInfo>,
+        waker: Rc<Notify>,
+    ) -> Result<u32, VmFailure> {
+        let state = self.state();
+        let ctx = state.fresh_id();
+        let root = state.root_context;
+        state.streams.insert(ctx, HttpStream::new(info, waker));
+        self.on_context_create(ctx, root)?;
+        Ok(ctx)
+    }
+
+    /// The state of stream context `ctx`, while it lives.
+    pub fn stream(&mut self, ctx: u32) -> Option<&mut HttpStream> {
+        self.state().streams.get_mut(&ctx)
+    }
+
+    /// Ends stream context `ctx`: `on_log` reads the headers as the stream left them (a map it
+    /// never had reads as empty, as in Envoy, whose access-log phase substitutes empty maps),
+    /// then `on_done` and `on_delete`; the context is forgotten whatever the guest answers.
+    pub fn end_stream(
+        &mut self,
+        ctx: u32,
+        request_headers: Option<HeaderMap>,
+        response_headers: Option<HeaderMap>,
+    ) -> Result<(), VmFailure> {
+        let Some(stream) = self.stream(ctx) else {
+            return Ok(());
+        };
+        stream.request_headers = Some(request_headers.unwrap_or_default());
+        stream.response_headers = Some(response_headers.unwrap_or_default());
+        stream.request_body = None;
+        stream.response_body = None;
+        let outcome = self.finish_context(ctx, true);
+        self.state().streams.remove(&ctx);
+        outcome
+    }
+
+    /// `proxy_on_tick` in the root context.
+    pub fn deliver_tick(&mut self) -> Result<(), VmFailure> {
+        let root = self.root_context();
+        self.on_tick(root)
+    }
+
+    /// `proxy_on_queue_ready` in the root context.
+    pub fn deliver_queue_ready(&mut self, queue: u32) -> Result<(), VmFailure> {
+        let root = self.root_context();
+        self.on_queue_ready(root, queue)
+    }
+
+    /// Delivers the answer to HTTP call `token` made from context `caller`: readable through
+    /// the call-response buffers and maps only during `proxy_on_http_call_response`. A call
+    /// whose stream has ended is dropped unanswered, as Envoy cancels such calls.
+    pub fn deliver_call_response(
+        &mut self,
+        token: u32,
+        caller: u32,
+        response: CallResponse,
+    ) -> Result<(), VmFailure> {
+        let state = self.state();
+        state.calls_in_flight.remove(&token);
+        if caller != state.root_context && !state.streams.contains_key(&caller) {
+            return Ok(());
+        }
+        let headers = response.headers.len() as u32;
+        let body = response.body.len() as u32;
+        let trailers = response.trailers.len() as u32;
+        state.call_response = Some(response);
+        let result = self.on_http_call_response(caller, token, headers, body, trailers);
+        self.state().call_response = None;
+        result
+    }
+}
