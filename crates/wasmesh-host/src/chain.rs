@@ -596,3 +596,6 @@ pub struct BodyOut {
     /// Trailers a filter added at the end of the stream.
     pub trailers: Option<HeaderMap>,
 }
+
+#[cfg(test)]
+mod tests;

@@ -55,18 +55,23 @@ impl Runtime {
         self.cache.as_ref().map_or(0, ModuleCache::rejected)
     }
 
-    /// Compiles a module, or loads it from the cache when the same bytes were
-    /// compiled before by a compatible engine.
+    /// Reads the module at `path` and compiles it ([`Runtime::compile`]).
     pub fn load_module(&self, path: &Path) -> Result<Module> {
         let bytes = std::fs::read(path)
             .with_context(|| format!("reading wasm module {}", path.display()))?;
+        self.compile(&bytes, &path.display().to_string())
+    }
+
+    /// Compiles a module, or loads it from the cache when the same bytes were compiled before
+    /// by a compatible engine. `name` says where the bytes came from, in errors.
+    pub fn compile(&self, bytes: &[u8], name: &str) -> Result<Module> {
         if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
-            bail!("{} is not a wasm module (bad magic number)", path.display());
+            bail!("{name} is not a wasm module (bad magic number)");
         }
         let cached = self
             .cache
             .as_ref()
-            .map(|cache| (cache, cache.path_for(&bytes, self.engine_hash())));
+            .map(|cache| (cache, cache.path_for(bytes, self.engine_hash())));
         if let Some((cache, cached)) = &cached {
             if cache.verified(cached) {
                 // SAFETY: the file was written by `Module::serialize` of this engine
@@ -81,8 +86,8 @@ impl Runtime {
                 }
             }
         }
-        let module = Module::new(&self.engine, &bytes)
-            .map_err(|e| anyhow::anyhow!("compiling {}: {e}", path.display()))?;
+        let module = Module::new(&self.engine, bytes)
+            .map_err(|e| anyhow::anyhow!("compiling {name}: {e}"))?;
         if let Some((cache, cached)) = cached {
             let stored = module
                 .serialize()

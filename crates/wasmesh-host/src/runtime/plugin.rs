@@ -43,12 +43,23 @@ impl PluginFactory {
         info: PluginInfo,
     ) -> Result<Arc<PluginFactory>> {
         let module = runtime.load_module(wasm)?;
-        check_exports(&module).with_context(|| format!("module {}", wasm.display()))?;
+        PluginFactory::from_module(runtime, shared, &module, info)
+            .with_context(|| format!("module {}", wasm.display()))
+    }
+
+    /// Links a compiled module ([`Runtime::compile`]); checks the ABI marker.
+    pub fn from_module(
+        runtime: &Runtime,
+        shared: Arc<SharedState>,
+        module: &Module,
+        info: PluginInfo,
+    ) -> Result<Arc<PluginFactory>> {
+        check_exports(module)?;
         let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
         crate::abi::add_to_linker(&mut linker)?;
         let pre = linker
-            .instantiate_pre(&module)
-            .map_err(|e| anyhow!("linking {}: {e}", wasm.display()))?;
+            .instantiate_pre(module)
+            .map_err(|e| anyhow!("linking: {e}"))?;
         let info = Arc::new(info);
         Ok(Arc::new(PluginFactory {
             info,
