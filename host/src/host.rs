@@ -119,7 +119,7 @@ pub struct Host {
     /// Host-side DNS discovery, handed each new generation's `dns` entries.
     dns: crate::dns::Dns,
     current: RwLock<Arc<Generation>>,
-    /// Copy of `current`'s id, read lock-free on the request path.
+    /// Copy of `current`'s id, read without the lock (workers on `Refresh`, the admin's `/config`).
     current_id: AtomicU64,
     last_error: Mutex<Option<String>>,
     /// The last generation a worker could not start, and why.
@@ -165,7 +165,7 @@ impl Host {
             .clone()
     }
 
-    /// Id of the generation serving now (an atomic load: checked on every request).
+    /// Id of the generation serving now (an atomic load).
     pub fn current_id(&self) -> u64 {
         self.current_id.load(Ordering::Acquire)
     }

@@ -1,5 +1,8 @@
 //! Worker threads, as in Envoy: each has its own current-thread runtime and
-//! its own instance of every plugin, so the request path takes no lock.
+//! its own instance of every plugin, so a request never leaves its thread and no VM is
+//! shared. The locks a request can meet guard the process-wide stores (shared data, queues, a
+//! metric's first definition) and its connection's activity clocks, which only its worker
+//! touches.
 //! A worker builds its local copy of the current generation and swaps to a
 //! newer one when the host announces it.
 
@@ -107,7 +110,8 @@ impl Worker {
             Err(e) => {
                 log::error!("worker could not start generation {}: {e:#}", generation.id);
                 self.host.worker_failed(generation.id, format!("{e:#}"));
-                // Remember the failure so the request path does not retry it in a loop.
+                // Remember the failure (under the new id, with the old listeners) so a later
+                // Refresh for the same generation does not build it again.
                 let mut slot = self.local.borrow_mut();
                 if let Some(old) = slot.as_ref() {
                     *slot = Some(Rc::new(LocalGeneration {

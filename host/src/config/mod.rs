@@ -92,7 +92,9 @@ pub struct Limits {
     /// Linear-memory cap per VM.
     #[serde(default = "Limits::default_memory_mb")]
     pub memory_mb: u64,
-    /// Wall-clock cap per callback, enforced by epoch interruption.
+    /// Time cap per callback, in CPU time of the worker thread: once `callback_ms` of wall-clock
+    /// time has passed (epoch interruption), the callback is stopped as soon as it has burnt
+    /// `callback_ms / 2` of CPU (`wasmesh_host::runtime::time_cap`).
     #[serde(default = "Limits::default_callback_ms")]
     pub callback_ms: u64,
     /// CPU time one stream may spend in this plugin, summed over all its callbacks; past it the
@@ -232,7 +234,8 @@ pub struct ListenerConfig {
     /// First match wins.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
-    /// Time allowed for an HTTP/1 request head to arrive whole, from its first byte.
+    /// Time allowed for a request head to arrive whole, from its first byte: an HTTP/1 head or an
+    /// h2 header block (HEADERS to END_HEADERS).
     #[serde(default = "ListenerConfig::default_request_timeout_ms")]
     pub request_timeout_ms: u64,
     /// A stream on which nothing moves either way for this long is ended: before the response

@@ -69,6 +69,10 @@ async fn tick_loop(slot: Weak<PluginSlot>, period: Duration, generation: u64) {
     }
 }
 
+/// Sends one call and delivers its answer. A call that got no response is answered as Envoy's
+/// router answers it: 504 `upstream request timeout` after its timeout, 503 with Envoy's reset
+/// words otherwise. (Envoy's zero-header callback, from its async client's `onFailure`, has no
+/// counterpart here.)
 async fn http_call(
     slot: Weak<PluginSlot>,
     generation: u64,
@@ -96,8 +100,6 @@ async fn http_call(
     });
 }
 
-/// Envoy answers a failed or timed-out call with a local response the
-/// filter sees like any other (not with zero headers); so do we.
 /// The body Envoy's async client gives a call that got no response, by what went wrong.
 fn call_failure_body(error: &anyhow::Error) -> String {
     use super::upstream::SendError;

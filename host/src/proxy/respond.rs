@@ -20,8 +20,8 @@ use wasmesh_host::runtime::HeaderMap;
 
 /// Runs the upstream's response through the chain and hands it to the client.
 /// The body streams under `timers` (the route timeout covers it, and the stream idle timeout
-/// ends it when it stalls); the client's connection is cut
-/// connection when an expired response cannot even be ended. `admitted` (the request's place
+/// ends it when it stalls); the client's connection is cut when an expired response cannot
+/// even be ended. `admitted` (the request's place
 /// in its cluster's `max_requests`) is held until the upstream's body is over.
 pub async fn respond(
     stream: Rc<ChainStream>,

@@ -1,6 +1,8 @@
 //! `proxy_http_call`: validates the call now and queues it; the worker
 //! sends it once the callback returns and answers with
-//! `proxy_on_http_call_response` (zero headers on failure or timeout).
+//! `proxy_on_http_call_response`. A call that gets no response is answered as Envoy's router
+//! answers it: 504 `upstream request timeout` after its timeout, 503 with Envoy's reset words
+//! otherwise (never zero headers).
 
 use std::time::Duration;
 
@@ -11,7 +13,9 @@ use super::{finish, Caller, Status};
 use crate::runtime::host_state::PendingHttpCall;
 use crate::runtime::{HeaderMap, HostState};
 
-/// Calls allowed in flight per VM, so a filter cannot flood an upstream.
+/// Calls one VM may dispatch before the worker's effects pump takes them (in practice, within
+/// one callback), so a looping filter cannot queue without end; once sent, calls count against
+/// the target cluster's circuit breakers.
 pub const MAX_CALLS_PER_CALLBACK: usize = 1024;
 
 /// Registers this family's hostcalls with the linker.

@@ -78,8 +78,7 @@ pub fn finish(result: AbiResult) -> wasmtime::Result<u32> {
 /// The caller type every hostcall receives.
 pub type Caller<'a> = wasmtime::Caller<'a, HostState>;
 
-/// Registers every hostcall family.
-/// Registers this family's hostcalls with the linker.
+/// Registers every hostcall family with the linker.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     log::add_to_linker(linker)?;
     headers::add_to_linker(linker)?;

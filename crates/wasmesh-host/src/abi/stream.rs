@@ -125,7 +125,9 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                     .call_response
                     .as_ref()
                     .ok_or(Status::NotFound)?;
-                // HTTP calls report gRPC-style status codes like Envoy: 0 on a response, 14 (unavailable) on failure.
+                // gRPC-style codes, as Envoy reports them: 0 whenever the call has a response,
+                // 14 (unavailable) for an answer without headers (Envoy's `onFailure`; the
+                // wasmesh proxy always synthesizes a 503 or 504 instead).
                 let (code, message): (u32, &[u8]) = if response.headers.is_empty() {
                     (14, b"upstream failure")
                 } else {

@@ -157,7 +157,8 @@ pub struct PendingHttpCall {
 /// The answer to an HTTP call, readable during `on_http_call_response`.
 #[derive(Debug, Default)]
 pub struct CallResponse {
-    /// Headers with `:status`; empty when the call failed.
+    /// Headers with `:status`. The wasmesh proxy always sets one (504 on timeout, 503 when no
+    /// response came); empty only when an embedder reports a failure as Envoy's `onFailure` does.
     pub headers: HeaderMap,
     /// Body.
     pub body: Vec<u8>,
