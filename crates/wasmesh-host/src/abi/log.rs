@@ -33,6 +33,10 @@ fn current_level() -> u32 {
 
 /// Writes one guest log line (also used by WASI `fd_write`).
 pub fn emit(state: &HostState, level: log::Level, message: &[u8]) {
+    if let Some(sink) = &state.hooks.log {
+        sink(level, String::from_utf8_lossy(message).trim_end());
+        return;
+    }
     log::log!(
         target: "wasm",
         level,

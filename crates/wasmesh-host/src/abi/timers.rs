@@ -30,7 +30,10 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_get_current_time_nanoseconds",
-        |mut caller: Caller<'_>, ret: u32| finish(write_u64(&mut caller, ret, now_nanos())),
+        |mut caller: Caller<'_>, ret: u32| {
+            let now = caller.data().hooks.now_nanos();
+            finish(write_u64(&mut caller, ret, now))
+        },
     )?;
     Ok(())
 }

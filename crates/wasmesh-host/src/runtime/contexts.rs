@@ -9,7 +9,7 @@ use std::rc::Rc;
 use tokio::sync::Notify;
 
 use super::headers::HeaderMap;
-use super::host_state::{CallResponse, HttpStream};
+use super::host_state::{CallResponse, Effects, HttpStream};
 use super::vm::{PluginVm, VmFailure};
 use crate::stream_info::StreamInfo;
 
@@ -93,5 +93,10 @@ impl PluginVm {
         let result = self.on_http_call_response(caller, token, headers, body, trailers);
         self.state().call_response = None;
         result
+    }
+
+    /// Takes the effects the callbacks so far asked for (a tick period, HTTP calls to send).
+    pub fn take_effects(&mut self) -> Effects {
+        std::mem::take(&mut self.state().effects)
     }
 }

@@ -13,6 +13,7 @@ use wasmtime::{StoreLimits, TypedFunc};
 
 use super::context_ids::ContextIds;
 use super::headers::HeaderMap;
+use super::hooks::VmHooks;
 use crate::state::SharedState;
 use crate::stream_info::StreamInfo;
 
@@ -219,6 +220,8 @@ pub struct HostState {
     /// The metrics this VM has used, by id: a request's increments find them here instead of
     /// under the host-wide registry's lock (ids are never reused or removed).
     pub metrics_used: HashMap<u32, Arc<crate::state::metrics::Metric>>,
+    /// The embedder's log sink and clock, if it replaced the process's own.
+    pub hooks: VmHooks,
 }
 
 impl HostState {

@@ -7,6 +7,7 @@ mod contexts;
 pub mod engine;
 pub mod entropy;
 pub mod headers;
+pub mod hooks;
 pub mod host_state;
 pub mod module_cache;
 pub mod plugin;

@@ -16,6 +16,7 @@ use wasmtime::{InstancePre, Linker, Module, Store, StoreLimitsBuilder};
 
 use super::context_ids::ContextIds;
 use super::engine::Runtime;
+use super::hooks::VmHooks;
 use super::host_state::{Effects, HostState, PluginInfo};
 use super::vm::{PluginVm, VmFailure};
 use crate::state::labelled::LabelledCounter;
@@ -32,6 +33,7 @@ pub struct PluginFactory {
     pub shared: Arc<SharedState>,
     pre: InstancePre<HostState>,
     engine: wasmtime::Engine,
+    hooks: VmHooks,
 }
 
 impl PluginFactory {
@@ -66,6 +68,7 @@ impl PluginFactory {
             shared,
             pre,
             engine: runtime.engine.clone(),
+            hooks: VmHooks::default(),
         }))
     }
 
@@ -78,6 +81,18 @@ impl PluginFactory {
             shared,
             pre: self.pre.clone(),
             engine: self.engine.clone(),
+            hooks: self.hooks.clone(),
+        }
+    }
+
+    /// The same plugin with its VMs' log lines and clock replaced (a test harness's).
+    pub fn with_hooks(&self, hooks: VmHooks) -> PluginFactory {
+        PluginFactory {
+            info: self.info.clone(),
+            shared: self.shared.clone(),
+            pre: self.pre.clone(),
+            engine: self.engine.clone(),
+            hooks,
         }
     }
 
@@ -107,6 +122,7 @@ impl PluginFactory {
             pending_done: std::collections::HashSet::new(),
             metrics_used: HashMap::new(),
             time_cap: Default::default(),
+            hooks: self.hooks.clone(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);

@@ -139,6 +139,14 @@ impl Metric {
         }
     }
 
+    /// A histogram's sample count and sum (0 for other kinds).
+    pub fn samples(&self) -> (u64, u64) {
+        (
+            self.count.load(Ordering::Relaxed),
+            self.sum.load(Ordering::Relaxed),
+        )
+    }
+
     /// Current value; histograms cannot be read back (Envoy answers `BadArgument` too).
     pub fn get(&self) -> Result<u64, MetricError> {
         match self.kind {
@@ -222,6 +230,13 @@ impl Registry {
         let id = inner.metrics.len() as u32; // ids start at 1; 0 is never valid
         inner.by_name.insert(key, id);
         Ok(id)
+    }
+
+    /// The metric defined with this name and kind, if any (a test reads what a filter recorded).
+    pub fn find(&self, name: &str, kind: MetricKind) -> Option<Arc<Metric>> {
+        let inner = self.read();
+        let id = *inner.by_name.get(&(name.to_string(), kind as u8))?;
+        inner.metrics.get(id as usize - 1).cloned()
     }
 
     /// The metric behind an id.

@@ -1,0 +1,328 @@
+//! A plugin under test: one VM of the module, with stores, a log and a clock of its own.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use wasmesh_host::runtime::hooks::VmHooks;
+use wasmesh_host::runtime::host_state::PluginInfo;
+use wasmesh_host::runtime::{PluginFactory, PluginVm, Runtime, VmFailure};
+use wasmesh_host::state::metrics::MetricKind;
+use wasmesh_host::state::SharedState;
+
+use crate::calls::HttpCall;
+use crate::error::HarnessError;
+
+/// One line the guest logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// Its level.
+    pub level: log::Level,
+    /// The message, without the trailing newline.
+    pub message: String,
+}
+
+enum Source {
+    File(PathBuf),
+    Bytes(Vec<u8>),
+}
+
+/// How to start a [`Plugin`]: its module, configuration and the host facts it reads.
+pub struct PluginBuilder {
+    source: Source,
+    info: PluginInfo,
+    clusters: Vec<String>,
+    time: SystemTime,
+}
+
+impl PluginBuilder {
+    fn new(source: Source) -> PluginBuilder {
+        PluginBuilder {
+            source,
+            info: PluginInfo {
+                name: "plugin".into(),
+                root_id: String::new(),
+                vm_id: String::new(),
+                vm_config: Vec::new(),
+                configuration: Vec::new(),
+                fail_open: false,
+                memory_bytes: 64 << 20,
+                callback_time: Duration::from_millis(100),
+                request_cpu: None,
+                clusters: Arc::new(Vec::new()),
+            },
+            clusters: Vec::new(),
+            time: SystemTime::now(),
+        }
+    }
+
+    /// `plugin_name` (default `plugin`).
+    pub fn name(mut self, name: &str) -> Self {
+        self.info.name = name.into();
+        self
+    }
+
+    /// `plugin_root_id` (default empty).
+    pub fn root_id(mut self, root_id: &str) -> Self {
+        self.info.root_id = root_id.into();
+        self
+    }
+
+    /// `plugin_vm_id`, the scope of shared data and queues (default empty).
+    pub fn vm_id(mut self, vm_id: &str) -> Self {
+        self.info.vm_id = vm_id.into();
+        self
+    }
+
+    /// The bytes `proxy_on_configure` reads (a JSON document, usually).
+    pub fn configuration(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.info.configuration = bytes.into();
+        self
+    }
+
+    /// The bytes `proxy_on_vm_start` reads.
+    pub fn vm_config(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.info.vm_config = bytes.into();
+        self
+    }
+
+    /// A cluster `proxy_http_call` may name (others are refused with `BadArgument`, as in
+    /// Envoy).
+    pub fn cluster(mut self, name: &str) -> Self {
+        self.clusters.push(name.into());
+        self
+    }
+
+    /// The VM's linear memory cap (default 64 MiB).
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.info.memory_bytes = bytes;
+        self
+    }
+
+    /// The per-callback time cap (default 100 ms, in CPU time).
+    pub fn callback_time(mut self, cap: Duration) -> Self {
+        self.info.callback_time = cap;
+        self
+    }
+
+    /// The time the guest's clock starts at (default: now). It moves only when the test
+    /// calls [`Plugin::advance`].
+    pub fn time(mut self, time: SystemTime) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// Compiles and links the module, instantiates it and runs `proxy_on_vm_start` and
+    /// `proxy_on_configure`, as a proxy does when it loads the plugin.
+    pub fn start(self) -> Result<Plugin, HarnessError> {
+        let runtime = Runtime::new().map_err(HarnessError::Load)?;
+        let module = match &self.source {
+            Source::File(path) => runtime.load_module(path),
+            Source::Bytes(bytes) => runtime.compile(bytes, "the module"),
+        }
+        .map_err(HarnessError::Load)?;
+        let shared = SharedState::new();
+        let vm_id = self.info.vm_id.clone();
+        let mut info = self.info;
+        info.clusters = Arc::new(self.clusters);
+        let factory = PluginFactory::from_module(&runtime, shared.clone(), &module, info)
+            .map_err(HarnessError::Load)?;
+        let logs: Arc<Mutex<Vec<LogLine>>> = Arc::default();
+        let now = Arc::new(AtomicU64::new(unix_nanos(self.time)));
+        let hooks = VmHooks {
+            log: Some({
+                let logs = logs.clone();
+                Arc::new(move |level, message: &str| {
+                    lock(&logs).push(LogLine {
+                        level,
+                        message: message.to_string(),
+                    })
+                })
+            }),
+            clock: Some({
+                let now = now.clone();
+                Arc::new(move || now.load(Ordering::Relaxed))
+            }),
+        };
+        let vm = factory
+            .with_hooks(hooks)
+            .instantiate(Arc::new(|_| {}))
+            .map_err(HarnessError::Start)?;
+        let plugin = Plugin {
+            inner: Rc::new(RefCell::new(Inner {
+                vm: Some(vm),
+                failure: None,
+                calls: Vec::new(),
+                tick_period: None,
+                _runtime: runtime,
+            })),
+            shared,
+            vm_id,
+            logs,
+            now,
+        };
+        // `on_vm_start` and `on_configure` may have set a tick period or made calls.
+        plugin.with_vm(|_| Ok(()))?;
+        Ok(plugin)
+    }
+}
+
+struct Inner {
+    /// `None` once it failed.
+    vm: Option<PluginVm>,
+    failure: Option<VmFailure>,
+    /// Calls the guest dispatched that the test has not taken yet.
+    calls: Vec<HttpCall>,
+    tick_period: Option<Duration>,
+    /// Keeps the engine's epoch thread (the time cap) alive as long as the VM.
+    _runtime: Arc<Runtime>,
+}
+
+/// A proxy-wasm plugin running in one VM, driven by a test. Cheap to clone (the clones share
+/// the VM); not `Send`, as a VM belongs to one worker in a proxy.
+#[derive(Clone)]
+pub struct Plugin {
+    inner: Rc<RefCell<Inner>>,
+    shared: Arc<SharedState>,
+    vm_id: String,
+    logs: Arc<Mutex<Vec<LogLine>>>,
+    now: Arc<AtomicU64>,
+}
+
+impl Plugin {
+    /// A plugin from the `.wasm` file at `path`.
+    pub fn load(path: impl AsRef<Path>) -> PluginBuilder {
+        PluginBuilder::new(Source::File(path.as_ref().to_path_buf()))
+    }
+
+    /// A plugin from a module's bytes.
+    pub fn from_bytes(wasm: impl Into<Vec<u8>>) -> PluginBuilder {
+        PluginBuilder::new(Source::Bytes(wasm.into()))
+    }
+
+    /// Runs `f` on the VM, then collects the effects the guest asked for (tick period, HTTP
+    /// calls). A failure fails the plugin for good.
+    pub(crate) fn with_vm<R>(
+        &self,
+        f: impl FnOnce(&mut PluginVm) -> Result<R, VmFailure>,
+    ) -> Result<R, HarnessError> {
+        let mut guard = self.inner.borrow_mut();
+        let inner = &mut *guard;
+        if let Some(failure) = &inner.failure {
+            return Err(HarnessError::VmDead(failure.clone()));
+        }
+        let vm = inner
+            .vm
+            .as_mut()
+            .expect("a plugin without failure has its VM");
+        match f(vm) {
+            Ok(result) => {
+                let effects = vm.take_effects();
+                if let Some(period) = effects.tick_period {
+                    inner.tick_period = (!period.is_zero()).then_some(period);
+                }
+                inner
+                    .calls
+                    .extend(effects.http_calls.into_iter().map(HttpCall::from));
+                Ok(result)
+            }
+            Err(failure) => {
+                inner.vm = None;
+                inner.failure = Some(failure.clone());
+                Err(HarnessError::VmFailed(failure))
+            }
+        }
+    }
+
+    /// `proxy_on_tick`, as the proxy calls it every tick period. The harness never ticks by
+    /// itself: the test decides when time passes.
+    pub fn tick(&self) -> Result<(), HarnessError> {
+        self.with_vm(PluginVm::deliver_tick)
+    }
+
+    /// The tick period the guest set (`None`: no timer).
+    pub fn tick_period(&self) -> Option<Duration> {
+        self.inner.borrow().tick_period
+    }
+
+    /// Moves the guest's clock forward (`proxy_get_current_time_nanoseconds`).
+    pub fn advance(&self, by: Duration) {
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.now.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// The guest's current time.
+    pub fn now(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_nanos(self.now.load(Ordering::Relaxed))
+    }
+
+    /// The first failure of the VM, if it failed.
+    pub fn failure(&self) -> Option<VmFailure> {
+        self.inner.borrow().failure.clone()
+    }
+
+    /// Every line the guest logged so far.
+    pub fn logs(&self) -> Vec<LogLine> {
+        lock(&self.logs).clone()
+    }
+
+    /// Takes the lines logged so far (the next call sees only newer ones).
+    pub fn take_logs(&self) -> Vec<LogLine> {
+        std::mem::take(&mut *lock(&self.logs))
+    }
+
+    /// A counter's value, if the guest defined it.
+    pub fn counter(&self, name: &str) -> Option<u64> {
+        self.metric(name, MetricKind::Counter)?.get().ok()
+    }
+
+    /// A gauge's value, if the guest defined it.
+    pub fn gauge(&self, name: &str) -> Option<i64> {
+        let value = self.metric(name, MetricKind::Gauge)?.get().ok()?;
+        Some(value as i64)
+    }
+
+    /// A histogram's sample count and sum, if the guest defined it.
+    pub fn histogram(&self, name: &str) -> Option<(u64, u64)> {
+        Some(self.metric(name, MetricKind::Histogram)?.samples())
+    }
+
+    fn metric(
+        &self,
+        name: &str,
+        kind: MetricKind,
+    ) -> Option<Arc<wasmesh_host::state::metrics::Metric>> {
+        self.shared.metrics.find(name, kind)
+    }
+
+    /// A shared-data value of the plugin's VM id.
+    pub fn shared_data(&self, key: &str) -> Option<Vec<u8>> {
+        let (value, _cas) = self.shared.shared_data.get(&self.vm_id, key.as_bytes())?;
+        Some(value)
+    }
+
+    /// Sets a shared-data value of the plugin's VM id, as another plugin (or another worker's
+    /// VM) would.
+    pub fn set_shared_data(&self, key: &str, value: &[u8]) {
+        self.shared
+            .shared_data
+            .set(&self.vm_id, key.as_bytes(), value, 0);
+    }
+
+    /// Takes the calls dispatched so far.
+    pub(crate) fn take_calls(&self) -> Vec<HttpCall> {
+        std::mem::take(&mut self.inner.borrow_mut().calls)
+    }
+}
+
+fn unix_nanos(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
