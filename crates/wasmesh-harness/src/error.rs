@@ -2,6 +2,8 @@
 
 use wasmesh_host::runtime::VmFailure;
 
+use crate::plugin::LogLine;
+
 /// A failure of the harness or of the filter under test.
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
@@ -10,8 +12,15 @@ pub enum HarnessError {
     #[error("loading the module: {0:#}")]
     Load(anyhow::Error),
     /// The VM started but `proxy_on_vm_start` or `proxy_on_configure` refused, or trapped.
-    #[error("starting the plugin: {0:#}")]
-    Start(anyhow::Error),
+    /// `logs` holds what the guest logged meanwhile: a filter says there why it refused its
+    /// configuration.
+    #[error("starting the plugin: {reason:#}{}", show(logs))]
+    Start {
+        /// What the host saw.
+        reason: anyhow::Error,
+        /// The guest's log lines up to then.
+        logs: Vec<LogLine>,
+    },
     /// A callback trapped, ran past its time cap, exhausted its memory or answered a status the
     /// ABI does not define. In a proxy the VM would be rebuilt; here the plugin stays failed, so
     /// the test sees the first failure and nothing after it.
@@ -20,4 +29,10 @@ pub enum HarnessError {
     /// A call after the VM failed.
     #[error("the VM failed earlier and cannot be called again: {0}")]
     VmDead(VmFailure),
+}
+
+fn show(logs: &[LogLine]) -> String {
+    logs.iter()
+        .map(|line| format!("\n  guest {}: {}", line.level, line.message))
+        .collect()
 }

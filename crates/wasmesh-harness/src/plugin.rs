@@ -150,7 +150,10 @@ impl PluginBuilder {
         let vm = factory
             .with_hooks(hooks)
             .instantiate(Arc::new(|_| {}))
-            .map_err(HarnessError::Start)?;
+            .map_err(|reason| HarnessError::Start {
+                reason,
+                logs: lock(&logs).clone(),
+            })?;
         let plugin = Plugin {
             inner: Rc::new(RefCell::new(Inner {
                 vm: Some(vm),

@@ -158,7 +158,7 @@ fn a_refused_configuration_fails_the_start() {
         .start()
         .err()
         .expect("on_configure answers false");
-    assert!(matches!(error, HarnessError::Start(_)), "{error}");
+    assert!(matches!(error, HarnessError::Start { .. }), "{error}");
     assert!(
         error
             .to_string()

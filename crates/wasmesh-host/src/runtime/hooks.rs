@@ -14,7 +14,8 @@ pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 /// Replacements for one plugin's VMs; `None` keeps the process's own.
 #[derive(Clone, Default)]
 pub struct VmHooks {
-    /// Where guest log lines go instead of the host's log.
+    /// Where guest log lines go instead of the host's log. It receives every level: the guest
+    /// is told the level is trace (`proxy_get_log_level`).
     pub log: Option<LogSink>,
     /// The wall clock the guest reads (`proxy_get_current_time_nanoseconds`, WASI realtime).
     pub clock: Option<Clock>,
