@@ -71,16 +71,7 @@ impl Stream {
         headers: &[(&str, &str)],
         end_of_stream: bool,
     ) -> Result<Outcome, HarnessError> {
-        let map = to_map(headers);
-        let count = map.len() as u32;
-        let outcome = self.run(Direction::Request, |vm, ctx| {
-            stream(vm, ctx).request_headers = Some(map);
-            vm.on_request_headers(ctx, count, end_of_stream)
-        })?;
-        if outcome != Outcome::Pause {
-            *self.info.request_headers.borrow_mut() = self.map(|s| &s.request_headers)?;
-        }
-        Ok(outcome)
+        self.headers(Direction::Request, headers, end_of_stream)
     }
 
     /// `proxy_on_request_body` with this chunk (after any the filter buffered).
@@ -109,21 +100,13 @@ impl Stream {
         headers: &[(&str, &str)],
         end_of_stream: bool,
     ) -> Result<Outcome, HarnessError> {
-        let map = to_map(headers);
-        let count = map.len() as u32;
-        let status = map
-            .get(b":status")
-            .and_then(|s| std::str::from_utf8(s).ok()?.parse().ok());
+        let status = headers
+            .iter()
+            .find(|(name, _)| *name == ":status")
+            .and_then(|(_, value)| value.parse().ok());
         self.info.response_code.set(status);
         *self.info.code_details.borrow_mut() = "via_upstream".into();
-        let outcome = self.run(Direction::Response, |vm, ctx| {
-            stream(vm, ctx).response_headers = Some(map);
-            vm.on_response_headers(ctx, count, end_of_stream)
-        })?;
-        if outcome != Outcome::Pause {
-            *self.info.response_headers.borrow_mut() = self.map(|s| &s.response_headers)?;
-        }
-        Ok(outcome)
+        self.headers(Direction::Response, headers, end_of_stream)
     }
 
     /// `proxy_on_response_body` with this chunk (after any the filter buffered).
@@ -232,6 +215,36 @@ impl Stream {
             .with_vm(|vm| vm.end_stream(ctx, request, response))
     }
 
+    /// A header callback. When the filter lets the phase end (anything but a pause), the map
+    /// as it left it becomes what properties and `on_log` read.
+    fn headers(
+        &mut self,
+        direction: Direction,
+        headers: &[(&str, &str)],
+        end_of_stream: bool,
+    ) -> Result<Outcome, HarnessError> {
+        let map = to_map(headers);
+        let count = map.len() as u32;
+        let outcome = self.run(direction, |vm, ctx| {
+            *header_slot(stream(vm, ctx), direction) = Some(map);
+            match direction {
+                Direction::Request => vm.on_request_headers(ctx, count, end_of_stream),
+                Direction::Response => vm.on_response_headers(ctx, count, end_of_stream),
+            }
+        })?;
+        if outcome != Outcome::Pause {
+            let ended = match direction {
+                Direction::Request => &self.info.request_headers,
+                Direction::Response => &self.info.response_headers,
+            };
+            *ended.borrow_mut() = self.map(|s| match direction {
+                Direction::Request => &s.request_headers,
+                Direction::Response => &s.response_headers,
+            })?;
+        }
+        Ok(outcome)
+    }
+
     /// Runs one callback and reads what the filter asked of the stream.
     fn run(
         &mut self,
@@ -327,5 +340,12 @@ fn body_slot(stream: &mut HttpStream, direction: Direction) -> &mut Option<Vec<u
     match direction {
         Direction::Request => &mut stream.request_body,
         Direction::Response => &mut stream.response_body,
+    }
+}
+
+fn header_slot(stream: &mut HttpStream, direction: Direction) -> &mut Option<HeaderMap> {
+    match direction {
+        Direction::Request => &mut stream.request_headers,
+        Direction::Response => &mut stream.response_headers,
     }
 }
