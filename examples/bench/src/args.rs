@@ -1,6 +1,7 @@
 //! Command-line options: the load options shared by the wrk modes, and the optional `lb` and
 //! `memory` subcommands (without one, the proxy-cost benchmark runs, as it always did).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -29,6 +30,10 @@ pub struct Cli {
     /// print what each filter adds per request.
     #[arg(long)]
     pub per_filter: bool,
+    /// Another `wasmesh` binary (e.g. a release build of an older commit) measured in the same
+    /// rounds, without and with the chain, so a change's cost is a ratio from one run.
+    #[arg(long, value_name = "WASMESH_BINARY")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// The benchmarks besides the default one.

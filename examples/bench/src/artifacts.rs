@@ -25,6 +25,8 @@ pub struct Artifacts {
     pub ratelimit: PathBuf,
     /// The release `wasmesh` binary, as built when the run started.
     pub wasmesh: PathBuf,
+    /// `--baseline`'s `wasmesh`, copied when the run started.
+    pub baseline: Option<PathBuf>,
     /// The Envoy binary.
     pub envoy: PathBuf,
     /// What `envoy --version` says, for the report.
@@ -34,9 +36,9 @@ pub struct Artifacts {
 }
 
 impl Artifacts {
-    /// Builds the filters and a release `wasmesh` (cargo makes both no-ops when up to date) and
-    /// finds Envoy.
-    pub fn prepare() -> anyhow::Result<Self> {
+    /// Builds the filters and a release `wasmesh` (cargo makes both no-ops when up to date),
+    /// finds Envoy, and keeps a copy of the `baseline` binary if there is one.
+    pub fn prepare(baseline: Option<&Path>) -> anyhow::Result<Self> {
         let envoy = envoy_bin()?;
         let envoy_version = version_of(&envoy)?;
         eprintln!("building the filters (--profile wasm) and a release wasmesh ...");
@@ -52,6 +54,13 @@ impl Artifacts {
             abi_test: snapshot.keep(&filters.abi_test)?,
             ratelimit: snapshot.keep(&filters.ratelimit)?,
             wasmesh: snapshot.keep(&wasmesh)?,
+            baseline: baseline
+                .map(|bin| {
+                    snapshot
+                        .keep(bin)
+                        .with_context(|| format!("--baseline {}", bin.display()))
+                })
+                .transpose()?,
             envoy,
             envoy_version,
             _snapshot: snapshot,

@@ -49,11 +49,21 @@ impl RunningProxy {
         config: &MeshConfig,
         artifacts: &Artifacts,
     ) -> anyhow::Result<Self> {
+        Self::start_binary(kind, config, artifacts, &artifacts.wasmesh)
+    }
+
+    /// [`RunningProxy::start`] with `wasmesh` as the wasmesh binary (the `--baseline`).
+    pub fn start_binary(
+        kind: ProxyKind,
+        config: &MeshConfig,
+        artifacts: &Artifacts,
+        wasmesh: &Path,
+    ) -> anyhow::Result<Self> {
         let dir = run_dir(kind.name())?;
         let admin_path = dir.join("admin-address.txt");
         let mut command = match kind {
             ProxyKind::Envoy => envoy_command(config, artifacts, &dir, &admin_path)?,
-            ProxyKind::Wasmesh => wasmesh_command(config, artifacts, &dir, &admin_path)?,
+            ProxyKind::Wasmesh => wasmesh_command(config, wasmesh, &dir, &admin_path)?,
         };
         command
             .current_dir(&dir)
@@ -129,14 +139,14 @@ fn envoy_command(
 /// `wasmesh run` with its JSON config (`"workers"` from the description), quiet logs.
 fn wasmesh_command(
     config: &MeshConfig,
-    artifacts: &Artifacts,
+    wasmesh: &Path,
     dir: &Path,
     admin_path: &Path,
 ) -> anyhow::Result<Command> {
     let json = dir.join("wasmesh.json");
     let text = serde_json::to_string_pretty(&config.to_wasmesh_json())?;
     fs::write(&json, text).context("writing wasmesh.json")?;
-    let mut command = Command::new(&artifacts.wasmesh);
+    let mut command = Command::new(wasmesh);
     command
         .arg("run")
         .arg("-c")

@@ -51,11 +51,11 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     process::stop_children_on_signal()?;
     let before = Machine::read();
-    let artifacts = artifacts::Artifacts::prepare()?;
+    let artifacts = artifacts::Artifacts::prepare(cli.baseline.as_deref())?;
     let version = &artifacts.envoy_version;
     match (&cli.mode, wrk.as_deref()) {
         (None, Some(wrk)) => {
-            let targets = cost::targets::all(&cli.chain, cli.per_filter);
+            let targets = cost::targets::all(&cli.chain, cli.per_filter, cli.baseline.is_some());
             let results = cost::measure::run(&targets, &cli.load, wrk, &artifacts)?;
             let after = Machine::read();
             let chain = &cli.chain;

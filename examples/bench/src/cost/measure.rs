@@ -196,7 +196,11 @@ fn measure(
         });
     };
     let config = target.chain.mesh_config(|f| artifacts.module(f), upstreams);
-    let proxy = RunningProxy::start(kind, &config, artifacts)?;
+    let wasmesh = match (&artifacts.baseline, target.baseline) {
+        (Some(baseline), true) => baseline,
+        _ => &artifacts.wasmesh,
+    };
+    let proxy = RunningProxy::start_binary(kind, &config, artifacts, wasmesh)?;
     let pid = proxy.pid();
     let ready_rss_kib = rss_kib(pid);
     let modules = || {

@@ -15,6 +15,8 @@ pub struct Target {
     pub relay: bool,
     /// Its filters; empty for the router alone.
     pub chain: Chain,
+    /// wasmesh from the `--baseline` binary instead of this tree's.
+    pub baseline: bool,
 }
 
 impl Target {
@@ -23,8 +25,18 @@ impl Target {
         match (self.host, self.chain.filters().is_empty()) {
             (None, _) if self.relay => "tcp relay (one more hop)".into(),
             (None, _) => "direct".into(),
-            (Some(kind), true) => kind.name().into(),
-            (Some(kind), false) => format!("{} + {}", kind.name(), self.chain.label()),
+            (Some(kind), true) => self.host_name(kind),
+            (Some(kind), false) => format!("{} + {}", self.host_name(kind), self.chain.label()),
+        }
+    }
+}
+
+impl Target {
+    fn host_name(&self, kind: ProxyKind) -> String {
+        if self.baseline {
+            format!("{} (baseline)", kind.name())
+        } else {
+            kind.name().into()
         }
     }
 }
@@ -33,8 +45,9 @@ impl Target {
 pub const HOSTS: [ProxyKind; 2] = [ProxyKind::Envoy, ProxyKind::Wasmesh];
 
 /// Direct, the relay, then per host: no filters, then the chain's steps when `per_filter` (the
-/// first filter, the first two, …: [`Chain::step`]), else the whole chain alone.
-pub fn all(chain: &Chain, per_filter: bool) -> Vec<Target> {
+/// first filter, the first two, …: [`Chain::step`]), else the whole chain alone; with a
+/// `baseline`, its wasmesh last, without and with the whole chain.
+pub fn all(chain: &Chain, per_filter: bool, baseline: bool) -> Vec<Target> {
     let len = chain.filters().len();
     let steps: Vec<usize> = if per_filter {
         (1..=len).collect()
@@ -46,11 +59,13 @@ pub fn all(chain: &Chain, per_filter: bool) -> Vec<Target> {
             host: None,
             relay: false,
             chain: Chain::default(),
+            baseline: false,
         },
         Target {
             host: None,
             relay: true,
             chain: Chain::default(),
+            baseline: false,
         },
     ];
     for host in HOSTS {
@@ -59,6 +74,17 @@ pub fn all(chain: &Chain, per_filter: bool) -> Vec<Target> {
                 host: Some(host),
                 relay: false,
                 chain: chain.step(n),
+                baseline: false,
+            });
+        }
+    }
+    if baseline {
+        for n in [0, len] {
+            targets.push(Target {
+                host: Some(ProxyKind::Wasmesh),
+                relay: false,
+                chain: chain.step(n),
+                baseline: true,
             });
         }
     }
@@ -71,7 +97,10 @@ mod tests {
 
     fn labels(chain: &str, per_filter: bool) -> Vec<String> {
         let chain: Chain = chain.parse().unwrap();
-        all(&chain, per_filter).iter().map(Target::label).collect()
+        all(&chain, per_filter, false)
+            .iter()
+            .map(Target::label)
+            .collect()
     }
 
     #[test]
@@ -105,5 +134,15 @@ mod tests {
             ]
         );
         assert_eq!(labels("metrics,lb", false).len(), 6);
+    }
+
+    #[test]
+    fn a_baseline_adds_its_wasmesh_without_and_with_the_chain() {
+        let chain: Chain = "metrics,lb".parse().unwrap();
+        let labels: Vec<String> = all(&chain, false, true).iter().map(Target::label).collect();
+        assert_eq!(
+            labels[6..],
+            ["wasmesh (baseline)", "wasmesh (baseline) + metrics + lb"]
+        );
     }
 }
