@@ -9,7 +9,6 @@
 //! `wasmesh_common::failover` (natively tested); see the README for configuration and the
 //! differences between hosts.
 
-mod clock;
 mod flight;
 mod metrics;
 mod reply;

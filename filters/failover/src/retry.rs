@@ -137,7 +137,7 @@ pub fn on_call_response(
         return; // the stream is gone or already answered (its deadline passed)
     };
     let (pairs, status) = wasmesh_filter_glue::call_response_head(headers);
-    let now = crate::clock::now_ms();
+    let now = wasmesh_filter_glue::clock::now_ms();
     let per_try = svc.config.retry.per_try_timeout_ms;
     let took = now.saturating_sub(call.sent_ms);
     let timed_out = (pairs.is_empty() || status == Some(504)) && took + TIMER_SLACK_MS >= per_try;

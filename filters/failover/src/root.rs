@@ -9,8 +9,8 @@ use std::rc::Rc;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 use wasmesh_common::failover::FailoverConfig;
+use wasmesh_filter_glue::clock::now_ms;
 
-use crate::clock::now_ms;
 use crate::retry;
 use crate::service::Service;
 use crate::stream::FailoverStream;

@@ -17,8 +17,8 @@ use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, BufferType, MapType};
 use wasmesh_common::failover::classify::classify;
 use wasmesh_common::failover::replay::Replay;
+use wasmesh_filter_glue::clock::now_ms;
 
-use crate::clock::now_ms;
 use crate::flight::Flight;
 use crate::reply;
 use crate::retry;
