@@ -11,7 +11,7 @@ use proxy_wasm::hostcalls;
 use wasmesh_common::endpoint::Endpoint;
 use wasmesh_common::failover::flight::Answer;
 use wasmesh_common::failover::health::Health;
-use wasmesh_common::failover::retry::{Effects, Event};
+use wasmesh_common::failover::retry::{Attempt, Effects, Event};
 use wasmesh_common::failover::Outcome;
 use wasmesh_filter_glue::{call_response_body, call_response_head};
 
@@ -53,15 +53,10 @@ impl Effects for Proxy<'_> {
         self.world.record(endpoint, outcome, now_ms);
     }
 
-    fn send(
-        &mut self,
-        headers: Vec<(&str, &str)>,
-        body: Option<&[u8]>,
-        timeout_ms: u64,
-    ) -> Option<u32> {
+    fn send(&mut self, attempt: Attempt<'_>) -> Option<u32> {
         let cluster = &self.world.config.cluster;
-        let timeout = Duration::from_millis(timeout_ms);
-        hostcalls::dispatch_http_call(cluster, headers, body, vec![], timeout)
+        let timeout = Duration::from_millis(attempt.timeout_ms);
+        hostcalls::dispatch_http_call(cluster, attempt.headers, attempt.body, vec![], timeout)
             .map_err(|status| log::warn!("failover: http_call to cluster {cluster}: {status:?}"))
             .ok()
     }

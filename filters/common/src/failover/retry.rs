@@ -44,14 +44,8 @@ pub trait Effects {
     fn health(&mut self) -> Health;
     /// How a try to `endpoint` went, for outlier detection.
     fn record(&mut self, endpoint: SocketAddr, outcome: Outcome, now_ms: u64);
-    /// Sends a try with `headers` (the pick header naming its endpoint included) and `body`,
-    /// answered within `timeout_ms`; the call's token, or `None` if it could not be sent.
-    fn send(
-        &mut self,
-        headers: Vec<(&str, &str)>,
-        body: Option<&[u8]>,
-        timeout_ms: u64,
-    ) -> Option<u32>;
+    /// Sends a retry; the call's token, or `None` if it could not be sent.
+    fn send(&mut self, attempt: Attempt<'_>) -> Option<u32>;
     /// Answers `stream`'s client with `answer` in place of its paused response.
     fn reply(&mut self, stream: u32, answer: &Answer);
     /// Lets `stream`'s paused response through.
@@ -60,6 +54,17 @@ pub trait Effects {
     fn set_tick_period(&mut self, period_ms: u64) -> bool;
     /// Something worth a metric or a log line happened.
     fn event(&mut self, event: Event);
+}
+
+/// A retry to send: the request replayed to one endpoint.
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    /// The request's replayable headers, then the pick header naming the endpoint.
+    pub headers: Vec<(&'a str, &'a str)>,
+    /// The request's body (`None` for none).
+    pub body: Option<&'a [u8]>,
+    /// The per-try timeout.
+    pub timeout_ms: u64,
 }
 
 /// What [`Effects::event`] is told.
@@ -270,7 +275,12 @@ impl Retries {
             .collect();
         pairs.push((self.config.header.as_str(), value.as_str()));
         let body = (!body.is_empty()).then_some(body.as_slice());
-        let Some(token) = fx.send(pairs, body, self.config.retry.per_try_timeout_ms) else {
+        let attempt = Attempt {
+            headers: pairs,
+            body,
+            timeout_ms: self.config.retry.per_try_timeout_ms,
+        };
+        let Some(token) = fx.send(attempt) else {
             return false;
         };
         flight.call = Some(Call {

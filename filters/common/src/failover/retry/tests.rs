@@ -99,23 +99,17 @@ impl Effects for Fake {
         self.recorded.push((endpoint, outcome));
     }
 
-    fn send(
-        &mut self,
-        headers: Vec<(&str, &str)>,
-        body: Option<&[u8]>,
-        timeout_ms: u64,
-    ) -> Option<u32> {
+    fn send(&mut self, attempt: Attempt<'_>) -> Option<u32> {
         if self.refuse_sends {
             return None;
         }
-        let headers = headers
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let headers = attempt.headers.iter();
         self.sent.push(Sent {
-            headers,
-            body: body.map(<[u8]>::to_vec),
-            timeout_ms,
+            headers: headers
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: attempt.body.map(<[u8]>::to_vec),
+            timeout_ms: attempt.timeout_ms,
         });
         Some(self.last_token())
     }
