@@ -6,7 +6,6 @@
 //! `wasmesh_common::discovery` (natively tested); this crate is the ABI glue. Its HTTP streams
 //! do nothing: it sits in a listener's chain only so that both hosts run its root context.
 
-mod clock;
 mod metrics;
 mod publish;
 mod root;

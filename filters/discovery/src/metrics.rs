@@ -2,9 +2,12 @@
 
 use std::collections::HashMap;
 
-use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
 use wasmesh_common::discovery::metric;
+use wasmesh_filter_glue::metric as host_metric;
+
+/// Prefix of the log lines of a metric the host refuses.
+const FILTER: &str = "discovery";
 
 /// Metric ids of one service.
 pub struct Metrics {
@@ -20,12 +23,18 @@ impl Metrics {
     pub fn new(service: &str) -> Self {
         let metrics = Self {
             service: service.to_string(),
-            stale: define(MetricType::Gauge, &metric::service(metric::STALE, service)),
-            endpoints: define(
+            stale: host_metric::define(
+                FILTER,
+                MetricType::Gauge,
+                &metric::service(metric::STALE, service),
+            ),
+            endpoints: host_metric::define(
+                FILTER,
                 MetricType::Gauge,
                 &metric::service(metric::ENDPOINTS, service),
             ),
-            updates: define(
+            updates: host_metric::define(
+                FILTER,
                 MetricType::Counter,
                 &metric::service(metric::UPDATES, service),
             ),
@@ -37,49 +46,26 @@ impl Metrics {
 
     /// Sets `discovery_stale`.
     pub fn set_stale(&self, stale: bool) {
-        record(self.stale, u64::from(stale));
+        host_metric::record(FILTER, self.stale, u64::from(stale));
     }
 
     /// Sets `discovery_endpoints`.
     pub fn set_endpoints(&self, count: usize) {
-        record(self.endpoints, count as u64);
+        host_metric::record(FILTER, self.endpoints, count as u64);
     }
 
     /// Counts a written set.
     pub fn updated(&self) {
-        increment(self.updates);
+        host_metric::add(FILTER, self.updates, 1);
     }
 
     /// Counts a failed poll by the `reason` label of `message`.
     pub fn error(&mut self, message: &str) {
         let reason = metric::reason(message);
         let service = &self.service;
-        let id = *self
-            .errors
-            .entry(reason)
-            .or_insert_with(|| define(MetricType::Counter, &metric::error(service, reason)));
-        increment(id);
-    }
-}
-
-fn define(kind: MetricType, name: &str) -> Option<u32> {
-    hostcalls::define_metric(kind, name)
-        .map_err(|status| log::error!("discovery: defining metric {name}: {status:?}"))
-        .ok()
-}
-
-fn record(id: Option<u32>, value: u64) {
-    if let Some(id) = id {
-        if let Err(status) = hostcalls::record_metric(id, value) {
-            log::warn!("discovery: setting metric {id}: {status:?}");
-        }
-    }
-}
-
-fn increment(id: Option<u32>) {
-    if let Some(id) = id {
-        if let Err(status) = hostcalls::increment_metric(id, 1) {
-            log::warn!("discovery: incrementing metric {id}: {status:?}");
-        }
+        let id = *self.errors.entry(reason).or_insert_with(|| {
+            host_metric::define(FILTER, MetricType::Counter, &metric::error(service, reason))
+        });
+        host_metric::add(FILTER, id, 1);
     }
 }

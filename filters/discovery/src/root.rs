@@ -9,8 +9,8 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 use wasmesh_common::discovery::source::Reply;
 use wasmesh_common::discovery::DiscoveryConfig;
+use wasmesh_filter_glue::clock::now_ms;
 
-use crate::clock::now_ms;
 use crate::service::Service;
 use crate::stream::PassThrough;
 

@@ -10,8 +10,8 @@ use wasmesh_common::discovery::source::{Reply, SourceState};
 use wasmesh_common::discovery::{Answer, Poller};
 use wasmesh_common::endpoint::Endpoint;
 use wasmesh_common::keys;
+use wasmesh_filter_glue::clock::now_ms;
 
-use crate::clock::now_ms;
 use crate::metrics::Metrics;
 use crate::publish::{publish, set_stale};
 

@@ -9,11 +9,9 @@
 //! `wasmesh_common::failover` (natively tested); see the README for configuration and the
 //! differences between hosts.
 
-mod clock;
-mod flight;
+mod effects;
 mod metrics;
 mod reply;
-mod retry;
 mod root;
 mod service;
 mod shared;

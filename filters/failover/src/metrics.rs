@@ -1,18 +1,20 @@
 //! The filter's metrics (names from `wasmesh_common::failover::metric`), defined on first use
 //! and cached per VM by name.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
 use wasmesh_common::failover::metric;
+use wasmesh_filter_glue::metric::{self as host_metric, Series};
+
+/// Prefix of the log lines of a metric the host refuses.
+const FILTER: &str = "failover";
 
 /// Metric ids of one service.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
     service: String,
-    ids: HashMap<String, Option<u32>>,
+    ids: Series,
 }
 
 impl Metrics {
@@ -20,7 +22,7 @@ impl Metrics {
     pub fn new(service: &str) -> Self {
         Self {
             service: service.to_string(),
-            ids: HashMap::new(),
+            ids: Series::new(FILTER),
         }
     }
 
@@ -58,29 +60,11 @@ impl Metrics {
     /// Sets the `failover_ejected` gauge of `endpoint`.
     pub fn set_ejected(&mut self, endpoint: SocketAddr, ejected: bool) {
         let name = metric::endpoint(metric::EJECTED, &self.service, endpoint);
-        if let Some(id) = self.id(name, MetricType::Gauge) {
-            if let Err(status) = hostcalls::record_metric(id, u64::from(ejected)) {
-                log::warn!("failover: setting metric {id}: {status:?}");
-            }
-        }
+        let id = self.ids.id(MetricType::Gauge, name);
+        host_metric::record(FILTER, id, u64::from(ejected));
     }
 
     fn increment(&mut self, name: String, kind: MetricType) {
-        if let Some(id) = self.id(name, kind) {
-            if let Err(status) = hostcalls::increment_metric(id, 1) {
-                log::warn!("failover: incrementing metric {id}: {status:?}");
-            }
-        }
-    }
-
-    fn id(&mut self, name: String, kind: MetricType) -> Option<u32> {
-        if let Some(id) = self.ids.get(&name) {
-            return *id;
-        }
-        let id = hostcalls::define_metric(kind, &name)
-            .map_err(|status| log::error!("failover: defining metric {name}: {status:?}"))
-            .ok();
-        self.ids.insert(name, id);
-        id
+        host_metric::add(FILTER, self.ids.id(kind, name), 1);
     }
 }

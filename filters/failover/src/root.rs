@@ -9,9 +9,9 @@ use std::rc::Rc;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 use wasmesh_common::failover::FailoverConfig;
+use wasmesh_filter_glue::clock::now_ms;
 
-use crate::clock::now_ms;
-use crate::retry;
+use crate::effects::{call_body, call_head};
 use crate::service::Service;
 use crate::stream::FailoverStream;
 
@@ -35,8 +35,10 @@ impl Context for FailoverRoot {
     /// A retry sent by the tick (after its backoff) answered.
     fn on_http_call_response(&mut self, token: u32, headers: usize, body_size: usize, _: usize) {
         if let Some(service) = &self.service {
-            let mut svc = service.borrow_mut();
-            retry::on_call_response(&mut svc, token, headers, body_size, self.context_id);
+            let now = now_ms();
+            service.borrow_mut().drive(self.context_id, |retries, fx| {
+                retries.on_call_response(fx, token, call_head(headers), call_body(body_size), now);
+            });
         }
     }
 }
@@ -56,8 +58,10 @@ impl RootContext for FailoverRoot {
             config.cluster
         );
         let seed = now_ms() ^ (u64::from(self.context_id) << 32);
-        let mut service = Service::new(config, self.context_id, seed);
-        service.retune_tick(now_ms());
+        let mut service = Service::new(config, seed);
+        service.drive(self.context_id, |retries, fx| {
+            retries.retune_tick(fx, now_ms())
+        });
         self.service = Some(Rc::new(RefCell::new(service)));
         true
     }
@@ -66,8 +70,8 @@ impl RootContext for FailoverRoot {
         if let Some(service) = &self.service {
             let mut svc = service.borrow_mut();
             let now = now_ms();
-            retry::on_tick(&mut svc, now);
-            svc.refresh_health(now);
+            svc.drive(self.context_id, |retries, fx| retries.on_tick(fx, now));
+            svc.world.refresh_health(now);
         }
     }
 

@@ -1,5 +1,5 @@
-//! The per-stream context: thin glue from the host's stream callbacks to the stream's
-//! [`Flight`] in the worker's [`Service`] and to [`crate::retry`].
+//! The per-stream context: thin glue from the host's stream callbacks to the worker's
+//! [`Service`] and its retry state machine.
 //!
 //! Request headers: count the request in the budget, start its deadline, and keep its
 //! headers if its method may be retried. Request body: keep it as it streams through (nothing
@@ -17,11 +17,10 @@ use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, BufferType, MapType};
 use wasmesh_common::failover::classify::classify;
 use wasmesh_common::failover::replay::Replay;
+use wasmesh_filter_glue::clock::now_ms;
 
-use crate::clock::now_ms;
-use crate::flight::Flight;
+use crate::effects::{call_body, call_head};
 use crate::reply;
-use crate::retry;
 use crate::service::Service;
 
 /// One per HTTP stream.
@@ -43,8 +42,7 @@ impl Drop for FailoverStream {
     /// when it answers).
     fn drop(&mut self) {
         if let Some(Ok(mut svc)) = self.service.as_ref().map(|s| s.try_borrow_mut()) {
-            svc.flights.remove(&self.id);
-            svc.schedule.forget(self.id);
+            svc.retries.forget(self.id);
         }
     }
 }
@@ -52,13 +50,10 @@ impl Drop for FailoverStream {
 impl Context for FailoverStream {
     fn on_http_call_response(&mut self, token: u32, headers: usize, body_size: usize, _: usize) {
         if let Some(service) = &self.service {
-            retry::on_call_response(
-                &mut service.borrow_mut(),
-                token,
-                headers,
-                body_size,
-                self.id,
-            );
+            let now = now_ms();
+            service.borrow_mut().drive(self.id, |retries, fx| {
+                retries.on_call_response(fx, token, call_head(headers), call_body(body_size), now);
+            });
         }
     }
 }
@@ -70,25 +65,20 @@ impl HttpContext for FailoverStream {
         };
         let mut svc = service.borrow_mut();
         let now = now_ms();
-        svc.budget.deposit(now);
         let method = hostcalls::get_map_value(MapType::HttpRequestHeaders, ":method")
             .ok()
             .flatten()
             .unwrap_or_default();
-        let mut flight = Flight::default();
-        if svc.config.retries_method(&method) {
+        let config = svc.retries.config();
+        let replay = if config.retries_method(&method) {
             let headers = hostcalls::get_map(MapType::HttpRequestHeaders).unwrap_or_default();
-            flight.replay = Replay::start(
-                reply::replayable(headers, &svc.config.header),
-                end_of_stream,
-            );
-        }
-        svc.flights.insert(self.id, flight);
-        if svc.config.timeout_ms > 0 {
-            let deadline = now + svc.config.timeout_ms;
-            svc.schedule.set_deadline(self.id, deadline);
-            svc.retune_tick(now);
-        }
+            Replay::start(reply::replayable(headers, &config.header), end_of_stream)
+        } else {
+            Replay::No
+        };
+        svc.drive(self.id, |retries, fx| {
+            retries.on_request(fx, self.id, replay, now);
+        });
         Action::Continue
     }
 
@@ -97,15 +87,12 @@ impl HttpContext for FailoverStream {
             return Action::Continue;
         };
         let mut svc = service.borrow_mut();
-        let limit = svc.config.retry.max_body_bytes;
-        if let Some(flight) = svc.flights.get_mut(&self.id) {
-            if matches!(flight.replay, Replay::Buffering { .. }) {
-                let chunk = hostcalls::get_buffer(BufferType::HttpRequestBody, 0, body_size)
-                    .ok()
-                    .flatten()
-                    .unwrap_or_default();
-                flight.replay.buffer(&chunk, end_of_stream, limit);
-            }
+        if svc.retries.wants_body(self.id) {
+            let chunk = hostcalls::get_buffer(BufferType::HttpRequestBody, 0, body_size)
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            svc.retries.on_request_body(self.id, &chunk, end_of_stream);
         }
         Action::Continue
     }
@@ -115,12 +102,12 @@ impl HttpContext for FailoverStream {
             return Action::Continue;
         };
         let mut svc = service.borrow_mut();
-        if svc.flights.get(&self.id).is_none_or(|f| f.answered) {
+        if !svc.retries.awaits_response(self.id) {
             return Action::Continue; // e.g. this filter's own timeout reply
         }
-        let config = &svc.config;
+        let config = svc.retries.config();
         let Some(endpoint) = picked(config.response_header.as_deref(), &config.header) else {
-            svc.schedule.forget(self.id);
+            svc.retries.on_unattributed_response(self.id);
             return Action::Continue;
         };
         let status = hostcalls::get_map_value(MapType::HttpResponseHeaders, ":status")
@@ -130,17 +117,14 @@ impl HttpContext for FailoverStream {
         let details = property(&["response", "code_details"]);
         let outcome = classify(status, details.as_deref());
         let now = now_ms();
-        svc.record(endpoint, outcome, now);
-        if let Some(flight) = svc.flights.get_mut(&self.id) {
-            flight.tried.push(endpoint);
+        let paused = svc.drive(self.id, |retries, fx| {
+            retries.on_response(fx, self.id, endpoint, outcome, now)
+        });
+        if paused {
+            Action::Pause
+        } else {
+            Action::Continue
         }
-        if retry::after_failure(&mut svc, self.id, outcome, now) {
-            return Action::Pause;
-        }
-        // The response goes through: nothing more to do for this stream (its kept body freed).
-        svc.flights.remove(&self.id);
-        svc.schedule.forget(self.id);
-        Action::Continue
     }
 }
 

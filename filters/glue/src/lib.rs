@@ -1,9 +1,14 @@
 //! The few lines of proxy-wasm glue every wasmesh filter needs, written once.
 //!
 //! `wasmesh-common` holds the filters' logic and stays free of the ABI so it is unit-tested
-//! natively; this crate is the other side: small helpers that talk to the host.
+//! natively; this crate is the other side: small helpers that talk to the host. Each concept
+//! has its module ([`clock`], [`metric`]); reading the plugin configuration and a call's
+//! response are the functions below.
 
 #![deny(missing_docs)]
+
+pub mod clock;
+pub mod metric;
 
 use std::fmt::Display;
 

@@ -6,7 +6,6 @@
 //! keeps its balancers), feed it the endpoint set (static, or from shared data), and tell it
 //! how each request went. See the README for the configuration and the metrics.
 
-mod clock;
 mod hash_input;
 mod health;
 mod metrics;

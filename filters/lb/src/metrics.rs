@@ -11,9 +11,12 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
 use wasmesh_common::lb::{metric, LevelView};
+use wasmesh_filter_glue::metric as host_metric;
+
+/// Prefix of the log lines of a metric the host refuses.
+const FILTER: &str = "lb";
 
 /// Which per-endpoint metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,19 +75,20 @@ impl Metrics {
 
     /// Adds `delta` (negative only for a gauge) to `counter` of `endpoint`.
     pub fn add(&mut self, counter: Counter, endpoint: SocketAddr, delta: i64) {
-        increment(self.id(counter, endpoint), delta);
+        host_metric::add(FILTER, self.id(counter, endpoint), delta);
     }
 
     /// Sets the gauge `counter` of `endpoint` to `value`.
     pub fn set(&mut self, counter: Counter, endpoint: SocketAddr, value: u64) {
-        record(self.id(counter, endpoint), value);
+        host_metric::record(FILTER, self.id(counter, endpoint), value);
     }
 
     /// The id of `counter` for `endpoint`, defined on first use.
     fn id(&mut self, counter: Counter, endpoint: SocketAddr) -> Option<u32> {
         let service = &self.service;
         *self.ids.entry((counter, endpoint)).or_insert_with(|| {
-            define(
+            host_metric::define(
+                FILTER,
                 counter.kind(),
                 &metric::endpoint(counter.base(), service, endpoint),
             )
@@ -95,12 +99,13 @@ impl Metrics {
     pub fn count_no_endpoint(&mut self) {
         let service = &self.service;
         let id = *self.no_endpoint.get_or_insert_with(|| {
-            define(
+            host_metric::define(
+                FILTER,
                 MetricType::Counter,
                 &metric::service(metric::NO_ENDPOINT, service),
             )
         });
-        increment(id, 1);
+        host_metric::add(FILTER, id, 1);
     }
 }
 
@@ -110,8 +115,8 @@ impl Metrics {
     pub fn publish_levels(&mut self, levels: &[LevelView]) {
         for (priority, ids) in self.levels.iter() {
             if !levels.iter().any(|l| l.priority == *priority) {
-                record(ids.0, 0);
-                record(ids.1, 0);
+                host_metric::record(FILTER, ids.0, 0);
+                host_metric::record(FILTER, ids.1, 0);
             }
         }
         for level in levels {
@@ -119,35 +124,12 @@ impl Metrics {
             let ids = *self.levels.entry(level.priority).or_insert_with(|| {
                 let name = |base| metric::level(base, service, level.priority);
                 (
-                    define(MetricType::Gauge, &name(metric::PRIORITY_LOAD)),
-                    define(MetricType::Gauge, &name(metric::PANIC)),
+                    host_metric::define(FILTER, MetricType::Gauge, &name(metric::PRIORITY_LOAD)),
+                    host_metric::define(FILTER, MetricType::Gauge, &name(metric::PANIC)),
                 )
             });
-            record(ids.0, u64::from(level.load));
-            record(ids.1, u64::from(level.panic));
-        }
-    }
-}
-
-fn record(id: Option<u32>, value: u64) {
-    if let Some(id) = id {
-        if let Err(status) = hostcalls::record_metric(id, value) {
-            log::warn!("lb: setting metric {id}: {status:?}");
-        }
-    }
-}
-
-/// Defines a metric; `None` (logged once, since the result is cached) if the host refuses.
-fn define(kind: MetricType, name: &str) -> Option<u32> {
-    hostcalls::define_metric(kind, name)
-        .map_err(|status| log::error!("lb: defining metric {name}: {status:?}"))
-        .ok()
-}
-
-fn increment(id: Option<u32>, delta: i64) {
-    if let Some(id) = id {
-        if let Err(status) = hostcalls::increment_metric(id, delta) {
-            log::warn!("lb: incrementing metric {id}: {status:?}");
+            host_metric::record(FILTER, ids.0, u64::from(level.load));
+            host_metric::record(FILTER, ids.1, u64::from(level.panic));
         }
     }
 }

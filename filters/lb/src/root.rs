@@ -6,8 +6,8 @@ use std::rc::Rc;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::ContextType;
 use wasmesh_common::lb::LbConfig;
+use wasmesh_filter_glue::clock::now_ns;
 
-use crate::clock::now_ns;
 use crate::service::Service;
 use crate::stream::LbStream;
 

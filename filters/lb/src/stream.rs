@@ -12,8 +12,8 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
 use wasmesh_common::lb::{Outcome, Policy};
+use wasmesh_filter_glue::clock::now_ns;
 
-use crate::clock::now_ns;
 use crate::hash_input::request_hash;
 use crate::metrics::Counter;
 use crate::service::Service;

@@ -1,18 +1,8 @@
 //! Small reads and writes on the host, with failures logged and turned into `None`: a metrics
 //! filter must never fail a request because a header or property could not be read.
 
-use std::time::UNIX_EPOCH;
-
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::MapType;
-
-/// Host time in unix nanoseconds; 0 if the host cannot tell (latencies then read as 0).
-pub fn now_ns() -> u64 {
-    hostcalls::get_current_time()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
 
 /// A header of `map`, if present.
 pub fn header(map: MapType, name: &str) -> Option<String> {

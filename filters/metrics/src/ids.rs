@@ -11,7 +11,7 @@ use proxy_wasm::types::MetricType;
 use wasmesh_common::metrics::names::{self, RequestLabels};
 use wasmesh_common::metrics::{Classification, LabelId};
 
-use crate::series::Series;
+use wasmesh_filter_glue::metric::Series;
 
 /// A route as `RouteTable::index_of` gives it.
 pub type RouteIndex = usize;
@@ -45,12 +45,27 @@ pub enum ResponseSeries {
 }
 
 /// The per-VM caches, over the name-keyed [`Series`] that defines each series once.
-#[derive(Default)]
 pub struct Ids {
+    /// Full names to ids. A warm request does not come here: the maps below ask for a name
+    /// only the first time a tuple is seen. Two tuples that name the same series (an authority
+    /// literally called `overflow`) share its id through it. Bounded because every label
+    /// value is (routes from the configuration, authority and endpoint capped, status codes
+    /// three digits).
     series: Series,
     requests: HashMap<(LabelId, RouteIndex), RequestIds>,
     responses: HashMap<(ResponseSeries, LabelId, RouteIndex, Outcome), Option<u32>>,
     endpoints: HashMap<(LabelId, Classification), Option<u32>>,
+}
+
+impl Default for Ids {
+    fn default() -> Self {
+        Self {
+            series: Series::new("metrics"),
+            requests: HashMap::new(),
+            responses: HashMap::new(),
+            endpoints: HashMap::new(),
+        }
+    }
 }
 
 impl Ids {

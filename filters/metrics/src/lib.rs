@@ -11,7 +11,6 @@
 mod host;
 mod ids;
 mod root;
-mod series;
 mod state;
 mod stream;
 mod tracing;

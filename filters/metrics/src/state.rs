@@ -4,9 +4,9 @@
 use wasmesh_common::metric_name;
 use wasmesh_common::metrics::names::RequestLabels;
 use wasmesh_common::metrics::{Classification, LabelCap, LabelId, MetricsConfig};
+use wasmesh_filter_glue::metric;
 
 use crate::ids::{Ids, Outcome, RequestIds, ResponseSeries, RouteIndex};
-use crate::series;
 
 /// Per-VM state.
 pub struct State {
@@ -59,8 +59,8 @@ impl State {
     pub fn count_request(&mut self, key: StreamKey) -> RequestIds {
         let labels = labels(&self.config, &self.authorities, key);
         let ids = self.ids.request((key.authority, key.route), labels);
-        series::add(ids.total, 1);
-        series::add(ids.in_flight, 1);
+        metric::add("metrics", ids.total, 1);
+        metric::add("metrics", ids.in_flight, 1);
         ids
     }
 
@@ -72,12 +72,12 @@ impl State {
         let total = self
             .ids
             .response(ResponseSeries::Total, at, outcome, labels);
-        series::add(total, 1);
+        metric::add("metrics", total, 1);
         if let Some(ttfb_ms) = ttfb_ms {
             let latency = self
                 .ids
                 .response(ResponseSeries::Latency, at, outcome, labels);
-            series::record(latency, ttfb_ms);
+            metric::record("metrics", latency, ttfb_ms);
         }
     }
 
@@ -86,7 +86,11 @@ impl State {
         let id = self.endpoints.admit(&metric_name::value_cow(endpoint));
         let label = self.endpoints.value(id);
         let direction = self.config.direction.as_str();
-        series::add(self.ids.endpoint((id, classification), direction, label), 1);
+        metric::add(
+            "metrics",
+            self.ids.endpoint((id, classification), direction, label),
+            1,
+        );
     }
 }
 

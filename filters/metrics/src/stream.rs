@@ -15,10 +15,11 @@ use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
 use wasmesh_common::metrics::access_log::AccessLog;
 use wasmesh_common::metrics::Classification;
+use wasmesh_filter_glue::clock::now_ns;
+use wasmesh_filter_glue::metric;
 
-use crate::host::{self, now_ns};
+use crate::host;
 use crate::ids::Outcome;
-use crate::series;
 use crate::state::{State, StreamKey};
 use crate::tracing::{self, TraceIds};
 
@@ -130,7 +131,7 @@ impl HttpContext for MetricsStream {
         };
         let ttfb_ms = self.ttfb_ns.map(|ttfb| ttfb.div_ceil(1_000_000));
         state.count_response(started.key, outcome, ttfb_ms);
-        series::add(started.in_flight, -1);
+        metric::add("metrics", started.in_flight, -1);
         let endpoint = endpoint();
         if let Some(endpoint) = &endpoint {
             state.count_endpoint(endpoint, classification);

@@ -1,12 +1,12 @@
 //! The per-stream context: one token per request, taken on request headers.
 
 use std::rc::Rc;
-use std::time::UNIX_EPOCH;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
 use wasmesh_common::ratelimit::{Decision, KeyDigest, KeySource, OnStoreFull};
+use wasmesh_filter_glue::clock::now_ns;
 
 use crate::root::Plugin;
 use crate::store::{self, StoreError, Table};
@@ -109,14 +109,6 @@ fn key_value(source: &KeySource) -> Vec<u8> {
             }
         }
     }
-}
-
-/// The host clock in unix nanoseconds (0 if it reports a time before 1970).
-fn now_ns() -> u64 {
-    hostcalls::get_current_time()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 fn reply_limited(plugin: &Plugin, retry_after_secs: u64) {

@@ -1,7 +1,7 @@
 //! The filter's counters, defined once per root context and shared with its streams.
 
-use proxy_wasm::hostcalls;
 use proxy_wasm::types::MetricType;
+use wasmesh_filter_glue::metric;
 
 /// Name of the counter of requests let through.
 pub const ALLOWED: &str = "ratelimit_allowed_total";
@@ -22,11 +22,7 @@ impl Metrics {
     /// Defines the counters; `None` (logged) if the host refuses, in which case the filter
     /// still limits but does not count.
     pub fn define() -> Option<Self> {
-        let define = |name: &str| {
-            hostcalls::define_metric(MetricType::Counter, name)
-                .map_err(|status| log::error!("ratelimit: defining metric {name}: {status:?}"))
-                .ok()
-        };
+        let define = |name: &str| metric::define("ratelimit", MetricType::Counter, name);
         Some(Self {
             allowed: define(ALLOWED)?,
             limited: define(LIMITED)?,
@@ -46,7 +42,5 @@ impl Metrics {
 }
 
 fn increment(id: u32) {
-    if let Err(status) = hostcalls::increment_metric(id, 1) {
-        log::warn!("ratelimit: incrementing metric {id}: {status:?}");
-    }
+    metric::add("ratelimit", Some(id), 1);
 }

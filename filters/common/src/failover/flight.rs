@@ -1,15 +1,15 @@
-//! One stream's retry state, kept by the worker's [`crate::service::Service`] (not by the
-//! stream context) so the root's tick can act on it: send a retry whose backoff ended, or
+//! One stream's retry state, kept by the worker's [`crate::failover::retry::Retries`] (not by
+//! the stream context) so the root's tick can act on it: send a retry whose backoff ended, or
 //! answer a request whose deadline passed.
 
 use std::net::SocketAddr;
 
-use wasmesh_common::failover::replay::Replay;
-use wasmesh_common::failover::Outcome;
+use crate::failover::replay::Replay;
+use crate::failover::Outcome;
 
 /// A failed answer kept while a retry backs off or is in flight, to give the client if no
 /// retry does better.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     /// Status to send.
     pub status: u32,
