@@ -135,10 +135,10 @@ fn committed_example_tags_every_metric_label() {
     let path = workspace_root().join("envoy-configs/wasm-filter.yaml");
     let yaml = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    for label in wasmesh_common::metric_name::LABELS {
+    for label in wasmesh_contract::metric_name::LABELS {
         let entry = format!(
             "{{ tag_name: {label}, regex: \"{}\" }}",
-            wasmesh_common::metric_name::envoy_tag_regex(label)
+            wasmesh_contract::metric_name::envoy_tag_regex(label)
         );
         assert!(yaml.contains(&entry), "{} lacks `{entry}`", path.display());
     }

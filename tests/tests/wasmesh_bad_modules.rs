@@ -4,7 +4,7 @@
 //! `fail_open` outcome, a counter names the plugin and the kind, and other listeners serve.
 
 use serde_json::json;
-use wasmesh_common::exposition;
+use wasmesh_contract::exposition;
 use wasmesh_tests::scenarios::config::check;
 use wasmesh_tests::{build_filters, client, wat, Backend, Cluster, Listener, MeshConfig, Plugin};
 use wasmesh_tests::{Route, Wasmesh};

@@ -1,5 +1,5 @@
 //! Service discovery as pure logic: what the `discovery` filter asks each registry, how each
-//! registry's answer becomes the one endpoint model ([`crate::endpoint`]), when a set has
+//! registry's answer becomes the one endpoint model ([`wasmesh_contract::endpoint`]), when a set has
 //! changed, and how a failing registry is retried.
 //!
 //! Like [`crate::lb`], nothing here does I/O or reads a clock: requests are described as
@@ -12,16 +12,14 @@ pub mod consul;
 pub mod document;
 pub mod etcd;
 pub mod kubernetes;
-pub mod metric;
 pub mod poller;
-pub mod publish;
 pub mod request;
 pub mod source;
 
 pub use config::{DiscoveryConfig, Source};
 pub use poller::Poller;
 
-use crate::endpoint::Endpoint;
+use wasmesh_contract::endpoint::Endpoint;
 
 /// What a registry answer said, once parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,6 @@ pub mod budget;
 pub mod classify;
 pub mod config;
 pub mod flight;
-pub mod health;
 pub mod metric;
 pub mod outlier;
 pub mod pick;
@@ -22,4 +21,3 @@ pub mod schedule;
 
 pub use classify::{Outcome, RetryOn};
 pub use config::FailoverConfig;
-pub use health::Health;

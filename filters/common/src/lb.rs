@@ -4,8 +4,8 @@
 //! Nothing here reads a clock or a random source: time comes in as nanoseconds and randomness
 //! through [`random::Rng`], so every policy is deterministic under test and the filter decides
 //! where time and seeds come from. Pingora's split is followed: the endpoint set (discovery) is
-//! [`crate::endpoint`], selection is here, and health (ejections) comes from
-//! [`crate::failover::health`] through [`Balancer::set_ejected`]. Ejections feed Envoy's
+//! [`wasmesh_contract::endpoint`], selection is here, and health (ejections) comes from
+//! [`wasmesh_contract::health`] through [`Balancer::set_ejected`]. Ejections feed Envoy's
 //! priority load model ([`priority`]): each priority level gets a share of the traffic and a
 //! policy state of its own ([`candidates`]).
 

@@ -9,13 +9,9 @@
 
 pub mod config;
 pub mod discovery;
-pub mod endpoint;
-pub mod exposition;
 pub mod failover;
 pub mod hash;
 pub mod headers;
-pub mod keys;
 pub mod lb;
-pub mod metric_name;
 pub mod metrics;
 pub mod ratelimit;

@@ -1,9 +1,9 @@
-//! The service's metrics (names in `wasmesh_common::discovery::metric`), defined once per VM.
+//! The service's metrics (names in `wasmesh_contract::discovery_metric`), defined once per VM.
 
 use std::collections::HashMap;
 
 use proxy_wasm::types::MetricType;
-use wasmesh_common::discovery::metric;
+use wasmesh_contract::discovery_metric;
 use wasmesh_filter_glue::metric as host_metric;
 
 /// Prefix of the log lines of a metric the host refuses.
@@ -26,17 +26,17 @@ impl Metrics {
             stale: host_metric::define(
                 FILTER,
                 MetricType::Gauge,
-                &metric::service(metric::STALE, service),
+                &discovery_metric::service(discovery_metric::STALE, service),
             ),
             endpoints: host_metric::define(
                 FILTER,
                 MetricType::Gauge,
-                &metric::service(metric::ENDPOINTS, service),
+                &discovery_metric::service(discovery_metric::ENDPOINTS, service),
             ),
             updates: host_metric::define(
                 FILTER,
                 MetricType::Counter,
-                &metric::service(metric::UPDATES, service),
+                &discovery_metric::service(discovery_metric::UPDATES, service),
             ),
             errors: HashMap::new(),
         };
@@ -61,10 +61,14 @@ impl Metrics {
 
     /// Counts a failed poll by the `reason` label of `message`.
     pub fn error(&mut self, message: &str) {
-        let reason = metric::reason(message);
+        let reason = discovery_metric::reason(message);
         let service = &self.service;
         let id = *self.errors.entry(reason).or_insert_with(|| {
-            host_metric::define(FILTER, MetricType::Counter, &metric::error(service, reason))
+            host_metric::define(
+                FILTER,
+                MetricType::Counter,
+                &discovery_metric::error(service, reason),
+            )
         });
         host_metric::add(FILTER, id, 1);
     }

@@ -3,7 +3,7 @@
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::Status;
-use wasmesh_common::discovery::publish::{document, flag_stale, Update};
+use wasmesh_contract::publish::{document, flag_stale, Update};
 
 /// How many times a racing write is retried before giving up until the next poll.
 const CAS_ATTEMPTS: usize = 3;
@@ -13,7 +13,7 @@ const CAS_ATTEMPTS: usize = 3;
 pub fn publish(key: &str, update: Update<'_>) -> Result<Option<u64>, Status> {
     let written = write(key, |stored| {
         let stored_version = stored
-            .and_then(|b| wasmesh_common::endpoint::EndpointSet::decode(b).ok())
+            .and_then(|b| wasmesh_contract::endpoint::EndpointSet::decode(b).ok())
             .map(|d| d.set.version);
         document(stored, update).map(|doc| {
             let new = (Some(doc.set.version) != stored_version).then_some(doc.set.version);

@@ -42,7 +42,8 @@ impl Context for DiscoveryRoot {
         let Some(index) = self.calls.remove(&token) else {
             return;
         };
-        // No headers: the call failed without a response (Envoy's onFailure, a timeout).
+        // No headers: Envoy's onFailure (a reset); timeouts and refused connections arrive as
+        // 504 and 503 responses.
         let (pairs, status) = wasmesh_filter_glue::call_response_head(headers);
         let body = wasmesh_filter_glue::call_response_body(body_size);
         let reply = Reply {

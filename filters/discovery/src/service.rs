@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use proxy_wasm::hostcalls;
 use wasmesh_common::discovery::config::ServiceConfig;
-use wasmesh_common::discovery::publish::Update;
 use wasmesh_common::discovery::source::{Reply, SourceState};
 use wasmesh_common::discovery::{Answer, Poller};
-use wasmesh_common::endpoint::Endpoint;
-use wasmesh_common::keys;
+use wasmesh_contract::endpoint::Endpoint;
+use wasmesh_contract::keys;
+use wasmesh_contract::publish::Update;
 use wasmesh_filter_glue::clock::now_ms;
 
 use crate::metrics::Metrics;

@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use proxy_wasm::hostcalls;
-use wasmesh_common::endpoint::Endpoint;
 use wasmesh_common::failover::flight::Answer;
-use wasmesh_common::failover::health::Health;
 use wasmesh_common::failover::retry::{Attempt, Effects, Event};
 use wasmesh_common::failover::Outcome;
+use wasmesh_contract::endpoint::Endpoint;
+use wasmesh_contract::health::Health;
 use wasmesh_filter_glue::{call_response_body, call_response_head};
 
 use crate::reply;

@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
-use wasmesh_common::endpoint::Endpoint;
-use wasmesh_common::failover::health;
 use wasmesh_common::failover::outlier::Detector;
 use wasmesh_common::failover::retry::{Retries, SLOW_TICK_MS};
 use wasmesh_common::failover::{FailoverConfig, Outcome};
+use wasmesh_contract::endpoint::Endpoint;
+use wasmesh_contract::health;
 
 use crate::effects::Proxy;
 use crate::metrics::Metrics;

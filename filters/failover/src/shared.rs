@@ -6,9 +6,9 @@ use std::net::SocketAddr;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::Status;
-use wasmesh_common::endpoint::{Endpoint, EndpointSet};
-use wasmesh_common::failover::health::{EjectionPolicy, Health, Refused};
-use wasmesh_common::keys;
+use wasmesh_contract::endpoint::{Endpoint, EndpointSet};
+use wasmesh_contract::health::{EjectionPolicy, Health, Refused};
+use wasmesh_contract::keys;
 
 /// CAS conflicts tolerated in a row before an ejection is given up (another worker is
 /// writing; the next failure will try again).

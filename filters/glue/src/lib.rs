@@ -39,7 +39,8 @@ pub fn read_configuration<T, E: Display>(
 }
 
 /// In `on_http_call_response`: the call's response headers and its `:status`. A call that got
-/// no response (Envoy's `onFailure`, a timeout) has no headers, hence no status.
+/// no response at all has no headers, hence no status: Envoy's `onFailure` (a reset); a timeout
+/// is a 504 and a refused connection a 503 in both hosts.
 pub fn call_response_head(headers: usize) -> (Vec<(String, String)>, Option<u16>) {
     let pairs = if headers > 0 {
         hostcalls::get_map(proxy_wasm::types::MapType::HttpCallResponseHeaders).unwrap_or_default()

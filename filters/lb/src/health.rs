@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use proxy_wasm::hostcalls;
-use wasmesh_common::failover::health::{key, Health};
+use wasmesh_contract::health::{key, Health};
 
 /// How often a worker looks at the health document.
 pub const REFRESH_NS: u64 = 100_000_000;

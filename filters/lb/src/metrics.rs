@@ -1,7 +1,7 @@
 //! Per-endpoint counters, defined on first use (endpoints come and go with discovery) and
 //! cached per VM so the request path costs one `increment_metric` per counter.
 //!
-//! Names (labelled as `wasmesh_common::metric_name` says): counters
+//! Names (labelled as `wasmesh_contract::metric_name` says): counters
 //! `lb_requests_total;service=<service>;endpoint=<ip:port>`, `lb_failures_total;…` (5xx, resets,
 //! no response) and `lb_no_endpoint_total;service=<service>`; gauges `lb_in_flight;…` and,
 //! under `peak_ewma`, `lb_ewma_ms;…` (the latency estimate, set when a response updates it);

@@ -2,9 +2,9 @@
 //! its counters. Shared (`Rc<RefCell>`) by the root context and every stream of the worker.
 
 use proxy_wasm::hostcalls;
-use wasmesh_common::endpoint::EndpointSet;
-use wasmesh_common::keys;
 use wasmesh_common::lb::{Balancer, LbConfig, LevelView};
+use wasmesh_contract::endpoint::EndpointSet;
+use wasmesh_contract::keys;
 
 use crate::health::HealthWatch;
 use crate::metrics::Metrics;

@@ -1,6 +1,6 @@
 //! wasmesh-filter-metrics: Linkerd-style golden metrics through the proxy-wasm metrics API
 //! (`request_total`, `response_total`, `response_latency_ms`, `request_in_flight`,
-//! `endpoint_response_total`, labels in the name as `wasmesh_common::metric_name` says), W3C
+//! `endpoint_response_total`, labels in the name as `wasmesh_contract::metric_name` says), W3C
 //! `traceparent` propagation, a generated `x-request-id`, and one JSON access-log line per
 //! request.
 //!

@@ -1,9 +1,9 @@
 //! What one VM (one worker) keeps across streams: the configuration, the label caps and the
 //! metric ids. Shared as `Rc<RefCell<State>>` by the root context and every stream.
 
-use wasmesh_common::metric_name;
 use wasmesh_common::metrics::names::RequestLabels;
 use wasmesh_common::metrics::{Classification, LabelCap, LabelId, MetricsConfig};
+use wasmesh_contract::metric_name;
 use wasmesh_filter_glue::metric;
 
 use crate::ids::{Ids, Outcome, RequestIds, ResponseSeries, RouteIndex};

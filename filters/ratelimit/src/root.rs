@@ -57,7 +57,7 @@ impl RootContext for RateLimitRoot {
 }
 
 /// The `plugin_root_id` property as text; empty when the host has none (the key then uses
-/// `default`, see `wasmesh_common::keys::ratelimit_slot`).
+/// `default`, see `wasmesh_contract::keys::ratelimit_slot`).
 fn root_id() -> String {
     match hostcalls::get_property(vec!["plugin_root_id"]) {
         Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),

@@ -8,8 +8,8 @@
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::Status;
-use wasmesh_common::keys;
 use wasmesh_common::ratelimit::Salt;
+use wasmesh_contract::keys;
 
 /// The plugin's salt, drawn and stored if there is none yet.
 pub fn current(root_id: &str) -> Result<Salt, Status> {

@@ -8,8 +8,8 @@
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::{Bytes, Status};
-use wasmesh_common::keys;
 use wasmesh_common::ratelimit::{slots, Decision, KeyDigest, Placement, SlotEntry, TokenBucket};
+use wasmesh_contract::keys;
 
 /// How many read-decide-write rounds to try before giving up on a hot bucket. Each round is
 /// a few microseconds; losing 8 in a row means heavy contention, not a slow path.

@@ -11,10 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use wasmesh_common::discovery::publish::Meta;
-use wasmesh_common::endpoint::EndpointSet;
-use wasmesh_common::failover::health::{self, Health};
-use wasmesh_common::keys;
+use wasmesh_contract::endpoint::EndpointSet;
+use wasmesh_contract::health::{self, Health};
+use wasmesh_contract::keys;
+use wasmesh_contract::publish::Meta;
 
 use crate::host::Host;
 

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
-use wasmesh_common::endpoint::Endpoint;
+use wasmesh_contract::endpoint::Endpoint;
 
 /// The addresses of type `kind` (`A` or `AAAA`) among `records` owned by `owner` (any owner
 /// when `None`: the answer section of a lookup of that name, CNAMEs followed), with the

@@ -8,11 +8,11 @@
 
 use std::sync::Arc;
 
-use wasmesh_common::discovery::metric;
-use wasmesh_common::discovery::publish::{document, flag_stale, Update};
-use wasmesh_common::endpoint::{Endpoint, EndpointSet};
-use wasmesh_common::keys;
-use wasmesh_common::metric_name::labelled;
+use wasmesh_contract::discovery_metric;
+use wasmesh_contract::endpoint::{Endpoint, EndpointSet};
+use wasmesh_contract::keys;
+use wasmesh_contract::metric_name::labelled;
+use wasmesh_contract::publish::{document, flag_stale, Update};
 
 use wasmesh_host::state::metrics::{Metric, MetricKind, Registry};
 use wasmesh_host::state::shared_data::{SetOutcome, SharedData};
@@ -105,9 +105,9 @@ impl Figures {
             get(&state.metrics, &name, kind)
         };
         Self {
-            stale: define(metric::STALE, MetricKind::Gauge),
-            endpoints: define(metric::ENDPOINTS, MetricKind::Gauge),
-            updates: define(metric::UPDATES, MetricKind::Counter),
+            stale: define(discovery_metric::STALE, MetricKind::Gauge),
+            endpoints: define(discovery_metric::ENDPOINTS, MetricKind::Gauge),
+            updates: define(discovery_metric::UPDATES, MetricKind::Counter),
             service: service.to_string(),
             state,
         }
@@ -126,7 +126,7 @@ impl Figures {
     pub fn failed(&self, reason: &str) {
         self.stale.record(1);
         let name = labelled(
-            metric::ERRORS,
+            discovery_metric::ERRORS,
             &[
                 ("service", &self.service),
                 ("source", "dns"),

@@ -10,8 +10,7 @@ use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::RecordType;
 use hickory_resolver::{Resolver, TokioResolver};
-use wasmesh_common::discovery::normalise;
-use wasmesh_common::endpoint::{Endpoint, DEFAULT_WEIGHT};
+use wasmesh_contract::endpoint::{Endpoint, DEFAULT_WEIGHT};
 
 use super::answer::{self, Target};
 use super::config::{DnsService, RecordKind};
@@ -201,6 +200,16 @@ fn failure(error: NetError) -> Failure {
         reason,
         message: error.to_string(),
     }
+}
+
+/// The endpoints by address, the first of each address kept: an answer listing the same
+/// endpoints in another order then equals the last one, and nothing is published for it.
+fn normalise(endpoints: Vec<Endpoint>) -> Vec<Endpoint> {
+    let mut by_address = std::collections::BTreeMap::new();
+    for endpoint in endpoints {
+        by_address.entry(endpoint.address).or_insert(endpoint);
+    }
+    by_address.into_values().collect()
 }
 
 #[cfg(test)]

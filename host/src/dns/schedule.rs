@@ -8,9 +8,6 @@
 
 use std::time::Duration;
 
-use wasmesh_common::failover::backoff::Backoff;
-use wasmesh_common::lb::random::SplitMix64;
-
 use super::config::DnsService;
 
 /// The refresh schedule and freshness of one service.
@@ -18,8 +15,11 @@ use super::config::DnsService;
 pub struct Schedule {
     min_ms: u64,
     max_ms: u64,
-    backoff: Backoff,
-    rng: SplitMix64,
+    /// Backoff bounds: the first failure's wait is at most `base_ms`, doubling up to `cap_ms`.
+    base_ms: u64,
+    cap_ms: u64,
+    /// The jitter's state (SplitMix64; the jitter needs spread, not secrecy).
+    rng: u64,
     failures: u32,
     stale: bool,
 }
@@ -41,11 +41,9 @@ impl Schedule {
         Self {
             min_ms: service.min_refresh_ms,
             max_ms: service.refresh_ms.max(service.min_refresh_ms),
-            backoff: Backoff {
-                base_ms: service.min_refresh_ms,
-                max_ms: service.max_backoff_ms.max(service.min_refresh_ms),
-            },
-            rng: SplitMix64::new(seed),
+            base_ms: service.min_refresh_ms,
+            cap_ms: service.max_backoff_ms.max(service.min_refresh_ms),
+            rng: seed,
             failures: 0,
             stale: false,
         }
@@ -66,12 +64,28 @@ impl Schedule {
     /// A failed lookup: the set is stale, back off.
     pub fn failed(&mut self) -> Failed {
         self.failures = self.failures.saturating_add(1);
-        let retry_ms = self.min_ms + self.backoff.delay_ms(self.failures, &mut self.rng);
+        let retry_ms = self.min_ms + self.jittered_backoff_ms();
         Failed {
             consecutive: self.failures,
             retry_in: Duration::from_millis(retry_ms),
             became_stale: !std::mem::replace(&mut self.stale, true),
         }
+    }
+
+    /// Exponential backoff with full jitter after `failures` failures in a row: uniform in
+    /// `[0, min(cap, base × 2^(failures-1))]`, so workers that failed together do not retry
+    /// together.
+    fn jittered_backoff_ms(&mut self) -> u64 {
+        let shift = self.failures.saturating_sub(1).min(32);
+        let bound = self.base_ms.saturating_mul(1 << shift).min(self.cap_ms);
+        if bound == 0 {
+            return 0;
+        }
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % (bound + 1)
     }
 
     /// Whether the published set is the last good one of a failing lookup.

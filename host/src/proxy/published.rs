@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use wasmesh_common::endpoint::EndpointSet;
-use wasmesh_common::keys;
+use wasmesh_contract::endpoint::EndpointSet;
+use wasmesh_contract::keys;
 
 use crate::config::PublishedEndpoints;
 use wasmesh_host::state::SharedState;
@@ -69,7 +69,7 @@ impl PublishedAddresses {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasmesh_common::endpoint::Endpoint;
+    use wasmesh_contract::endpoint::Endpoint;
 
     fn publish(shared: &SharedState, service: &str, addresses: &[&str]) {
         let set = EndpointSet {

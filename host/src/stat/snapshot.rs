@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use wasmesh_common::exposition::{self, Sample};
+use wasmesh_contract::exposition::{self, Sample};
 
 use super::histogram::Buckets;
 use super::By;

@@ -4,7 +4,7 @@
 //! manager whose `http_filters` are the plugins (`envoy.filters.http.wasm`, V8) then the router.
 
 use serde_json::{json, Value};
-use wasmesh_common::metric_name;
+use wasmesh_contract::metric_name;
 
 use super::{
     as_plugin_string, Cluster, ClusterKind, Listener, MeshConfig, PathMatch, Plugin, Route,

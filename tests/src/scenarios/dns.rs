@@ -23,7 +23,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use wasmesh_common::exposition as prometheus;
+use wasmesh_contract::exposition as prometheus;
 
 use self::dnsmasq::Dnsmasq;
 use super::discovery::{follow, wait_for_set};

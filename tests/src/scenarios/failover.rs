@@ -19,7 +19,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wasmesh_common::exposition as prometheus;
+use wasmesh_contract::exposition as prometheus;
 
 pub use always_503::Always503;
 pub use body::{configured_post_is_retried_with_its_body, oversized_body_is_not_retried};

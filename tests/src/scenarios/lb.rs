@@ -19,7 +19,7 @@ use crate::{
     build_filters, poll_until, Backend, BackendHandle, Cluster, Listener, MeshConfig, Plugin,
     Proxy, ProxyKind, Route,
 };
-use wasmesh_common::exposition as prometheus;
+use wasmesh_contract::exposition as prometheus;
 
 use crate::client;
 

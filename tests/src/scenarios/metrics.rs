@@ -27,8 +27,8 @@ pub use tracing::{
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wasmesh_common::exposition as prometheus;
 use wasmesh_common::metrics::LATENCY_BUCKETS_MS;
+use wasmesh_contract::exposition as prometheus;
 
 use crate::client::Client;
 use crate::{

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wasmesh_common::exposition as prometheus;
+use wasmesh_contract::exposition as prometheus;
 
 pub use panic::{panic_disabled_keeps_traffic_on_the_survivors, panic_spreads_over_every_endpoint};
 pub use spill::half_of_p0_ejected_spills_thirty_percent;

@@ -2,7 +2,7 @@
 //! requests itself (`send_http_response`) without reaching the upstream.
 
 use serde_json::{json, Value};
-use wasmesh_common::exposition as prometheus;
+use wasmesh_contract::exposition as prometheus;
 
 use crate::client::{self, Response};
 use crate::{build_filters, Backend, BackendHandle, MeshConfig, Plugin, Proxy, ProxyKind};

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wasmesh_common::exposition;
+use wasmesh_contract::exposition;
 use wasmesh_tests::{
     build_filters, client, poll_until, Backend, Cluster, Listener, MeshConfig, Plugin, ProxyKind,
     Route,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use wasmesh_common::metric_name;
+use wasmesh_contract::metric_name;
 
 use super::refusal::Refusals;
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use anyhow::bail;
 use serde_json::{json, Value};
-use wasmesh_common::exposition;
+use wasmesh_contract::exposition;
 use wasmesh_tests::client::Response;
 
 use crate::cost::chain::Upstreams;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use wasmesh_common::exposition;
+use wasmesh_contract::exposition;
 
 use crate::memory::clock::{secs, Clock};
 use crate::memory::http1::Connection;

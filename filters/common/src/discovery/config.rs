@@ -17,8 +17,8 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 
 use crate::config::{self, ConfigError, ROOT_PATH};
-use crate::endpoint::Endpoint;
 use crate::lb::config::check_service;
+use wasmesh_contract::endpoint::Endpoint;
 
 /// Default time between two polls of a registry.
 pub const DEFAULT_POLL_MS: u64 = 1000;

@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use super::request::HttpRequest;
 use super::{normalise, Answer};
-use crate::endpoint::{Endpoint, DEFAULT_WEIGHT};
+use wasmesh_contract::endpoint::{Endpoint, DEFAULT_WEIGHT};
 
 /// The meta key read as the zone.
 pub const ZONE_META: &str = "zone";

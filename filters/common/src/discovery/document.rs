@@ -3,7 +3,7 @@
 //! simplest registry, e.g. a file a deploy script rewrites behind any web server.
 
 use super::{normalise, Answer};
-use crate::endpoint::EndpointSet;
+use wasmesh_contract::endpoint::EndpointSet;
 
 /// Parses the document: not the schema is an `Err`, a bad entry is skipped.
 pub fn parse(body: &[u8]) -> Result<Answer, String> {

@@ -22,7 +22,7 @@ use serde_json::json;
 use super::base64;
 use super::request::HttpRequest;
 use super::{normalise, Answer};
-use crate::endpoint::{Endpoint, DEFAULT_WEIGHT};
+use wasmesh_contract::endpoint::{Endpoint, DEFAULT_WEIGHT};
 
 /// The key prefix used when the configuration names none.
 pub fn default_prefix(service: &str) -> String {

@@ -33,7 +33,7 @@ use serde::Deserialize;
 
 use super::request::HttpRequest;
 use super::{normalise, Answer};
-use crate::endpoint::{Endpoint, DEFAULT_WEIGHT};
+use wasmesh_contract::endpoint::{Endpoint, DEFAULT_WEIGHT};
 
 /// The list request for `name`'s slices in `namespace`, no older than `resource_version`.
 pub fn request(

@@ -6,12 +6,13 @@
 use super::config::Source;
 use super::request::HttpRequest;
 use super::{consul, document, etcd, kubernetes, normalise, Answer};
-use crate::endpoint::Endpoint;
+use wasmesh_contract::endpoint::Endpoint;
 
 /// A registry's reply as the host delivered it.
 #[derive(Debug, Clone, Copy)]
 pub struct Reply<'a> {
-    /// `:status`, `None` when the call failed without a response (refused, reset, timed out).
+    /// `:status`, `None` when the host delivered no headers (Envoy's `onFailure`: a reset); a
+    /// refused connection is a 503 and a timeout a 504 in both hosts.
     pub status: Option<u16>,
     /// Response headers (lowercase names, as both hosts give them).
     pub headers: &'a [(String, String)],

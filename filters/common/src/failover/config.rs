@@ -21,13 +21,13 @@
 use serde::Deserialize;
 
 use crate::config::{self, ConfigError, ROOT_PATH};
-use crate::endpoint::Endpoint;
 use crate::failover::backoff::Backoff;
 use crate::failover::budget::BudgetConfig;
 use crate::failover::classify::RetryOn;
-use crate::failover::health::EjectionPolicy;
 use crate::failover::outlier::Thresholds;
 use crate::lb::config::{check_local_zone, check_service, pick_headers};
+use wasmesh_contract::endpoint::Endpoint;
+use wasmesh_contract::health::EjectionPolicy;
 
 /// Methods retried by default: the idempotent ones of RFC 9110 (safe methods, PUT, DELETE).
 pub const DEFAULT_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PUT", "DELETE"];

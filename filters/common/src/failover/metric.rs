@@ -1,15 +1,15 @@
 //! Names of the `failover` filter's metrics, in the labelled convention of
-//! [`crate::metric_name`]:
+//! [`wasmesh_contract::metric_name`]:
 //! `failover_retries_total{service,reason}`, `failover_ejections_total{service,endpoint}`,
 //! gauge `failover_ejected{service,endpoint}` (1 while ejected),
 //! `failover_budget_exhausted_total{service}`, `failover_not_retried_total{service,reason}`
 //! (a retryable failure left unretried because of its body) and
 //! `failover_timeouts_total{service,reason}` (`request` or `per-try`; `reason` because Envoy only
-//! tags the labels of [`crate::metric_name::LABELS`]).
+//! tags the labels of [`wasmesh_contract::metric_name::LABELS`]).
 
 use std::net::SocketAddr;
 
-use crate::metric_name::labelled;
+use wasmesh_contract::metric_name::labelled;
 
 /// Retries sent, by the outcome that caused them.
 pub const RETRIES: &str = "failover_retries_total";

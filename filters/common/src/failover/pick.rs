@@ -7,9 +7,9 @@
 
 use std::net::SocketAddr;
 
-use crate::endpoint::Endpoint;
 use crate::lb::candidates::level_of;
 use crate::lb::random::Rng;
+use wasmesh_contract::endpoint::Endpoint;
 
 /// Picks among `endpoints` those with weight above 0 for which `avoid` is false, at the best
 /// (lowest) level present ([`level_of`] with `local_zone`); weighted random. `None` when

@@ -11,16 +11,16 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
-use crate::endpoint::Endpoint;
 use crate::failover::budget::Budget;
 use crate::failover::classify::{classify, retryable};
 use crate::failover::flight::{Answer, Call, Flight};
-use crate::failover::health::Health;
 use crate::failover::pick::pick_other;
 use crate::failover::replay::Replay;
 use crate::failover::schedule::{Due, Schedule};
 use crate::failover::{FailoverConfig, Outcome};
 use crate::lb::random::SplitMix64;
+use wasmesh_contract::endpoint::Endpoint;
+use wasmesh_contract::health::Health;
 
 /// Names the timeout that fired on a filter's 504 (`request` or `per-try`).
 pub const TIMEOUT_HEADER: &str = "x-wasmesh-timeout";

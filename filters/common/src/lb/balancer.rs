@@ -9,7 +9,6 @@
 
 use std::net::SocketAddr;
 
-use crate::endpoint::Endpoint;
 use crate::lb::candidates::{self, Levels};
 use crate::lb::config::Policy;
 use crate::lb::maglev::{self, Maglev};
@@ -20,6 +19,7 @@ use crate::lb::random::{Rng, SplitMix64};
 use crate::lb::ring_hash::Ring;
 use crate::lb::round_robin::RoundRobin;
 use crate::lb::weighted::SmoothWeighted;
+use wasmesh_contract::endpoint::Endpoint;
 
 /// How a stream ended, for the latency estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use crate::endpoint::Endpoint;
 use crate::lb::priority::{LevelCount, LoadModel};
+use wasmesh_contract::endpoint::Endpoint;
 
 /// How endpoints are grouped into levels and how the levels share the traffic.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -9,7 +9,7 @@
 //!  "overprovisioning_factor": 140, "panic_threshold": 50, "local_zone": "eu-1a"}
 //! ```
 //! Only `service` and `policy` are required. Without `endpoints` the set is read from shared
-//! data ([`crate::keys::endpoints`]). A static list is checked strictly (it is the operator's
+//! data ([`wasmesh_contract::keys::endpoints`]). A static list is checked strictly (it is the operator's
 //! own text): it must not be empty, addresses must parse and be unique, and at least one weight
 //! must be above 0. Options that only make sense for other policies are errors, not no-ops, so a
 //! misplaced `hash_key` is noticed.
@@ -19,11 +19,11 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 
 use crate::config::{self, ConfigError, ROOT_PATH};
-use crate::endpoint::Endpoint;
 use crate::headers::header_name;
 use crate::lb::candidates::Levels;
 use crate::lb::peak_ewma::{EwmaConfig, DEFAULT_DECAY_MS, DEFAULT_RTT_MS};
 use crate::lb::priority::LoadModel;
+use wasmesh_contract::endpoint::Endpoint;
 
 /// Header the pick goes in by default: what `ORIGINAL_DST` clusters read.
 pub const DEFAULT_PICK_HEADER: &str = "x-envoy-original-dst-host";

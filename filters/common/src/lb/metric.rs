@@ -1,10 +1,10 @@
 //! Names of the `lb` filter's per-endpoint and per-level metrics, in the labelled convention of
-//! [`crate::metric_name`]: `lb_requests_total;service=web;endpoint=127.0.0.1:8081`, which both
+//! [`wasmesh_contract::metric_name`]: `lb_requests_total;service=web;endpoint=127.0.0.1:8081`, which both
 //! hosts expose as `lb_requests_total{service="web",endpoint="127.0.0.1:8081"}`.
 
 use std::net::SocketAddr;
 
-use crate::metric_name::labelled;
+use wasmesh_contract::metric_name::labelled;
 
 /// Requests sent to an endpoint.
 pub const REQUESTS: &str = "lb_requests_total";

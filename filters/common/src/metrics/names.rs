@@ -1,11 +1,11 @@
 //! Names of the `metrics` filter's series, in the labelled convention of
-//! [`crate::metric_name`] and with Linkerd's metric names, so both hosts expose e.g.
+//! [`wasmesh_contract::metric_name`] and with Linkerd's metric names, so both hosts expose e.g.
 //! `response_total{direction="inbound",authority="web",route="users",status_code="200",classification="success"}`.
 //!
 //! The label values passed in must already be bounded (route names, capped authorities and
 //! endpoints): these functions only assemble names.
 
-use crate::metric_name::labelled;
+use wasmesh_contract::metric_name::labelled;
 
 /// Counter: requests, counted at request headers.
 pub const REQUEST_TOTAL: &str = "request_total";

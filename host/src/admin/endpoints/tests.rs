@@ -1,7 +1,7 @@
 use super::*;
-use wasmesh_common::discovery::publish::{document, Update};
-use wasmesh_common::endpoint::Endpoint;
-use wasmesh_common::failover::health::EndpointHealth;
+use wasmesh_contract::endpoint::Endpoint;
+use wasmesh_contract::health::EndpointHealth;
+use wasmesh_contract::publish::{document, Update};
 
 fn stored(stale: bool) -> Vec<u8> {
     let mut heavy = Endpoint::new("10.0.0.2:80".parse().unwrap()).with_weight(3);

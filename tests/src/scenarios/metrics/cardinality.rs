@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::thread;
 
 use serde_json::json;
-use wasmesh_common::exposition as prometheus;
+use wasmesh_contract::exposition as prometheus;
 
 use super::Rig;
 use crate::client::Client;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use wasmesh_common::exposition as prometheus;
+use wasmesh_contract::exposition as prometheus;
 
 use super::{assert_samples, config_with, labels, mesh, plus, request_labels, Expected, Rig};
 use crate::{client, ProxyKind};

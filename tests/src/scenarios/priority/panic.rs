@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wasmesh_common::exposition as prometheus;
+use wasmesh_contract::exposition as prometheus;
 
 use super::{level_gauge, mesh, outlier, picks_during, Member};
 use crate::load::{Load, LoadReport};

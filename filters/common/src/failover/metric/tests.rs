@@ -1,5 +1,5 @@
 use super::*;
-use crate::metric_name::parse;
+use wasmesh_contract::metric_name::parse;
 
 #[test]
 fn names_parse_into_known_labels() {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::failover::health::EndpointHealth;
+use wasmesh_contract::health::EndpointHealth;
 
 const A: &str = "127.0.0.1:8081";
 const B: &str = "127.0.0.1:8082";

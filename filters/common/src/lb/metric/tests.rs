@@ -28,5 +28,5 @@ fn level_gauges_carry_service_and_priority_labels() {
         "lb_priority_load;service=web;priority=1"
     );
     assert_eq!(level(PANIC, "web", 0), "lb_panic;service=web;priority=0");
-    assert!(crate::metric_name::LABELS.contains(&"priority"));
+    assert!(wasmesh_contract::metric_name::LABELS.contains(&"priority"));
 }

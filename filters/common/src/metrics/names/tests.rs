@@ -40,9 +40,12 @@ fn only_convention_labels_are_used() {
         labels.latency("200", "success"),
         endpoint_response_total("inbound", "e", "success"),
     ] {
-        let (_, parsed) = crate::metric_name::parse(&name);
+        let (_, parsed) = wasmesh_contract::metric_name::parse(&name);
         for (key, _) in parsed {
-            assert!(crate::metric_name::LABELS.contains(&key), "{key} in {name}");
+            assert!(
+                wasmesh_contract::metric_name::LABELS.contains(&key),
+                "{key} in {name}"
+            );
         }
     }
 }

@@ -21,7 +21,8 @@ pub fn error(service: &str, reason: &str) -> String {
     labelled(ERRORS, &[("service", service), ("reason", reason)])
 }
 
-/// The `reason` label of a failure message from [`super::source::SourceState::parse`].
+/// The `reason` label of a source's failure message: `no response…`, `status …`, or anything
+/// else (an answer that could not be parsed).
 pub fn reason(message: &str) -> &'static str {
     if message.starts_with("no response") {
         "no_response"
