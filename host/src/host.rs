@@ -15,8 +15,8 @@ use anyhow::{bail, Context, Result};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Config;
+use crate::events::WorkerEvent;
 use crate::listeners::{BoundListener, ListenerPlan};
-use crate::worker::WorkerEvent;
 use wasmesh_host::runtime::plugin::VmFailureCounters;
 use wasmesh_host::runtime::{PluginFactory, Runtime};
 use wasmesh_host::state::SharedState;

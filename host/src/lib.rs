@@ -6,6 +6,8 @@ pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod dns;
+pub mod endpoints_view;
+pub mod events;
 pub mod heap;
 pub mod host;
 pub mod listeners;

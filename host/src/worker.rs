@@ -16,43 +16,11 @@ use anyhow::{Context, Result};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use tokio::sync::watch;
 
-use crate::config::ListenerConfig;
+use crate::events::WorkerEvent;
 use crate::host::{Generation, Host};
 use crate::proxy::upstream::Upstreams;
+use crate::proxy::worker_view::{ListenerLocal, WorkerView};
 use wasmesh_host::runtime::PluginSlot;
-
-/// Messages to a worker from other threads.
-pub enum WorkerEvent {
-    /// An item was enqueued on a queue the slot's root context registered.
-    QueueReady {
-        /// The slot's key.
-        slot: u64,
-        /// The queue.
-        queue: u32,
-    },
-    /// A new generation is serving: build it now, off the request path.
-    Refresh,
-    /// A reload changed listeners: stop accepting on `stop` (their connections drain), then
-    /// accept on `start` (this worker's clones of the new sockets).
-    Listeners {
-        /// Newly bound listeners.
-        start: Vec<(String, std::net::TcpListener)>,
-        /// Names whose current socket stops.
-        stop: Vec<String>,
-    },
-    /// The process is stopping: retire every VM (root `on_done`, `on_delete`), then acknowledge.
-    Shutdown(std::sync::mpsc::Sender<()>),
-}
-
-/// A listener as one worker runs it.
-pub struct ListenerLocal {
-    /// Its configuration.
-    pub config: ListenerConfig,
-    /// Plugin slots in chain order.
-    pub chain: Vec<Rc<PluginSlot>>,
-    /// Clusters of this generation.
-    pub upstreams: Rc<Upstreams>,
-}
 
 struct LocalGeneration {
     id: u64,
@@ -71,23 +39,22 @@ pub struct Worker {
 
 static NEXT_SLOT_KEY: AtomicU64 = AtomicU64::new(1);
 
-impl Worker {
-    /// Counts a downstream request.
-    pub fn count_request(&self) {
+impl WorkerView for Worker {
+    fn count_request(&self) {
         self.host.counters.requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Listener connection limits and cluster circuit breakers, shared with every worker.
-    pub fn overload(&self) -> &Arc<crate::overload::Overload> {
+    fn overload(&self) -> &Arc<crate::overload::Overload> {
         &self.host.overload
     }
 
-    /// The listener as the newest generation this worker could build has it.
-    pub fn listener(&self, name: &str) -> Option<Rc<ListenerLocal>> {
+    fn listener(&self, name: &str) -> Option<Rc<ListenerLocal>> {
         let local = self.local.borrow();
         local.as_ref()?.listeners.get(name).cloned()
     }
+}
 
+impl Worker {
     /// Builds the host's current generation locally if it is newer. Only on the host's
     /// `Refresh` event, never on a request's path: building a generation instantiates every
     /// plugin, which no request should wait for.
@@ -147,7 +114,7 @@ impl Worker {
         }
         tokio::task::spawn_local(crate::proxy::connection::accept_loop(
             listener,
-            self.clone(),
+            self.clone() as Rc<dyn WorkerView>,
             name.into(),
             stop_rx,
         ));

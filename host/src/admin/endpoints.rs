@@ -2,74 +2,21 @@
 //! it in shared data (`wasmesh.v1.endpoints.<service>`, every VM id), with the source, version,
 //! age and stale flag, and per endpoint the ejections `failover` recorded
 //! (`wasmesh.v1.health.<service>`). Key names and document formats come from
-//! `wasmesh-common`, the crate the filters write them with, so the admin cannot drift from them.
+//! `wasmesh-contract`, the crate the filters write them with, so the admin cannot drift from them.
 //!
-//! JSON by default (the [`View`] types, which `wasmesh stat --discovery` reads back);
+//! JSON by default (the [`View`] document, which `wasmesh stat --discovery` reads back);
 //! `?format=text` is the same table `wasmesh stat --discovery` prints.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
 use wasmesh_contract::endpoint::EndpointSet;
 use wasmesh_contract::health::{self, Health};
 use wasmesh_contract::keys;
 use wasmesh_contract::publish::Meta;
 
+use crate::endpoints_view::{EndpointView, ServiceView, View};
 use crate::host::Host;
-
-/// The whole answer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct View {
-    /// The host clock when the view was taken, unix ms (ages and ejections are relative to it).
-    pub now_ms: u64,
-    /// One entry per service and VM id, sorted by service.
-    pub services: Vec<ServiceView>,
-}
-
-/// One service's set.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ServiceView {
-    /// The service name (the key's suffix).
-    pub service: String,
-    /// The VM id whose shared data holds it.
-    pub vm_id: String,
-    /// The source kind, if the writer said (`null` for a set written by something else).
-    pub source: Option<String>,
-    /// The set's version.
-    pub version: u64,
-    /// When this version was published, unix ms, if the writer said.
-    pub updated_ms: Option<u64>,
-    /// `now_ms - updated_ms`.
-    pub age_ms: Option<u64>,
-    /// The source is failing; this is its last good set.
-    pub stale: bool,
-    /// Why the stored document is unreadable, or entries of it were skipped.
-    pub errors: Vec<String>,
-    /// The endpoints.
-    pub endpoints: Vec<EndpointView>,
-}
-
-/// One endpoint and its health.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EndpointView {
-    /// `ip:port`.
-    pub address: String,
-    /// Relative weight (0: draining).
-    pub weight: u32,
-    /// Priority level (0 is preferred).
-    pub priority: u32,
-    /// Zone, empty when unknown.
-    pub zone: String,
-    /// Labels.
-    pub labels: BTreeMap<String, String>,
-    /// Ejected by `failover` now.
-    pub ejected: bool,
-    /// The end of its current or last ejection, unix ms (absent: never ejected).
-    pub ejected_until_ms: Option<u64>,
-    /// How many times it was ejected.
-    pub ejections: u32,
-}
 
 /// The view of every VM id's shared data at this moment (the VM ids of the running
 /// configuration: its plugins' and its host-side DNS entries').

@@ -15,11 +15,12 @@ use hyper_util::server::conn::auto;
 use tokio::sync::{watch, Notify};
 
 use super::body;
+use super::downstream::Downstream;
 use super::idle::{head_too_slow, quiet_for, IdleIo};
 use super::request::handle;
+use super::worker_view::WorkerView;
 use crate::config::ListenerConfig;
 use crate::overload::ConnectionSlot;
-use crate::worker::Worker;
 
 /// Runs `!Send` futures on the worker's local task set (hyper's h2 needs an executor).
 #[derive(Clone, Copy)]
@@ -38,7 +39,7 @@ where
 /// true (a reload removed or moved the listener); then its connections drain.
 pub async fn accept_loop(
     listener: tokio::net::TcpListener,
-    worker: Rc<Worker>,
+    worker: Rc<dyn WorkerView>,
     name: Rc<str>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -78,7 +79,7 @@ pub async fn accept_loop(
 async fn serve_connection(
     socket: tokio::net::TcpStream,
     peer: SocketAddr,
-    worker: Rc<Worker>,
+    worker: Rc<dyn WorkerView>,
     name: Rc<str>,
     mut stop: watch::Receiver<bool>,
     counted: ConnectionSlot,
@@ -88,12 +89,7 @@ async fn serve_connection(
         return; // the listener went away with a reload
     };
     let listener_name = name.clone();
-    let downstream = Rc::new(Downstream {
-        peer,
-        local,
-        cut: Notify::new(),
-        _counted: counted,
-    });
+    let downstream = Rc::new(Downstream::new(peer, local, counted));
     let for_streams = downstream.clone();
     // Notified when the connection has carried `max_requests_per_connection` requests.
     let spent = Rc::new(Notify::new());
@@ -153,7 +149,7 @@ async fn serve_connection(
             log::debug!("connection from {peer}: no whole request head within {head_timeout:?}: closing");
             Err(Ok(()))
         }
-        () = downstream.cut.notified() => {
+        () = downstream.cut_requested() => {
             log::debug!("connection from {peer}: closed, a response outlived its route timeout");
             Err(Ok(()))
         }
@@ -165,7 +161,7 @@ async fn serve_connection(
             connection.as_mut().graceful_shutdown();
             tokio::select! {
                 result = connection.as_mut() => result,
-                () = downstream.cut.notified() => Ok(()),
+                () = downstream.cut_requested() => Ok(()),
             }
         }
     };
@@ -174,35 +170,6 @@ async fn serve_connection(
         if let Some(reason) = super::protocol_errors::reason(&*e) {
             overload.protocol_errors.inc(&reason);
         }
-    }
-}
-
-/// What every stream of one downstream connection shares.
-pub struct Downstream {
-    peer: SocketAddr,
-    local: SocketAddr,
-    /// Notified by a response that outlived its timeout while the client was not reading: the
-    /// connection is closed, since nothing else would free what it holds.
-    cut: Notify,
-    /// The connection's place in its listener's `max_connections`, held by every stream (an
-    /// upgraded one outlives the HTTP connection it came from).
-    _counted: ConnectionSlot,
-}
-
-impl Downstream {
-    /// The client's address.
-    pub fn peer(&self) -> SocketAddr {
-        self.peer
-    }
-
-    /// The listener's address the client reached.
-    pub fn local(&self) -> SocketAddr {
-        self.local
-    }
-
-    /// Closes the connection now (see `cut`).
-    pub fn cut(&self) {
-        self.cut.notify_one();
     }
 }
 

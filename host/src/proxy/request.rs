@@ -12,7 +12,7 @@ use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 
 use super::body;
-use super::connection::Downstream;
+use super::downstream::Downstream;
 use super::headers_conv::{self, request_to_map};
 use super::local_reply::{self, HandlerResult};
 use super::pumps::{self, RequestAbort};
@@ -20,8 +20,8 @@ use super::timers::{Expiry, StreamTimers};
 use super::upstream::{PickError, SendError};
 use super::upstream_failure::reset_body;
 use super::validate::{self, Refusal};
+use super::worker_view::{ListenerLocal, WorkerView};
 use crate::config::ListenerConfig;
-use crate::worker::{ListenerLocal, Worker};
 use wasmesh_host::chain::{ChainStream, Step};
 use wasmesh_host::runtime::host_state::LocalReply;
 use wasmesh_host::runtime::HeaderMap;
@@ -75,7 +75,7 @@ fn request_id() -> String {
 
 /// Handles one request of a downstream connection.
 pub async fn handle(
-    worker: Rc<Worker>,
+    worker: Rc<dyn WorkerView>,
     name: &str,
     request: http::Request<Incoming>,
     downstream: Rc<Downstream>,

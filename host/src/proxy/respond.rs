@@ -10,7 +10,7 @@ use hyper::body::Incoming;
 
 use super::admission::Admission;
 use super::body;
-use super::connection::Downstream;
+use super::downstream::Downstream;
 use super::headers_conv::{response_to_map, to_http_headers};
 use super::local_reply::{self, HandlerResult};
 use super::pumps;

@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::admission::Admission;
 use super::body;
-use super::connection::Downstream;
+use super::downstream::Downstream;
 use super::headers_conv::response_to_map;
 use super::local_reply::{self, HandlerResult};
 use super::timers::StreamTimers;

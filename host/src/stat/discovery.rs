@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 
 use super::fetch::Admin;
 use super::table;
-use crate::admin::endpoints::View;
+use crate::endpoints_view::View;
 
 /// The admin path of the view.
 pub const PATH: &str = "/endpoints";

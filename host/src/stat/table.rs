@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::aggregate::{EndpointRow, RouteRow};
 use super::By;
-use crate::admin::endpoints::{EndpointView, View};
+use crate::endpoints_view::{EndpointView, View};
 
 #[cfg(test)]
 mod tests;

@@ -91,7 +91,7 @@ fn endpoint_table() {
 
 #[test]
 fn discovery_table() {
-    use crate::admin::endpoints::{EndpointView, ServiceView, View};
+    use crate::endpoints_view::{EndpointView, ServiceView, View};
     let endpoint =
         |address: &str, until: Option<u64>, ejected: bool, ejections: u32| EndpointView {
             address: address.into(),

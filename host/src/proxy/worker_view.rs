@@ -1,0 +1,35 @@
+//! What the data plane needs from the worker it runs on: the listener as the newest generation
+//! this worker built has it, the process-wide admission counts, and the request counter. A
+//! trait the worker implements, so the proxy does not depend on the worker (which starts the
+//! proxy's accept loops) and a test can serve a listener without one.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use wasmesh_host::runtime::PluginSlot;
+
+use super::upstream::Upstreams;
+use crate::config::ListenerConfig;
+use crate::overload::Overload;
+
+/// A listener as one worker runs it.
+pub struct ListenerLocal {
+    /// Its configuration.
+    pub config: ListenerConfig,
+    /// Plugin slots in chain order.
+    pub chain: Vec<Rc<PluginSlot>>,
+    /// Clusters of this generation.
+    pub upstreams: Rc<Upstreams>,
+}
+
+/// One worker, as its connections and requests see it.
+pub trait WorkerView {
+    /// Counts a downstream request.
+    fn count_request(&self);
+
+    /// Listener connection limits and cluster circuit breakers, shared with every worker.
+    fn overload(&self) -> &Arc<Overload>;
+
+    /// The listener as the newest generation this worker could build has it.
+    fn listener(&self, name: &str) -> Option<Rc<ListenerLocal>>;
+}
