@@ -18,9 +18,10 @@ use std::rc::Rc;
 use std::sync::{Arc, OnceLock};
 
 use wasmesh::config::Config;
-use wasmesh_host::runtime::host_state::{CallResponse, HttpStream};
-use wasmesh_host::runtime::{HeaderMap, PluginFactory, PluginVm, Runtime, VmFailure};
+use wasmesh_host::headers::HeaderMap;
+use wasmesh_host::runtime::{PluginFactory, PluginVm, Runtime, VmFailure};
 use wasmesh_host::state::SharedState;
+use wasmesh_host::store::{CallResponse, HttpStream};
 use wasmesh_host::stream_info::StreamInfo;
 
 use input::{Input, MAX_CALLS};

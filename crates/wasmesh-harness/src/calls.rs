@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use wasmesh_host::runtime::host_state::{CallResponse, PendingHttpCall};
-use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::headers::HeaderMap;
+use wasmesh_host::store::{CallResponse, PendingHttpCall};
 
 use crate::error::HarnessError;
 use crate::maps::{first, to_pairs};

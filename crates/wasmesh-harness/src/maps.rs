@@ -1,7 +1,7 @@
 //! Header maps as a test writes and reads them: `(&str, &str)` pairs in, `(String, String)`
 //! pairs out (bytes that are not UTF-8 are shown lossily).
 
-use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::headers::HeaderMap;
 
 /// A host map from a test's pairs, in order.
 pub(crate) fn to_map(pairs: &[(&str, &str)]) -> HeaderMap {

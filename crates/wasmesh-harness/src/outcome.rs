@@ -1,6 +1,6 @@
 //! What a filter did with a callback, as a test asserts it.
 
-use wasmesh_host::runtime::host_state::LocalReply;
+use wasmesh_host::store::LocalReply;
 
 use crate::maps::{first, to_pairs};
 

@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use wasmesh_host::runtime::hooks::VmHooks;
-use wasmesh_host::runtime::host_state::PluginInfo;
 use wasmesh_host::runtime::{PluginFactory, PluginVm, Runtime, VmFailure};
 use wasmesh_host::state::metrics::MetricKind;
 use wasmesh_host::state::SharedState;
+use wasmesh_host::store::hooks::VmHooks;
+use wasmesh_host::store::PluginInfo;
 
 use crate::calls::HttpCall;
 use crate::error::HarnessError;

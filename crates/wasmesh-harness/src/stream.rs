@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 
 use tokio::sync::Notify;
-use wasmesh_host::runtime::host_state::HttpStream;
-use wasmesh_host::runtime::{Action, HeaderMap, PluginVm, VmFailure};
+use wasmesh_host::headers::HeaderMap;
+use wasmesh_host::runtime::{Action, PluginVm, VmFailure};
+use wasmesh_host::store::HttpStream;
 use wasmesh_host::stream_info::StreamInfo;
 
 use crate::error::HarnessError;

@@ -14,9 +14,10 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::runtime::host_state::{HttpStream, LocalReply};
-use crate::runtime::time_cap::thread_cpu_time;
-use crate::runtime::{Action, HeaderMap, PluginSlot, PluginVm, VmFailure};
+use crate::headers::HeaderMap;
+use crate::runtime::{Action, PluginSlot, PluginVm, VmFailure};
+use crate::store::time_cap::thread_cpu_time;
+use crate::store::{HttpStream, LocalReply};
 use crate::stream_info::StreamInfo;
 
 /// How a phase ended for the stream.

@@ -7,6 +7,9 @@
 
 pub mod abi;
 pub mod chain;
+pub mod entropy;
+pub mod headers;
 pub mod runtime;
 pub mod state;
+pub mod store;
 pub mod stream_info;

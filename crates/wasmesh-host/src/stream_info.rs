@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
-use crate::runtime::HeaderMap;
+use crate::headers::HeaderMap;
 
 /// Shared by every filter of the stream (an `Rc` in each context).
 #[derive(Debug)]

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use wasmesh_host::runtime::host_state::PluginInfo;
+use wasmesh_host::store::PluginInfo;
 
 pub use stats::{HistogramBuckets, StatsConfig};
 pub use validate::validate;
@@ -94,7 +94,7 @@ pub struct Limits {
     pub memory_mb: u64,
     /// Time cap per callback, in CPU time of the worker thread: once `callback_ms` of wall-clock
     /// time has passed (epoch interruption), the callback is stopped as soon as it has burnt
-    /// `callback_ms / 2` of CPU (`wasmesh_host::runtime::time_cap`).
+    /// `callback_ms / 2` of CPU (`wasmesh_host::store::time_cap`).
     #[serde(default = "Limits::default_callback_ms")]
     pub callback_ms: u64,
     /// CPU time one stream may spend in this plugin, summed over all its callbacks; past it the

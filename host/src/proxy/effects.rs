@@ -12,8 +12,9 @@ use tokio::task::JoinHandle;
 use super::body;
 use super::headers_conv::{response_to_map, trailers_to_map, upstream_request};
 use super::upstream::Upstreams;
-use wasmesh_host::runtime::host_state::{CallResponse, PendingHttpCall};
-use wasmesh_host::runtime::{HeaderMap, PluginSlot, PluginVm};
+use wasmesh_host::headers::HeaderMap;
+use wasmesh_host::runtime::{PluginSlot, PluginVm};
+use wasmesh_host::store::{CallResponse, PendingHttpCall};
 
 /// Largest HTTP-call response body handed to a filter.
 const MAX_CALL_BODY: usize = 16 << 20;

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use http::{request, response};
 
 use super::body::ProxyBody;
-use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::headers::HeaderMap;
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1).
 const HOP_BY_HOP: &[&str] = &[

@@ -7,8 +7,8 @@ use std::rc::Rc;
 use super::body::{self, ProxyBody};
 use super::headers_conv::to_http_headers;
 use wasmesh_host::chain::{ChainStream, Step};
-use wasmesh_host::runtime::host_state::LocalReply;
-use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::headers::HeaderMap;
+use wasmesh_host::store::LocalReply;
 
 /// The result type of a stream handler: a response, or an error that resets the stream.
 pub type HandlerResult = Result<http::Response<ProxyBody>, super::body::BoxError>;

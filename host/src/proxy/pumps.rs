@@ -16,7 +16,7 @@ use super::body::{BodySender, MAX_FRAME};
 use super::headers_conv::{to_http_headers, trailers_to_map};
 use super::timers::{StreamIdle, StreamTimers};
 use wasmesh_host::chain::{ChainStream, Step};
-use wasmesh_host::runtime::host_state::LocalReply;
+use wasmesh_host::store::LocalReply;
 
 /// A request-phase stop (local reply or reset) raised while the body streams,
 /// for the handler that waits on the upstream.

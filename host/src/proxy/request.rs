@@ -23,8 +23,8 @@ use super::validate::{self, Refusal};
 use super::worker_view::{ListenerLocal, WorkerView};
 use crate::config::ListenerConfig;
 use wasmesh_host::chain::{ChainStream, Step};
-use wasmesh_host::runtime::host_state::LocalReply;
-use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::headers::HeaderMap;
+use wasmesh_host::store::LocalReply;
 use wasmesh_host::stream_info::StreamInfo;
 
 fn protocol(version: http::Version) -> &'static str {
@@ -54,8 +54,8 @@ fn add_forwarding_headers(headers: &mut HeaderMap, peer: SocketAddr) {
 /// A random (version 4) UUID, as Envoy generates for `x-request-id`.
 fn request_id() -> String {
     let mut b = [0u8; 16];
-    if wasmesh_host::runtime::entropy::fill(&mut b).is_err() {
-        let nanos = wasmesh_host::abi::now_nanos().to_le_bytes();
+    if wasmesh_host::entropy::fill(&mut b).is_err() {
+        let nanos = wasmesh_host::store::hooks::system_now_nanos().to_le_bytes();
         b[..8].copy_from_slice(&nanos);
     }
     b[6] = (b[6] & 0x0f) | 0x40;

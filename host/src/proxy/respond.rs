@@ -16,7 +16,7 @@ use super::local_reply::{self, HandlerResult};
 use super::pumps;
 use super::timers::StreamTimers;
 use wasmesh_host::chain::{ChainStream, Step};
-use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::headers::HeaderMap;
 
 /// Runs the upstream's response through the chain and hands it to the client.
 /// The body streams under `timers` (the route timeout covers it, and the stream idle timeout

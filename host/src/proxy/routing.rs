@@ -2,7 +2,7 @@
 //! and header conditions all hold.
 
 use crate::config::RouteConfig;
-use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::headers::HeaderMap;
 
 /// Index of the first matching route.
 pub fn find(routes: &[RouteConfig], headers: &HeaderMap) -> Option<usize> {

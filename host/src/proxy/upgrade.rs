@@ -20,7 +20,7 @@ use super::headers_conv::response_to_map;
 use super::local_reply::{self, HandlerResult};
 use super::timers::StreamTimers;
 use wasmesh_host::chain::{BodyOut, ChainStream, Step};
-use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::headers::HeaderMap;
 
 /// The most one read takes from either side before it goes through the filters.
 const CHUNK: usize = 16 * 1024;

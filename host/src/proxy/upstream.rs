@@ -18,7 +18,7 @@ use super::connector::CountingConnector;
 use super::published::PublishedAddresses;
 use crate::config::{ClusterConfig, ClusterKind};
 use crate::overload::{Overflow, Overload};
-use wasmesh_host::runtime::HeaderMap;
+use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::state::SharedState;
 
 /// Why no request could be sent.

@@ -5,7 +5,7 @@ use wasmtime::Linker;
 
 use super::memory::{return_bytes, with_bytes, write_u32};
 use super::{finish, AbiError, Caller, Status};
-use crate::runtime::HostState;
+use crate::store::HostState;
 
 /// Read access to a buffer; `NotFound` when it is not available now.
 fn buffer(state: &mut HostState, buffer_type: u32) -> Result<&[u8], AbiError> {

@@ -5,7 +5,7 @@ use wasmtime::Linker;
 
 use super::memory::with_two;
 use super::{finish, Caller, Status};
-use crate::runtime::HostState;
+use crate::store::HostState;
 
 /// Registers this family's hostcalls with the linker.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {

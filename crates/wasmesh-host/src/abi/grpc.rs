@@ -4,7 +4,7 @@
 use wasmtime::Linker;
 
 use super::{finish, Caller, Status};
-use crate::runtime::HostState;
+use crate::store::HostState;
 
 fn unimplemented() -> wasmtime::Result<u32> {
     finish(Err(Status::Unimplemented.into()))

@@ -5,7 +5,8 @@ use wasmtime::Linker;
 
 use super::memory::{return_bytes, with_bytes, with_two, write_u32};
 use super::{finish, AbiError, Caller, Status};
-use crate::runtime::{HeaderMap, HostState};
+use crate::headers::HeaderMap;
+use crate::store::HostState;
 
 /// The map a `proxy_map_type_t` names in the current context, if readable now.
 fn map_mut(state: &mut HostState, map_type: u32) -> Result<&mut HeaderMap, AbiError> {

@@ -10,8 +10,9 @@ use wasmtime::Linker;
 
 use super::memory::{read, read_string, write_u32};
 use super::{finish, Caller, Status};
-use crate::runtime::host_state::PendingHttpCall;
-use crate::runtime::{HeaderMap, HostState};
+use crate::headers::HeaderMap;
+use crate::store::HostState;
+use crate::store::PendingHttpCall;
 
 /// Calls one VM may dispatch before the worker's effects pump takes them (in practice, within
 /// one callback), so a looping filter cannot queue without end; once sent, calls count against

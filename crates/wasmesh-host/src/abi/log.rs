@@ -5,7 +5,7 @@ use wasmtime::Linker;
 
 use super::memory::{with_bytes, write_u32};
 use super::{finish, Caller, Status};
-use crate::runtime::HostState;
+use crate::store::HostState;
 
 /// Maps `proxy_log_level_t` to the `log` crate's level.
 fn level(raw: u32) -> Option<log::Level> {

@@ -5,7 +5,7 @@
 use wasmtime::{Extern, Memory};
 
 use super::{AbiError, Caller, Status};
-use crate::runtime::HostState;
+use crate::store::HostState;
 
 fn memory(caller: &mut Caller<'_>) -> Result<Memory, AbiError> {
     if let Some(memory) = caller.data().memory {

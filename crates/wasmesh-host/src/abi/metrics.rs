@@ -7,8 +7,8 @@ use wasmtime::Linker;
 
 use super::memory::{read_string, write_u32, write_u64};
 use super::{finish, Caller, Status};
-use crate::runtime::HostState;
 use crate::state::metrics::{Metric, MetricError, MetricKind};
+use crate::store::HostState;
 
 fn status(error: MetricError) -> Status {
     match error {

@@ -17,12 +17,11 @@ mod shared_data;
 mod stream;
 mod timers;
 
-pub use timers::now_nanos;
 mod wasi;
 
 use wasmtime::Linker;
 
-use crate::runtime::HostState;
+use crate::store::HostState;
 
 /// `proxy_status_t`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

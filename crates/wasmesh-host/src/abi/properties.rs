@@ -9,8 +9,9 @@ use wasmtime::Linker;
 
 use super::memory::{return_bytes, with_bytes, with_two};
 use super::{finish, Caller, Status};
-use crate::runtime::host_state::HttpStream;
-use crate::runtime::{HeaderMap, HostState};
+use crate::headers::HeaderMap;
+use crate::store::HostState;
+use crate::store::HttpStream;
 
 /// A property value before encoding.
 enum Value {

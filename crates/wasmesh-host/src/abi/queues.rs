@@ -5,8 +5,8 @@ use wasmtime::Linker;
 
 use super::memory::{read, read_string, return_bytes, write_u32};
 use super::{finish, Caller, Status};
-use crate::runtime::HostState;
 use crate::state::queues::QueueError;
+use crate::store::HostState;
 
 fn status(error: QueueError) -> Status {
     match error {

@@ -5,8 +5,8 @@ use wasmtime::Linker;
 
 use super::memory::{read, return_bytes, with_two, write_u32};
 use super::{finish, Caller, Status};
-use crate::runtime::HostState;
 use crate::state::shared_data::SetOutcome;
+use crate::store::HostState;
 
 /// Largest value a guest may store, so one filter cannot eat the host's memory.
 pub const MAX_VALUE_BYTES: usize = 16 << 20;

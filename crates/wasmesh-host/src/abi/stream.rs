@@ -6,8 +6,9 @@ use wasmtime::Linker;
 
 use super::memory::{read, read_string, return_bytes, write_u32};
 use super::{finish, AbiResult, Caller, Status};
-use crate::runtime::host_state::LocalReply;
-use crate::runtime::{HeaderMap, HostState};
+use crate::headers::HeaderMap;
+use crate::store::HostState;
+use crate::store::LocalReply;
 
 fn continue_stream(state: &mut HostState, stream_type: u32) -> AbiResult {
     let stream = state.active_stream().ok_or(Status::NotFound)?;

@@ -1,21 +1,13 @@
 //! Tick timers and the clock: `proxy_set_tick_period_milliseconds` (applied
 //! by the worker after the callback) and `proxy_get_current_time_nanoseconds`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use wasmtime::Linker;
 
 use super::memory::write_u64;
 use super::{finish, Caller};
-use crate::runtime::HostState;
-
-/// Wall-clock nanoseconds since the Unix epoch.
-pub fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
-}
+use crate::store::HostState;
 
 /// Registers this family's hostcalls with the linker.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use wasmtime::Linker;
 
 use super::memory::{read, with_bytes, write, write_u32, write_u64};
 use super::{AbiError, Caller};
-use crate::runtime::HostState;
+use crate::store::HostState;
 
 const SUCCESS: u32 = 0;
 const BADF: u32 = 8;
@@ -140,7 +140,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
                 return Ok(INVAL);
             }
             let mut bytes = vec![0u8; len as usize];
-            if crate::runtime::entropy::fill(&mut bytes).is_err() {
+            if crate::entropy::fill(&mut bytes).is_err() {
                 return Ok(NOTSUP);
             }
             write(&mut c, ptr, &bytes)?;

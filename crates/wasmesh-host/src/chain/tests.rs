@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{ChainStream, Step};
-use crate::runtime::host_state::PluginInfo;
+use crate::headers::HeaderMap;
 use crate::runtime::plugin::VmFailureCounters;
-use crate::runtime::{HeaderMap, PluginFactory, PluginSlot, PluginVm, Runtime};
+use crate::runtime::{PluginFactory, PluginSlot, PluginVm, Runtime};
 use crate::state::SharedState;
+use crate::store::PluginInfo;
 use crate::stream_info::StreamInfo;
 
 const VM_ID: &str = "chain-tests";

@@ -8,9 +8,9 @@ use std::rc::Rc;
 
 use tokio::sync::Notify;
 
-use super::headers::HeaderMap;
-use super::host_state::{CallResponse, Effects, HttpStream};
 use super::vm::{PluginVm, VmFailure};
+use crate::headers::HeaderMap;
+use crate::store::{CallResponse, Effects, HttpStream};
 use crate::stream_info::StreamInfo;
 
 impl PluginVm {

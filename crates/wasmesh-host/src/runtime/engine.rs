@@ -3,15 +3,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use wasmtime::{Config, Engine, Module, ProfilingStrategy};
 
 use super::module_cache::ModuleCache;
-
-/// How often the epoch advances; callback deadlines are counted in these ticks.
-pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+use crate::store::time_cap::EPOCH_TICK;
 
 /// The engine plus where compiled modules are cached.
 pub struct Runtime {

@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use wasmtime::{InstancePre, Linker, Module, Store, StoreLimitsBuilder};
 
-use super::context_ids::ContextIds;
 use super::engine::Runtime;
-use super::hooks::VmHooks;
-use super::host_state::{Effects, HostState, PluginInfo};
 use super::vm::{PluginVm, VmFailure};
 use crate::state::labelled::LabelledCounter;
 use crate::state::SharedState;
+use crate::store::context_ids::ContextIds;
+use crate::store::hooks::VmHooks;
+use crate::store::{Effects, HostState, PluginInfo};
 
 /// The ABI markers we accept (0.2.1, and 0.2.0 whose HTTP callbacks are the same).
 const ABI_MARKERS: &[&str] = &["proxy_abi_version_0_2_1", "proxy_abi_version_0_2_0"];

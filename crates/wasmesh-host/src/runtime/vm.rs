@@ -7,7 +7,7 @@ use std::fmt;
 
 use wasmtime::{Instance, Store, Trap, TypedFunc, WasmParams, WasmResults};
 
-use super::host_state::HostState;
+use crate::store::HostState;
 
 /// What a stream callback answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +101,7 @@ pub struct PluginVm {
     /// The store; its data is the [`HostState`].
     pub store: Store<HostState>,
     exports: Exports,
-    /// The plugin's per-callback time cap (see [`super::time_cap`]).
+    /// The plugin's per-callback time cap (see [`crate::store::time_cap`]).
     cap: std::time::Duration,
 }
 

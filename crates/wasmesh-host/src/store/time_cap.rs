@@ -13,7 +13,9 @@ use std::time::Duration;
 use nix::time::{clock_gettime, ClockId};
 use wasmtime::UpdateDeadline;
 
-use super::engine::EPOCH_TICK;
+/// How often the engine's epoch advances (`crate::runtime::Runtime` runs the ticker); callback
+/// deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 
 /// One callback's budget, kept in the store's data.
 #[derive(Debug, Default, Clone, Copy)]

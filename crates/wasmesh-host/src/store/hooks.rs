@@ -4,6 +4,16 @@
 //! so a rate limiter's refill or an ejection's expiry is tested without waiting.
 
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The system's wall clock in nanoseconds since the Unix epoch (0 before 1970): what a guest
+/// reads when no hook replaces it.
+pub fn system_now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
 
 /// Receives each guest log line (`proxy_log`, WASI stdout/stderr) with its level.
 pub type LogSink = Arc<dyn Fn(log::Level, &str) + Send + Sync>;
@@ -26,7 +36,7 @@ impl VmHooks {
     pub fn now_nanos(&self) -> u64 {
         match &self.clock {
             Some(clock) => clock(),
-            None => crate::abi::now_nanos(),
+            None => system_now_nanos(),
         }
     }
 }

@@ -11,9 +11,14 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use wasmtime::{StoreLimits, TypedFunc};
 
-use super::context_ids::ContextIds;
-use super::headers::HeaderMap;
-use super::hooks::VmHooks;
+pub mod context_ids;
+pub mod hooks;
+pub mod time_cap;
+
+use context_ids::ContextIds;
+use hooks::VmHooks;
+
+use crate::headers::HeaderMap;
 use crate::state::SharedState;
 use crate::stream_info::StreamInfo;
 
@@ -198,7 +203,7 @@ pub struct HostState {
     /// Context id the current callback runs in (changed by `proxy_set_effective_context`).
     pub active_context: u32,
     /// The running callback's time cap.
-    pub time_cap: super::time_cap::TimeCap,
+    pub time_cap: time_cap::TimeCap,
     /// The root context's id.
     pub root_context: u32,
     /// Stream contexts by id.
