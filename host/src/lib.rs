@@ -1,18 +1,20 @@
 //! wasmesh: a proxy that runs proxy-wasm filters exactly as Envoy does,
-//! on wasmtime, with hyper and tokio.
+//! on wasmtime, with hyper and tokio. The binary's library: `main.rs` runs [`cli`]; the fuzz
+//! targets start a [`host::Host`] from a [`config::Config`] and its [`worker`]s in process.
+//! Everything else is crate-private, so the compiler reports what nothing uses.
 #![deny(missing_docs)]
 
-pub mod admin;
+pub(crate) mod admin;
 pub mod cli;
 pub mod config;
-pub mod dns;
-pub mod endpoints_view;
-pub mod events;
-pub mod heap;
+pub(crate) mod dns;
+pub(crate) mod endpoints_view;
+pub(crate) mod events;
+pub(crate) mod heap;
 pub mod host;
-pub mod listeners;
-pub mod overload;
-pub mod proxy;
-pub mod stat;
-pub mod watch;
+pub(crate) mod listeners;
+pub(crate) mod overload;
+pub(crate) mod proxy;
+pub(crate) mod stat;
+pub(crate) mod watch;
 pub mod worker;

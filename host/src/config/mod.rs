@@ -445,11 +445,6 @@ impl Config {
                 .unwrap_or(1)
         })
     }
-
-    /// Looks a plugin up by name.
-    pub fn plugin(&self, name: &str) -> Option<&PluginConfig> {
-        self.plugins.iter().find(|p| p.name == name)
-    }
 }
 
 impl PluginConfig {

@@ -93,7 +93,7 @@ fn dns_entries_parse_with_defaults_and_name_their_errors() {
     ]);
     let config = Config::parse(&value.to_string()).unwrap();
     let web = &config.dns[0];
-    assert_eq!(web.kind, crate::dns::RecordKind::A);
+    assert_eq!(web.kind, crate::dns::config::RecordKind::A);
     assert_eq!((web.refresh_ms, web.min_refresh_ms), (5000, 500));
     assert_eq!(
         config.dns[1].resolver,

@@ -16,10 +16,12 @@ pub enum RecordKind {
     #[default]
     A,
     /// IPv6 addresses, each on the configured `port`.
-    AAAA,
+    #[serde(rename = "AAAA")]
+    Aaaa,
     /// `_service._proto.name` records: each target's addresses on the record's port, with the
     /// record's weight and priority.
-    SRV,
+    #[serde(rename = "SRV")]
+    Srv,
 }
 
 /// One service resolved from DNS.
@@ -114,7 +116,7 @@ pub fn validate(services: &[DnsService], vm_ids: &HashSet<&str>) -> Result<()> {
             );
         }
         match entry.kind {
-            RecordKind::SRV => {
+            RecordKind::Srv => {
                 for (field, given) in [
                     ("port", entry.port.is_some()),
                     ("weight", entry.weight.is_some()),
@@ -125,7 +127,7 @@ pub fn validate(services: &[DnsService], vm_ids: &HashSet<&str>) -> Result<()> {
                     }
                 }
             }
-            RecordKind::A | RecordKind::AAAA => {
+            RecordKind::A | RecordKind::Aaaa => {
                 if matches!(entry.port, None | Some(0)) {
                     bail!("{}: A and AAAA records need a port (1..=65535)", at("port"));
                 }

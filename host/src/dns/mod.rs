@@ -32,7 +32,7 @@ use anyhow::{Context, Result};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use config::{DnsService, RecordKind};
+pub use config::DnsService;
 
 use wasmesh_host::state::SharedState;
 

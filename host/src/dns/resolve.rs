@@ -83,8 +83,8 @@ impl Lookup {
         self.resolver.clear_cache();
         match self.service.kind {
             RecordKind::A => self.addresses(RecordType::A).await,
-            RecordKind::AAAA => self.addresses(RecordType::AAAA).await,
-            RecordKind::SRV => self.srv().await,
+            RecordKind::Aaaa => self.addresses(RecordType::AAAA).await,
+            RecordKind::Srv => self.srv().await,
         }
     }
 

@@ -89,7 +89,8 @@ impl Schedule {
     }
 
     /// Whether the published set is the last good one of a failing lookup.
-    pub fn is_stale(&self) -> bool {
+    #[cfg(test)]
+    fn is_stale(&self) -> bool {
         self.stale
     }
 }

@@ -128,11 +128,11 @@ fn synthesized(status: u16, body: &str) -> CallResponse {
 async fn send(upstreams: &Upstreams, call: &PendingHttpCall) -> anyhow::Result<CallResponse> {
     let cluster = upstreams
         .get(&call.cluster)
-        .map_err(|_| anyhow::anyhow!("unknown cluster"))?;
+        .ok_or_else(|| anyhow::anyhow!("unknown cluster"))?;
     let mut headers: HeaderMap = call.headers.clone();
     let endpoint = cluster
         .pick(&mut headers)
-        .map_err(|e| anyhow::anyhow!("no endpoint: {e:?}"))?;
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let request = upstream_request(&headers, endpoint, body::full(call.body.clone()))?;
     // Counted among the cluster's outstanding requests until the body is read, as Envoy's
     // async client (which goes through the router) is.

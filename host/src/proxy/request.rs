@@ -202,8 +202,8 @@ async fn forward(
     let route = &listener.config.routes[index];
     *stream.info().route_name.borrow_mut() = format!("{}.{index}", listener.config.name);
     let cluster = match listener.upstreams.get(&route.cluster) {
-        Ok(cluster) => cluster,
-        Err(_) => {
+        Some(cluster) => cluster,
+        None => {
             return local_reply::through_filters(
                 stream,
                 LocalReply::text(503, "no healthy upstream", "cluster_not_found"),
@@ -213,11 +213,8 @@ async fn forward(
     };
     let endpoint = match cluster.pick(&mut headers) {
         Ok(endpoint) => endpoint,
-        Err(PickError::NotAllowed(destination)) => {
-            log::debug!(
-                "cluster {}: {destination} is outside allowed_destinations",
-                cluster.config.name
-            );
+        Err(e @ PickError::NotAllowed(_)) => {
+            log::debug!("cluster {}: {e}", cluster.config.name);
             let reply = LocalReply::text(
                 503,
                 "original destination not allowed",
@@ -225,8 +222,8 @@ async fn forward(
             );
             return local_reply::through_filters(stream, reply).await;
         }
-        Err(e) => {
-            log::debug!("cluster {}: {e:?}", cluster.config.name);
+        Err(e @ PickError::NoEndpoint(_)) => {
+            log::debug!("cluster {}: {e}", cluster.config.name);
             return local_reply::through_filters(
                 stream,
                 LocalReply::text(503, "no healthy upstream", "no_healthy_upstream"),

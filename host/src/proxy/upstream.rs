@@ -21,15 +21,24 @@ use crate::overload::{Overflow, Overload};
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::state::SharedState;
 
-/// Why no request could be sent.
+/// Why a cluster picked no endpoint.
 #[derive(Debug)]
 pub enum PickError {
-    /// No cluster of that name.
-    UnknownCluster,
     /// `original_dst` without a usable header.
     NoEndpoint(String),
     /// `original_dst` with a destination outside `allowed_destinations`.
     NotAllowed(SocketAddr),
+}
+
+impl std::fmt::Display for PickError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PickError::NoEndpoint(reason) => write!(f, "no endpoint: {reason}"),
+            PickError::NotAllowed(destination) => {
+                write!(f, "{destination} is outside allowed_destinations")
+            }
+        }
+    }
 }
 
 /// Why an exchange with a cluster failed.
@@ -224,7 +233,7 @@ impl Upstreams {
     }
 
     /// A cluster by name.
-    pub fn get(&self, name: &str) -> Result<&Cluster, PickError> {
-        self.clusters.get(name).ok_or(PickError::UnknownCluster)
+    pub fn get(&self, name: &str) -> Option<&Cluster> {
+        self.clusters.get(name)
     }
 }

@@ -46,11 +46,6 @@ impl RouteTimer {
         self.complete.get().is_some()
     }
 
-    /// The route's timeout.
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     /// Resolves when the timeout has passed since the request was complete; never when the
     /// timeout is 0.
     pub async fn expired(&self) {
