@@ -1,5 +1,6 @@
 //! What can go wrong while a test drives a filter.
 
+use wasmesh_host::error::{EngineError, LoadError, StartError};
 use wasmesh_host::runtime::VmFailure;
 
 use crate::plugin::LogLine;
@@ -7,17 +8,20 @@ use crate::plugin::LogLine;
 /// A failure of the harness or of the filter under test.
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
+    /// The wasm engine could not start.
+    #[error("starting the engine: {0}")]
+    Engine(#[from] EngineError),
     /// The module could not be read, compiled or linked (not proxy-wasm, a missing export, an
     /// import the host does not offer).
-    #[error("loading the module: {0:#}")]
-    Load(anyhow::Error),
+    #[error("loading the module: {0}")]
+    Load(#[from] LoadError),
     /// The VM started but `proxy_on_vm_start` or `proxy_on_configure` refused, or trapped.
     /// `logs` holds what the guest logged meanwhile: a filter says there why it refused its
     /// configuration.
-    #[error("starting the plugin: {reason:#}{}", show(logs))]
+    #[error("starting the plugin: {reason}{}", show(logs))]
     Start {
         /// What the host saw.
-        reason: anyhow::Error,
+        reason: StartError,
         /// The guest's log lines up to then.
         logs: Vec<LogLine>,
     },

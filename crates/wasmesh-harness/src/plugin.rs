@@ -118,18 +118,16 @@ impl PluginBuilder {
     /// Compiles and links the module, instantiates it and runs `proxy_on_vm_start` and
     /// `proxy_on_configure`, as a proxy does when it loads the plugin.
     pub fn start(self) -> Result<Plugin, HarnessError> {
-        let runtime = Runtime::new().map_err(HarnessError::Load)?;
+        let runtime = Runtime::new()?;
         let module = match &self.source {
             Source::File(path) => runtime.load_module(path),
             Source::Bytes(bytes) => runtime.compile(bytes, "the module"),
-        }
-        .map_err(HarnessError::Load)?;
+        }?;
         let shared = SharedState::new();
         let vm_id = self.info.vm_id.clone();
         let mut info = self.info;
         info.clusters = Arc::new(self.clusters);
-        let factory = PluginFactory::from_module(&runtime, shared.clone(), &module, info)
-            .map_err(HarnessError::Load)?;
+        let factory = PluginFactory::from_module(&runtime, shared.clone(), &module, info)?;
         let logs: Arc<Mutex<Vec<LogLine>>> = Arc::default();
         let now = Arc::new(AtomicU64::new(unix_nanos(self.time)));
         let hooks = VmHooks {

@@ -8,6 +8,7 @@
 pub mod abi;
 pub mod chain;
 pub mod entropy;
+pub mod error;
 pub mod headers;
 pub mod runtime;
 pub mod state;

@@ -61,7 +61,7 @@ pub fn splice(body: &mut Vec<u8>, start: usize, size: usize, value: &[u8]) {
 }
 
 /// Registers this family's hostcalls with the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_get_buffer_status",

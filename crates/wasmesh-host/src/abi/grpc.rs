@@ -11,7 +11,7 @@ fn unimplemented() -> wasmtime::Result<u32> {
 }
 
 /// Registers this family's hostcalls with the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_grpc_call",

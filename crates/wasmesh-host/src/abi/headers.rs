@@ -35,7 +35,7 @@ fn map_mut(state: &mut HostState, map_type: u32) -> Result<&mut HeaderMap, AbiEr
 }
 
 /// Registers this family's hostcalls with the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_get_header_map_size",

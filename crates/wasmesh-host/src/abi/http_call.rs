@@ -20,7 +20,7 @@ use crate::store::PendingHttpCall;
 pub const MAX_CALLS_PER_CALLBACK: usize = 1024;
 
 /// Registers this family's hostcalls with the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_http_call",

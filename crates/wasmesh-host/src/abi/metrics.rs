@@ -32,7 +32,7 @@ fn metric(caller: &mut Caller<'_>, id: u32) -> Result<Arc<Metric>, Status> {
 }
 
 /// Registers this family's hostcalls with the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_define_metric",

@@ -78,7 +78,7 @@ pub fn finish(result: AbiResult) -> wasmtime::Result<u32> {
 pub type Caller<'a> = wasmtime::Caller<'a, HostState>;
 
 /// Registers every hostcall family with the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     log::add_to_linker(linker)?;
     headers::add_to_linker(linker)?;
     buffers::add_to_linker(linker)?;

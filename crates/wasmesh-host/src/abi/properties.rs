@@ -148,7 +148,7 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
 }
 
 /// Registers this family's hostcalls with the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     linker.func_wrap(
         "env",
         "proxy_get_property",

@@ -59,7 +59,7 @@ fn fd_write(
 }
 
 /// Registers this family's hostcalls with the linker.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> anyhow::Result<()> {
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     const W: &str = "wasi_snapshot_preview1";
     linker.func_wrap(
         W,

@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
 use wasmtime::{Config, Engine, Module, ProfilingStrategy};
 
 use super::module_cache::ModuleCache;
+use crate::error::{EngineError, LoadError};
 use crate::store::time_cap::EPOCH_TICK;
 
 /// The engine plus where compiled modules are cached.
@@ -19,7 +19,7 @@ pub struct Runtime {
 
 impl Runtime {
     /// Builds the engine and starts the thread that advances its epoch.
-    pub fn new() -> Result<Arc<Runtime>> {
+    pub fn new() -> Result<Arc<Runtime>, EngineError> {
         let mut config = Config::new();
         config.epoch_interruption(true);
         // Guard the host's own stack: a guest recursing without end traps instead.
@@ -27,8 +27,7 @@ impl Runtime {
         if let Some(strategy) = profiling_strategy()? {
             config.profiler(strategy);
         }
-        let engine =
-            Engine::new(&config).map_err(|e| anyhow::anyhow!("creating the wasm engine: {e}"))?;
+        let engine = Engine::new(&config).map_err(EngineError::Engine)?;
         let ticker = engine.clone();
         std::thread::Builder::new()
             .name("wasmesh-epoch".into())
@@ -36,11 +35,14 @@ impl Runtime {
                 std::thread::sleep(EPOCH_TICK);
                 ticker.increment_epoch();
             })
-            .context("starting the epoch thread")?;
+            .map_err(EngineError::EpochThread)?;
         let cache = cache_dir().and_then(|dir| match ModuleCache::open(&dir) {
             Ok(cache) => Some(cache),
             Err(e) => {
-                log::warn!("compiled modules are not cached this run: {e:#}");
+                log::warn!(
+                    "compiled modules are not cached this run: module cache {}: {e}",
+                    dir.display()
+                );
                 None
             }
         });
@@ -53,17 +55,19 @@ impl Runtime {
     }
 
     /// Reads the module at `path` and compiles it ([`Runtime::compile`]).
-    pub fn load_module(&self, path: &Path) -> Result<Module> {
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("reading wasm module {}", path.display()))?;
+    pub fn load_module(&self, path: &Path) -> Result<Module, LoadError> {
+        let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
         self.compile(&bytes, &path.display().to_string())
     }
 
     /// Compiles a module, or loads it from the cache when the same bytes were compiled before
     /// by a compatible engine. `name` says where the bytes came from, in errors.
-    pub fn compile(&self, bytes: &[u8], name: &str) -> Result<Module> {
+    pub fn compile(&self, bytes: &[u8], name: &str) -> Result<Module, LoadError> {
         if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
-            bail!("{name} is not a wasm module (bad magic number)");
+            return Err(LoadError::NotWasm { name: name.into() });
         }
         let cached = self
             .cache
@@ -83,16 +87,18 @@ impl Runtime {
                 }
             }
         }
-        let module = Module::new(&self.engine, bytes)
-            .map_err(|e| anyhow::anyhow!("compiling {name}: {e}"))?;
+        let module = Module::new(&self.engine, bytes).map_err(|error| LoadError::Compile {
+            name: name.into(),
+            error,
+        })?;
         if let Some((cache, cached)) = cached {
-            let stored = module
-                .serialize()
-                .map_err(|e| anyhow::anyhow!("{e}"))
-                .and_then(|compiled| cache.store(&cached, &compiled));
+            let stored = match module.serialize() {
+                Ok(compiled) => cache.store(&cached, &compiled).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
             if let Err(e) = stored {
                 log::warn!(
-                    "could not cache compiled module at {}: {e:#}",
+                    "could not cache compiled module at {}: {e}",
                     cached.display()
                 );
             }
@@ -110,11 +116,11 @@ impl Runtime {
 
 /// `WASMESH_PROFILE=perfmap`: wasmtime writes `/tmp/perf-<pid>.map`, so `perf report` names
 /// the guests' compiled functions instead of showing bare addresses. Unset or empty: none.
-fn profiling_strategy() -> Result<Option<ProfilingStrategy>> {
+fn profiling_strategy() -> Result<Option<ProfilingStrategy>, EngineError> {
     match std::env::var("WASMESH_PROFILE").as_deref() {
         Err(_) | Ok("") => Ok(None),
         Ok("perfmap") => Ok(Some(ProfilingStrategy::PerfMap)),
-        Ok(other) => bail!("WASMESH_PROFILE={other:?}: the only profiler is \"perfmap\""),
+        Ok(other) => Err(EngineError::Profiler(other.into())),
     }
 }
 

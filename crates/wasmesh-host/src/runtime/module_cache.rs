@@ -14,9 +14,64 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::{bail, Context, Result};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+
+/// Why the cache, or one file of it, cannot be trusted or used.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// A file operation failed.
+    #[error("{what} {}: {error}", path.display())]
+    Io {
+        /// What was being done (`creating`, `reading`, `writing`).
+        what: &'static str,
+        /// On which file.
+        path: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The file belongs to another user.
+    #[error("{} belongs to uid {owner}, not to this process's uid {me}", path.display())]
+    NotOurs {
+        /// The file.
+        path: PathBuf,
+        /// Its owner.
+        owner: u32,
+        /// This process's effective uid.
+        me: u32,
+    },
+    /// Others may write the file (or read the key).
+    #[error("{} has mode {mode:o}: others may change it", path.display())]
+    Exposed {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The key file has the wrong length.
+    #[error("{} is not a {KEY_LEN}-byte key", path.display())]
+    BadKey {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// No randomness for a new key.
+    #[error("random key: {0}")]
+    Random(getrandom::Error),
+    /// A cached file without its MAC file.
+    #[error("no MAC file")]
+    NoMac,
+    /// A cached file whose MAC does not match: changed since we wrote it.
+    #[error("its MAC does not match")]
+    MacMismatch,
+}
+
+fn io<'p>(what: &'static str, path: &'p Path) -> impl FnOnce(std::io::Error) -> CacheError + 'p {
+    move |error| CacheError::Io {
+        what,
+        path: path.to_path_buf(),
+        error,
+    }
+}
 
 /// Length of the MAC key.
 const KEY_LEN: usize = 32;
@@ -31,15 +86,15 @@ pub struct ModuleCache {
 impl ModuleCache {
     /// Opens (creating it `0700` if missing) the cache at `dir`; `Err` says why it cannot be
     /// trusted or used.
-    pub fn open(dir: &Path) -> Result<ModuleCache> {
+    pub fn open(dir: &Path) -> Result<ModuleCache, CacheError> {
         if !dir.exists() {
             fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)
-                .with_context(|| format!("creating {}", dir.display()))?;
+                .map_err(io("creating", dir))?;
         }
-        check_owned(dir, 0o022).with_context(|| format!("module cache {}", dir.display()))?;
+        check_owned(dir, 0o022)?;
         let key = read_or_make_key(&dir.join("key"))?;
         Ok(ModuleCache {
             dir: dir.to_path_buf(),
@@ -72,7 +127,7 @@ impl ModuleCache {
             Err(e) => {
                 self.rejected.fetch_add(1, Ordering::Relaxed);
                 log::warn!(
-                    "module cache: not loading {}: {e:#}; compiling again",
+                    "module cache: not loading {}: {e}; compiling again",
                     path.display()
                 );
                 false
@@ -80,19 +135,19 @@ impl ModuleCache {
         }
     }
 
-    fn verify(&self, path: &Path) -> Result<()> {
+    fn verify(&self, path: &Path) -> Result<(), CacheError> {
         check_owned(path, 0o022)?;
-        let contents = fs::read(path)?;
-        let mac = fs::read(mac_path(path)).context("no MAC file")?;
+        let contents = fs::read(path).map_err(io("reading", path))?;
+        let mac = fs::read(mac_path(path)).map_err(|_| CacheError::NoMac)?;
         let mut expected = self.mac();
         expected.update(&contents);
         expected
             .verify_slice(&mac)
-            .map_err(|_| anyhow::anyhow!("its MAC does not match"))
+            .map_err(|_| CacheError::MacMismatch)
     }
 
     /// Writes `compiled` at `path` (through a temporary file and a rename), then its MAC.
-    pub fn store(&self, path: &Path, compiled: &[u8]) -> Result<()> {
+    pub fn store(&self, path: &Path, compiled: &[u8]) -> Result<(), CacheError> {
         let mut mac = self.mac();
         mac.update(compiled);
         let tag = mac.finalize().into_bytes();
@@ -110,49 +165,52 @@ fn mac_path(path: &Path) -> PathBuf {
 }
 
 /// `path` belongs to this process's user and has none of the `forbidden` mode bits.
-fn check_owned(path: &Path, forbidden: u32) -> Result<()> {
-    let meta = fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+fn check_owned(path: &Path, forbidden: u32) -> Result<(), CacheError> {
+    let meta = fs::metadata(path).map_err(io("reading", path))?;
     let me = nix::unistd::geteuid().as_raw();
     if meta.uid() != me {
-        bail!(
-            "{} belongs to uid {}, not to this process's uid {me}",
-            path.display(),
-            meta.uid()
-        );
+        return Err(CacheError::NotOurs {
+            path: path.to_path_buf(),
+            owner: meta.uid(),
+            me,
+        });
     }
     let mode = meta.permissions().mode() & 0o777;
     if mode & forbidden != 0 {
-        bail!("{} has mode {mode:o}: others may change it", path.display());
+        return Err(CacheError::Exposed {
+            path: path.to_path_buf(),
+            mode,
+        });
     }
     Ok(())
 }
 
 /// The key at `path`, made (random, `0600`) if missing; refused if others may read or change it.
-fn read_or_make_key(path: &Path) -> Result<[u8; KEY_LEN]> {
+fn read_or_make_key(path: &Path) -> Result<[u8; KEY_LEN], CacheError> {
     if !path.exists() {
         let mut key = [0u8; KEY_LEN];
-        getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("random key: {e}"))?;
+        getrandom::fill(&mut key).map_err(CacheError::Random)?;
         let created = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(path);
         match created {
-            Ok(mut file) => file.write_all(&key)?,
+            Ok(mut file) => file.write_all(&key).map_err(io("writing", path))?,
             // Another process made it first: use theirs.
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+            Err(e) => return Err(io("creating", path)(e)),
         }
     }
-    check_owned(path, 0o077).with_context(|| format!("module cache key {}", path.display()))?;
-    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    bytes
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("{} is not a {KEY_LEN}-byte key", path.display()))
+    check_owned(path, 0o077)?;
+    let bytes = fs::read(path).map_err(io("reading", path))?;
+    bytes.try_into().map_err(|_| CacheError::BadKey {
+        path: path.to_path_buf(),
+    })
 }
 
 /// Writes `bytes` to `path` (mode `0600`) through a temporary file renamed over it.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let mut file = fs::OpenOptions::new()
         .write(true)
@@ -160,10 +218,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         .truncate(true)
         .mode(0o600)
         .open(&tmp)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    file.write_all(bytes)?;
+        .map_err(io("writing", &tmp))?;
+    file.write_all(bytes).map_err(io("writing", &tmp))?;
     drop(file);
-    fs::rename(&tmp, path)?;
+    fs::rename(&tmp, path).map_err(io("renaming", &tmp))?;
     Ok(())
 }
 

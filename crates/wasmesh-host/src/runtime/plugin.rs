@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
 use wasmtime::{InstancePre, Linker, Module, Store, StoreLimitsBuilder};
 
 use super::engine::Runtime;
 use super::vm::{PluginVm, VmFailure};
+use crate::error::{LoadError, StartError};
 use crate::state::labelled::LabelledCounter;
 use crate::state::SharedState;
 use crate::store::context_ids::ContextIds;
@@ -43,10 +43,14 @@ impl PluginFactory {
         shared: Arc<SharedState>,
         wasm: &Path,
         info: PluginInfo,
-    ) -> Result<Arc<PluginFactory>> {
+    ) -> Result<Arc<PluginFactory>, LoadError> {
         let module = runtime.load_module(wasm)?;
-        PluginFactory::from_module(runtime, shared, &module, info)
-            .with_context(|| format!("module {}", wasm.display()))
+        PluginFactory::from_module(runtime, shared, &module, info).map_err(|error| {
+            LoadError::InModule {
+                path: wasm.to_path_buf(),
+                error: Box::new(error),
+            }
+        })
     }
 
     /// Links a compiled module ([`Runtime::compile`]); checks the ABI marker.
@@ -55,13 +59,11 @@ impl PluginFactory {
         shared: Arc<SharedState>,
         module: &Module,
         info: PluginInfo,
-    ) -> Result<Arc<PluginFactory>> {
+    ) -> Result<Arc<PluginFactory>, LoadError> {
         check_exports(module)?;
         let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
-        crate::abi::add_to_linker(&mut linker)?;
-        let pre = linker
-            .instantiate_pre(module)
-            .map_err(|e| anyhow!("linking: {e}"))?;
+        crate::abi::add_to_linker(&mut linker).map_err(LoadError::Link)?;
+        let pre = linker.instantiate_pre(module).map_err(LoadError::Link)?;
         let info = Arc::new(info);
         Ok(Arc::new(PluginFactory {
             info,
@@ -98,7 +100,11 @@ impl PluginFactory {
 
     /// Instantiates the module, runs its start function, creates the root
     /// context and passes `on_vm_start` and `on_configure`.
-    pub fn instantiate(&self, queue_waker: Arc<dyn Fn(u32) + Send + Sync>) -> Result<PluginVm> {
+    pub fn instantiate(
+        &self,
+        queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
+    ) -> Result<PluginVm, StartError> {
+        let plugin = || self.info.name.clone();
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.info.memory_bytes)
             .trap_on_grow_failure(true)
@@ -128,54 +134,51 @@ impl PluginFactory {
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_callback(|mut store| Ok(store.data_mut().time_cap.on_deadline()));
         store.set_epoch_deadline(1000);
-        let instance = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| anyhow!("instantiating plugin {:?}: {e:#}", self.info.name))?;
-        let mut vm = PluginVm::new(store, instance)
-            .with_context(|| format!("plugin {:?}", self.info.name))?;
+        let instance =
+            self.pre
+                .instantiate(&mut store)
+                .map_err(|error| StartError::Instantiate {
+                    plugin: plugin(),
+                    error,
+                })?;
+        let mut vm = PluginVm::new(store, instance).map_err(|error| StartError::Exports {
+            plugin: plugin(),
+            error,
+        })?;
         vm.run_start(&instance)
-            .map_err(|e| anyhow!("plugin {:?} start: {e}", self.info.name))?;
+            .map_err(|failure| StartError::StartFunction {
+                plugin: plugin(),
+                failure,
+            })?;
+        let callback = |failure| StartError::Callback {
+            plugin: plugin(),
+            failure,
+        };
         let root = vm.state().fresh_id();
         vm.state().root_context = root;
-        vm.on_context_create(root, 0)
-            .map_err(|e| anyhow!("plugin {:?}: {e}", self.info.name))?;
+        vm.on_context_create(root, 0).map_err(callback)?;
         let vm_config_len = self.info.vm_config.len() as u32;
-        if !vm
-            .on_vm_start(root, vm_config_len)
-            .map_err(|e| anyhow!("plugin {:?}: {e}", self.info.name))?
-        {
-            bail!(
-                "plugin {:?}: proxy_on_vm_start returned false",
-                self.info.name
-            );
+        if !vm.on_vm_start(root, vm_config_len).map_err(callback)? {
+            return Err(StartError::VmStartRefused { plugin: plugin() });
         }
         let config_len = self.info.configuration.len() as u32;
-        if !vm
-            .on_configure(root, config_len)
-            .map_err(|e| anyhow!("plugin {:?}: {e}", self.info.name))?
-        {
-            bail!(
-                "plugin {:?}: proxy_on_configure returned false (its configuration was rejected; see the plugin's log above)",
-                self.info.name
-            );
+        if !vm.on_configure(root, config_len).map_err(callback)? {
+            return Err(StartError::ConfigureRefused { plugin: plugin() });
         }
         Ok(vm)
     }
 }
 
-fn check_exports(module: &Module) -> Result<()> {
+fn check_exports(module: &Module) -> Result<(), LoadError> {
     let names: Vec<&str> = module.exports().map(|e| e.name()).collect();
     if !names.iter().any(|n| ABI_MARKERS.contains(n)) {
         if names.contains(&"proxy_abi_version_0_1_0") {
-            bail!("proxy-wasm ABI 0.1.0 is not supported; rebuild against ABI 0.2.x");
+            return Err(LoadError::OldAbi);
         }
-        bail!(
-            "not a proxy-wasm module: it exports no ABI marker (proxy_abi_version_0_2_1 or _0_2_0)"
-        );
+        return Err(LoadError::NoAbiMarker);
     }
     if !names.contains(&"memory") {
-        bail!("module exports no `memory`");
+        return Err(LoadError::NoMemory);
     }
     Ok(())
 }
@@ -251,7 +254,7 @@ impl PluginSlot {
         factory: Arc<PluginFactory>,
         queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
         counters: Arc<VmFailureCounters>,
-    ) -> Result<Rc<PluginSlot>> {
+    ) -> Result<Rc<PluginSlot>, StartError> {
         let vm = factory.instantiate(queue_waker.clone())?;
         let slot = Rc::new(PluginSlot {
             factory,

@@ -7,6 +7,7 @@ use std::fmt;
 
 use wasmtime::{Instance, Store, Trap, TypedFunc, WasmParams, WasmResults};
 
+use crate::error::ExportError;
 use crate::store::HostState;
 
 /// What a stream callback answered.
@@ -54,6 +55,8 @@ impl fmt::Display for VmFailure {
         write!(f, "{} ({})", self.reason, self.kind)
     }
 }
+
+impl std::error::Error for VmFailure {}
 
 impl VmFailure {
     /// Classifies an error from a wasm call.
@@ -107,14 +110,20 @@ pub struct PluginVm {
 
 impl PluginVm {
     /// Wraps an instance, looking up its exports (a wrong signature is an error).
-    pub fn new(mut store: Store<HostState>, instance: Instance) -> anyhow::Result<PluginVm> {
+    pub fn new(mut store: Store<HostState>, instance: Instance) -> Result<PluginVm, ExportError> {
         let s = &mut store;
         macro_rules! export {
             ($name:literal) => {
                 match instance.get_func(&mut *s, $name) {
-                    Some(f) => Some(f.typed(&mut *s).map_err(|e| {
-                        anyhow::anyhow!("export `{}` has the wrong signature: {e}", $name)
-                    })?),
+                    Some(f) => {
+                        Some(
+                            f.typed(&mut *s)
+                                .map_err(|error| ExportError::WrongSignature {
+                                    export: $name,
+                                    error,
+                                })?,
+                        )
+                    }
                     None => None,
                 }
             };
@@ -143,8 +152,8 @@ impl PluginVm {
         let alloc = match alloc {
             Some(f) => f
                 .typed::<u32, u32>(&store)
-                .map_err(|e| anyhow::anyhow!("allocator export has the wrong signature: {e}"))?,
-            None => anyhow::bail!("module exports neither `proxy_on_memory_allocate` nor `malloc`"),
+                .map_err(ExportError::Allocator)?,
+            None => return Err(ExportError::NoAllocator),
         };
         store.data_mut().alloc = Some(alloc);
         let memory = instance.get_memory(&mut store, "memory");
