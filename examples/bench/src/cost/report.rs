@@ -157,7 +157,7 @@ fn print_ratios(chain: &Chain, targets: &[Target], results: &Results) {
     let samples_of = |host, n: usize| {
         targets
             .iter()
-            .position(|t| t.host == Some(host) && t.chain.filters().len() == n)
+            .position(|t| t.host == Some(host) && !t.baseline && t.chain.filters().len() == n)
             .map(|i| results[i].as_slice())
             .unwrap_or_default()
     };
@@ -213,15 +213,17 @@ fn print_added_latency(chain: &Chain, targets: &[Target], results: &Results, pac
         };
         let show = |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{v:+.0}"));
         let added_p50 = added(p50, direct_p50);
-        let aim = if paced && target.host == Some(HOSTS[1]) && target.chain == *chain {
-            match added_p50 {
-                Some(v) if v <= ADDED_P50_AIM_MICROS => "  (aim ≤ 150 µs: met)",
-                Some(_) => "  (aim ≤ 150 µs: missed)",
-                None => "",
-            }
-        } else {
-            ""
-        };
+        let aim =
+            if paced && target.host == Some(HOSTS[1]) && !target.baseline && target.chain == *chain
+            {
+                match added_p50 {
+                    Some(v) if v <= ADDED_P50_AIM_MICROS => "  (aim ≤ 150 µs: met)",
+                    Some(_) => "  (aim ≤ 150 µs: missed)",
+                    None => "",
+                }
+            } else {
+                ""
+            };
         println!(
             "  {:<34} {:>6} / {:>6}{aim}",
             target.label(),

@@ -57,11 +57,12 @@ pub fn print(targets: &[Target], results: &Results, paced: bool) {
         "over module",
         "ready ms"
     );
-    for host in HOSTS {
+    // Steps within one binary: this tree's, then the `--baseline`'s.
+    for (host, baseline) in HOSTS.into_iter().flat_map(|h| [(h, false), (h, true)]) {
         let lines: Vec<(&Target, &Vec<Sample>)> = targets
             .iter()
             .zip(results)
-            .filter(|(t, _)| t.host == Some(host))
+            .filter(|(t, _)| t.host == Some(host) && t.baseline == baseline)
             .collect();
         for pair in lines.windows(2) {
             let ((before, without), (after, with)) = (pair[0], pair[1]);
@@ -79,9 +80,14 @@ pub fn print(targets: &[Target], results: &Results, paced: bool) {
                 (Some(a), Some(b)) => format!("{:+.2}", (a - b) / added.len() as f64),
                 _ => "n/a".into(),
             };
+            let name = if baseline {
+                format!("{} (baseline)", host.name())
+            } else {
+                host.name().to_string()
+            };
             println!(
                 "{:<8} {:<26} {:>26} {:>8} {:>18} {:>13} {:>13} {:>12} {:>12} {:>16}",
-                host.name(),
+                name,
                 format!("+ {}", names.join(" + ")),
                 if paced {
                     added_p50(without, with)
