@@ -119,8 +119,7 @@ fn add_stream(vm: &mut PluginVm, state: u8) -> u32 {
     let client: SocketAddr = "10.1.2.3:40000".parse().expect("an address");
     let listener: SocketAddr = "127.0.0.1:10000".parse().expect("an address");
     let info = Rc::new(StreamInfo::new(client, listener, "HTTP/1.1", false));
-    info.upstream
-        .set(Some("127.0.0.1:1".parse().expect("an address")));
+    info.upstream_picked("127.0.0.1:1".parse().expect("an address"));
     let mut stream = HttpStream::new(info.clone(), Rc::new(tokio::sync::Notify::new()));
     let request = map(&[
         (":method", "POST"),
@@ -131,7 +130,7 @@ fn add_stream(vm: &mut PluginVm, state: u8) -> u32 {
         ("x-request-id", "42"),
     ]);
     if part(0) {
-        *info.request_headers.borrow_mut() = Some(request.clone());
+        info.request_headers_ended(request.clone());
         stream.request_headers = Some(request);
     }
     if part(1) {
@@ -142,8 +141,8 @@ fn add_stream(vm: &mut PluginVm, state: u8) -> u32 {
     }
     if part(3) {
         let response = map(&[(":status", "200"), ("content-type", "text/plain")]);
-        *info.response_headers.borrow_mut() = Some(response.clone());
-        info.response_code.set(Some(200));
+        info.answered(200, "via_upstream");
+        info.response_headers_ended(response.clone());
         stream.response_headers = Some(response);
     }
     if part(4) {

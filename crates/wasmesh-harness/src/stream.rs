@@ -105,8 +105,9 @@ impl Stream {
             .iter()
             .find(|(name, _)| *name == ":status")
             .and_then(|(_, value)| value.parse().ok());
-        self.info.response_code.set(status);
-        *self.info.code_details.borrow_mut() = "via_upstream".into();
+        if let Some(status) = status {
+            self.info.answered(status, "via_upstream");
+        }
         self.headers(Direction::Response, headers, end_of_stream)
     }
 
@@ -209,8 +210,8 @@ impl Stream {
         if std::mem::replace(&mut self.ended, true) {
             return Ok(());
         }
-        let request = self.info.request_headers.borrow().clone();
-        let response = self.info.response_headers.borrow().clone();
+        let request = self.info.request_headers().clone();
+        let response = self.info.response_headers().clone();
         let ctx = self.ctx;
         self.plugin
             .with_vm(|vm| vm.end_stream(ctx, request, response))
@@ -234,14 +235,16 @@ impl Stream {
             }
         })?;
         if outcome != Outcome::Pause {
-            let ended = match direction {
-                Direction::Request => &self.info.request_headers,
-                Direction::Response => &self.info.response_headers,
-            };
-            *ended.borrow_mut() = self.map(|s| match direction {
+            let ended = self.map(|s| match direction {
                 Direction::Request => &s.request_headers,
                 Direction::Response => &s.response_headers,
             })?;
+            if let Some(ended) = ended {
+                match direction {
+                    Direction::Request => self.info.request_headers_ended(ended),
+                    Direction::Response => self.info.response_headers_ended(ended),
+                }
+            }
         }
         Ok(outcome)
     }
@@ -279,11 +282,10 @@ impl Stream {
         chunk: &[u8],
         end_of_stream: bool,
     ) -> Result<Outcome, HarnessError> {
-        let counter = match direction {
-            Direction::Request => &self.info.request_body_bytes,
-            Direction::Response => &self.info.response_body_bytes,
-        };
-        counter.set(counter.get() + chunk.len() as u64);
+        match direction {
+            Direction::Request => self.info.request_body_received(chunk.len()),
+            Direction::Response => self.info.response_body_sent(chunk.len()),
+        }
         let outcome = self.run(direction, |vm, ctx| {
             let slot = body_slot(stream(vm, ctx), direction);
             let mut body = slot.take().unwrap_or_default();

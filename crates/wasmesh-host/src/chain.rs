@@ -291,7 +291,7 @@ impl ChainStream {
         let step = self
             .request_headers_through_chain(headers, end_of_stream)
             .await;
-        *self.info.request_headers.borrow_mut() = Some(headers.clone());
+        self.info.request_headers_ended(headers.clone());
         step
     }
 
@@ -356,7 +356,7 @@ impl ChainStream {
                 return step;
             }
         }
-        *self.info.response_headers.borrow_mut() = Some(headers.clone());
+        self.info.response_headers_ended(headers.clone());
         Step::Continue
     }
 
@@ -552,8 +552,8 @@ impl ChainStream {
             let Some((ctx, generation)) = filter.context.take() else {
                 continue;
             };
-            let request = self.info.request_headers.borrow().clone();
-            let response = self.info.response_headers.borrow().clone();
+            let request = self.info.request_headers().clone();
+            let response = self.info.response_headers().clone();
             let _ = filter
                 .slot
                 .with_vm_of(generation, |vm| vm.end_stream(ctx, request, response));

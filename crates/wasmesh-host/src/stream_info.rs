@@ -1,52 +1,41 @@
-//! Facts about one HTTP stream that filters read as properties
-//! (`source.address`, `response.code`, ...) and the access log uses.
+//! Facts about one HTTP stream that filters read as properties (`source.address`,
+//! `response.code`, ...) and the access log uses: the one place that decides when each becomes
+//! valid. Whoever drives the stream (the proxy, the harness) records each event when it
+//! happens, through a method named after it; the properties read only the getters, so "when is
+//! `response.code` readable?" is answered by the method that sets it, here.
 
 pub mod response_flags;
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::headers::HeaderMap;
 
 /// Shared by every filter of the stream (an `Rc` in each context).
 #[derive(Debug)]
 pub struct StreamInfo {
-    /// Client address.
-    pub source: SocketAddr,
-    /// Our listener's address.
-    pub destination: SocketAddr,
-    /// `HTTP/1.0`, `HTTP/1.1` or `HTTP/2`.
-    pub protocol: &'static str,
-    /// Wall-clock start (for `request.time`).
-    pub start: SystemTime,
-    /// Monotonic start (for `request.duration`).
-    pub started: Instant,
-    /// Request headers once the request phase has passed them on.
-    pub request_headers: RefCell<Option<HeaderMap>>,
-    /// Response headers once the response phase has passed them on.
-    pub response_headers: RefCell<Option<HeaderMap>>,
-    /// Endpoint the request went to.
-    pub upstream: Cell<Option<SocketAddr>>,
-    /// Status sent to the client.
-    pub response_code: Cell<Option<u16>>,
-    /// Why that response (Envoy's `response.code_details`): `via_upstream` for the upstream's
-    /// answer, else the local reply's details (`upstream_reset_before_response_started{…}`,
-    /// `route_not_found`, a filter's own details…).
-    pub code_details: RefCell<Cow<'static, str>>,
-    /// Request body bytes received.
-    pub request_body_bytes: Cell<u64>,
-    /// Response body bytes sent.
-    pub response_body_bytes: Cell<u64>,
-    /// Route name (listener name + index) that matched.
-    pub route_name: RefCell<String>,
-    /// The request is gRPC (`content-type: application/grpc...`): local replies become gRPC errors.
-    pub is_grpc: bool,
+    source: SocketAddr,
+    destination: SocketAddr,
+    protocol: &'static str,
+    is_grpc: bool,
+    start: SystemTime,
+    started: Instant,
+    request_headers: RefCell<Option<HeaderMap>>,
+    response_headers: RefCell<Option<HeaderMap>>,
+    route_name: RefCell<String>,
+    upstream: Cell<Option<SocketAddr>>,
+    response_code: Cell<Option<u16>>,
+    code_details: RefCell<Cow<'static, str>>,
+    request_body_bytes: Cell<u64>,
+    response_body_bytes: Cell<u64>,
 }
 
 impl StreamInfo {
-    /// A stream that starts now.
+    /// A stream from `source` to our listener at `destination` that starts now. `protocol` is
+    /// `HTTP/1.0`, `HTTP/1.1` or `HTTP/2`; `is_grpc` (`content-type: application/grpc...`)
+    /// turns local replies into gRPC errors.
     pub fn new(
         source: SocketAddr,
         destination: SocketAddr,
@@ -57,17 +46,149 @@ impl StreamInfo {
             source,
             destination,
             protocol,
+            is_grpc,
             start: SystemTime::now(),
             started: Instant::now(),
             request_headers: RefCell::new(None),
             response_headers: RefCell::new(None),
+            route_name: RefCell::new(String::new()),
             upstream: Cell::new(None),
             response_code: Cell::new(None),
             code_details: RefCell::new(Cow::Borrowed("")),
             request_body_bytes: Cell::new(0),
             response_body_bytes: Cell::new(0),
-            route_name: RefCell::new(String::new()),
-            is_grpc,
         }
     }
+
+    // Events, in the order a stream meets them.
+
+    /// The request-header phase ended with `headers` as the filters left them (every filter
+    /// passed them on, or one replied): `request.headers` and the `request.*` properties
+    /// derived from them read this map from now on, `on_log` included. (During a filter's own
+    /// `on_request_headers` it reads the map it holds instead.)
+    pub fn request_headers_ended(&self, headers: HeaderMap) {
+        *self.request_headers.borrow_mut() = Some(headers);
+    }
+
+    /// A route matched: `route_name` (`<listener>.<index>`) from now on; empty before.
+    pub fn routed(&self, route_name: String) {
+        *self.route_name.borrow_mut() = route_name;
+    }
+
+    /// The cluster picked `endpoint`: `upstream.address` and `upstream.port` from now on.
+    pub fn upstream_picked(&self, endpoint: SocketAddr) {
+        self.upstream.set(Some(endpoint));
+    }
+
+    /// Request body bytes arrived from the client (`request.size` counts them).
+    pub fn request_body_received(&self, bytes: usize) {
+        self.request_body_bytes
+            .set(self.request_body_bytes.get() + bytes as u64);
+    }
+
+    /// The answer is decided, before the response callbacks run: the upstream's (`details`
+    /// `via_upstream`) or a local reply's (its details: `route_not_found`, a filter's own...).
+    /// `response.code`, `response.code_details` and `response.flags` read it from the response
+    /// callbacks on.
+    pub fn answered(&self, code: u16, details: impl Into<Cow<'static, str>>) {
+        self.response_code.set(Some(code));
+        *self.code_details.borrow_mut() = details.into();
+    }
+
+    /// The response-header phase ended with `headers` as the filters left them: their
+    /// `:status` (which a filter may have rewritten) becomes `response.code`, and
+    /// `response.headers` reads them from now on, `on_log` included.
+    pub fn response_headers_ended(&self, headers: HeaderMap) {
+        let status = headers.get_str(":status").and_then(|s| s.parse().ok());
+        if status.is_some() {
+            self.response_code.set(status);
+        }
+        *self.response_headers.borrow_mut() = Some(headers);
+    }
+
+    /// Response body bytes went to the client (`response.size` counts them).
+    pub fn response_body_sent(&self, bytes: usize) {
+        self.response_body_bytes
+            .set(self.response_body_bytes.get() + bytes as u64);
+    }
+
+    // Reads.
+
+    /// The client's address (`source.*`).
+    pub fn source(&self) -> SocketAddr {
+        self.source
+    }
+
+    /// Our listener's address (`destination.*`).
+    pub fn destination(&self) -> SocketAddr {
+        self.destination
+    }
+
+    /// `HTTP/1.0`, `HTTP/1.1` or `HTTP/2` (`request.protocol`).
+    pub fn protocol(&self) -> &'static str {
+        self.protocol
+    }
+
+    /// Local replies become gRPC errors.
+    pub fn is_grpc(&self) -> bool {
+        self.is_grpc
+    }
+
+    /// When the stream started, wall clock (`request.time`).
+    pub fn start_time(&self) -> SystemTime {
+        self.start
+    }
+
+    /// How long the stream has lasted (`request.duration`).
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The request headers once their phase ended ([`StreamInfo::request_headers_ended`]).
+    pub fn request_headers(&self) -> Ref<'_, Option<HeaderMap>> {
+        self.request_headers.borrow()
+    }
+
+    /// The response headers once their phase ended ([`StreamInfo::response_headers_ended`]).
+    pub fn response_headers(&self) -> Ref<'_, Option<HeaderMap>> {
+        self.response_headers.borrow()
+    }
+
+    /// The matched route's name; empty before routing.
+    pub fn route_name(&self) -> Ref<'_, str> {
+        Ref::map(self.route_name.borrow(), String::as_str)
+    }
+
+    /// The endpoint the request went to, once picked.
+    pub fn upstream(&self) -> Option<SocketAddr> {
+        self.upstream.get()
+    }
+
+    /// The status sent to the client, once the answer is decided.
+    pub fn response_code(&self) -> Option<u16> {
+        self.response_code.get()
+    }
+
+    /// Why that answer (Envoy's `response.code_details`); empty before it is decided.
+    pub fn code_details(&self) -> Ref<'_, str> {
+        Ref::map(self.code_details.borrow(), |details| details.as_ref())
+    }
+
+    /// Envoy's `response.flags`, from the details (0 until there are any).
+    pub fn response_flags(&self) -> u64 {
+        response_flags::of(&self.code_details())
+    }
+
+    /// Request body bytes received so far.
+    pub fn request_body_bytes(&self) -> u64 {
+        self.request_body_bytes.get()
+    }
+
+    /// Response body bytes sent so far.
+    pub fn response_body_bytes(&self) -> u64 {
+        self.response_body_bytes.get()
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -85,17 +85,16 @@ pub fn build(headers: &HeaderMap, body: ProxyBody) -> HandlerResult {
 
 /// Sends a reply straight to the client, skipping the filters.
 pub fn direct(stream: &ChainStream, reply: LocalReply) -> HandlerResult {
-    let reply = if stream.info().is_grpc {
+    let reply = if stream.info().is_grpc() {
         as_grpc(reply)
     } else {
         reply
     };
-    stream.info().response_code.set(Some(reply.status));
-    *stream.info().code_details.borrow_mut() = reply.details.clone().into();
+    stream.info().answered(reply.status, reply.details.clone());
     let mut headers = head(&reply);
     headers.remove(b"content-length");
     // What `on_log` reads as the response headers, as in Envoy.
-    *stream.info().response_headers.borrow_mut() = Some(headers.clone());
+    stream.info().response_headers_ended(headers.clone());
     build(&headers, body::full(reply.body))
 }
 
@@ -104,14 +103,12 @@ pub async fn through_filters(stream: Rc<ChainStream>, reply: LocalReply) -> Hand
     if reply.status >= 400 && !reply.details.is_empty() {
         log::debug!("local reply {} ({})", reply.status, reply.details);
     }
-    let reply = if stream.info().is_grpc {
+    let reply = if stream.info().is_grpc() {
         as_grpc(reply)
     } else {
         reply
     };
-    // Readable from the response callbacks on, as `response.code` is.
-    stream.info().response_code.set(Some(reply.status));
-    *stream.info().code_details.borrow_mut() = reply.details.clone().into();
+    stream.info().answered(reply.status, reply.details.clone());
     let mut headers = head(&reply);
     let end_of_stream = reply.body.is_empty();
     match stream.response_headers(&mut headers, end_of_stream).await {
@@ -129,8 +126,6 @@ pub async fn through_filters(stream: Rc<ChainStream>, reply: LocalReply) -> Hand
         }
     };
     headers.remove(b"content-length");
-    let status = headers.get_str(":status").and_then(|s| s.parse().ok());
-    stream.info().response_code.set(status);
-    stream.info().response_body_bytes.set(body.len() as u64);
+    stream.info().response_body_sent(body.len());
     build(&headers, body::full(body))
 }

@@ -184,8 +184,7 @@ pub async fn request_body(
                 return;
             }
         };
-        info.request_body_bytes
-            .set(info.request_body_bytes.get() + data.len() as u64);
+        info.request_body_received(data.len());
         timers.idle.touch();
         if end {
             timers.route.request_complete();
@@ -249,8 +248,7 @@ pub async fn response_body(
             let mut map = trailers_to_map(&trailers);
             match stream.trailers(&mut map, false).await {
                 Ok(flushed) => {
-                    info.response_body_bytes
-                        .set(info.response_body_bytes.get() + flushed.len() as u64);
+                    info.response_body_sent(flushed.len());
                     if send_data(&tx, flushed).await {
                         let _ = tx.send(Ok(Frame::trailers(to_http_headers(&map)))).await;
                     }
@@ -263,8 +261,7 @@ pub async fn response_body(
         }
         match stream.response_body(data, end).await {
             Ok(out) => {
-                info.response_body_bytes
-                    .set(info.response_body_bytes.get() + out.data.len() as u64);
+                info.response_body_sent(out.data.len());
                 if !send_data(&tx, out.data).await {
                     return;
                 }

@@ -200,7 +200,9 @@ async fn forward(
             .await;
     };
     let route = &listener.config.routes[index];
-    *stream.info().route_name.borrow_mut() = format!("{}.{index}", listener.config.name);
+    stream
+        .info()
+        .routed(format!("{}.{index}", listener.config.name));
     let cluster = match listener.upstreams.get(&route.cluster) {
         Some(cluster) => cluster,
         None => {
@@ -231,7 +233,7 @@ async fn forward(
             .await;
         }
     };
-    stream.info().upstream.set(Some(endpoint));
+    stream.info().upstream_picked(endpoint);
     // Held until the response is over: the request is outstanding that long.
     let mut admission = match cluster.admission.admit() {
         Ok(admission) => admission,

@@ -2,7 +2,6 @@
 //! response filters, then its body, whole when it is small and already here,
 //! else streamed by [`super::pumps::response_body`].
 
-use std::borrow::Cow;
 use std::rc::Rc;
 
 use http_body::{Body, Frame};
@@ -31,19 +30,18 @@ pub async fn respond(
     admitted: Admission,
 ) -> HandlerResult {
     let (parts, mut body) = response.into_parts();
-    let is_h2 = stream.info().protocol == "HTTP/2";
+    let is_h2 = stream.info().protocol() == "HTTP/2";
     let mut headers = response_to_map(&parts);
     // `response.code` is readable from the response callbacks on.
-    stream.info().response_code.set(Some(parts.status.as_u16()));
-    *stream.info().code_details.borrow_mut() = Cow::Borrowed("via_upstream");
+    stream
+        .info()
+        .answered(parts.status.as_u16(), "via_upstream");
     let end_of_stream = body.is_end_stream();
     match stream.response_headers(&mut headers, end_of_stream).await {
         Step::Continue => {}
         Step::LocalReply(reply) => return local_reply::direct(&stream, reply),
         Step::Reset => return Err("stream reset by a filter".into()),
     }
-    let status = headers.get_str(":status").and_then(|s| s.parse().ok());
-    stream.info().response_code.set(status);
     if end_of_stream {
         return local_reply::build(&headers, body::empty());
     }
@@ -89,7 +87,7 @@ async fn whole(stream: Rc<ChainStream>, headers: &HeaderMap, data: Vec<u8>) -> H
         // As after a streamed head: the client sees the stream reset.
         Err(_) => return Err("stream reset by a filter".into()),
     };
-    stream.info().response_body_bytes.set(out.data.len() as u64);
+    stream.info().response_body_sent(out.data.len());
     let body = match out.trailers {
         None => body::full(out.data),
         Some(trailers) => {

@@ -62,8 +62,7 @@ pub async fn respond(
     let (parts, _) = response.into_parts();
     let mut headers = response_to_map(&parts);
     keep_upgrade_headers(&parts.headers, &mut headers);
-    stream.info().response_code.set(Some(101));
-    *stream.info().code_details.borrow_mut() = "via_upstream".into();
+    stream.info().answered(101, "via_upstream");
     match stream.response_headers(&mut headers, false).await {
         Step::Continue => {}
         Step::LocalReply(reply) => return local_reply::direct(&stream, reply),

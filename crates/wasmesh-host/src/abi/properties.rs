@@ -68,7 +68,7 @@ fn request_header(stream: &HttpStream, name: &str) -> Option<String> {
     if let Some(map) = &stream.request_headers {
         return map.get_str(name).map(str::to_string);
     }
-    let info = stream.info.request_headers.borrow();
+    let info = stream.info.request_headers();
     info.as_ref()?.get_str(name).map(str::to_string)
 }
 
@@ -76,14 +76,14 @@ fn request_headers(stream: &HttpStream) -> Option<HeaderMap> {
     if let Some(map) = &stream.request_headers {
         return Some(map.clone());
     }
-    stream.info.request_headers.borrow().clone()
+    stream.info.request_headers().clone()
 }
 
 fn response_headers(stream: &HttpStream) -> Option<HeaderMap> {
     if let Some(map) = &stream.response_headers {
         return Some(map.clone());
     }
-    stream.info.response_headers.borrow().clone()
+    stream.info.response_headers().clone()
 }
 
 fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
@@ -111,38 +111,33 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
         "request.referer" => request_header(stream, "referer").and_then(text),
         "request.useragent" => request_header(stream, "user-agent").and_then(text),
         "request.id" => request_header(stream, "x-request-id").and_then(text),
-        "request.protocol" => text(info.protocol),
+        "request.protocol" => text(info.protocol()),
         "request.headers" => request_headers(stream).map(Value::Map),
         "request.time" => Some(Value::Int(
-            info.start
+            info.start_time()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_nanos() as i64)
                 .unwrap_or(0),
         )),
-        "request.duration" => Some(Value::Int(info.started.elapsed().as_nanos() as i64)),
-        "request.size" => Some(Value::Int(info.request_body_bytes.get() as i64)),
-        "response.code" => info.response_code.get().map(|c| Value::Int(c as i64)),
+        "request.duration" => Some(Value::Int(info.elapsed().as_nanos() as i64)),
+        "request.size" => Some(Value::Int(info.request_body_bytes() as i64)),
+        "response.code" => info.response_code().map(|c| Value::Int(c as i64)),
         "response.code_details" => {
-            let details = info.code_details.borrow();
+            let details = info.code_details();
             (!details.is_empty()).then(|| Value::Bytes(details.as_bytes().to_vec()))
         }
-        "response.flags" => {
-            let details = info.code_details.borrow();
-            Some(Value::Int(
-                crate::stream_info::response_flags::of(&details) as i64
-            ))
-        }
+        "response.flags" => Some(Value::Int(info.response_flags() as i64)),
         "response.headers" => response_headers(stream).map(Value::Map),
-        "response.size" => Some(Value::Int(info.response_body_bytes.get() as i64)),
-        "source.address" => text(info.source.to_string()),
-        "source.port" => Some(Value::Int(info.source.port() as i64)),
-        "destination.address" => text(info.destination.to_string()),
-        "destination.port" => Some(Value::Int(info.destination.port() as i64)),
-        "upstream.address" => info.upstream.get().and_then(|a| text(a.to_string())),
-        "upstream.port" => info.upstream.get().map(|a| Value::Int(a.port() as i64)),
+        "response.size" => Some(Value::Int(info.response_body_bytes() as i64)),
+        "source.address" => text(info.source().to_string()),
+        "source.port" => Some(Value::Int(info.source().port() as i64)),
+        "destination.address" => text(info.destination().to_string()),
+        "destination.port" => Some(Value::Int(info.destination().port() as i64)),
+        "upstream.address" => info.upstream().and_then(|a| text(a.to_string())),
+        "upstream.port" => info.upstream().map(|a| Value::Int(a.port() as i64)),
         // Plain-text listeners only: no mutual TLS.
         "connection.mtls" => Some(Value::Bytes(vec![0])),
-        "route_name" => text(info.route_name.borrow().as_str()),
+        "route_name" => text(&*info.route_name()),
         _ => None,
     }
 }
