@@ -1,0 +1,42 @@
+;; On request headers: asks cluster `echo` (GET /check) and pauses; when the answer comes, adds
+;; `x-call-status: <its :status>` to the request and continues it. One stream at a time.
+(module
+  (import "env" "proxy_get_header_map_value" (func $get_header (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_add_header_map_value" (func $add_header (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_http_call"
+    (func $http_call (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_effective_context" (func $set_context (param i32) (result i32)))
+  (import "env" "proxy_continue_stream" (func $continue_stream (param i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 0x200) "echo")
+  ;; The call's headers, serialized: :method GET, :path /check, :authority echo (69 bytes).
+  (data (i32.const 0x250)
+    "\03\00\00\00\07\00\00\00\03\00\00\00\05\00\00\00\06\00\00\00\0a\00\00\00\04\00\00\00"
+    ":method\00GET\00:path\00/check\00:authority\00echo\00")
+  (data (i32.const 0x300) ":status")
+  (data (i32.const 0x310) "x-call-status")
+  (global $heap (mut i32) (i32.const 0x10000))
+  (global $caller (mut i32) (i32.const 0))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $at i32)
+    (local.set $at (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $at))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_request_headers") (param $ctx i32) (param i32 i32) (result i32)
+    (drop (call $http_call (i32.const 0x200) (i32.const 4) (i32.const 0x250) (i32.const 69)
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 2000) (i32.const 0x108)))
+    (global.set $caller (local.get $ctx))
+    (i32.const 1))
+  (func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32)
+    (drop (call $set_context (global.get $caller)))
+    ;; 6: the call's response headers.
+    (drop (call $get_header (i32.const 6) (i32.const 0x300) (i32.const 7) (i32.const 0x100) (i32.const 0x104)))
+    (drop (call $add_header (i32.const 0) (i32.const 0x310) (i32.const 13)
+      (i32.load (i32.const 0x100)) (i32.load (i32.const 0x104))))
+    (drop (call $continue_stream (i32.const 0))))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_delete") (param i32)))

@@ -1,0 +1,26 @@
+;; Adds `x-generation: <its plugin configuration>` to every request, so a test sees which
+;; generation's filter a request went through.
+(module
+  (import "env" "proxy_get_buffer_bytes" (func $get_buffer (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_add_header_map_value" (func $add_header (param i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 0x200) "x-generation")
+  (global $heap (mut i32) (i32.const 0x10000))
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "malloc") (param $size i32) (result i32)
+    (local $at i32)
+    (local.set $at (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $at))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32) (param $size i32) (result i32)
+    ;; 7: the plugin configuration, kept at the address stored at 0x100 (length at 0x104).
+    (drop (call $get_buffer (i32.const 7) (i32.const 0) (local.get $size) (i32.const 0x100) (i32.const 0x104)))
+    (i32.const 1))
+  (func (export "proxy_on_request_headers") (param i32 i32 i32) (result i32)
+    (drop (call $add_header (i32.const 0) (i32.const 0x200) (i32.const 12)
+      (i32.load (i32.const 0x100)) (i32.load (i32.const 0x104))))
+    (i32.const 0))
+  (func (export "proxy_on_done") (param i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_delete") (param i32)))
