@@ -18,8 +18,8 @@ pub struct Schedule {
     /// Backoff bounds: the first failure's wait is at most `base_ms`, doubling up to `cap_ms`.
     base_ms: u64,
     cap_ms: u64,
-    /// The jitter's state (SplitMix64; the jitter needs spread, not secrecy).
-    rng: u64,
+    /// The jitter's generator (it needs spread, not secrecy).
+    rng: fastrand::Rng,
     failures: u32,
     stale: bool,
 }
@@ -43,7 +43,7 @@ impl Schedule {
             max_ms: service.refresh_ms.max(service.min_refresh_ms),
             base_ms: service.min_refresh_ms,
             cap_ms: service.max_backoff_ms.max(service.min_refresh_ms),
-            rng: seed,
+            rng: fastrand::Rng::with_seed(seed),
             failures: 0,
             stale: false,
         }
@@ -81,11 +81,7 @@ impl Schedule {
         if bound == 0 {
             return 0;
         }
-        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % (bound + 1)
+        self.rng.u64(0..=bound)
     }
 
     /// Whether the published set is the last good one of a failing lookup.
