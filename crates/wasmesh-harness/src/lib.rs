@@ -34,3 +34,8 @@ pub use outcome::{Outcome, Reply};
 pub use plugin::{LogLine, Plugin, PluginBuilder};
 pub use stream::Stream;
 pub use wasmesh_host::runtime::VmFailure;
+
+/// The README's example, compiled as a doctest so it stays true to the API.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
