@@ -6,6 +6,7 @@
 //! ends when both sides have ended, when a filter stops it, or at the stream idle timeout (the
 //! route timeout ends with the `101`, as the response head is all there is).
 
+use std::future::Future;
 use std::rc::Rc;
 
 use hyper::body::Incoming;
@@ -79,17 +80,10 @@ pub async fn respond(
         };
         let (down_read, down_write) = tokio::io::split(TokioIo::new(down));
         let (up_read, up_write) = tokio::io::split(TokioIo::new(up));
-        let tunnel = async {
-            let client = relay(&stream, &timers, down_read, up_write, Side::Client);
-            let upstream = relay(&stream, &timers, up_read, down_write, Side::Upstream);
-            tokio::pin!(client, upstream);
-            // One side ending leaves the other to finish (a half-close); a stop ends both.
-            tokio::select! {
-                Relayed::Ended = &mut client => { upstream.await; }
-                Relayed::Ended = &mut upstream => { client.await; }
-                else => {}
-            }
-        };
+        let tunnel = join_directions(
+            relay(&stream, &timers, down_read, up_write, Side::Client),
+            relay(&stream, &timers, up_read, down_write, Side::Upstream),
+        );
         tokio::select! {
             _ = tunnel => {}
             () = timers.idle.expired() => log::debug!("upgraded stream idle: closing it"),
@@ -114,6 +108,19 @@ enum Relayed {
     Ended,
     /// A side failed or a filter stopped the stream: the whole tunnel ends.
     Stopped,
+}
+
+/// Runs both directions of a tunnel: one ending leaves the other to finish (a half-close), a
+/// stop on either side ends both at once. Each future is polled to completion at most once.
+async fn join_directions(
+    client: impl Future<Output = Relayed>,
+    upstream: impl Future<Output = Relayed>,
+) {
+    tokio::pin!(client, upstream);
+    tokio::select! {
+        ended = &mut client => if ended == Relayed::Ended { upstream.await; },
+        ended = &mut upstream => if ended == Relayed::Ended { client.await; },
+    }
 }
 
 /// Carries one direction until its reader ends (the end goes through the filters too, then the
@@ -146,5 +153,51 @@ async fn relay(
             let _ = to.shutdown().await;
             return Relayed::Ended;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{join_directions, Relayed};
+
+    /// A direction that finishes as `how` after `after_ms`.
+    async fn finishes(how: Relayed, after_ms: u64) -> Relayed {
+        tokio::time::sleep(Duration::from_millis(after_ms)).await;
+        how
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_on_one_side_ends_the_tunnel_without_waiting_for_the_other() {
+        let started = tokio::time::Instant::now();
+        // The upstream fails first; the client would end cleanly much later. Before this was
+        // written, the client's end resumed the finished upstream future, and the worker
+        // panicked (`async fn` resumed after completion), found by the http1_front fuzz target.
+        join_directions(
+            finishes(Relayed::Ended, 1_000),
+            finishes(Relayed::Stopped, 10),
+        )
+        .await;
+        assert_eq!(started.elapsed(), Duration::from_millis(10));
+        join_directions(
+            finishes(Relayed::Stopped, 10),
+            finishes(Relayed::Ended, 1_000),
+        )
+        .await;
+        assert_eq!(started.elapsed(), Duration::from_millis(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_side_ending_leaves_the_other_to_finish() {
+        let started = tokio::time::Instant::now();
+        join_directions(finishes(Relayed::Ended, 10), finishes(Relayed::Ended, 500)).await;
+        assert_eq!(started.elapsed(), Duration::from_millis(500));
+        join_directions(
+            finishes(Relayed::Stopped, 300),
+            finishes(Relayed::Ended, 10),
+        )
+        .await;
+        assert_eq!(started.elapsed(), Duration::from_millis(800));
     }
 }
