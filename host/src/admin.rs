@@ -54,7 +54,7 @@ pub fn spawn(host: Arc<Host>, listener: std::net::TcpListener) -> anyhow::Result
                     let socket = match listener.accept().await {
                         Ok((socket, _)) => socket,
                         Err(e) => {
-                            crate::listeners::after_accept_error("admin", &e).await;
+                            wasmesh_proxy::after_accept_error("admin", &e).await;
                             continue;
                         }
                     };

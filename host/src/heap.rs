@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::overload::Overload;
+use wasmesh_proxy::overload::Overload;
 
 /// How often the open connections are looked at.
 const EVERY: Duration = Duration::from_secs(1);

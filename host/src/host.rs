@@ -115,7 +115,7 @@ pub struct Host {
     /// Figures for `/metrics`.
     pub counters: HostCounters,
     /// Listener connection limits and cluster circuit breakers, over every worker.
-    pub overload: Arc<crate::overload::Overload>,
+    pub overload: Arc<wasmesh_proxy::overload::Overload>,
     /// Host-side DNS discovery, handed each new generation's `dns` entries.
     dns: crate::dns::Dns,
     current: RwLock<Arc<Generation>>,

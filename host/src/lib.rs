@@ -13,8 +13,6 @@ pub(crate) mod events;
 pub(crate) mod heap;
 pub mod host;
 pub(crate) mod listeners;
-pub(crate) mod overload;
-pub(crate) mod proxy;
 pub(crate) mod stat;
 pub(crate) mod watch;
 pub mod worker;

@@ -18,9 +18,9 @@ use tokio::sync::watch;
 
 use crate::events::WorkerEvent;
 use crate::host::{Generation, Host};
-use crate::proxy::upstream::Upstreams;
-use crate::proxy::worker_view::{ListenerLocal, WorkerView};
 use wasmesh_host::runtime::PluginSlot;
+use wasmesh_proxy::Upstreams;
+use wasmesh_proxy::{ListenerLocal, WorkerView};
 
 struct LocalGeneration {
     id: u64,
@@ -44,7 +44,7 @@ impl WorkerView for Worker {
         self.host.counters.requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn overload(&self) -> &Arc<crate::overload::Overload> {
+    fn overload(&self) -> &Arc<wasmesh_proxy::overload::Overload> {
         &self.host.overload
     }
 
@@ -112,7 +112,7 @@ impl Worker {
         if let Some(previous) = self.accepting.borrow_mut().insert(name.clone(), stop_tx) {
             let _ = previous.send(true);
         }
-        tokio::task::spawn_local(crate::proxy::connection::accept_loop(
+        tokio::task::spawn_local(wasmesh_proxy::accept_loop(
             listener,
             self.clone() as Rc<dyn WorkerView>,
             name.into(),
@@ -143,7 +143,7 @@ impl Worker {
             });
             let slot = PluginSlot::new(factory.clone(), waker, self.host.counters.vms.clone())
                 .with_context(|| format!("starting plugin {name:?}"))?;
-            crate::proxy::effects::start_pump(&slot, upstreams.clone());
+            wasmesh_proxy::start_pump(&slot, upstreams.clone());
             self.slots.borrow_mut().insert(key, Rc::downgrade(&slot));
             slots.insert(name.clone(), slot);
         }

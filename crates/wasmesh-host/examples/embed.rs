@@ -11,7 +11,7 @@
 //!
 //! Each argument is `path` or `path=configuration`. A real embedder does the same per stream,
 //! with the request's data, and applies each slot's effects (ticks, HTTP calls) as the
-//! `wasmesh` proxy does in `host/src/proxy/effects.rs`.
+//! `wasmesh` proxy does in `crates/wasmesh-proxy/src/effects.rs`.
 
 use std::rc::Rc;
 use std::sync::Arc;

@@ -16,62 +16,31 @@ use super::admission::{Admission, PoolAdmission};
 use super::body::{ProxyBody, MAX_FRAME};
 use super::connector::CountingConnector;
 use super::published::PublishedAddresses;
-use crate::config::{ClusterConfig, ClusterKind};
 use crate::overload::{Overflow, Overload};
+use crate::spec::{ClusterConfig, ClusterKind};
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::state::SharedState;
 
 /// Why a cluster picked no endpoint.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum PickError {
     /// `original_dst` without a usable header.
+    #[error("no endpoint: {0}")]
     NoEndpoint(String),
     /// `original_dst` with a destination outside `allowed_destinations`.
+    #[error("{0} is outside allowed_destinations")]
     NotAllowed(SocketAddr),
 }
 
-impl std::fmt::Display for PickError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PickError::NoEndpoint(reason) => write!(f, "no endpoint: {reason}"),
-            PickError::NotAllowed(destination) => {
-                write!(f, "{destination} is outside allowed_destinations")
-            }
-        }
-    }
-}
-
 /// Why an exchange with a cluster failed.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum SendError {
     /// A circuit breaker turned the request away.
-    Overflow(Overflow),
+    #[error(transparent)]
+    Overflow(#[from] Overflow),
     /// The client failed (connect, reset, protocol).
+    #[error(transparent)]
     Client(hyper_util::client::legacy::Error),
-}
-
-impl std::fmt::Display for SendError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SendError::Overflow(overflow) => overflow.fmt(f),
-            SendError::Client(error) => error.fmt(f),
-        }
-    }
-}
-
-impl std::error::Error for SendError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            SendError::Overflow(overflow) => Some(overflow),
-            SendError::Client(error) => Some(error),
-        }
-    }
-}
-
-impl From<Overflow> for SendError {
-    fn from(overflow: Overflow) -> Self {
-        SendError::Overflow(overflow)
-    }
 }
 
 impl From<hyper_util::client::legacy::Error> for SendError {

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::body;
 use super::headers_conv::{response_to_map, trailers_to_map, upstream_request};
-use super::upstream::Upstreams;
+use super::upstream::{PickError, SendError, Upstreams};
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::runtime::{PluginSlot, PluginVm};
 use wasmesh_host::store::{CallResponse, PendingHttpCall};
@@ -102,15 +102,29 @@ async fn http_call(
 }
 
 /// The body Envoy's async client gives a call that got no response, by what went wrong.
-fn call_failure_body(error: &anyhow::Error) -> String {
-    use super::upstream::SendError;
+fn call_failure_body(error: &CallError) -> String {
     use super::upstream_failure::{connect_failure, reset_body};
-    match error.downcast_ref::<SendError>() {
-        Some(SendError::Client(e)) if e.is_connect() => connect_failure(e).0,
-        Some(SendError::Client(_)) => reset_body("connection termination"),
-        Some(SendError::Overflow(_)) => reset_body("overflow"),
-        None => reset_body("connection failure"),
+    match error {
+        CallError::Send(SendError::Client(e)) if e.is_connect() => connect_failure(e).0,
+        CallError::Send(SendError::Client(_)) => reset_body("connection termination"),
+        CallError::Send(SendError::Overflow(_)) => reset_body("overflow"),
+        _ => reset_body("connection failure"),
     }
+}
+
+/// Why an http call got no response.
+#[derive(Debug, thiserror::Error)]
+enum CallError {
+    #[error("unknown cluster")]
+    UnknownCluster,
+    #[error(transparent)]
+    Pick(#[from] PickError),
+    #[error("building the request: {0}")]
+    Request(#[from] http::Error),
+    #[error(transparent)]
+    Send(#[from] SendError),
+    #[error("reading the response body: {0}")]
+    Body(Box<dyn std::error::Error + Send + Sync>),
 }
 
 fn synthesized(status: u16, body: &str) -> CallResponse {
@@ -125,24 +139,22 @@ fn synthesized(status: u16, body: &str) -> CallResponse {
     }
 }
 
-async fn send(upstreams: &Upstreams, call: &PendingHttpCall) -> anyhow::Result<CallResponse> {
+async fn send(upstreams: &Upstreams, call: &PendingHttpCall) -> Result<CallResponse, CallError> {
     let cluster = upstreams
         .get(&call.cluster)
-        .ok_or_else(|| anyhow::anyhow!("unknown cluster"))?;
+        .ok_or(CallError::UnknownCluster)?;
     let mut headers: HeaderMap = call.headers.clone();
-    let endpoint = cluster
-        .pick(&mut headers)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let endpoint = cluster.pick(&mut headers)?;
     let request = upstream_request(&headers, endpoint, body::full(call.body.clone()))?;
     // Counted among the cluster's outstanding requests until the body is read, as Envoy's
     // async client (which goes through the router) is.
-    let mut admission = cluster.admission.admit()?;
+    let mut admission = cluster.admission.admit().map_err(SendError::from)?;
     let response = cluster.send(&mut admission, request).await?;
     let (parts, body) = response.into_parts();
     let collected = http_body_util::Limited::new(body, MAX_CALL_BODY)
         .collect()
         .await
-        .map_err(|e| anyhow::anyhow!("reading the response body: {e}"))?;
+        .map_err(CallError::Body)?;
     let trailers = collected
         .trailers()
         .map(trailers_to_map)

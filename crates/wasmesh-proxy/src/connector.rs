@@ -19,8 +19,8 @@ use tokio::net::TcpStream;
 use tower_service::Service;
 
 use super::body::BoxError;
-use crate::config::CircuitBreakers;
 use crate::overload::{ClusterLoad, Overload, Permit};
+use crate::spec::CircuitBreakers;
 
 /// Connects to a cluster's endpoints within its connection limit.
 #[derive(Clone)]

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
-use crate::config::ClusterConfig;
 use crate::overload::{ClusterLoad, Overflow, Overload, Permit};
+use crate::spec::ClusterConfig;
 
 /// One worker's view of one cluster's limits.
 pub struct PoolAdmission {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use wasmesh_contract::endpoint::EndpointSet;
 use wasmesh_contract::keys;
 
-use crate::config::PublishedEndpoints;
+use crate::spec::PublishedEndpoints;
 use wasmesh_host::state::SharedState;
 
 /// One service's addresses, with the CAS of the set they were decoded from.

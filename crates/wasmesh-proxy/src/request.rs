@@ -21,7 +21,7 @@ use super::upstream::{PickError, SendError};
 use super::upstream_failure::reset_body;
 use super::validate::{self, Refusal};
 use super::worker_view::{ListenerLocal, WorkerView};
-use crate::config::ListenerConfig;
+use crate::spec::ListenerConfig;
 use wasmesh_host::chain::{ChainStream, Step};
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::store::LocalReply;

@@ -76,7 +76,7 @@ fn connect_and_upgrades_but_websocket_are_refused() {
     assert_eq!(connect.map_err(|r| r.status), Err(404));
     let upgrade = h11(&[("host", "x"), ("upgrade", "spdy/3")]);
     assert_eq!(upgrade.map_err(|r| r.status), Err(403));
-    // The matched route decides on WebSocket (see proxy/upgrade.rs).
+    // The matched route decides on WebSocket (see upgrade.rs).
     let websocket = h11(&[("host", "x"), ("upgrade", "websocket")]);
     assert_eq!(websocket, Ok(()));
 }

@@ -19,8 +19,8 @@ use super::downstream::Downstream;
 use super::idle::{head_too_slow, quiet_for, IdleIo};
 use super::request::handle;
 use super::worker_view::WorkerView;
-use crate::config::ListenerConfig;
 use crate::overload::ConnectionSlot;
+use crate::spec::ListenerConfig;
 
 /// Runs `!Send` futures on the worker's local task set (hyper's h2 needs an executor).
 #[derive(Clone, Copy)]
@@ -70,7 +70,7 @@ pub async fn accept_loop(
                     slot,
                 ));
             }
-            Err(e) => crate::listeners::after_accept_error(&format!("listener {name}"), &e).await,
+            Err(e) => crate::accept::after_accept_error(&format!("listener {name}"), &e).await,
         }
     }
     log::debug!("listener {name}: no longer accepting on this worker");

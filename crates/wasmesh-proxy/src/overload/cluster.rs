@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::config::CircuitBreakers;
+use crate::spec::CircuitBreakers;
 
 /// Which threshold turned a request away (the metric's `limit` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Route matching: first route whose path (prefix or exact, query ignored)
 //! and header conditions all hold.
 
-use crate::config::RouteConfig;
+use crate::spec::RouteConfig;
 use wasmesh_host::headers::HeaderMap;
 
 /// Index of the first matching route.
@@ -33,7 +33,7 @@ pub fn find(routes: &[RouteConfig], headers: &HeaderMap) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{HeaderMatch, RouteMatch};
+    use crate::spec::{HeaderMatch, RouteMatch};
 
     fn route(prefix: Option<&str>, exact: Option<&str>, headers: Vec<HeaderMatch>) -> RouteConfig {
         RouteConfig {

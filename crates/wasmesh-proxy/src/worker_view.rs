@@ -9,8 +9,8 @@ use std::sync::Arc;
 use wasmesh_host::runtime::PluginSlot;
 
 use super::upstream::Upstreams;
-use crate::config::ListenerConfig;
 use crate::overload::Overload;
+use crate::spec::ListenerConfig;
 
 /// A listener as one worker runs it.
 pub struct ListenerLocal {

@@ -1,0 +1,12 @@
+//! What the proxy is told to serve: listeners with their routes, and clusters. Plain serde
+//! types, so an embedder can build them in code or read them from its own configuration (the
+//! `wasmesh` binary reads them from its JSON file, where unknown fields are errors that name
+//! their path).
+
+mod cluster;
+mod listener;
+
+pub use cluster::{CircuitBreakers, ClusterConfig, ClusterKind, PublishedEndpoints};
+pub use listener::{
+    HeaderMatch, Http2Options, ListenerConfig, RouteConfig, RouteMatch, UpgradeConfig,
+};
