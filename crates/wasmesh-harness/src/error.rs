@@ -3,7 +3,7 @@
 use wasmesh_host::error::{EngineError, LoadError, StartError};
 use wasmesh_host::runtime::VmFailure;
 
-use crate::plugin::LogLine;
+use crate::embedder::LogLine;
 
 /// A failure of the harness or of the filter under test.
 #[derive(Debug, thiserror::Error)]

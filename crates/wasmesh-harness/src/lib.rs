@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod calls;
+mod embedder;
 mod error;
 mod maps;
 mod outcome;
@@ -29,9 +30,10 @@ mod plugin;
 mod stream;
 
 pub use calls::HttpCall;
+pub use embedder::LogLine;
 pub use error::HarnessError;
 pub use outcome::{Outcome, Reply};
-pub use plugin::{LogLine, Plugin, PluginBuilder};
+pub use plugin::{Plugin, PluginBuilder};
 pub use stream::Stream;
 pub use wasmesh_host::runtime::VmFailure;
 

@@ -1,29 +1,20 @@
-//! A plugin under test: one VM of the module, with stores, a log and a clock of its own.
+//! A plugin under test: one VM of the module, with stores and an embedder of its own.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use wasmesh_host::plugin_info::PluginInfo;
 use wasmesh_host::runtime::{PluginFactory, PluginVm, Runtime, VmFailure};
 use wasmesh_host::state::metrics::MetricKind;
 use wasmesh_host::state::SharedState;
-use wasmesh_host::store::hooks::VmHooks;
-use wasmesh_host::store::PluginInfo;
 
 use crate::calls::HttpCall;
+use crate::embedder::{LogLine, TestEmbedder};
 use crate::error::HarnessError;
-
-/// One line the guest logged.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
-    /// Its level.
-    pub level: log::Level,
-    /// The message, without the trailing newline.
-    pub message: String,
-}
 
 enum Source {
     File(PathBuf),
@@ -36,6 +27,7 @@ pub struct PluginBuilder {
     info: PluginInfo,
     clusters: Vec<String>,
     time: SystemTime,
+    properties: HashMap<String, Vec<u8>>,
 }
 
 impl PluginBuilder {
@@ -56,6 +48,7 @@ impl PluginBuilder {
             },
             clusters: Vec::new(),
             time: SystemTime::now(),
+            properties: HashMap::new(),
         }
     }
 
@@ -115,6 +108,15 @@ impl PluginBuilder {
         self
     }
 
+    /// A property the proxy around the filter would answer in every context, by its dotted
+    /// path (`node.id`, `node.metadata.region`), with the bytes the guest reads: what Envoy
+    /// takes from its bootstrap. The plugin's own (`plugin_name`, ...) and a stream's facts
+    /// come first.
+    pub fn property(mut self, path: &str, value: impl Into<Vec<u8>>) -> Self {
+        self.properties.insert(path.into(), value.into());
+        self
+    }
+
     /// Compiles and links the module, instantiates it and runs `proxy_on_vm_start` and
     /// `proxy_on_configure`, as a proxy does when it loads the plugin.
     pub fn start(self) -> Result<Plugin, HarnessError> {
@@ -128,29 +130,13 @@ impl PluginBuilder {
         let mut info = self.info;
         info.clusters = Arc::new(self.clusters);
         let factory = PluginFactory::from_module(&runtime, shared.clone(), &module, info)?;
-        let logs: Arc<Mutex<Vec<LogLine>>> = Arc::default();
-        let now = Arc::new(AtomicU64::new(unix_nanos(self.time)));
-        let hooks = VmHooks {
-            log: Some({
-                let logs = logs.clone();
-                Arc::new(move |level, message: &str| {
-                    lock(&logs).push(LogLine {
-                        level,
-                        message: message.to_string(),
-                    })
-                })
-            }),
-            clock: Some({
-                let now = now.clone();
-                Arc::new(move || now.load(Ordering::Relaxed))
-            }),
-        };
+        let embedder = Arc::new(TestEmbedder::new(unix_nanos(self.time), self.properties));
         let vm = factory
-            .with_hooks(hooks)
+            .with_embedder(embedder.clone())
             .instantiate(Arc::new(|_| {}))
             .map_err(|reason| HarnessError::Start {
                 reason,
-                logs: lock(&logs).clone(),
+                logs: embedder.logs().clone(),
             })?;
         let plugin = Plugin {
             inner: Rc::new(RefCell::new(Inner {
@@ -162,8 +148,7 @@ impl PluginBuilder {
             })),
             shared,
             vm_id,
-            logs,
-            now,
+            embedder,
         };
         // `on_vm_start` and `on_configure` may have set a tick period or made calls.
         plugin.with_vm(|_| Ok(()))?;
@@ -189,8 +174,7 @@ pub struct Plugin {
     inner: Rc<RefCell<Inner>>,
     shared: Arc<SharedState>,
     vm_id: String,
-    logs: Arc<Mutex<Vec<LogLine>>>,
-    now: Arc<AtomicU64>,
+    embedder: Arc<TestEmbedder>,
 }
 
 impl Plugin {
@@ -252,12 +236,13 @@ impl Plugin {
     /// Moves the guest's clock forward (`proxy_get_current_time_nanoseconds`).
     pub fn advance(&self, by: Duration) {
         let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        self.now.fetch_add(nanos, Ordering::Relaxed);
+        self.embedder.advance(nanos);
     }
 
     /// The guest's current time.
     pub fn now(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_nanos(self.now.load(Ordering::Relaxed))
+        use wasmesh_host::embedder::Embedder;
+        UNIX_EPOCH + Duration::from_nanos(self.embedder.now_nanos())
     }
 
     /// The first failure of the VM, if it failed.
@@ -267,12 +252,12 @@ impl Plugin {
 
     /// Every line the guest logged so far.
     pub fn logs(&self) -> Vec<LogLine> {
-        lock(&self.logs).clone()
+        self.embedder.logs().clone()
     }
 
     /// Takes the lines logged so far (the next call sees only newer ones).
     pub fn take_logs(&self) -> Vec<LogLine> {
-        std::mem::take(&mut *lock(&self.logs))
+        std::mem::take(&mut *self.embedder.logs())
     }
 
     /// A counter's value, if the guest defined it.
@@ -322,8 +307,4 @@ impl Plugin {
 fn unix_nanos(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -43,6 +43,25 @@ fn a_request_the_filter_passes_carries_its_changes_and_is_counted() {
 }
 
 #[test]
+fn the_filter_reads_the_properties_the_test_gives_the_host() {
+    let wasm = wat::parse_str(include_str!("guests/probe.wat")).expect("probe.wat assembles");
+    let plugin = Plugin::from_bytes(wasm)
+        .property("node.region", "eu-west-1")
+        .start()
+        .expect("the probe starts");
+    let mut stream = plugin.stream().unwrap();
+    stream.request_headers(&get("/hello"), true).unwrap();
+    assert_eq!(
+        stream.request_header("x-region").unwrap().as_deref(),
+        Some("eu-west-1")
+    );
+    // Without it the guest gets NotFound, as from Envoy for a property it does not have.
+    let mut stream = probe().stream().unwrap();
+    stream.request_headers(&get("/hello"), true).unwrap();
+    assert_eq!(stream.request_header("x-region").unwrap(), None);
+}
+
+#[test]
 fn a_local_reply_is_the_outcome() {
     let plugin = probe();
     let mut stream = plugin.stream().unwrap();

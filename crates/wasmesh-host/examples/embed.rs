@@ -19,10 +19,10 @@ use std::time::Duration;
 
 use wasmesh_host::chain::{ChainStream, Step};
 use wasmesh_host::headers::HeaderMap;
+use wasmesh_host::plugin_info::PluginInfo;
 use wasmesh_host::runtime::plugin::VmFailureCounters;
 use wasmesh_host::runtime::{PluginFactory, PluginSlot, Runtime};
 use wasmesh_host::state::SharedState;
-use wasmesh_host::store::PluginInfo;
 use wasmesh_host::stream_info::StreamInfo;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

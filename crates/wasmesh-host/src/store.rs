@@ -12,40 +12,15 @@ use tokio::sync::Notify;
 use wasmtime::{StoreLimits, TypedFunc};
 
 pub mod context_ids;
-pub mod hooks;
 pub mod time_cap;
 
 use context_ids::ContextIds;
-use hooks::VmHooks;
 
+use crate::embedder::SharedEmbedder;
 use crate::headers::HeaderMap;
+use crate::plugin_info::PluginInfo;
 use crate::state::SharedState;
 use crate::stream_info::StreamInfo;
-
-/// Static facts about a plugin, shared by all its VMs.
-#[derive(Debug)]
-pub struct PluginInfo {
-    /// `plugin_name`.
-    pub name: String,
-    /// `plugin_root_id`.
-    pub root_id: String,
-    /// `plugin_vm_id`: the scope of shared data and queues.
-    pub vm_id: String,
-    /// Bytes for `proxy_on_vm_start`.
-    pub vm_config: Vec<u8>,
-    /// Bytes for `proxy_on_configure`.
-    pub configuration: Vec<u8>,
-    /// Pass requests on when the VM fails (else 503).
-    pub fail_open: bool,
-    /// Per-VM linear memory cap in bytes.
-    pub memory_bytes: usize,
-    /// Per-callback time cap.
-    pub callback_time: Duration,
-    /// CPU time a stream may spend in this plugin over all its callbacks.
-    pub request_cpu: Option<Duration>,
-    /// Cluster names `proxy_http_call` may target.
-    pub clusters: Arc<Vec<String>>,
-}
 
 /// A local reply a filter asked for with `proxy_send_local_response`.
 #[derive(Debug, Clone)]
@@ -225,8 +200,8 @@ pub struct HostState {
     /// The metrics this VM has used, by id: a request's increments find them here instead of
     /// under the host-wide registry's lock (ids are never reused or removed).
     pub metrics_used: HashMap<u32, Arc<crate::state::metrics::Metric>>,
-    /// The embedder's log sink and clock, if it replaced the process's own.
-    pub hooks: VmHooks,
+    /// The program this VM runs in: guest log lines, the clock, its own properties.
+    pub embedder: SharedEmbedder,
 }
 
 impl HostState {

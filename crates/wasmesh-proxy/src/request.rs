@@ -55,7 +55,7 @@ fn add_forwarding_headers(headers: &mut HeaderMap, peer: SocketAddr) {
 fn request_id() -> String {
     let mut b = [0u8; 16];
     if wasmesh_host::entropy::fill(&mut b).is_err() {
-        let nanos = wasmesh_host::store::hooks::system_now_nanos().to_le_bytes();
+        let nanos = wasmesh_host::embedder::system_now_nanos().to_le_bytes();
         b[..8].copy_from_slice(&nanos);
     }
     b[6] = (b[6] & 0x0f) | 0x40;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-use wasmesh_host::store::PluginInfo;
+use wasmesh_host::plugin_info::PluginInfo;
 
 pub use stats::{HistogramBuckets, StatsConfig};
 pub use validate::validate;

@@ -4,7 +4,8 @@
 ;; - request headers, by `:path`: `/deny...` answers 403 `denied`; `/call...` asks cluster
 ;;   `auth` (GET /check) and pauses until the answer, then continues on a 2xx, answers 403
 ;;   `forbidden` on anything else and 503 `no answer` when the call got no headers; any other
-;;   path gets `x-probe: seen` and counts in `probe_requests_total`.
+;;   path gets `x-probe: seen` (and `x-region` with the property `node.region` when the host
+;;   has one) and counts in `probe_requests_total`.
 ;; - request body: buffered until the end of the stream, then let through.
 ;; - on_tick logs `tick`; on_log sets shared data `last-log` = `done`; response trailers trap.
 (module
@@ -22,6 +23,7 @@
   (import "env" "proxy_set_shared_data" (func $set_shared (param i32 i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_define_metric" (func $define_metric (param i32 i32 i32 i32) (result i32)))
   (import "env" "proxy_increment_metric" (func $increment_metric (param i32 i64) (result i32)))
+  (import "env" "proxy_get_property" (func $get_property (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 2)
   (data (i32.const 0x200) "x-probe")
   (data (i32.const 0x210) "seen")
@@ -40,6 +42,8 @@
   (data (i32.const 0x370) ":status")
   (data (i32.const 0x380) "forbidden")
   (data (i32.const 0x390) "no answer")
+  (data (i32.const 0x3a0) "node\00region")
+  (data (i32.const 0x3b0) "x-region")
   (global $heap (mut i32) (i32.const 0x10000))
   (global $caller (mut i32) (i32.const 0))
   (func (export "proxy_abi_version_0_2_1"))
@@ -78,6 +82,10 @@
         (global.set $caller (local.get $ctx))
         (return (i32.const 1))))
     (drop (call $add_header (i32.const 0) (i32.const 0x200) (i32.const 7) (i32.const 0x210) (i32.const 4)))
+    ;; 0: Ok, the host knows `node.region`.
+    (if (i32.eqz (call $get_property (i32.const 0x3a0) (i32.const 11) (i32.const 0x110) (i32.const 0x114)))
+      (then (drop (call $add_header (i32.const 0) (i32.const 0x3b0) (i32.const 8)
+        (i32.load (i32.const 0x110)) (i32.load (i32.const 0x114))))))
     (drop (call $increment_metric (i32.load (i32.const 0x10c)) (i64.const 1)))
     (i32.const 0))
   (func (export "proxy_on_http_call_response") (param i32 i32) (param $headers i32) (param i32 i32)

@@ -1,5 +1,5 @@
-//! `proxy_log` and `proxy_get_log_level`: a filter's log lines go to the
-//! host's log, tagged with the plugin name, at the matching level.
+//! `proxy_log` and `proxy_get_log_level`: a filter's log lines go to its embedder
+//! ([`Embedder::log`](crate::embedder::Embedder::log)), at the matching level.
 
 use wasmtime::Linker;
 
@@ -19,9 +19,9 @@ fn level(raw: u32) -> Option<log::Level> {
     }
 }
 
-/// The host's level as `proxy_log_level_t`.
-fn current_level() -> u32 {
-    match log::max_level() {
+/// A level filter as `proxy_log_level_t`.
+fn level_code(filter: log::LevelFilter) -> u32 {
+    match filter {
         log::LevelFilter::Trace => 0,
         log::LevelFilter::Debug => 1,
         log::LevelFilter::Info => 2,
@@ -33,19 +33,8 @@ fn current_level() -> u32 {
 
 /// Writes one guest log line (also used by WASI `fd_write`).
 pub fn emit(state: &HostState, level: log::Level, message: &[u8]) {
-    if let Some(sink) = &state.hooks.log {
-        sink(level, String::from_utf8_lossy(message).trim_end());
-        return;
-    }
-    log::log!(
-        target: "wasm",
-        level,
-        "wasm log {} {} {}: {}",
-        state.plugin.name,
-        state.plugin.root_id,
-        state.plugin.vm_id,
-        String::from_utf8_lossy(message).trim_end()
-    );
+    let message = String::from_utf8_lossy(message);
+    state.embedder.log(&state.plugin, level, message.trim_end());
 }
 
 /// Registers this family's hostcalls with the linker.
@@ -65,12 +54,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_get_log_level",
         |mut caller: Caller<'_>, ret: u32| {
-            // A sink takes every line: the guest is told the level is trace.
-            let level = if caller.data().hooks.log.is_some() {
-                0
-            } else {
-                current_level()
-            };
+            let level = level_code(caller.data().embedder.log_level());
             finish(write_u32(&mut caller, ret, level))
         },
     )?;

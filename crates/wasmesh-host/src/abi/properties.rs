@@ -53,15 +53,14 @@ pub fn lookup(state: &mut HostState, path: &[u8]) -> Option<Vec<u8>> {
         "plugin_vm_id" => return text(&plugin.vm_id).map(Value::encode),
         _ => {}
     }
-    let in_stream = state.streams.contains_key(&state.active_context);
-    if !in_stream {
-        return state.root_properties.get(key.as_bytes()).cloned();
-    }
-    let stream = state.active_stream()?;
-    if let Some(value) = stream.properties.get(key.as_bytes()) {
-        return Some(value.clone());
-    }
-    stream_property(stream, &key).map(Value::encode)
+    let own = match state.active_stream() {
+        None => state.root_properties.get(key.as_bytes()).cloned(),
+        Some(stream) => match stream.properties.get(key.as_bytes()) {
+            Some(value) => Some(value.clone()),
+            None => stream_property(stream, &key).map(Value::encode),
+        },
+    };
+    own.or_else(|| state.embedder.property(&key))
 }
 
 fn request_header(stream: &HttpStream, name: &str) -> Option<String> {

@@ -23,7 +23,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_get_current_time_nanoseconds",
         |mut caller: Caller<'_>, ret: u32| {
-            let now = caller.data().hooks.now_nanos();
+            let now = caller.data().embedder.now_nanos();
             finish(write_u64(&mut caller, ret, now))
         },
     )?;

@@ -112,7 +112,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         |mut c: Caller<'_>, id: u32, _precision: u64, ret: u32| {
             errno((|| {
                 let nanos = match id {
-                    0 => c.data().hooks.now_nanos(),
+                    0 => c.data().embedder.now_nanos(),
                     1..=3 => monotonic_nanos(),
                     _ => return Ok(INVAL),
                 };

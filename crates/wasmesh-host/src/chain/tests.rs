@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use super::{ChainStream, Step};
 use crate::headers::HeaderMap;
+use crate::plugin_info::PluginInfo;
 use crate::runtime::plugin::VmFailureCounters;
 use crate::runtime::{PluginFactory, PluginSlot, PluginVm, Runtime};
 use crate::state::SharedState;
-use crate::store::PluginInfo;
 use crate::stream_info::StreamInfo;
 
 const VM_ID: &str = "chain-tests";

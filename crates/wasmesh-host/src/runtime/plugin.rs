@@ -15,12 +15,13 @@ use wasmtime::{InstancePre, Linker, Module, Store, StoreLimitsBuilder};
 
 use super::engine::Runtime;
 use super::vm::{PluginVm, VmFailure};
+use crate::embedder::{ProcessEmbedder, SharedEmbedder};
 use crate::error::{LoadError, StartError};
+use crate::plugin_info::PluginInfo;
 use crate::state::labelled::LabelledCounter;
 use crate::state::SharedState;
 use crate::store::context_ids::ContextIds;
-use crate::store::hooks::VmHooks;
-use crate::store::{Effects, HostState, PluginInfo};
+use crate::store::{Effects, HostState};
 
 /// The ABI markers we accept (0.2.1, and 0.2.0 whose HTTP callbacks are the same).
 const ABI_MARKERS: &[&str] = &["proxy_abi_version_0_2_1", "proxy_abi_version_0_2_0"];
@@ -33,7 +34,7 @@ pub struct PluginFactory {
     pub shared: Arc<SharedState>,
     pre: InstancePre<HostState>,
     engine: wasmtime::Engine,
-    hooks: VmHooks,
+    embedder: SharedEmbedder,
 }
 
 impl PluginFactory {
@@ -70,7 +71,7 @@ impl PluginFactory {
             shared,
             pre,
             engine: runtime.engine.clone(),
-            hooks: VmHooks::default(),
+            embedder: Arc::new(ProcessEmbedder),
         }))
     }
 
@@ -83,18 +84,19 @@ impl PluginFactory {
             shared,
             pre: self.pre.clone(),
             engine: self.engine.clone(),
-            hooks: self.hooks.clone(),
+            embedder: self.embedder.clone(),
         }
     }
 
-    /// The same plugin with its VMs' log lines and clock replaced (a test harness's).
-    pub fn with_hooks(&self, hooks: VmHooks) -> PluginFactory {
+    /// The same plugin in another embedder (a test harness's, which keeps the log lines and
+    /// sets the time). A factory starts with [`ProcessEmbedder`].
+    pub fn with_embedder(&self, embedder: SharedEmbedder) -> PluginFactory {
         PluginFactory {
             info: self.info.clone(),
             shared: self.shared.clone(),
             pre: self.pre.clone(),
             engine: self.engine.clone(),
-            hooks,
+            embedder,
         }
     }
 
@@ -128,7 +130,7 @@ impl PluginFactory {
             pending_done: std::collections::HashSet::new(),
             metrics_used: HashMap::new(),
             time_cap: Default::default(),
-            hooks: self.hooks.clone(),
+            embedder: self.embedder.clone(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);

@@ -1,0 +1,73 @@
+//! What a plugin's VMs ask of the program that embeds them, as a trait that program implements
+//! (wasmtime-wasi's `WasiView` and proxy-wasm-cpp-host's `ContextBase` are the same idea): where
+//! guest log lines go and at what level, the wall clock a guest reads, and the properties that
+//! belong to the embedder rather than to a stream (Envoy's `node.*`, for one).
+//!
+//! The rest of the interface is data, because it crosses an `await`: the embedder describes each
+//! stream in a [`StreamInfo`](crate::stream_info::StreamInfo) as its facts become known, drives
+//! the stream through [`chain`](crate::chain) (headers, bodies, trailers, local replies, pauses),
+//! and collects what a VM asked for off the request path (http calls, tick periods) with
+//! [`PluginVm::take_effects`](crate::runtime::PluginVm::take_effects), answering through the
+//! `deliver_*` methods. Every method here has the process's default, so [`ProcessEmbedder`] is
+//! all a proxy needs; a test harness captures the log and sets the time instead, so a rate
+//! limiter's refill or an ejection's expiry is tested without waiting.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::plugin_info::PluginInfo;
+
+/// Everything a plugin's VMs need from their embedder beyond the stream data. Called on the
+/// worker thread, inside a guest callback: keep each method quick and never block.
+pub trait Embedder: Send + Sync {
+    /// Takes one guest log line (`proxy_log`, WASI stdout/stderr), its trailing newline
+    /// removed. Default: the `log` crate, target `wasm`, prefixed as Envoy prefixes it.
+    fn log(&self, plugin: &PluginInfo, level: log::Level, message: &str) {
+        log::log!(
+            target: "wasm",
+            level,
+            "wasm log {} {} {}: {}",
+            plugin.name,
+            plugin.root_id,
+            plugin.vm_id,
+            message
+        );
+    }
+
+    /// The level a guest is told (`proxy_get_log_level`); lines below it are usually not sent.
+    /// Default: the `log` crate's maximum level.
+    fn log_level(&self) -> log::LevelFilter {
+        log::max_level()
+    }
+
+    /// The wall-clock time a guest reads (`proxy_get_current_time_nanoseconds`, WASI
+    /// realtime), in Unix nanoseconds. Default: the system's.
+    fn now_nanos(&self) -> u64 {
+        system_now_nanos()
+    }
+
+    /// A property this host does not answer itself, by its dotted path (`node.id`): asked after
+    /// the plugin's own (`plugin_name`, ...), the ones a filter set and the stream's facts, in
+    /// any context. Default: none (the guest gets `NotFound`).
+    fn property(&self, path: &str) -> Option<Vec<u8>> {
+        let _ = path;
+        None
+    }
+}
+
+/// The embedder a proxy is: the process's log and clock, no properties of its own.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProcessEmbedder;
+
+impl Embedder for ProcessEmbedder {}
+
+/// How a plugin's VMs hold their embedder.
+pub type SharedEmbedder = Arc<dyn Embedder>;
+
+/// The system's wall clock in nanoseconds since the Unix epoch (0 before 1970).
+pub fn system_now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
