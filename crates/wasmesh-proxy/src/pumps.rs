@@ -1,5 +1,8 @@
 //! Tasks that stream bodies through the filter chain chunk by chunk:
 //! client → filters → upstream, and upstream → filters (reverse) → client.
+//!
+//! They read any [`Body`] of [`Bytes`] (hyper's `Incoming` in the proxy), so their tests feed
+//! them bodies of their own, frame by frame.
 
 use std::cell::RefCell;
 use std::pin::Pin;
@@ -9,10 +12,9 @@ use std::task::Poll;
 use bytes::Bytes;
 use http_body::{Body, Frame};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use tokio::sync::Notify;
 
-use super::body::{BodySender, MAX_FRAME};
+use super::body::{BodySender, BoxError, MAX_FRAME};
 use super::headers_conv::{to_http_headers, trailers_to_map};
 use super::timers::{StreamIdle, StreamTimers};
 use wasmesh_host::chain::{ChainStream, Step};
@@ -46,12 +48,26 @@ impl RequestAbort {
 }
 
 /// A frame as `Incoming::frame` yields it.
-pub type Polled = Option<Result<Frame<Bytes>, hyper::Error>>;
+pub type Polled<E = hyper::Error> = Option<Result<Frame<Bytes>, E>>;
+
+/// What the pumps can read: a body of [`Bytes`] whose error can be passed on.
+pub trait ReadBody: Body<Data = Bytes, Error = Self::Failure> + Unpin {
+    /// The body's error.
+    type Failure: std::error::Error + Send + Sync + 'static;
+}
+
+impl<B> ReadBody for B
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    type Failure = B::Error;
+}
 
 /// One data chunk (with whether it ends the body) or the trailers; `None`
 /// when the body failed (the error is passed on to the receiver).
-async fn next_frame(
-    body: &mut Incoming,
+async fn next_frame<B: ReadBody>(
+    body: &mut B,
     tx: &BodySender,
 ) -> Option<(Vec<u8>, bool, Option<http::HeaderMap>)> {
     loop {
@@ -64,9 +80,9 @@ async fn next_frame(
 
 /// What [`next_frame`] makes of one polled frame; `None` for a frame of
 /// another kind, to be skipped.
-async fn decode(
-    body: &Incoming,
-    polled: Polled,
+async fn decode<B: ReadBody>(
+    body: &B,
+    polled: Polled<B::Failure>,
     tx: &BodySender,
 ) -> Option<Option<(Vec<u8>, bool, Option<http::HeaderMap>)>> {
     Some(match polled {
@@ -78,7 +94,7 @@ async fn decode(
             },
         },
         Some(Err(e)) => {
-            let _ = tx.send(Err(Box::new(e))).await;
+            let _ = tx.send(Err(BoxError::from(e))).await;
             None
         }
         None => Some((Vec::new(), true, None)),
@@ -88,7 +104,7 @@ async fn decode(
 /// The body's first frame if the upstream's connection delivers it within
 /// one turn of the worker's scheduler (a small answer: it came with the
 /// head); `None` if it is not there yet.
-pub async fn first_frame(body: &mut Incoming) -> Option<Polled> {
+pub async fn first_frame<B: ReadBody>(body: &mut B) -> Option<Polled<B::Failure>> {
     if let Some(polled) = poll_once(body).await {
         return Some(polled);
     }
@@ -98,7 +114,7 @@ pub async fn first_frame(body: &mut Incoming) -> Option<Polled> {
 }
 
 /// Polls `body` for a frame once, without waiting.
-async fn poll_once(body: &mut Incoming) -> Option<Polled> {
+async fn poll_once<B: ReadBody>(body: &mut B) -> Option<Polled<B::Failure>> {
     std::future::poll_fn(|cx| {
         Poll::Ready(match Pin::new(&mut *body).poll_frame(cx) {
             Poll::Ready(polled) => Some(polled),
@@ -123,9 +139,9 @@ async fn send_data(tx: &BodySender, data: Vec<u8>) -> bool {
 
 /// The client's next data chunk (with whether it ends the body) or its trailers; the error
 /// when its body fails.
-async fn client_frame(
-    body: &mut Incoming,
-) -> Result<(Vec<u8>, bool, Option<http::HeaderMap>), hyper::Error> {
+async fn client_frame<B: ReadBody>(
+    body: &mut B,
+) -> Result<(Vec<u8>, bool, Option<http::HeaderMap>), B::Failure> {
     loop {
         let Some(frame) = body.frame().await.transpose()? else {
             return Ok((Vec::new(), true, None));
@@ -145,8 +161,9 @@ async fn client_frame(
 /// upstream's: a body that does not parse (a chunk size that is not hex, or overflows) is
 /// Envoy's `400 Bad Request`; a client that went away mid-body resets the stream. Either way
 /// the upstream request is abandoned before it can fail and be counted against the endpoint.
-fn client_body_failed(error: &hyper::Error) -> Step {
-    let malformed = std::error::Error::source(error)
+fn client_body_failed(error: &(dyn std::error::Error + 'static)) -> Step {
+    let malformed = error
+        .source()
         .and_then(|source| source.downcast_ref::<std::io::Error>())
         .is_some_and(|io| {
             matches!(
@@ -166,9 +183,9 @@ fn client_body_failed(error: &hyper::Error) -> Step {
 }
 
 /// Streams the client's request body through the chain into the upstream body.
-pub async fn request_body(
+pub async fn request_body<B: ReadBody>(
     stream: Rc<ChainStream>,
-    mut body: Incoming,
+    mut body: B,
     tx: BodySender,
     abort: Rc<RequestAbort>,
     timers: Rc<StreamTimers>,
@@ -180,7 +197,7 @@ pub async fn request_body(
             Err(e) => {
                 abort.raise(client_body_failed(&e));
                 // The upstream body fails too, so a truncated body never ends cleanly there.
-                let _ = tx.send(Err(Box::new(e))).await;
+                let _ = tx.send(Err(BoxError::from(e))).await;
                 return;
             }
         };
@@ -224,10 +241,10 @@ pub async fn request_body(
 /// Streams the upstream's response body through the chain to the client; each chunk the
 /// client's connection takes is activity for `idle`. The stream's contexts finish when this
 /// returns.
-pub async fn response_body(
+pub async fn response_body<B: ReadBody>(
     stream: Rc<ChainStream>,
-    mut body: Incoming,
-    first: Option<Polled>,
+    mut body: B,
+    first: Option<Polled<B::Failure>>,
     tx: BodySender,
     idle: &StreamIdle,
 ) {
@@ -281,3 +298,6 @@ pub async fn response_body(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
