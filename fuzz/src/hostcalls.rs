@@ -105,7 +105,7 @@ impl Abi {
             return Vec::new();
         }
         let memory = vm.state().memory.expect("the guest exports its memory");
-        let data = memory.data(&vm.store);
+        let data = memory.data(vm.store_mut());
         let word = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().expect("4 bytes"));
         (0..input.calls.len())
             .map(|i| word(STATUSES + i * 4))
@@ -171,7 +171,7 @@ fn map(pairs: &[(&str, &str)]) -> HeaderMap {
 /// Writes the input's bytes at address 0 and its calls where the guest's interpreter reads them.
 fn write_script(vm: &mut PluginVm, input: &Input) {
     let memory = vm.state().memory.expect("the guest exports its memory");
-    let data = memory.data_mut(&mut vm.store);
+    let data = memory.data_mut(vm.store_mut());
     data[..input.memory.len()].copy_from_slice(&input.memory);
     let mut put = |at: usize, word: u32| data[at..at + 4].copy_from_slice(&word.to_le_bytes());
     put(SCRIPT, input.calls.len().min(MAX_CALLS) as u32);

@@ -99,10 +99,13 @@ pub struct Exports {
     on_http_call_response: F<(u32, u32, u32, u32, u32), ()>,
 }
 
-/// A live instance.
+/// A live instance. Its store, and the per-context state in it, are reached only through the
+/// narrow methods that keep their invariants (`contexts.rs`): a context is created, fed and
+/// ended there, an http call's answer is readable only while its callback runs. The hostcall
+/// fuzzer, which builds states no driver would, reaches the store with the `fuzzing` feature.
 pub struct PluginVm {
     /// The store; its data is the [`HostState`].
-    pub store: Store<HostState>,
+    pub(crate) store: Store<HostState>,
     exports: Exports,
     /// The plugin's per-callback time cap (see [`crate::store::time_cap`]).
     cap: std::time::Duration,
@@ -110,7 +113,10 @@ pub struct PluginVm {
 
 impl PluginVm {
     /// Wraps an instance, looking up its exports (a wrong signature is an error).
-    pub fn new(mut store: Store<HostState>, instance: Instance) -> Result<PluginVm, ExportError> {
+    pub(crate) fn new(
+        mut store: Store<HostState>,
+        instance: Instance,
+    ) -> Result<PluginVm, ExportError> {
         let s = &mut store;
         macro_rules! export {
             ($name:literal) => {
@@ -167,8 +173,22 @@ impl PluginVm {
     }
 
     /// The store data.
+    #[cfg(not(feature = "fuzzing"))]
+    pub(crate) fn state(&mut self) -> &mut HostState {
+        self.store.data_mut()
+    }
+
+    /// The store data, for the hostcall fuzzer (feature `fuzzing`; not a stable API).
+    #[cfg(feature = "fuzzing")]
     pub fn state(&mut self) -> &mut HostState {
         self.store.data_mut()
+    }
+
+    /// The store, for the hostcall fuzzer to write the guest's memory (feature `fuzzing`; not
+    /// a stable API).
+    #[cfg(feature = "fuzzing")]
+    pub fn store_mut(&mut self) -> &mut Store<HostState> {
+        &mut self.store
     }
 
     /// Calls the export `pick` selects, if the module has it. The export is borrowed, not
