@@ -16,7 +16,8 @@ const MAX_IOVECS: u32 = 1024;
 /// `fs_rights_base` a stdio descriptor reports: `FD_WRITE` only.
 const RIGHTS_FD_WRITE: u64 = 64;
 
-/// Gathers the iovecs and logs them, less one trailing newline; an empty write logs nothing.
+/// Gathers the iovecs and logs them as one line (trailing newline trimmed); an empty write logs
+/// nothing, as in Envoy.
 fn write_stdio(caller: &mut Caller<'_>, fd: u32, iovs: u32, count: u32) -> Result<u32, AbiError> {
     let table = read(caller, iovs, count.saturating_mul(8))?;
     let mut message = Vec::new();
