@@ -39,6 +39,11 @@ fn errno(result: Result<u32, AbiError>) -> wasmtime::Result<u32> {
     }
 }
 
+/// Writes a zero u32 at `ptr` (an out-parameter Envoy zeroes), then answers `code`.
+fn zeroed(caller: &mut super::Caller<'_>, ptr: u32, code: u32) -> wasmtime::Result<u32> {
+    errno(super::memory::write_u32(caller, ptr, 0).map(|()| code))
+}
+
 /// Stdout and stderr: the only descriptors a filter has.
 fn stdio(fd: u32) -> bool {
     fd == 1 || fd == 2

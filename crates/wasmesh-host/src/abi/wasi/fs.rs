@@ -7,8 +7,7 @@
 
 use wasmtime::Linker;
 
-use super::{constant, errno, BADF, NOENT, NOSYS, NOTDIR, NOTSUP};
-use crate::abi::memory::write_u32;
+use super::{constant, zeroed, BADF, NOENT, NOSYS, NOTDIR, NOTSUP};
 use crate::abi::Caller;
 use crate::store::HostState;
 
@@ -32,15 +31,13 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, module: &str) -> wasmtime::
         module,
         "path_readlink",
         |mut c: Caller<'_>, _: u32, _: u32, _: u32, _: u32, _: u32, ret: u32| {
-            errno(write_u32(&mut c, ret, 0).map(|()| NOTSUP))
+            zeroed(&mut c, ret, NOTSUP)
         },
     )?;
     linker.func_wrap(
         module,
         "fd_readdir",
-        |mut c: Caller<'_>, _: u32, _: u32, _: u32, _: u64, ret: u32| {
-            errno(write_u32(&mut c, ret, 0).map(|()| NOTDIR))
-        },
+        |mut c: Caller<'_>, _: u32, _: u32, _: u32, _: u64, ret: u32| zeroed(&mut c, ret, NOTDIR),
     )?;
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use wasmtime::Linker;
 
-use super::{constant, errno, INVAL, NOSYS, NOTSUP, SUCCESS};
+use super::{constant, errno, zeroed, INVAL, NOSYS, NOTSUP, SUCCESS};
 use crate::abi::memory::{write, write_u32, write_u64};
 use crate::abi::Caller;
 use crate::store::HostState;
@@ -83,7 +83,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, module: &str) -> wasmtime::
         module,
         "poll_oneoff",
         |mut c: Caller<'_>, _in: u32, _out: u32, _count: u32, ret: u32| {
-            errno(write_u32(&mut c, ret, 0).map(|()| SUCCESS))
+            zeroed(&mut c, ret, SUCCESS)
         },
     )?;
     constant!(linker, module, "sched_yield", () => SUCCESS);

@@ -3,7 +3,7 @@
 
 use wasmtime::Linker;
 
-use super::{constant, errno, NOTSUP};
+use super::{constant, errno, zeroed, NOTSUP};
 use crate::abi::memory::{write, write_u32};
 use crate::abi::Caller;
 use crate::store::HostState;
@@ -15,9 +15,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, module: &str) -> wasmtime::
     linker.func_wrap(
         module,
         "sock_accept",
-        |mut c: Caller<'_>, _: u32, _: u32, ret: u32| {
-            errno(write_u32(&mut c, ret, 0).map(|()| NOTSUP))
-        },
+        |mut c: Caller<'_>, _: u32, _: u32, ret: u32| zeroed(&mut c, ret, NOTSUP),
     )?;
     linker.func_wrap(
         module,
@@ -33,9 +31,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>, module: &str) -> wasmtime::
     linker.func_wrap(
         module,
         "sock_send",
-        |mut c: Caller<'_>, _: u32, _: u32, _: u32, _: u32, ret: u32| {
-            errno(write_u32(&mut c, ret, 0).map(|()| NOTSUP))
-        },
+        |mut c: Caller<'_>, _: u32, _: u32, _: u32, _: u32, ret: u32| zeroed(&mut c, ret, NOTSUP),
     )?;
     constant!(linker, module, "sock_shutdown", (u32, u32) => NOTSUP);
     Ok(())

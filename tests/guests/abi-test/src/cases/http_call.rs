@@ -112,32 +112,20 @@ impl Case for HttpCall {
         let upstream = report::request_header(names::UPSTREAM_HEADER);
         if let Kind::BadCluster = self.kind {
             let unknown = dispatch(names::MISSING_CLUSTER, "/", Duration::from_secs(1));
-            let no_path = upstream.as_deref().map(|up| {
-                let headers = vec![(":method", "GET"), (":authority", "x")];
-                let r = hostcalls::dispatch_http_call(
-                    up,
-                    headers,
-                    None,
-                    vec![],
-                    Duration::from_secs(1),
-                );
-                status::of_result(&r)
-            });
-            let empty_authority = upstream.as_deref().map(|up| {
-                let headers = vec![
-                    (":method", "GET"),
-                    (":path", "/empty-authority"),
-                    (":authority", ""),
-                ];
-                let r = hostcalls::dispatch_http_call(
-                    up,
-                    headers,
-                    None,
-                    vec![],
-                    Duration::from_secs(1),
-                );
-                status::of_result(&r)
-            });
+            // Bodiless one-second calls to `x-abi-upstream` with these headers, if it was given.
+            let try_dispatch = |headers: Vec<(&str, &str)>| {
+                upstream.as_deref().map(|up| {
+                    let timeout = Duration::from_secs(1);
+                    let r = hostcalls::dispatch_http_call(up, headers, None, vec![], timeout);
+                    status::of_result(&r)
+                })
+            };
+            let no_path = try_dispatch(vec![(":method", "GET"), (":authority", "x")]);
+            let empty_authority = try_dispatch(vec![
+                (":method", "GET"),
+                (":path", "/empty-authority"),
+                (":authority", ""),
+            ]);
             report::reply_json(
                 env,
                 200,
