@@ -38,13 +38,14 @@
       (then (unreachable)))
     (local.get $s))
 
-  ;; An errno wasmesh's WASI answers (success, badf, fault, inval, notsup), else trap.
+  ;; An errno wasmesh's WASI answers (success, badf, notdir, fault, inval, noent, nosys, notsup:
+  ;; Envoy's stubs), else trap.
   (func $checked_errno (param $e i32) (result i32)
-    (if (i32.and
-          (i32.ne (local.get $e) (i32.const 0))
-          (i32.and
-            (i32.and (i32.ne (local.get $e) (i32.const 8)) (i32.ne (local.get $e) (i32.const 21)))
-            (i32.and (i32.ne (local.get $e) (i32.const 28)) (i32.ne (local.get $e) (i32.const 58)))))
+    (if (i32.or
+          (i32.gt_u (local.get $e) (i32.const 63))
+          (i64.eqz (i64.and
+            (i64.shl (i64.const 1) (i64.extend_i32_u (local.get $e)))
+            (i64.const 0x410100010300101))))
       (then (unreachable)))
     (local.get $e))
 

@@ -118,7 +118,7 @@ pub fn envoy_bin() -> PathBuf {
 }
 
 /// Whether `WASMESH_SKIP_BUILD` asks to use existing artifacts.
-fn skip_build() -> bool {
+pub(crate) fn skip_build() -> bool {
     std::env::var_os("WASMESH_SKIP_BUILD").is_some_and(|v| !v.is_empty() && v != "0")
 }
 

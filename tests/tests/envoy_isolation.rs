@@ -293,20 +293,7 @@ fn absurd_header_map_is_answered_ok() {
 
 #[test]
 fn wasi_reaching_for_host_files_gets_stubs() {
-    // NOSYS (52) for reading stdin and naming a pre-opened directory, BADF (8) for the fd
-    // stats; closing and seeking an fd that was never open "succeed".
-    let errnos = [
-        ("fd_read_stdin", 52),
-        ("fd_close", 0),
-        ("fd_seek", 0),
-        ("fd_fdstat_get", 8),
-        ("fd_prestat_get", 8),
-        ("fd_prestat_dir_name", 52),
-        ("poll_oneoff", 0),
-        ("sched_yield", 0),
-        ("clock_res_get", 0),
-    ];
-    status_case("wasi", &errnos);
+    status_case("wasi", &isolation::WASI_ERRNOS);
 }
 
 /// `server.worker_<n>.watchdog_mega_miss` for every worker, from Envoy's `/stats`.

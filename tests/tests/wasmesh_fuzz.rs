@@ -238,24 +238,44 @@ const ABI_0_1_ONLY: [&str; 3] = [
     "proxy_clear_route_cache",
 ];
 
+/// WASI functions wasmesh links that the misbehave guest may not import, since it must load in
+/// Envoy too: Envoy does not link `proc_raise`, and links `path_link` and `path_symlink` with one
+/// argument fewer than preview1. `proc_exit` ends the VM by design (the `exit` case tests it).
+const WASI_NOT_FUZZED: [&str; 4] = ["proc_exit", "proc_raise", "path_link", "path_symlink"];
+
 /// The hostcalls wasmesh links, read from `crates/wasmesh-host/src/abi` (so a new one the fuzz does not call
 /// fails this test): every `"proxy_…"` name but [`ABI_0_1_ONLY`], and the WASI names in
-/// `wasi.rs` but `proc_exit`.
+/// `wasi.rs` and `wasi/` but the module names and [`WASI_NOT_FUZZED`].
 fn linked_hostcalls() -> BTreeSet<String> {
     let dir = workspace_root().join("crates/wasmesh-host/src/abi");
-    let mut names = BTreeSet::new();
+    let mut files = Vec::new();
     for entry in fs::read_dir(&dir).expect("crates/wasmesh-host/src/abi is readable") {
         let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            for inner in fs::read_dir(&path).expect("an abi subdirectory is readable") {
+                files.push(inner.expect("a directory entry").path());
+            }
+        } else {
+            files.push(path);
+        }
+    }
+    let mut names = BTreeSet::new();
+    for path in files {
         let text = fs::read_to_string(&path).expect("an abi source file");
-        let wasi = path.file_name().is_some_and(|n| n == "wasi.rs");
+        let wasi = path
+            .strip_prefix(&dir)
+            .is_ok_and(|relative| relative.starts_with("wasi") || relative.starts_with("wasi.rs"));
+        let skipped = |name: &str| {
+            WASI_NOT_FUZZED.contains(&name)
+                || ["wasi_snapshot_preview1", "wasi_unstable"].contains(&name)
+        };
         for literal in text.split('"').skip(1).step_by(2) {
             let identifier = !literal.is_empty()
                 && literal.contains('_')
                 && literal
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            let wanted = literal.starts_with("proxy_")
-                || (wasi && !["proc_exit", "wasi_snapshot_preview1"].contains(&literal));
+            let wanted = literal.starts_with("proxy_") || (wasi && !skipped(literal));
             if identifier && wanted && !ABI_0_1_ONLY.contains(&literal) {
                 names.insert(literal.to_string());
             }
@@ -298,7 +318,7 @@ fn assert_exercised(totals: &BTreeMap<String, BTreeMap<String, u64>>, summaries:
 /// Hostcalls taking guest pointers that can succeed in a request callback on this host. Left
 /// out: `proxy_get_status` (only during an HTTP-call response), `proxy_call_foreign_function`
 /// (none registered), gRPC (unimplemented), `fd_read` and the fd calls that answer `BADF`
-/// without reading memory, `poll_oneoff` (`NOTSUP`), `environ_get`/`args_get` (nothing to write).
+/// without reading memory, the other WASI stubs, `environ_get`/`args_get` (nothing to write).
 const POINTER_CALLS_THAT_CAN_SUCCEED: &[&str] = &[
     "proxy_log",
     "proxy_get_log_level",

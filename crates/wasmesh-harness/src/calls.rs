@@ -15,7 +15,8 @@ use crate::plugin::Plugin;
 pub struct HttpCall {
     /// The token the guest got back; its answer carries it.
     pub token: u32,
-    /// The context that made the call (a stream's, or the root's); its answer goes there.
+    /// The context its answer goes to: the root's, which makes every call, as in Envoy,
+    /// whichever context asked.
     pub context: u32,
     /// The cluster it names.
     pub cluster: String,
@@ -56,9 +57,9 @@ impl Plugin {
         self.take_calls()
     }
 
-    /// Answers `call` as its upstream would: `proxy_on_http_call_response` runs in the context
-    /// that made it, with these headers (`:status` added first) and body readable. A call
-    /// whose stream has ended is dropped unanswered, as a proxy cancels it.
+    /// Answers `call` as its upstream would: `proxy_on_http_call_response` runs in the root
+    /// context, with these headers (`:status` added first) and body readable, also after the
+    /// stream that asked has ended (Envoy does not cancel the root's calls).
     pub fn answer_call(
         &self,
         call: &HttpCall,

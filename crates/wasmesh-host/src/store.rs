@@ -121,7 +121,8 @@ impl HttpStream {
 pub struct PendingHttpCall {
     /// Token handed back to the guest.
     pub token: u32,
-    /// Context that made the call; gets `on_http_call_response`.
+    /// Context that gets `on_http_call_response`: always the root, which makes every call in
+    /// Envoy whichever context asked (SDKs find the asking stream by the token).
     pub context_id: u32,
     /// Target cluster.
     pub cluster: String,

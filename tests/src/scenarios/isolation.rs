@@ -304,6 +304,33 @@ pub fn vm_failure(case: &str, limits: Limits) -> (Duration, Duration) {
     (open_took, closed_took)
 }
 
+/// The errno Envoy's host (proxy-wasm-cpp-host) answers to each WASI call of the guest's `wasi`
+/// case, and so wasmesh's too: `NOSYS` (52) for reading and naming a pre-opened directory, `BADF`
+/// (8) for descriptors other than stdout/stderr, `NOENT` (44) for opening a path, `NOTDIR` (20)
+/// for listing one, `NOTSUP` (58) for the CPU-time clocks, renumbering and sockets; closing and
+/// seeking "succeed"; `poll_oneoff` succeeds with zero events (Go's runtime needs that).
+pub const WASI_ERRNOS: [(&str, u32); 19] = [
+    ("fd_read_stdin", 52),
+    ("fd_close", 0),
+    ("fd_seek", 0),
+    ("fd_fdstat_get", 8),
+    ("fd_prestat_get", 8),
+    ("fd_prestat_dir_name", 52),
+    ("poll_oneoff", 0),
+    ("sched_yield", 0),
+    ("clock_res_get", 0),
+    ("clock_res_get_cputime", 58),
+    ("clock_time_get_cputime", 58),
+    ("fd_fdstat_get_stdout", 0),
+    ("fd_fdstat_set_flags", 52),
+    ("fd_tell_stdout", 0),
+    ("fd_renumber", 58),
+    ("path_open", 44),
+    ("fd_readdir", 20),
+    ("sock_shutdown", 58),
+    ("poll_oneoff_events", 0),
+];
+
 /// One misbehaviour the host answers with a status instead of a trap (`oob`, `huge-map`): the
 /// guest's local reply reports the statuses it got, the VM is not torn down (no failure counted)
 /// and both listeners keep serving. Returns the reported statuses.

@@ -13,6 +13,7 @@ pub mod failover;
 pub mod h2;
 pub mod headers;
 pub mod isolation;
+pub mod lang;
 pub mod lb;
 pub mod limits;
 pub mod metrics;

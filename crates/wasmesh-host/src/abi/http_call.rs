@@ -3,6 +3,13 @@
 //! `proxy_on_http_call_response`. A call that gets no response is answered as Envoy's router
 //! answers it: 504 `upstream request timeout` after its timeout, 503 with Envoy's reset words
 //! otherwise (never zero headers).
+//!
+//! As in Envoy, the root context makes every call, whichever context asked, and the answer is
+//! delivered to the root with the root's id: SDKs that look the callback up by context id (Go,
+//! AssemblyScript) find it there, and the Rust SDK finds the asking stream by the token and
+//! switches to it with `proxy_set_effective_context`. The call outlives the asking stream.
+//! Envoy checks only that `:method`, `:path` and `:authority` are present; an empty
+//! `:authority` is accepted (an empty method or path still is not: it could not be sent).
 
 use std::time::Duration;
 
@@ -47,7 +54,10 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 if !state.plugin.clusters.contains(&cluster) {
                     return Err(Status::BadArgument.into());
                 }
-                for required in [":method", ":path", ":authority"] {
+                if headers.get(b":authority").is_none() {
+                    return Err(Status::BadArgument.into());
+                }
+                for required in [":method", ":path"] {
                     if headers
                         .get(required.as_bytes())
                         .is_none_or(|v| v.is_empty())
@@ -60,7 +70,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 }
                 let token = state.fresh_id();
                 state.calls_in_flight.insert(token);
-                let context_id = state.active_context;
+                let context_id = state.root_context;
                 state.effects.http_calls.push(PendingHttpCall {
                     token,
                     context_id,

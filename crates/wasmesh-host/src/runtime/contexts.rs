@@ -72,9 +72,9 @@ impl PluginVm {
         self.on_queue_ready(root, queue)
     }
 
-    /// Delivers the answer to HTTP call `token` made from context `caller`: readable through
-    /// the call-response buffers and maps only during `proxy_on_http_call_response`. A call
-    /// whose stream has ended is dropped unanswered, as Envoy cancels such calls.
+    /// Delivers the answer to HTTP call `token` to context `caller` (the root, which makes every
+    /// call, as in Envoy): readable through the call-response buffers and maps only during
+    /// `proxy_on_http_call_response`. An answer for a context that no longer exists is dropped.
     pub fn deliver_call_response(
         &mut self,
         token: u32,

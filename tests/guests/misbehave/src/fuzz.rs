@@ -9,6 +9,7 @@ mod args;
 mod calls;
 mod imports;
 mod wasi_calls;
+mod wasi_stub_calls;
 
 /// Status names as the abi-test guest spells them in its reports (one list for both guests).
 #[allow(dead_code)] // only `name` is used here
@@ -50,6 +51,7 @@ pub fn run(context_id: u32, seed: u64, calls: u32) -> Action {
         .iter()
         .map(|c| (*c, false))
         .chain(wasi_calls::CALLS.iter().map(|c| (*c, true)))
+        .chain(wasi_stub_calls::CALLS.iter().map(|c| (*c, true)))
         .collect();
     let mut args = Args::new(seed);
     let mut counts = Counts::new();

@@ -18,7 +18,8 @@ pub enum Kind {
     Echo,
     /// GET `/delay?ms=2000` with a 100 ms timeout.
     Timeout,
-    /// Dispatches that must be refused: unknown cluster, missing `:path`.
+    /// Dispatches that must be refused (unknown cluster, missing `:path`) and one that must
+    /// not be (an empty `:authority`, which Envoy accepts).
     BadCluster,
 }
 
@@ -111,17 +112,20 @@ impl Case for HttpCall {
         let upstream = report::request_header(names::UPSTREAM_HEADER);
         if let Kind::BadCluster = self.kind {
             let unknown = dispatch(names::MISSING_CLUSTER, "/", Duration::from_secs(1));
-            let no_path = upstream.as_deref().map(|up| {
-                let headers = vec![(":method", "GET"), (":authority", "x")];
-                let r = hostcalls::dispatch_http_call(
-                    up,
-                    headers,
-                    None,
-                    vec![],
-                    Duration::from_secs(1),
-                );
-                status::of_result(&r)
-            });
+            // Bodiless one-second calls to `x-abi-upstream` with these headers, if it was given.
+            let try_dispatch = |headers: Vec<(&str, &str)>| {
+                upstream.as_deref().map(|up| {
+                    let timeout = Duration::from_secs(1);
+                    let r = hostcalls::dispatch_http_call(up, headers, None, vec![], timeout);
+                    status::of_result(&r)
+                })
+            };
+            let no_path = try_dispatch(vec![(":method", "GET"), (":authority", "x")]);
+            let empty_authority = try_dispatch(vec![
+                (":method", "GET"),
+                (":path", "/empty-authority"),
+                (":authority", ""),
+            ]);
             report::reply_json(
                 env,
                 200,
@@ -129,6 +133,7 @@ impl Case for HttpCall {
                 &json!({
                     "dispatch": unknown.err().unwrap_or_else(|| "Ok".into()),
                     "dispatch_without_path": no_path,
+                    "dispatch_empty_authority": empty_authority,
                 }),
             );
             return Action::Pause;
@@ -169,6 +174,9 @@ impl Case for HttpCall {
         body_size: usize,
         num_trailers: usize,
     ) {
+        if let Kind::BadCluster = self.kind {
+            return; // the stream has its answer already
+        }
         let mut value = call_report(num_headers, body_size, num_trailers);
         value["dispatch"] = Value::from("Ok");
         value["token_matches"] = Value::from(self.token == Some(token));

@@ -123,4 +123,48 @@ extern "C" {
     pub fn clock_time_get(id: u32, precision: i64, ret: u32) -> u32;
     pub fn clock_res_get(id: u32, ret: u32) -> u32;
     pub fn random_get(p: u32, s: u32) -> u32;
+    pub fn fd_pwrite(fd: u32, iovs: u32, count: u32, offset: i64, ret: u32) -> u32;
+    pub fn fd_pread(fd: u32, iovs: u32, count: u32, offset: i64, ret: u32) -> u32;
+    pub fn fd_tell(fd: u32, ret: u32) -> u32;
+    pub fn fd_datasync(fd: u32) -> u32;
+    pub fn fd_sync(fd: u32) -> u32;
+    pub fn fd_allocate(fd: u32, offset: i64, len: i64) -> u32;
+    pub fn fd_advise(fd: u32, offset: i64, len: i64, advice: u32) -> u32;
+    pub fn fd_fdstat_set_flags(fd: u32, flags: u32) -> u32;
+    pub fn fd_fdstat_set_rights(fd: u32, base: i64, inheriting: i64) -> u32;
+    pub fn fd_filestat_get(fd: u32, ret: u32) -> u32;
+    pub fn fd_filestat_set_size(fd: u32, size: i64) -> u32;
+    pub fn fd_filestat_set_times(fd: u32, atim: i64, mtim: i64, flags: u32) -> u32;
+    pub fn fd_renumber(fd: u32, to: u32) -> u32;
+    pub fn fd_readdir(fd: u32, buf: u32, len: u32, cookie: i64, ret: u32) -> u32;
+    pub fn path_open(
+        fd: u32,
+        dirflags: u32,
+        p: u32,
+        s: u32,
+        oflags: u32,
+        base: i64,
+        inheriting: i64,
+        fdflags: u32,
+        ret: u32,
+    ) -> u32;
+    pub fn path_filestat_get(fd: u32, flags: u32, p: u32, s: u32, ret: u32) -> u32;
+    pub fn path_filestat_set_times(
+        fd: u32,
+        flags: u32,
+        p: u32,
+        s: u32,
+        atim: i64,
+        mtim: i64,
+        fst: u32,
+    ) -> u32;
+    pub fn path_create_directory(fd: u32, p: u32, s: u32) -> u32;
+    pub fn path_remove_directory(fd: u32, p: u32, s: u32) -> u32;
+    pub fn path_unlink_file(fd: u32, p: u32, s: u32) -> u32;
+    pub fn path_rename(fd: u32, op: u32, os: u32, nfd: u32, np: u32, ns: u32) -> u32;
+    pub fn path_readlink(fd: u32, p: u32, s: u32, buf: u32, len: u32, ret: u32) -> u32;
+    pub fn sock_accept(fd: u32, flags: u32, ret: u32) -> u32;
+    pub fn sock_recv(fd: u32, p: u32, s: u32, flags: u32, ret_len: u32, ret_flags: u32) -> u32;
+    pub fn sock_send(fd: u32, p: u32, s: u32, flags: u32, ret: u32) -> u32;
+    pub fn sock_shutdown(fd: u32, how: u32) -> u32;
 }

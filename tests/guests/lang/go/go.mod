@@ -1,0 +1,3 @@
+module wasmesh.test/guest-go
+
+go 1.24
