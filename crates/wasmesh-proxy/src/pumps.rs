@@ -139,15 +139,21 @@ async fn send_data(tx: &BodySender, data: Vec<u8>) -> bool {
 
 /// The client's next data chunk (with whether it ends the body) or its trailers; the error
 /// when its body fails.
+///
+/// The end comes as Envoy's codecs pass it to the filters: h2 flags the last DATA frame
+/// (`end_flagged`: one `on_request_body` with the data and `end_of_stream`), while an HTTP/1
+/// message ends after its last data, so that data goes through with `end_of_stream` false and
+/// the end follows on its own, with nothing more.
 async fn client_frame<B: ReadBody>(
     body: &mut B,
+    end_flagged: bool,
 ) -> Result<(Vec<u8>, bool, Option<http::HeaderMap>), B::Failure> {
     loop {
         let Some(frame) = body.frame().await.transpose()? else {
             return Ok((Vec::new(), true, None));
         };
         match frame.into_data() {
-            Ok(data) => return Ok((data.to_vec(), body.is_end_stream(), None)),
+            Ok(data) => return Ok((data.to_vec(), end_flagged && body.is_end_stream(), None)),
             Err(frame) => {
                 if let Ok(trailers) = frame.into_trailers() {
                     return Ok((Vec::new(), true, Some(trailers)));
@@ -191,8 +197,9 @@ pub async fn request_body<B: ReadBody>(
     timers: Rc<StreamTimers>,
 ) {
     let info = stream.info().clone();
+    let end_flagged = info.protocol() == "HTTP/2";
     loop {
-        let (data, end, trailers) = match client_frame(&mut body).await {
+        let (data, end, trailers) = match client_frame(&mut body, end_flagged).await {
             Ok(frame) => frame,
             Err(e) => {
                 abort.raise(client_body_failed(&e));
