@@ -21,17 +21,10 @@ use crate::plugin_info::PluginInfo;
 /// worker thread, inside a guest callback: keep each method quick and never block.
 pub trait Embedder: Send + Sync {
     /// Takes one guest log line (`proxy_log`, WASI stdout/stderr), its trailing newline
-    /// removed. Default: the `log` crate, target `wasm`, prefixed as Envoy prefixes it.
+    /// removed. Default: the `log` crate, target `wasm`, prefixed as Envoy prefixes it
+    /// ([`log_prefix`]).
     fn log(&self, plugin: &PluginInfo, level: log::Level, message: &str) {
-        log::log!(
-            target: "wasm",
-            level,
-            "wasm log {} {} {}: {}",
-            plugin.name,
-            plugin.root_id,
-            plugin.vm_id,
-            message
-        );
+        log::log!(target: "wasm", level, "{}: {}", log_prefix(plugin), message);
     }
 
     /// The level a guest is told (`proxy_get_log_level`); lines below it are usually not sent.
@@ -64,10 +57,55 @@ impl Embedder for ProcessEmbedder {}
 /// How a plugin's VMs hold their embedder.
 pub type SharedEmbedder = Arc<dyn Embedder>;
 
+/// What Envoy writes before a guest's log line: `wasm log`, then the plugin's name, root id and
+/// VM id, each only when it is not empty (`wasm log my-filter: ...` for a plugin with neither).
+pub fn log_prefix(plugin: &PluginInfo) -> String {
+    let mut prefix = String::from("wasm log");
+    for part in [&plugin.name, &plugin.root_id, &plugin.vm_id] {
+        if !part.is_empty() {
+            prefix.push(' ');
+            prefix.push_str(part);
+        }
+    }
+    prefix
+}
+
 /// The system's wall clock in nanoseconds since the Unix epoch (0 before 1970).
 pub fn system_now_nanos() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::log_prefix;
+    use crate::plugin_info::PluginInfo;
+
+    fn plugin(name: &str, root_id: &str, vm_id: &str) -> PluginInfo {
+        PluginInfo {
+            name: name.into(),
+            root_id: root_id.into(),
+            vm_id: vm_id.into(),
+            vm_config: Vec::new(),
+            configuration: Vec::new(),
+            fail_open: false,
+            memory_bytes: 1 << 20,
+            callback_time: Duration::from_millis(100),
+            request_cpu: None,
+            clusters: Arc::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn the_log_prefix_leaves_empty_ids_out_as_envoy_does() {
+        assert_eq!(log_prefix(&plugin("f", "r", "v")), "wasm log f r v");
+        assert_eq!(log_prefix(&plugin("f", "", "")), "wasm log f");
+        assert_eq!(log_prefix(&plugin("f", "", "v")), "wasm log f v");
+        assert_eq!(log_prefix(&plugin("", "", "")), "wasm log");
+    }
 }

@@ -210,7 +210,10 @@ pub fn log(kind: ProxyKind) {
         ASYNC_DEADLINE,
         || {
             let logs = abi.proxy.logs();
+            // Envoy's prefix: plugin name, root id, VM id.
+            let prefixed = format!("wasm log {PLUGIN} {ROOT_ID} {VM_ID}: abi-test log warn");
             for needle in [
+                prefixed.as_str(),
                 "abi-test log warn",
                 "abi-test log error",
                 "abi-test log critical",
