@@ -58,14 +58,20 @@ fn as_grpc(mut reply: LocalReply) -> LocalReply {
     reply
 }
 
+/// The reply's head as Envoy's `sendLocalReply` builds it, which is what the response filters
+/// see: `:status`, the filter's headers, then, with a body, its `content-length` and a
+/// `content-type` (`text/plain` unless the filter gave one).
 fn head(reply: &LocalReply) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.add(b":status", reply.status.to_string().as_bytes());
     for (k, v) in reply.headers.iter() {
         headers.add(k, v);
     }
-    if !reply.body.is_empty() && headers.get(b"content-type").is_none() {
-        headers.add(b"content-type", b"text/plain");
+    if !reply.body.is_empty() {
+        headers.replace(b"content-length", reply.body.len().to_string().as_bytes());
+        if headers.get(b"content-type").is_none() {
+            headers.add(b"content-type", b"text/plain");
+        }
     }
     headers
 }

@@ -421,6 +421,12 @@ pub fn local_reply(kind: ProxyKind) {
         "{kind:?}"
     );
     assert_eq!(response.header("content-length"), Some("7"), "{kind:?}");
+    // What the response callbacks saw of the reply's head (Envoy 1.40's, header by header).
+    assert_eq!(
+        response.header("x-abi-reply-head"),
+        Some(":status=418,x-abi=local,content-length=7,content-type=text/plain"),
+        "{kind:?}"
+    );
     assert_eq!(abi.backend.requests_seen(), 0, "{kind:?}");
 }
 

@@ -2,10 +2,10 @@
 //! from the request path, from the response path, and with a gRPC status.
 
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{Action, GrpcStatusCode};
+use proxy_wasm::types::{Action, GrpcStatusCode, MapType};
 
 use crate::case::{Case, Env};
-use crate::status;
+use crate::{names, report, status};
 
 /// Where the local reply is sent from.
 pub enum LocalReply {
@@ -48,7 +48,23 @@ impl Case for LocalReply {
                 teapot("local-response", b"teapot from response\n");
                 Action::Pause
             }
-            _ => Action::Continue,
+            Self::InRequest => {
+                report_reply_head();
+                Action::Continue
+            }
+            Self::Grpc => Action::Continue,
         }
     }
+}
+
+/// Reports the head of its own reply as the response callbacks see it: every header, as
+/// `name=value` in the order the host gives them (`x-abi-reply-head`).
+fn report_reply_head() {
+    let map = MapType::HttpResponseHeaders;
+    let head: Vec<String> = report::pairs(map)
+        .into_iter()
+        .filter(|(name, _)| name != names::RESPONSE_SEEN_HEADER)
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    report::set_header(map, "x-abi-reply-head", &head.join(","));
 }
