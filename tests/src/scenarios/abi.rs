@@ -1060,17 +1060,22 @@ pub fn close_response(kind: ProxyKind) {
     assert_eq!(abi.backend.requests_seen(), 2, "{kind:?}: one per protocol");
 }
 
-/// `foreign`: Envoy registers `clear_route_cache`; wasmesh registers no foreign function.
+/// `foreign`: both hosts have `clear_route_cache`, `compress` and `uncompress` (zlib), and answer `NotFound` for any other name.
 pub fn foreign(kind: ProxyKind) {
     let abi = Abi::start(kind);
     let body = abi.json_case("foreign", "/", &[]);
-    let clear_route_cache = match kind {
-        ProxyKind::Envoy => "Ok",
-        ProxyKind::Wasmesh => "NotFound",
-    };
     assert_eq!(
         body,
-        json!({"no_such_function": "NotFound", "clear_route_cache": clear_route_cache}),
+        json!({
+            "no_such_function": "NotFound",
+            "clear_route_cache": "Ok",
+            "compress": "Ok",
+            "compressed_smaller": true,
+            "zlib_header": "78",
+            "uncompress": "Ok",
+            "round_trip": true,
+            "uncompress_garbage": "SerializationFailure",
+        }),
         "{kind:?}"
     );
 }

@@ -1,11 +1,32 @@
-//! `proxy_call_foreign_function`: this host registers no foreign functions,
-//! so every name is `NotFound` (after checking the guest's pointers).
+//! `proxy_call_foreign_function`: the functions Envoy registers that mean something without
+//! Envoy's internals. Any other name is `NotFound` (after checking the guest's pointers), as in
+//! Envoy for a name it does not have.
+//!
+//! - `compress` / `uncompress`: zlib, as Envoy's (`zlib.rs`).
+//! - `clear_route_cache`: `Ok`, with nothing to clear. Envoy caches the route a request picked
+//!   and a filter that changes headers must clear it for the change to count; wasmesh picks the
+//!   route only after every request-header callback has run, so a filter's changes always count,
+//!   which is what the call asks for.
+
+mod zlib;
 
 use wasmtime::Linker;
 
-use super::memory::with_two;
-use super::{finish, Caller, Status};
+use super::memory::{read, read_string, return_bytes};
+use super::{finish, AbiError, Caller, Status};
 use crate::store::HostState;
+
+/// Runs foreign function `name` on `arguments`: its result bytes, or the status Envoy's
+/// function answers.
+fn call(name: &str, arguments: &[u8], state: &HostState) -> Result<Vec<u8>, Status> {
+    match name {
+        "compress" => zlib::compress(arguments),
+        // The result must fit in the guest's memory: more is refused before it is made.
+        "uncompress" => zlib::uncompress(arguments, state.plugin.memory_bytes),
+        "clear_route_cache" => Ok(Vec::new()),
+        _ => Err(Status::NotFound),
+    }
+}
 
 /// Registers this family's hostcalls with the linker.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
@@ -17,11 +38,13 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
          nsize: u32,
          aptr: u32,
          asize: u32,
-         _ret_ptr: u32,
-         _ret_size: u32| {
+         ret_ptr: u32,
+         ret_size: u32| {
             finish((|| {
-                with_two(&mut caller, (nptr, nsize), (aptr, asize), |_, _, _| ())?;
-                Err(Status::NotFound.into())
+                let name = read_string(&mut caller, nptr, nsize)?;
+                let arguments = read(&mut caller, aptr, asize)?;
+                let result = call(&name, &arguments, caller.data()).map_err(AbiError::from)?;
+                return_bytes(&mut caller, &result, ret_ptr, ret_size)
             })())
         },
     )?;
