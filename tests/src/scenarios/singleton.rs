@@ -3,7 +3,8 @@
 //! http calls and queue callbacks run. The abi-test guest's singleton root (root id
 //! `abi-singleton`) counts its ticks, its calls' `200` answers and the items it dequeues in
 //! shared data; the same module as a filter in the listener, with the same VM id, copies the
-//! counters into response headers and enqueues one item per request (case `singleton`).
+//! counters into response headers and enqueues one item per request (case `singleton`). A
+//! singleton that traps on every tick shows how each host treats a failed singleton.
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use serde_json::json;
 
 use super::abi::{BACKEND, CALL_CLUSTER, ROOT_ID, VM_ID};
 use crate::{
-    build_filters, client, poll_until, Backend, BackendHandle, Cluster, Listener, MeshConfig,
+    build_filters, client, poll_until, wat, Backend, BackendHandle, Cluster, Listener, MeshConfig,
     Plugin, Proxy, ProxyKind, Route,
 };
 
@@ -130,4 +131,57 @@ pub fn feeds_filters(kind: ProxyKind) {
         "{}: no call reached the backend",
         kind.name()
     );
+}
+
+/// A singleton whose every tick traps (`tests/guests/wat/tick-trap.wat`); the listener serves
+/// on in both hosts. Envoy logs the trap once and never runs that singleton again; wasmesh
+/// counts each failure and rebuilds the VM with a filter VM's backoff, so it ticks (and traps)
+/// again.
+pub fn trap_on_tick(kind: ProxyKind) {
+    let backend = Backend::start(BACKEND);
+    let mesh = MeshConfig::new()
+        .plugin(Plugin::new("trap", &wat::module("tick-trap")).singleton())
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(Listener::new("main").route(Route::prefix("/", "backend")));
+    let proxy = kind.start(&mesh);
+    proxy.expect_vm_failures();
+    match kind {
+        ProxyKind::Wasmesh => poll_until("two failures and a rebuild", DEADLINE, || {
+            let failures = admin_counter(&proxy, "wasmesh_vm_failures_total");
+            let rebuilds = admin_counter(&proxy, "wasmesh_vm_rebuilds_total");
+            if failures >= 2 && rebuilds >= 1 {
+                Ok(())
+            } else {
+                Err(format!("{failures} failures, {rebuilds} rebuilds"))
+            }
+        }),
+        ProxyKind::Envoy => {
+            poll_until("the first trap", DEADLINE, || match tick_traps(&proxy) {
+                0 => Err("no trap logged yet".to_string()),
+                _ => Ok(()),
+            });
+            // Ten tick periods: a singleton that ran again would have trapped again.
+            thread::sleep(RATE_WINDOW);
+            assert_eq!(tick_traps(&proxy), 1, "envoy: {}", proxy.logs());
+        }
+    }
+    let status = client::get(&proxy.url("main", "/"), &[]).status;
+    assert_eq!(status, 200, "{}: the listener serves", kind.name());
+}
+
+/// Envoy's log lines for a trap in `proxy_on_tick` (V8 through `wasm_vm.cc`).
+fn tick_traps(proxy: &Proxy) -> usize {
+    let logs = proxy.logs();
+    logs.lines()
+        .filter(|l| l.contains("wasm_vm.cc") && l.contains("proxy_on_tick failed"))
+        .count()
+}
+
+/// One of wasmesh's own counters from `/metrics`.
+fn admin_counter(proxy: &Proxy, name: &str) -> u64 {
+    let text = proxy.admin_get("/metrics").text();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in /metrics"))
 }
