@@ -139,6 +139,7 @@ fn config(host: &Host) -> Reply {
             "generation": generation.id,
             "source": format!("{:?}", host.source),
             "config": &*generation.config,
+            "singletons": generation.config.singletons(),
             "last_reload_error": host.last_error(),
             "worker_error": host.worker_error(),
         }),

@@ -13,6 +13,7 @@ pub(crate) mod events;
 pub(crate) mod heap;
 pub mod host;
 pub(crate) mod listeners;
+pub(crate) mod singletons;
 pub(crate) mod stat;
 pub(crate) mod watch;
 pub mod worker;

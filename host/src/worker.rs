@@ -4,7 +4,8 @@
 //! metric's first definition) and its connection's activity clocks, which only its worker
 //! touches.
 //! A worker builds its local copy of the current generation and swaps to a
-//! newer one when the host announces it.
+//! newer one when the host announces it. Singleton plugins (in no listener) get one VM in
+//! the process, on worker 0, whose root context runs their ticks, queues and http calls.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use tokio::sync::watch;
 
 use crate::events::WorkerEvent;
 use crate::host::{Generation, Host};
+use crate::singletons::{self, SINGLETON_WORKER};
 use wasmesh_host::runtime::PluginSlot;
 use wasmesh_proxy::Upstreams;
 use wasmesh_proxy::{ListenerLocal, WorkerView};
@@ -25,11 +27,16 @@ use wasmesh_proxy::{ListenerLocal, WorkerView};
 struct LocalGeneration {
     id: u64,
     listeners: HashMap<String, Rc<ListenerLocal>>,
+    /// The singleton plugins' slots (on [`SINGLETON_WORKER`] only): no listener's chain holds
+    /// them, so this does, for as long as the generation serves here.
+    singletons: Vec<Rc<PluginSlot>>,
 }
 
 /// One worker thread's state.
 pub struct Worker {
     host: Arc<Host>,
+    /// Position among the workers (0-based).
+    index: usize,
     events: UnboundedSender<WorkerEvent>,
     local: RefCell<Option<Rc<LocalGeneration>>>,
     slots: RefCell<HashMap<u64, Weak<PluginSlot>>>,
@@ -84,6 +91,7 @@ impl Worker {
                     *slot = Some(Rc::new(LocalGeneration {
                         id: generation.id,
                         listeners: old.listeners.clone(),
+                        singletons: old.singletons.clone(),
                     }));
                 }
             }
@@ -134,8 +142,14 @@ impl Worker {
             &self.host.overload,
             &self.host.shared,
         ));
+        let singleton_names = generation.config.singletons();
         let mut slots: HashMap<String, Rc<PluginSlot>> = HashMap::new();
+        let mut singletons = Vec::new();
         for (name, factory) in &generation.factories {
+            let singleton = singleton_names.contains(&name.as_str());
+            if singleton && self.index != SINGLETON_WORKER {
+                continue;
+            }
             let key = NEXT_SLOT_KEY.fetch_add(1, Ordering::Relaxed);
             let events = self.events.clone();
             let waker = Arc::new(move |queue| {
@@ -145,7 +159,12 @@ impl Worker {
                 .with_context(|| format!("starting plugin {name:?}"))?;
             wasmesh_proxy::start_pump(&slot, upstreams.clone());
             self.slots.borrow_mut().insert(key, Rc::downgrade(&slot));
-            slots.insert(name.clone(), slot);
+            if singleton {
+                singletons::keep_up(&slot);
+                singletons.push(slot);
+            } else {
+                slots.insert(name.clone(), slot);
+            }
         }
         self.slots.borrow_mut().retain(|_, s| s.strong_count() > 0);
         let listeners = generation
@@ -169,6 +188,7 @@ impl Worker {
         Ok(LocalGeneration {
             id: generation.id,
             listeners,
+            singletons,
         })
     }
 
@@ -207,7 +227,7 @@ pub fn spawn(host: Arc<Host>, count: usize) -> Result<()> {
         host.add_worker(events_tx.clone());
         std::thread::Builder::new()
             .name(format!("wasmesh-worker-{index}"))
-            .spawn(move || run(host, sockets, events_tx, events_rx, ready))?;
+            .spawn(move || run(host, index, sockets, events_tx, events_rx, ready))?;
     }
     drop(ready_tx);
     for _ in 0..count {
@@ -222,6 +242,7 @@ pub fn spawn(host: Arc<Host>, count: usize) -> Result<()> {
 
 fn run(
     host: Arc<Host>,
+    index: usize,
     sockets: Vec<(String, std::net::TcpListener)>,
     events_tx: UnboundedSender<WorkerEvent>,
     mut events: UnboundedReceiver<WorkerEvent>,
@@ -243,6 +264,7 @@ fn run(
     let acknowledge = runtime.block_on(async move {
         let worker = Rc::new(Worker {
             host,
+            index,
             events: events_tx,
             local: RefCell::new(None),
             slots: RefCell::new(HashMap::new()),

@@ -86,6 +86,14 @@ pub struct PluginConfig {
     /// When the VM fails (trap, limit), pass the request on (true) or answer 503 (false).
     #[serde(default)]
     pub fail_open: bool,
+    /// Run this plugin as a singleton, as Envoy's `envoy.bootstrap.wasm` extension with
+    /// `singleton: true` does: one VM in the process (on worker 0) whose root context runs
+    /// its ticks, queue callbacks and http calls, with no stream ever created. A plugin no
+    /// listener names is a singleton whatever this says; `true` is for keeping it one: a
+    /// background job (a poller filling shared data) named in a listener by mistake would
+    /// silently run once per worker, so with `true` that is a config error instead.
+    #[serde(default)]
+    pub singleton: bool,
     /// Resource limits for each VM of this plugin.
     #[serde(default)]
     pub limits: Limits,
@@ -158,6 +166,16 @@ impl Config {
                 plugin.wasm = base.join(&plugin.wasm);
             }
         }
+    }
+
+    /// Names of the plugins that run as singletons: marked `singleton`, or in no listener's
+    /// `filters` (Envoy runs a plugin outside any filter chain as a bootstrap extension).
+    pub fn singletons(&self) -> Vec<&str> {
+        self.plugins
+            .iter()
+            .filter(|p| p.singleton || !self.listeners.iter().any(|l| l.filters.contains(&p.name)))
+            .map(|p| p.name.as_str())
+            .collect()
     }
 
     /// Worker count: configured, else the number of cores.

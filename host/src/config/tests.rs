@@ -221,3 +221,20 @@ fn allowed_endpoints_name_services_of_an_original_dst_cluster() {
         "{err}"
     );
 }
+
+#[test]
+fn plugins_in_no_listener_or_marked_are_singletons_and_marked_ones_stay_out_of_listeners() {
+    let config = Config::parse(&minimal().to_string()).unwrap();
+    assert!(config.singletons().is_empty());
+    let mut value = minimal();
+    let plugins = value["plugins"].as_array_mut().unwrap();
+    plugins.push(serde_json::json!({"name": "bg", "wasm": "bg.wasm"}));
+    plugins.push(serde_json::json!({"name": "job", "wasm": "j.wasm", "singleton": true}));
+    let config = Config::parse(&value.to_string()).unwrap();
+    assert_eq!(config.singletons(), ["bg", "job"]);
+    let mut value = minimal();
+    value["plugins"][0]["singleton"] = true.into();
+    let err = error_of(value);
+    assert!(err.contains("listeners[0].filters[0]"), "{err}");
+    assert!(err.contains("plugins[0].singleton"), "{err}");
+}

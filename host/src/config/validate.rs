@@ -110,6 +110,13 @@ pub fn validate(config: &Config) -> Result<()> {
             if !plugin_names.contains(filter.as_str()) {
                 bail!("config error at `listeners[{i}].filters[{j}]`: no plugin named {filter:?}");
             }
+            if let Some(k) = config
+                .plugins
+                .iter()
+                .position(|p| p.singleton && p.name == *filter)
+            {
+                bail!("config error at `listeners[{i}].filters[{j}]`: plugin {filter:?} is a singleton (`plugins[{k}].singleton`), which runs once outside any listener");
+            }
         }
         for (j, route) in listener.routes.iter().enumerate() {
             if !cluster_names.contains(route.cluster.as_str()) {

@@ -11,6 +11,7 @@ use super::{
 };
 
 const WASM_FILTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+const WASM_SERVICE_TYPE: &str = "type.googleapis.com/envoy.extensions.wasm.v3.WasmService";
 const STRING_VALUE_TYPE: &str = "type.googleapis.com/google.protobuf.StringValue";
 const HCM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const ROUTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
@@ -30,6 +31,15 @@ pub fn bootstrap(config: &MeshConfig) -> Value {
             "clusters": config.clusters.iter().map(cluster).collect::<Vec<_>>(),
         },
     });
+    let singletons: Vec<Value> = config
+        .plugins
+        .iter()
+        .filter(|p| config.is_singleton(p))
+        .map(wasm_service)
+        .collect();
+    if !singletons.is_empty() {
+        out["bootstrap_extensions"] = json!(singletons);
+    }
     let limits = connection_limits(config);
     if !limits.is_empty() {
         out["layered_runtime"] =
@@ -124,6 +134,31 @@ fn listener(config: &MeshConfig, listener: &Listener) -> Value {
 }
 
 fn wasm_filter(plugin: &Plugin) -> Value {
+    assert!(
+        !plugin.singleton,
+        "a singleton is in no listener: {:?}",
+        plugin.name
+    );
+    json!({
+        "name": "envoy.filters.http.wasm",
+        "typed_config": { "@type": WASM_FILTER_TYPE, "config": plugin_config(plugin) },
+    })
+}
+
+/// A singleton: one VM on Envoy's main thread, outside any filter chain.
+fn wasm_service(plugin: &Plugin) -> Value {
+    json!({
+        "name": "envoy.bootstrap.wasm",
+        "typed_config": {
+            "@type": WASM_SERVICE_TYPE,
+            "singleton": true,
+            "config": plugin_config(plugin),
+        },
+    })
+}
+
+/// The `PluginConfig` a filter and a singleton both carry.
+fn plugin_config(plugin: &Plugin) -> Value {
     let mut vm_config = json!({
         "vm_id": plugin.vm_id,
         "runtime": "envoy.wasm.runtime.v8",
@@ -141,10 +176,7 @@ fn wasm_filter(plugin: &Plugin) -> Value {
     if let Some(value) = &plugin.configuration {
         config["configuration"] = string_value(value);
     }
-    json!({
-        "name": "envoy.filters.http.wasm",
-        "typed_config": { "@type": WASM_FILTER_TYPE, "config": config },
-    })
+    config
 }
 
 /// Plugin and VM configuration reach the module as bytes: wrap them as a `StringValue`.

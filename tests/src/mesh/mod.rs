@@ -100,6 +100,16 @@ impl MeshConfig {
             .unwrap_or_else(|| panic!("listener refers to unknown plugin {name:?}"))
     }
 
+    /// Whether `plugin` runs as a singleton: marked so, or in no listener (wasmesh's rule, which
+    /// the Envoy bootstrap follows too, so both hosts run the same plugins).
+    pub fn is_singleton(&self, plugin: &Plugin) -> bool {
+        plugin.singleton
+            || !self
+                .listeners
+                .iter()
+                .any(|l| l.filters.contains(&plugin.name))
+    }
+
     /// Envoy's bootstrap YAML for this setup.
     pub fn to_envoy_yaml(&self) -> String {
         to_yaml(&envoy::bootstrap(self))
@@ -128,6 +138,9 @@ pub struct Plugin {
     pub configuration: Option<Value>,
     /// Whether requests pass (`true`) or get a 503 (`false`) when the plugin fails.
     pub fail_open: bool,
+    /// Run once in the process, outside any listener: Envoy's `envoy.bootstrap.wasm` with
+    /// `singleton: true`, wasmesh's `singleton: true`. Listeners must not name it.
+    pub singleton: bool,
 }
 
 impl Plugin {
@@ -141,7 +154,14 @@ impl Plugin {
             vm_config: None,
             configuration: None,
             fail_open: false,
+            singleton: false,
         }
+    }
+
+    /// Makes this a singleton (see [`Plugin::singleton`]).
+    pub fn singleton(mut self) -> Self {
+        self.singleton = true;
+        self
     }
 
     /// Sets the plugin configuration.

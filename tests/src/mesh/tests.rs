@@ -76,3 +76,21 @@ fn durations_use_protobuf_json_form() {
     let yaml = config.to_envoy_yaml();
     assert!(yaml.contains("timeout: \"1.5s\""), "{yaml}");
 }
+
+#[test]
+fn a_singleton_is_a_bootstrap_extension_in_envoy_and_marked_in_wasmesh() {
+    let job = Plugin::new("job", Path::new("/x/j.wasm"))
+        .root_id("r")
+        .singleton();
+    let config = sample().plugin(job);
+    let bootstrap = envoy::bootstrap(&config);
+    let extensions = bootstrap["bootstrap_extensions"].as_array().unwrap();
+    assert_eq!(extensions.len(), 1, "{bootstrap}");
+    let service = &extensions[0]["typed_config"];
+    assert_eq!(service["singleton"], true);
+    assert_eq!(service["config"]["name"], "job");
+    assert_eq!(service["config"]["root_id"], "r");
+    let plugins = &config.to_wasmesh_json()["plugins"];
+    assert_eq!(plugins[1]["singleton"], true);
+    assert!(plugins[0].get("singleton").is_none(), "{plugins}");
+}

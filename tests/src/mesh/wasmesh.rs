@@ -30,6 +30,10 @@ fn plugin(plugin: &Plugin) -> Value {
         "vm_id": plugin.vm_id,
         "fail_open": plugin.fail_open,
     });
+    // Written only when set, so the config also suits a wasmesh from before the field.
+    if plugin.singleton {
+        out["singleton"] = json!(true);
+    }
     if let Some(value) = &plugin.vm_config {
         out["vm_config"] = value.clone();
     }

@@ -22,5 +22,6 @@ pub mod priority;
 pub mod proxying;
 pub mod ratelimit;
 pub mod reload;
+pub mod singleton;
 pub mod strict;
 pub mod websocket;

@@ -87,6 +87,7 @@ pub const CASES: &[(&str, Constructor)] = &[
     ("queue", || Box::new(cases::queue::Enqueue)),
     ("queue-read", || Box::new(cases::queue::ReadBack)),
     ("timer", || Box::new(cases::clock::Ticks)),
+    ("singleton", || Box::new(cases::singleton::Singleton)),
     ("time", || Box::new(cases::clock::Time)),
     ("wasi", || Box::new(cases::clock::Wasi)),
     ("metrics", || Box::new(cases::metrics::Metrics)),

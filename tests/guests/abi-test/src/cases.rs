@@ -16,5 +16,6 @@ pub mod properties;
 pub mod queue;
 pub mod resume;
 pub mod shared_data;
+pub mod singleton;
 pub mod trailers;
 pub mod unknown;

@@ -12,6 +12,7 @@ mod names;
 mod raw;
 mod report;
 mod root;
+mod singleton;
 mod status;
 mod stream;
 

@@ -30,3 +30,14 @@ pub const CASE_HEADER: &str = "x-abi-case";
 pub const UPSTREAM_HEADER: &str = "x-abi-upstream";
 /// Response header added to every response the filter's `on_http_response_headers` sees.
 pub const RESPONSE_SEEN_HEADER: &str = "x-abi-response-seen";
+
+/// Root id that makes a root context the singleton's (see `singleton.rs`).
+pub const SINGLETON_ROOT_ID: &str = "abi-singleton";
+/// Shared-data key: how many ticks the singleton saw (decimal text).
+pub const SINGLETON_TICKS_KEY: &str = "abi.singleton.ticks";
+/// Shared-data key: how many of the singleton's http calls were answered 200 (decimal text).
+pub const SINGLETON_CALLS_KEY: &str = "abi.singleton.calls";
+/// The shared queue the singleton registers and the `singleton` case enqueues to.
+pub const SINGLETON_QUEUE: &str = "abi_singleton_queue";
+/// Shared-data key: how many items the singleton dequeued (decimal text).
+pub const SINGLETON_QUEUED_KEY: &str = "abi.singleton.queued";

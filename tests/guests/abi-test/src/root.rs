@@ -11,6 +11,7 @@ use proxy_wasm::types::{BufferType, ContextType, MetricType};
 use crate::counter;
 use crate::names;
 use crate::report::text;
+use crate::singleton::Singleton;
 use crate::status;
 use crate::stream::AbiStream;
 
@@ -53,6 +54,8 @@ pub struct AbiRoot {
     vm_configuration_size: usize,
     metrics: Option<MetricIds>,
     info: Rc<RootInfo>,
+    /// Set when this root is the singleton's: then it does only what `Singleton` does.
+    singleton: Option<Singleton>,
 }
 
 impl AbiRoot {
@@ -64,11 +67,18 @@ impl AbiRoot {
             vm_configuration_size: 0,
             metrics: None,
             info: Rc::new(RootInfo::default()),
+            singleton: None,
         }
     }
 }
 
 impl Context for AbiRoot {
+    fn on_http_call_response(&mut self, _: u32, _: usize, _: usize, _: usize) {
+        if let Some(singleton) = &self.singleton {
+            singleton.on_http_call_response();
+        }
+    }
+
     fn on_done(&mut self) -> bool {
         log::info!("abi-test: root on_done context={}", self.context_id);
         true
@@ -90,6 +100,10 @@ impl RootContext for AbiRoot {
     fn on_configure(&mut self, plugin_configuration_size: usize) -> bool {
         let plugin_configuration =
             read_buffer(BufferType::PluginConfiguration, plugin_configuration_size);
+        if property("plugin_root_id").as_deref() == Some(names::SINGLETON_ROOT_ID) {
+            self.singleton = Some(Singleton::start(&plugin_configuration));
+            return true;
+        }
         if self.metrics.is_none() {
             self.metrics = define_metrics();
         }
@@ -119,12 +133,18 @@ impl RootContext for AbiRoot {
     }
 
     fn on_tick(&mut self) {
+        if let Some(singleton) = &self.singleton {
+            return singleton.on_tick();
+        }
         if let Err(s) = counter::add(names::TICKS_KEY, 1) {
             log::warn!("abi-test: counting a tick: {}", status::of(s));
         }
     }
 
     fn on_queue_ready(&mut self, queue_id: u32) {
+        if let Some(singleton) = &self.singleton {
+            return singleton.on_queue_ready(queue_id);
+        }
         let mut last = None;
         let mut items = 0u64;
         for _ in 0..MAX_DEQUEUE {
