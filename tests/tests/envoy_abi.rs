@@ -144,6 +144,11 @@ fn body_stream() {
 }
 
 #[test]
+fn body_calls() {
+    abi::body_calls(Envoy);
+}
+
+#[test]
 fn close() {
     abi::close(Envoy);
 }

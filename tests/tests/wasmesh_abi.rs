@@ -144,6 +144,11 @@ fn body_stream() {
 }
 
 #[test]
+fn body_calls() {
+    abi::body_calls(Wasmesh);
+}
+
+#[test]
 fn close() {
     abi::close(Wasmesh);
 }

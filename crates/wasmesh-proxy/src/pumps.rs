@@ -69,25 +69,28 @@ where
 async fn next_frame<B: ReadBody>(
     body: &mut B,
     tx: &BodySender,
+    end_flagged: bool,
 ) -> Option<(Vec<u8>, bool, Option<http::HeaderMap>)> {
     loop {
         let polled = body.frame().await;
-        if let Some(frame) = decode(body, polled, tx).await {
+        if let Some(frame) = decode(body, polled, tx, end_flagged).await {
             return frame;
         }
     }
 }
 
 /// What [`next_frame`] makes of one polled frame; `None` for a frame of
-/// another kind, to be skipped.
+/// another kind, to be skipped. The last data ends the body only when the codec flags it
+/// (`end_flagged`, h2), as in [`client_frame`].
 async fn decode<B: ReadBody>(
     body: &B,
     polled: Polled<B::Failure>,
     tx: &BodySender,
+    end_flagged: bool,
 ) -> Option<Option<(Vec<u8>, bool, Option<http::HeaderMap>)>> {
     Some(match polled {
         Some(Ok(frame)) => match frame.into_data() {
-            Ok(data) => Some((data.to_vec(), body.is_end_stream(), None)),
+            Ok(data) => Some((data.to_vec(), end_flagged && body.is_end_stream(), None)),
             Err(frame) => match frame.into_trailers() {
                 Ok(t) => Some((Vec::new(), true, Some(t))),
                 Err(_) => return None,
@@ -247,23 +250,24 @@ pub async fn request_body<B: ReadBody>(
 
 /// Streams the upstream's response body through the chain to the client; each chunk the
 /// client's connection takes is activity for `idle`. The stream's contexts finish when this
-/// returns.
+/// returns. `end_flagged`: the upstream speaks h2, whose last DATA frame carries the end.
 pub async fn response_body<B: ReadBody>(
     stream: Rc<ChainStream>,
     mut body: B,
     first: Option<Polled<B::Failure>>,
     tx: BodySender,
     idle: &StreamIdle,
+    end_flagged: bool,
 ) {
     let info = stream.info().clone();
     let mut first = first;
     loop {
         let frame = match first.take() {
-            Some(polled) => match decode(&body, polled, &tx).await {
+            Some(polled) => match decode(&body, polled, &tx, end_flagged).await {
                 Some(frame) => frame,
                 None => continue,
             },
-            None => next_frame(&mut body, &tx).await,
+            None => next_frame(&mut body, &tx, end_flagged).await,
         };
         let Some((data, end, trailers)) = frame else {
             return;

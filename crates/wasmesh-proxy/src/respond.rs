@@ -31,6 +31,10 @@ pub async fn respond(
 ) -> HandlerResult {
     let (parts, mut body) = response.into_parts();
     let is_h2 = stream.info().protocol() == "HTTP/2";
+    // How the upstream's codec ends the body, which is how the filters see its end: an h2
+    // upstream flags its last DATA frame, an HTTP/1 message ends after its data (Envoy's
+    // codecs pass the data, then the end on its own).
+    let end_flagged = parts.version == http::Version::HTTP_2;
     let mut headers = response_to_map(&parts);
     // `response.code` is readable from the response callbacks on.
     stream
@@ -51,16 +55,17 @@ pub async fn respond(
     let first = pumps::first_frame(&mut body).await;
     let first = match first {
         Some(Some(Ok(frame))) if body.is_end_stream() => match frame.into_data() {
-            Ok(data) => return whole(stream, &headers, data.to_vec()).await,
+            Ok(data) => return whole(stream, &headers, data.to_vec(), end_flagged).await,
             Err(frame) => Some(Some(Ok(frame))),
         },
-        Some(None) => return whole(stream, &headers, Vec::new()).await,
+        Some(None) => return whole(stream, &headers, Vec::new(), true).await,
         other => other,
     };
     let (tx, rx) = body::channel();
     tokio::task::spawn_local(async move {
         let _admitted = admitted;
-        let pump = pumps::response_body(stream, body, first, tx.clone(), &timers.idle);
+        let idle = &timers.idle;
+        let pump = pumps::response_body(stream, body, first, tx.clone(), idle, end_flagged);
         tokio::select! {
             () = pump => {}
             expiry = timers.expired() => {
@@ -80,9 +85,28 @@ pub async fn respond(
 
 /// A body that is all here: through the response filters at once, then sent
 /// with the head. The stream's contexts finish when `stream` drops here, as
-/// they would at the end of the pump.
-async fn whole(stream: Rc<ChainStream>, headers: &HeaderMap, data: Vec<u8>) -> HandlerResult {
-    let out = match stream.response_body(data, true).await {
+/// they would at the end of the pump. Unless `end_flagged` (h2), the data goes through
+/// without the end and the end follows alone, as an HTTP/1 message's does in Envoy.
+async fn whole(
+    stream: Rc<ChainStream>,
+    headers: &HeaderMap,
+    data: Vec<u8>,
+    end_flagged: bool,
+) -> HandlerResult {
+    let passed = if end_flagged || data.is_empty() {
+        stream.response_body(data, true).await
+    } else {
+        match stream.response_body(data, false).await {
+            Ok(first) => stream.response_body(Vec::new(), true).await.map(|mut out| {
+                let mut data = first.data;
+                data.append(&mut out.data);
+                out.data = data;
+                out
+            }),
+            Err(step) => Err(step),
+        }
+    };
+    let out = match passed {
         Ok(out) => out,
         // As after a streamed head: the client sees the stream reset.
         Err(_) => return Err("stream reset by a filter".into()),

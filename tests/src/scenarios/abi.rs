@@ -1007,6 +1007,25 @@ pub fn body_prepend(kind: ProxyKind) {
     assert_body_calls(kind, &response);
 }
 
+/// `body-calls`: how each host passes a body sent in one piece over HTTP/1.1 to the body
+/// callbacks, both ways: the data with `end_of_stream` false, then the end alone, as Envoy's
+/// codecs dispatch an HTTP/1 message (each call's mark is appended to what it let through).
+pub fn body_calls(kind: ProxyKind) {
+    let abi = Abi::start(kind);
+    let response = abi.post("body-calls", "/calls", &[], "hello world");
+    assert_eq!(response.status, 200, "{kind:?}: {}", response.text());
+    let text = response.text();
+    // The backend's echo is a JSON line; the marks follow its newline.
+    let (json, marks) = text
+        .rsplit_once("}\n")
+        .map(|(json, marks)| (format!("{json}}}\n"), marks.to_string()))
+        .unwrap_or_else(|| panic!("{kind:?}: not an echo: {text:?}"));
+    let echo: Value = serde_json::from_str(&json)
+        .unwrap_or_else(|e| panic!("{kind:?}: not an echo ({e}): {text:?}"));
+    assert_eq!(echo["body"], "hello world[11,false][0,true]", "{kind:?}");
+    assert_eq!(marks, format!("[{},false][0,true]", json.len()), "{kind:?}");
+}
+
 /// `body-stream`: every chunk uppercased as it passes, nothing buffered.
 pub fn body_stream(kind: ProxyKind) {
     let abi = Abi::start(kind);

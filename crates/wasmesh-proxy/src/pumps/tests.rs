@@ -332,7 +332,7 @@ fn a_response_body_goes_to_the_client_buffered_or_not_with_its_trailers() {
             ]);
             let (tx, client) = channel();
             let timers = timers();
-            let pump = response_body(fixture.stream.clone(), body, None, tx, &timers.idle);
+            let pump = response_body(fixture.stream.clone(), body, None, tx, &timers.idle, false);
             let (read, ()) = tokio::join!(read_all(client), pump);
             assert_eq!(read.bytes.len(), big.len() + 1, "{mode}");
             assert!(read.frames.iter().all(|&n| n <= MAX_FRAME), "{mode}");
@@ -354,7 +354,7 @@ fn a_response_pump_stops_when_the_client_is_gone() {
         let timers = timers();
         // The upstream's body never ends (the feed stays open): only the client's absence can
         // end the pump.
-        let pump = response_body(fixture.stream.clone(), body, None, tx, &timers.idle);
+        let pump = response_body(fixture.stream.clone(), body, None, tx, &timers.idle, false);
         tokio::time::timeout(Duration::from_secs(5), pump)
             .await
             .expect("the pump returns once nobody reads");

@@ -119,6 +119,7 @@ pub const CASES: &[(&str, Constructor)] = &[
     ("body-stream", || {
         Box::new(cases::body::Body::new(cases::body::Mode::Stream))
     }),
+    ("body-calls", || Box::new(cases::body_calls::BodyCalls)),
     ("close", || Box::new(cases::close::Close::Request)),
     ("close-response", || Box::new(cases::close::Close::Response)),
     ("foreign", || Box::new(cases::foreign::Foreign)),

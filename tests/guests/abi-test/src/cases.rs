@@ -1,6 +1,7 @@
 //! The cases, one module per family; `crate::case::CASES` maps `x-abi-case` values to them.
 
 pub mod body;
+pub mod body_calls;
 pub mod clock;
 pub mod close;
 pub mod config;

@@ -67,7 +67,8 @@ fn set(buffer: BufferType, start: usize, size: usize, value: &[u8]) {
     }
 }
 
-fn drop_content_length(map: MapType) {
+/// Removes `content-length`, as a filter that changes a body's size must.
+pub fn drop_content_length(map: MapType) {
     if let Err(s) = hostcalls::remove_map_value(map, "content-length") {
         log::error!("abi-test: remove content-length: {}", status::of(s));
     }
