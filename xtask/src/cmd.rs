@@ -56,3 +56,12 @@ pub fn describe(command: &Command) -> String {
     }
     text
 }
+
+/// What `command` prints on stdout, trimmed, if it runs and succeeds (a tool's version line).
+pub fn stdout_of(command: &mut Command) -> Option<String> {
+    let output = command.output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+}

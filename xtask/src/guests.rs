@@ -41,15 +41,7 @@ fn install_go() -> anyhow::Result<()> {
 
 /// `go version`'s line (`go version go1.27.3 linux/amd64`), if `go` runs.
 fn go_version(go: &Path) -> Option<String> {
-    let output = Command::new(go)
-        .arg("version")
-        .env("GOTOOLCHAIN", "local")
-        .output()
-        .ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
+    crate::cmd::stdout_of(Command::new(go).arg("version").env("GOTOOLCHAIN", "local"))
 }
 
 fn install_assemblyscript() -> anyhow::Result<()> {

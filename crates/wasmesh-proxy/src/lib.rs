@@ -16,6 +16,7 @@ mod connection;
 mod connector;
 mod downstream;
 mod effects;
+mod grpc;
 mod h2_frames;
 mod headers_conv;
 mod idle;

@@ -33,6 +33,26 @@ pub fn connect_failure(error: &(dyn std::error::Error + 'static)) -> (String, St
     (body, details)
 }
 
+/// The words and details Envoy's router answers a request with (an HTTP call's body, a gRPC
+/// call's `grpc-message`) when sending it to the cluster failed before any response.
+pub fn send_failure(error: &super::upstream::SendError) -> (String, String) {
+    use super::upstream::SendError;
+    let reset = |reason: &str| {
+        (
+            reset_body(reason),
+            format!(
+                "upstream_reset_before_response_started{{{}}}",
+                reason.replace(' ', "_")
+            ),
+        )
+    };
+    match error {
+        SendError::Client(e) if e.is_connect() => connect_failure(e),
+        SendError::Client(_) => reset("connection termination"),
+        SendError::Overflow(_) => reset("overflow"),
+    }
+}
+
 /// Envoy's body for a stream reset before the upstream's response started.
 pub fn reset_body(reason: &str) -> String {
     format!("upstream connect error or disconnect/reset before headers. reset reason: {reason}")

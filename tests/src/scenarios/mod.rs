@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod dns;
 pub mod endpoints;
 pub mod failover;
+pub mod grpc;
 pub mod h2;
 pub mod headers;
 pub mod isolation;

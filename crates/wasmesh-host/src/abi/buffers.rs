@@ -1,10 +1,12 @@
 //! Buffers: request/response bodies (the chunk or everything buffered so
-//! far), the HTTP-call response body, and the VM and plugin configuration.
+//! far), the HTTP-call response body, a received gRPC message, and the VM and plugin
+//! configuration.
 
 use wasmtime::Linker;
 
 use super::memory::{return_bytes, with_bytes, write_u32};
 use super::{finish, AbiError, Caller, Status};
+use crate::store::grpc::GrpcReceived;
 use crate::store::HostState;
 
 /// Read access to a buffer; `NotFound` when it is not available now.
@@ -25,9 +27,13 @@ fn buffer(state: &mut HostState, buffer_type: u32) -> Result<&[u8], AbiError> {
             .as_ref()
             .map(|r| r.body.as_slice())
             .ok_or(missing),
+        5 => match &state.grpc_received {
+            Some(GrpcReceived::Message(message)) => Ok(message.as_slice()),
+            _ => Err(missing),
+        },
         6 => Ok(&state.plugin.vm_config),
         7 => Ok(&state.plugin.configuration),
-        2 | 3 | 5 | 8 => Err(missing),
+        2 | 3 | 8 => Err(missing),
         _ => Err(Status::BadArgument.into()),
     }
 }

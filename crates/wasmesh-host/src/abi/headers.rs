@@ -1,4 +1,4 @@
-//! Header maps and trailers (request, response, HTTP-call response):
+//! Header maps and trailers (request, response, HTTP-call response, gRPC metadata):
 //! pairs, single values, add/replace/remove, with the spec's serialization.
 
 use wasmtime::Linker;
@@ -6,6 +6,7 @@ use wasmtime::Linker;
 use super::memory::{return_bytes, with_bytes, with_two, write_u32};
 use super::{finish, AbiError, Caller, Status};
 use crate::headers::HeaderMap;
+use crate::store::grpc::GrpcReceived;
 use crate::store::HostState;
 
 /// The map a `proxy_map_type_t` names in the current context, if readable now.
@@ -22,6 +23,11 @@ fn map_mut(state: &mut HostState, map_type: u32) -> Result<&mut HeaderMap, AbiEr
             };
             map.as_mut().ok_or(not_available)
         }
+        4 | 5 => match (&mut state.grpc_received, map_type) {
+            (Some(GrpcReceived::InitialMetadata(map)), 4)
+            | (Some(GrpcReceived::TrailingMetadata(map)), 5) => Ok(map),
+            _ => Err(not_available),
+        },
         6 | 7 => {
             let response = state.call_response.as_mut().ok_or(Status::BadArgument)?;
             Ok(if map_type == 6 {

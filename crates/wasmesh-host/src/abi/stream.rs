@@ -1,12 +1,13 @@
 //! Stream control: continue or close a paused stream, send a local reply,
 //! finish a context (`proxy_done`), switch the effective context, and read
-//! an HTTP call's status (`proxy_get_status`).
+//! the status of an HTTP call or a closed gRPC call or stream (`proxy_get_status`).
 
 use wasmtime::Linker;
 
 use super::memory::{read, read_string, return_bytes, write_u32};
 use super::{finish, AbiResult, Caller, Status};
 use crate::headers::HeaderMap;
+use crate::store::grpc::GrpcReceived;
 use crate::store::HostState;
 use crate::store::LocalReply;
 
@@ -121,20 +122,22 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "proxy_get_status",
         |mut caller: Caller<'_>, ret_code: u32, ret_ptr: u32, ret_size: u32| {
             finish((|| {
-                let response = caller
-                    .data()
-                    .call_response
-                    .as_ref()
-                    .ok_or(Status::NotFound)?;
-                // gRPC-style codes, as Envoy reports them: 0 whenever the call has a response,
-                // 14 (unavailable) for an answer without headers (Envoy's `onFailure`; the
-                // wasmesh proxy always synthesizes a 503 or 504 instead).
-                let (code, message): (u32, &[u8]) = if response.headers.is_empty() {
-                    (14, b"upstream failure")
-                } else {
-                    (0, b"")
-                };
-                let message = message.to_vec();
+                let state = caller.data();
+                let (code, message): (u32, Vec<u8>) =
+                    match (&state.grpc_received, &state.call_response) {
+                        // The status a gRPC call or stream closed with, during its close callback.
+                        (Some(GrpcReceived::Close { code, message }), _) => {
+                            (*code, message.as_bytes().to_vec())
+                        }
+                        // gRPC-style codes, as Envoy reports them: 0 whenever the call has a
+                        // response, 14 (unavailable) for an answer without headers (Envoy's
+                        // `onFailure`; the wasmesh proxy always synthesizes a 503 or 504 instead).
+                        (_, Some(response)) if response.headers.is_empty() => {
+                            (14, b"upstream failure".to_vec())
+                        }
+                        (_, Some(_)) => (0, Vec::new()),
+                        (_, None) => return Err(Status::NotFound.into()),
+                    };
                 write_u32(&mut caller, ret_code, code)?;
                 return_bytes(&mut caller, &message, ret_ptr, ret_size)
             })())

@@ -8,8 +8,9 @@ use std::rc::Rc;
 
 use tokio::sync::Notify;
 
-use super::vm::{PluginVm, VmFailure};
+use super::vm::{GrpcCallback, PluginVm, VmFailure};
 use crate::headers::HeaderMap;
+use crate::store::grpc::{GrpcReceived, TokenKind};
 use crate::store::{CallResponse, Effects, HttpStream};
 use crate::stream_info::StreamInfo;
 
@@ -95,8 +96,44 @@ impl PluginVm {
         result
     }
 
+    /// Delivers what gRPC call or stream `token` received to the root context (which makes
+    /// every call and stream, as in Envoy): readable through buffer 5, map 4 or 5, or
+    /// `proxy_get_status` only during its callback. Nothing reaches the guest for a token it
+    /// cancelled or that is over; a unary call is over with its message or its close, a stream
+    /// once the server closed it and the guest closed its end.
+    pub fn deliver_grpc(&mut self, token: u32, received: GrpcReceived) -> Result<(), VmFailure> {
+        let state = self.state();
+        if !state.grpc.is_open(token) {
+            return Ok(());
+        }
+        let root = state.root_context;
+        let (callback, n) = match &received {
+            GrpcReceived::InitialMetadata(map) => (GrpcCallback::InitialMetadata, map.len()),
+            GrpcReceived::Message(message) => (GrpcCallback::Message, message.len()),
+            GrpcReceived::TrailingMetadata(map) => (GrpcCallback::TrailingMetadata, map.len()),
+            GrpcReceived::Close { code, .. } => (GrpcCallback::Close, *code as usize),
+        };
+        let ends = matches!(received, GrpcReceived::Close { .. });
+        state.grpc_received = Some(received);
+        let result = self.on_grpc(callback, root, token, n as u32);
+        let state = self.state();
+        state.grpc_received = None;
+        if ends {
+            state.grpc.close_remote(token);
+        } else if callback_ends_call(callback, token) {
+            state.grpc.answered(token);
+        }
+        result
+    }
+
     /// Takes the effects the callbacks so far asked for (a tick period, HTTP calls to send).
     pub fn take_effects(&mut self) -> Effects {
         std::mem::take(&mut self.state().effects)
     }
+}
+
+/// A unary call is over once its message is delivered (Envoy delivers it only on success, after
+/// the server closed).
+fn callback_ends_call(callback: GrpcCallback, token: u32) -> bool {
+    matches!(callback, GrpcCallback::Message) && TokenKind::of(token) == TokenKind::Call
 }

@@ -124,6 +124,8 @@ impl PluginFactory {
             root_properties: HashMap::new(),
             call_response: None,
             effects: Effects::default(),
+            grpc: Default::default(),
+            grpc_received: None,
             ids: ContextIds::default(),
             calls_in_flight: std::collections::HashSet::new(),
             queue_waker,

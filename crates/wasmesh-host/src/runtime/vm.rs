@@ -97,6 +97,10 @@ pub struct Exports {
     on_tick: F<u32, ()>,
     on_queue_ready: F<(u32, u32), ()>,
     on_http_call_response: F<(u32, u32, u32, u32, u32), ()>,
+    on_grpc_receive_initial_metadata: F<(u32, u32, u32), ()>,
+    on_grpc_receive: F<(u32, u32, u32), ()>,
+    on_grpc_receive_trailing_metadata: F<(u32, u32, u32), ()>,
+    on_grpc_close: F<(u32, u32, u32), ()>,
 }
 
 /// A live instance. Its store, and the per-context state in it, are reached only through the
@@ -150,6 +154,10 @@ impl PluginVm {
             on_tick: export!("proxy_on_tick"),
             on_queue_ready: export!("proxy_on_queue_ready"),
             on_http_call_response: export!("proxy_on_http_call_response"),
+            on_grpc_receive_initial_metadata: export!("proxy_on_grpc_receive_initial_metadata"),
+            on_grpc_receive: export!("proxy_on_grpc_receive"),
+            on_grpc_receive_trailing_metadata: export!("proxy_on_grpc_receive_trailing_metadata"),
+            on_grpc_close: export!("proxy_on_grpc_close"),
         };
         let alloc = match instance.get_func(&mut store, "proxy_on_memory_allocate") {
             Some(f) => Some(f),
@@ -414,4 +422,42 @@ impl PluginVm {
         )
         .map(|_| ())
     }
+
+    /// One of the `proxy_on_grpc_*` callbacks, each `(context, token, n)`: `n` is a map's
+    /// entry count, a message's size or the status code.
+    pub fn on_grpc(
+        &mut self,
+        callback: GrpcCallback,
+        ctx: u32,
+        token: u32,
+        n: u32,
+    ) -> Result<(), VmFailure> {
+        let (name, pick): (&str, PickGrpc) = match callback {
+            GrpcCallback::InitialMetadata => ("proxy_on_grpc_receive_initial_metadata", |e| {
+                &e.on_grpc_receive_initial_metadata
+            }),
+            GrpcCallback::Message => ("proxy_on_grpc_receive", |e| &e.on_grpc_receive),
+            GrpcCallback::TrailingMetadata => ("proxy_on_grpc_receive_trailing_metadata", |e| {
+                &e.on_grpc_receive_trailing_metadata
+            }),
+            GrpcCallback::Close => ("proxy_on_grpc_close", |e| &e.on_grpc_close),
+        };
+        self.call(name, ctx, pick, (ctx, token, n)).map(|_| ())
+    }
+}
+
+/// Picks a gRPC callback's export.
+type PickGrpc = fn(&Exports) -> &F<(u32, u32, u32), ()>;
+
+/// The gRPC callbacks.
+#[derive(Debug, Clone, Copy)]
+pub enum GrpcCallback {
+    /// `proxy_on_grpc_receive_initial_metadata`.
+    InitialMetadata,
+    /// `proxy_on_grpc_receive`.
+    Message,
+    /// `proxy_on_grpc_receive_trailing_metadata`.
+    TrailingMetadata,
+    /// `proxy_on_grpc_close`.
+    Close,
 }

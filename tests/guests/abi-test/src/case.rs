@@ -52,6 +52,16 @@ pub trait Case {
         _num_trailers: usize,
     ) {
     }
+    /// `proxy_on_grpc_receive` or `proxy_on_grpc_close` for a unary call this stream made.
+    fn on_grpc_call_response(&mut self, _env: &Env<'_>, _token: u32, _status: u32, _size: usize) {}
+    /// `proxy_on_grpc_receive_initial_metadata` for a stream this stream opened.
+    fn on_grpc_stream_initial_metadata(&mut self, _env: &Env<'_>, _token: u32, _count: u32) {}
+    /// `proxy_on_grpc_receive` for a stream this stream opened.
+    fn on_grpc_stream_message(&mut self, _env: &Env<'_>, _token: u32, _size: usize) {}
+    /// `proxy_on_grpc_receive_trailing_metadata` for a stream this stream opened.
+    fn on_grpc_stream_trailing_metadata(&mut self, _env: &Env<'_>, _token: u32, _count: u32) {}
+    /// `proxy_on_grpc_close` for a stream this stream opened.
+    fn on_grpc_stream_close(&mut self, _env: &Env<'_>, _token: u32, _status: u32) {}
 }
 
 /// Builds a fresh case for one stream.
@@ -124,6 +134,10 @@ pub const CASES: &[(&str, Constructor)] = &[
     ("close-response", || Box::new(cases::close::Close::Response)),
     ("foreign", || Box::new(cases::foreign::Foreign)),
     ("grpc", || Box::new(cases::grpc::Grpc)),
+    ("grpc-call", || Box::new(cases::grpc_echo::Call::default())),
+    ("grpc-stream", || {
+        Box::new(cases::grpc_echo::Stream::default())
+    }),
     ("config", || Box::new(cases::config::Config)),
     ("done", || Box::new(cases::done::Done)),
 ];

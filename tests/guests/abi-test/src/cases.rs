@@ -8,6 +8,7 @@ pub mod config;
 pub mod done;
 pub mod foreign;
 pub mod grpc;
+pub mod grpc_echo;
 pub mod headers;
 pub mod http_call;
 pub mod local_reply;

@@ -68,6 +68,41 @@ impl Context for AbiStream {
         });
     }
 
+    fn on_grpc_call_response(&mut self, token_id: u32, status_code: u32, response_size: usize) {
+        self.with_case(|case, env| {
+            case.on_grpc_call_response(env, token_id, status_code, response_size);
+            Action::Continue
+        });
+    }
+
+    fn on_grpc_stream_initial_metadata(&mut self, token_id: u32, num_elements: u32) {
+        self.with_case(|case, env| {
+            case.on_grpc_stream_initial_metadata(env, token_id, num_elements);
+            Action::Continue
+        });
+    }
+
+    fn on_grpc_stream_message(&mut self, token_id: u32, message_size: usize) {
+        self.with_case(|case, env| {
+            case.on_grpc_stream_message(env, token_id, message_size);
+            Action::Continue
+        });
+    }
+
+    fn on_grpc_stream_trailing_metadata(&mut self, token_id: u32, num_elements: u32) {
+        self.with_case(|case, env| {
+            case.on_grpc_stream_trailing_metadata(env, token_id, num_elements);
+            Action::Continue
+        });
+    }
+
+    fn on_grpc_stream_close(&mut self, token_id: u32, status_code: u32) {
+        self.with_case(|case, env| {
+            case.on_grpc_stream_close(env, token_id, status_code);
+            Action::Continue
+        });
+    }
+
     fn on_done(&mut self) -> bool {
         log::info!(
             "abi-test: on_done context={} case={}",
