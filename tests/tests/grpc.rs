@@ -2,8 +2,8 @@
 //! (`wasmesh_tests::scenarios::grpc`).
 
 use wasmesh_tests::scenarios::grpc::{
-    stream_cancel, stream_chat, stream_fails, stream_unreachable, unary_call, unary_call_fails,
-    unary_call_times_out, unary_call_unreachable,
+    rate_limit_service, stream_cancel, stream_chat, stream_fails, stream_unreachable, unary_call,
+    unary_call_fails, unary_call_times_out, unary_call_unreachable,
 };
 
 wasmesh_tests::in_both_hosts!(
@@ -15,4 +15,5 @@ wasmesh_tests::in_both_hosts!(
     stream_fails,
     stream_cancel,
     stream_unreachable,
+    rate_limit_service,
 );

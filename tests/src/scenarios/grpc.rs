@@ -248,3 +248,39 @@ pub fn stream_unreachable(kind: ProxyKind) {
     ]);
     assert_eq!(got, json!({"open": "Ok", "events": events}), "{kind:?}");
 }
+
+/// A filter that asks Envoy's rate-limit service about every request before letting it on
+/// (Kuadrant's and Envoy's rate-limit pattern; the abi-test guest's `grpc-ratelimit` case, the
+/// real `RateLimitService/ShouldRateLimit` messages): allowed users reach the backend, a
+/// blocked one gets the filter's 429, and an unreachable service fails closed with 503.
+pub fn rate_limit_service(kind: ProxyKind) {
+    let rig = GrpcRig::start(kind);
+    let ask = |upstream: &str, user: &str| {
+        rig.abi.get(
+            "grpc-ratelimit",
+            "/limited",
+            &[("x-abi-upstream", upstream), ("x-abi-user", user)],
+        )
+    };
+    let allowed = ask(GRPC_CLUSTER, "alice");
+    assert_eq!(allowed.status, 200, "{kind:?}: {}", allowed.text());
+    let echo: Value = serde_json::from_slice(&allowed.body).expect("the echo backend's JSON");
+    assert_eq!(
+        echo["headers"]["x-abi-ratelimit"],
+        json!("ok"),
+        "{kind:?}: {echo}"
+    );
+    assert_eq!(echo["path"], json!("/limited"), "{kind:?}: {echo}");
+    let blocked = ask(GRPC_CLUSTER, "blocked");
+    assert_eq!(blocked.status, 429, "{kind:?}: {}", blocked.text());
+    assert_eq!(
+        blocked.header("x-abi-ratelimit"),
+        Some("over-limit"),
+        "{kind:?}"
+    );
+    assert_eq!(blocked.text(), "over limit", "{kind:?}");
+    let down = ask(DOWN_CLUSTER, "alice");
+    assert_eq!(down.status, 503, "{kind:?}: {}", down.text());
+    assert_eq!(down.header("x-abi-ratelimit"), Some("error"), "{kind:?}");
+    assert_eq!(down.text(), "rate limit service: status 14", "{kind:?}");
+}

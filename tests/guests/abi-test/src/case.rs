@@ -138,6 +138,9 @@ pub const CASES: &[(&str, Constructor)] = &[
     ("grpc-stream", || {
         Box::new(cases::grpc_echo::Stream::default())
     }),
+    ("grpc-ratelimit", || {
+        Box::new(cases::grpc_ratelimit::RateLimit)
+    }),
     ("config", || Box::new(cases::config::Config)),
     ("done", || Box::new(cases::done::Done)),
 ];

@@ -9,6 +9,7 @@ pub mod done;
 pub mod foreign;
 pub mod grpc;
 pub mod grpc_echo;
+pub mod grpc_ratelimit;
 pub mod headers;
 pub mod http_call;
 pub mod local_reply;
