@@ -29,6 +29,7 @@ pub mod load;
 pub mod mesh;
 mod paths;
 mod process;
+pub mod prometheus;
 mod proxy;
 pub mod raw;
 pub mod scenarios;

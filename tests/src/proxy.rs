@@ -158,6 +158,11 @@ impl Proxy {
         format!("http://{}{path}", self.listener(listener))
     }
 
+    /// The admin's address (for a scraper).
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin
+    }
+
     /// `GET <admin><path>`, e.g. `/metrics` or `/config`.
     pub fn admin_get(&self, path: &str) -> Response {
         crate::client::get(&format!("http://{}{path}", self.admin), &[])

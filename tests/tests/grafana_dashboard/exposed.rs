@@ -6,22 +6,19 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use wasmesh_contract::exposition;
 use wasmesh_tests::{
-    build_filters, client, poll_until, Backend, Cluster, Listener, MeshConfig, Plugin, ProxyKind,
-    Route,
+    build_filters, client, poll_until, Backend, BackendHandle, Cluster, Listener, MeshConfig,
+    Plugin, ProxyKind, Route,
 };
 
 use super::names::metric_names;
 use super::{dashboard, queries};
 
-/// A proxy with listener `main` → metrics → lb (service `web`, peak-EWMA over one backend) and
-/// listener `none` → lb (service `nothing`, no endpoint); traffic through both; then every metric
-/// the dashboard queries is in its `/stats/prometheus` — for Envoy all but wasmesh's own, which
-/// must be absent there.
-fn dashboard_metrics_are_exposed(kind: ProxyKind) {
+/// The mesh the dashboard's tests run: listener `main` → metrics → lb (service `web`,
+/// peak-EWMA over `backend`) and listener `none` → lb (service `nothing`, no endpoint).
+pub fn dashboard_mesh(backend: &BackendHandle) -> MeshConfig {
     let filters = build_filters();
-    let backend = Backend::start("b1");
     let lb = |name: &str, config: Value| Plugin::new(name, &filters.lb).configuration(config);
-    let config = MeshConfig::new()
+    MeshConfig::new()
         .workers(1)
         .plugin(Plugin::new("metrics", &filters.metrics).configuration(json!({})))
         .plugin(lb(
@@ -47,7 +44,15 @@ fn dashboard_metrics_are_exposed(kind: ProxyKind) {
             Listener::new("none")
                 .filter("lb-none")
                 .route(Route::prefix("/", "dynamic")),
-        );
+        )
+}
+
+/// [`dashboard_mesh`] with traffic through both listeners; then every metric the dashboard
+/// queries is in its `/stats/prometheus` — for Envoy all but wasmesh's own, which must be absent
+/// there.
+fn dashboard_metrics_are_exposed(kind: ProxyKind) {
+    let backend = Backend::start("b1");
+    let config = dashboard_mesh(&backend);
     let proxy = kind.start(&config);
     assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
     assert_eq!(

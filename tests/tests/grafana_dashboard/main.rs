@@ -2,10 +2,12 @@
 //! dashboard query is valid PromQL (`promtool check rules`), and every metric the dashboard
 //! queries is one the filters and wasmesh really expose ([`names`]) — checked against real
 //! wasmesh and Envoy admins after traffic through the metrics and lb filters ([`exposed`]); the
-//! example's wasmesh configuration passes `wasmesh check`.
+//! example's wasmesh configuration passes `wasmesh check`; and every query answers through a
+//! real Prometheus scraping both hosts under a known traffic mix ([`queried`]).
 
 mod exposed;
 mod names;
+mod queried;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
