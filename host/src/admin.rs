@@ -99,6 +99,13 @@ async fn route(host: &Arc<Host>, request: Request<Incoming>) -> Reply {
                 }
             }
         }
+        (&Method::GET, "/abi") => {
+            if request.uri().query() == Some("format=text") {
+                reply(200, "text/plain", crate::abi_report::text())
+            } else {
+                json(200, crate::abi_report::json())
+            }
+        }
         (&Method::POST, "/reload") => {
             let host = host.clone();
             let result = tokio::task::spawn_blocking(move || host.reload()).await;
@@ -112,7 +119,7 @@ async fn route(host: &Arc<Host>, request: Request<Incoming>) -> Reply {
         _ => reply(
             404,
             "text/plain",
-            "not found; try /ready /listeners /metrics /config /reload /endpoints\n",
+            "not found; try /ready /listeners /metrics /config /reload /endpoints /abi\n",
         ),
     }
 }

@@ -44,6 +44,13 @@ pub enum Command {
     /// Success rate, requests per second, latency percentiles and in-flight requests per route
     /// (or per endpoint), read from a running wasmesh's or Envoy's admin, like `linkerd viz stat`.
     Stat(crate::stat::StatArgs),
+    /// Every proxy-wasm hostcall, WASI function and callback this host offers, with how far it
+    /// goes, and the proposed host feature flags it has (also the admin's `GET /abi`).
+    Abi {
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs a parsed command line.
@@ -56,6 +63,14 @@ pub fn main(cli: Cli) -> Result<()> {
         } => run(config, admin_address_path, workers),
         Command::Check { config } => check(config),
         Command::Stat(args) => crate::stat::run(args),
+        Command::Abi { json } => {
+            if json {
+                println!("{:#}", crate::abi_report::json());
+            } else {
+                print!("{}", crate::abi_report::text());
+            }
+            Ok(())
+        }
     }
 }
 

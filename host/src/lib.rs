@@ -4,6 +4,7 @@
 //! Everything else is crate-private, so the compiler reports what nothing uses.
 #![deny(missing_docs)]
 
+pub(crate) mod abi_report;
 pub(crate) mod admin;
 pub mod cli;
 pub mod config;

@@ -177,3 +177,50 @@ fn config() {
 fn done() {
     abi::done(Wasmesh);
 }
+
+/// The capability report: the admin's `GET /abi` (JSON and `?format=text`) and `wasmesh abi`
+/// (`--json` and the table) say the same, and say what this host links and calls.
+#[test]
+fn capability_report() {
+    use std::process::Command;
+    let abi = abi::Abi::start(Wasmesh);
+    let served: serde_json::Value =
+        serde_json::from_slice(&abi.proxy.admin_get("/abi").body).expect("GET /abi is JSON");
+    let printed = Command::new(wasmesh_tests::wasmesh_bin())
+        .args(["abi", "--json"])
+        .output()
+        .expect("running wasmesh abi --json");
+    assert!(printed.status.success(), "{printed:?}");
+    let printed: serde_json::Value =
+        serde_json::from_slice(&printed.stdout).expect("wasmesh abi --json is JSON");
+    assert_eq!(served, printed);
+    let find = |list: &str, name: &str| {
+        served[list]
+            .as_array()
+            .and_then(|l| l.iter().find(|e| e["name"] == name))
+            .unwrap_or_else(|| panic!("{name} not in {list}"))["support"]
+            .clone()
+    };
+    assert_eq!(find("hostcalls", "proxy_grpc_send"), "implemented");
+    assert_eq!(find("hostcalls", "proxy_call_foreign_function"), "partial");
+    assert_eq!(find("callbacks", "proxy_on_grpc_close"), "implemented");
+    assert_eq!(find("callbacks", "proxy_on_new_connection"), "not offered");
+    assert_eq!(
+        served["wasi"]["functions"].as_array().map(Vec::len),
+        Some(46)
+    );
+    assert_eq!(
+        served["wasi"]["modules"],
+        serde_json::json!(["wasi_snapshot_preview1", "wasi_unstable"])
+    );
+    let table = abi.proxy.admin_get("/abi?format=text").text();
+    let printed = Command::new(wasmesh_tests::wasmesh_bin())
+        .arg("abi")
+        .output()
+        .expect("running wasmesh abi");
+    assert_eq!(table, String::from_utf8_lossy(&printed.stdout));
+    assert!(
+        table.contains("0x000A  HAS_TCP_FILTER                 no"),
+        "{table}"
+    );
+}

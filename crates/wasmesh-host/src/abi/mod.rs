@@ -4,6 +4,7 @@
 //! allocator traps, say) is a trap that tears the VM down.
 
 mod buffers;
+pub mod capabilities;
 mod foreign;
 mod grpc;
 mod headers;
