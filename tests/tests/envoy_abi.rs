@@ -164,6 +164,11 @@ fn foreign() {
 }
 
 #[test]
+fn declare_property() {
+    abi::declare_property(Envoy);
+}
+
+#[test]
 fn grpc() {
     abi::grpc(Envoy);
 }

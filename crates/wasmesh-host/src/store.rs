@@ -88,6 +88,10 @@ pub struct HttpStream {
     pub waker: Rc<Notify>,
     /// Properties the filter set with `proxy_set_property`.
     pub properties: HashMap<Vec<u8>, Vec<u8>>,
+    /// Properties declared (`declare_property`) while this stream's callback ran: Envoy keeps
+    /// such a declaration on the stream's context, where `proxy_set_property` never reads it,
+    /// so it only makes a second declaration of the same name `BadArgument`.
+    pub declared: HashSet<Vec<u8>>,
 }
 
 impl HttpStream {
@@ -104,6 +108,7 @@ impl HttpStream {
             signals: StreamSignals::default(),
             waker,
             properties: HashMap::new(),
+            declared: HashSet::new(),
         }
     }
 
@@ -189,6 +194,9 @@ pub struct HostState {
     pub streams: HashMap<u32, HttpStream>,
     /// Root-context properties set by the guest.
     pub root_properties: HashMap<Vec<u8>, Vec<u8>>,
+    /// Properties the root context declared (`declare_property`), by name: whether each is
+    /// read-only (a stream may set it once).
+    pub declared_properties: HashMap<Vec<u8>, bool>,
     /// During `on_http_call_response`: the answer.
     pub call_response: Option<CallResponse>,
     /// Effects to apply after the callback.

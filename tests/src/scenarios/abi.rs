@@ -1149,3 +1149,23 @@ pub fn done(kind: ProxyKind) {
     let body = abi.json_case("done", "/", &[]);
     assert_eq!(body, json!({"done": "NotFound"}), "{kind:?}");
 }
+
+/// `declare-property`: Envoy's `declare_property` foreign function, as both hosts answer it.
+pub fn declare_property(kind: ProxyKind) {
+    let abi = Abi::start(kind);
+    let got = abi.json_case("declare-property", "/", &[]);
+    let set = |second: &str, value: &str| json!({"first": "Ok", "second": second, "value": value});
+    assert_eq!(
+        got,
+        json!({
+            "root": {"readonly": "Ok", "readonly_again": "BadArgument", "writable": "Ok"},
+            "readonly": set("BadArgument", "first"),
+            "writable": set("Ok", "second"),
+            "stream_declare": "Ok",
+            "stream_declare_again": "BadArgument",
+            "stream_declared": set("Ok", "second"),
+            "garbage": "BadArgument",
+        }),
+        "{kind:?}"
+    );
+}

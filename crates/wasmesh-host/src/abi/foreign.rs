@@ -7,7 +7,10 @@
 //!   and a filter that changes headers must clear it for the change to count; wasmesh picks the
 //!   route only after every request-header callback has run, so a filter's changes always count,
 //!   which is what the call asks for.
+//! - `declare_property`: a property's declaration, of which wasmesh keeps read-only-ness
+//!   (`declare.rs`).
 
+mod declare;
 mod zlib;
 
 use wasmtime::Linker;
@@ -18,8 +21,9 @@ use crate::store::HostState;
 
 /// Runs foreign function `name` on `arguments`: its result bytes, or the status Envoy's
 /// function answers.
-fn call(name: &str, arguments: &[u8], state: &HostState) -> Result<Vec<u8>, Status> {
+fn call(name: &str, arguments: &[u8], state: &mut HostState) -> Result<Vec<u8>, Status> {
     match name {
+        "declare_property" => declare::declare(arguments, state),
         "compress" => zlib::compress(arguments),
         // The result must fit in the guest's memory: more is refused before it is made.
         "uncompress" => zlib::uncompress(arguments, state.plugin.memory_bytes),
@@ -43,7 +47,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             finish((|| {
                 let name = read_string(&mut caller, nptr, nsize)?;
                 let arguments = read(&mut caller, aptr, asize)?;
-                let result = call(&name, &arguments, caller.data()).map_err(AbiError::from)?;
+                let result = call(&name, &arguments, caller.data_mut()).map_err(AbiError::from)?;
                 return_bytes(&mut caller, &result, ret_ptr, ret_size)
             })())
         },

@@ -43,6 +43,11 @@ fn segments(path: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// The key a property is kept under: its segments joined by dots, however the path came.
+pub fn property_key(path: &[u8]) -> Vec<u8> {
+    segments(path).join(".").into_bytes()
+}
+
 /// Looks a property up in the current context.
 pub fn lookup(state: &mut HostState, path: &[u8]) -> Option<Vec<u8>> {
     let key = segments(path).join(".");
@@ -158,18 +163,29 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_set_property",
         |mut caller: Caller<'_>, ptr: u32, size: u32, vptr: u32, vsize: u32| {
-            finish(with_two(
-                &mut caller,
-                (ptr, size),
-                (vptr, vsize),
-                |path, value, state| {
-                    let key = segments(path).join(".").into_bytes();
-                    match state.active_stream() {
-                        Some(stream) => stream.properties.insert(key, value.to_vec()),
-                        None => state.root_properties.insert(key, value.to_vec()),
-                    };
-                },
-            ))
+            finish(
+                with_two(
+                    &mut caller,
+                    (ptr, size),
+                    (vptr, vsize),
+                    |path, value, state| -> Result<(), Status> {
+                        let key = property_key(path);
+                        // A property the root declared read-only is set once per stream.
+                        let readonly = state.declared_properties.get(&key) == Some(&true);
+                        match state.active_stream() {
+                            Some(stream) => {
+                                if readonly && stream.properties.contains_key(&key) {
+                                    return Err(Status::BadArgument);
+                                }
+                                stream.properties.insert(key, value.to_vec())
+                            }
+                            None => state.root_properties.insert(key, value.to_vec()),
+                        };
+                        Ok(())
+                    },
+                )
+                .and_then(|r| r.map_err(Into::into)),
+            )
         },
     )?;
     Ok(())

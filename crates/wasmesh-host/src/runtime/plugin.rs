@@ -122,6 +122,7 @@ impl PluginFactory {
             root_context: 0,
             streams: HashMap::new(),
             root_properties: HashMap::new(),
+            declared_properties: HashMap::new(),
             call_response: None,
             effects: Effects::default(),
             grpc: Default::default(),

@@ -142,6 +142,7 @@ pub const CASES: &[(&str, Constructor)] = &[
         Box::new(cases::grpc_ratelimit::RateLimit)
     }),
     ("config", || Box::new(cases::config::Config)),
+    ("declare-property", || Box::new(cases::declare::Declare)),
     ("done", || Box::new(cases::done::Done)),
 ];
 

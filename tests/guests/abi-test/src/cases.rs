@@ -5,6 +5,7 @@ pub mod body_calls;
 pub mod clock;
 pub mod close;
 pub mod config;
+pub mod declare;
 pub mod done;
 pub mod foreign;
 pub mod grpc;

@@ -64,6 +64,12 @@ extern "C" {
         message_size: usize,
         end_stream: bool,
     ) -> u32;
+    fn proxy_set_property(
+        path_data: *const u8,
+        path_size: usize,
+        value_data: *const u8,
+        value_size: usize,
+    ) -> u32;
     fn proxy_grpc_cancel(call_or_stream_id: u32) -> u32;
     fn proxy_grpc_close(call_or_stream_id: u32) -> u32;
 }
@@ -137,6 +143,13 @@ pub fn get_status() -> (u32, u32, Option<Vec<u8>>) {
 pub fn done() -> u32 {
     // SAFETY: no arguments.
     unsafe { proxy_done() }
+}
+
+/// `proxy_set_property` of a one-segment path: the status (the SDK panics on a refusal, which
+/// a read-only property legitimately gets).
+pub fn set_property(name: &str, value: &[u8]) -> u32 {
+    // SAFETY: pointers and lengths come from live slices.
+    unsafe { proxy_set_property(name.as_ptr(), name.len(), value.as_ptr(), value.len()) }
 }
 
 /// `proxy_grpc_call`: (status, call id).

@@ -8,6 +8,7 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{BufferType, ContextType, MetricType};
 
+use crate::cases::declare::declare;
 use crate::counter;
 use crate::names;
 use crate::report::text;
@@ -45,6 +46,8 @@ pub struct RootInfo {
     pub plugin_configuration_size: usize,
     /// Ids of the three metrics, if defining them worked.
     pub metrics: Option<MetricIds>,
+    /// The statuses of the root's `declare_property` calls (the `declare-property` case).
+    pub declared: serde_json::Value,
 }
 
 /// One per plugin per worker.
@@ -53,6 +56,7 @@ pub struct AbiRoot {
     vm_configuration: Vec<u8>,
     vm_configuration_size: usize,
     metrics: Option<MetricIds>,
+    declared: serde_json::Value,
     info: Rc<RootInfo>,
     /// Set when this root is the singleton's: then it does only what `Singleton` does.
     singleton: Option<Singleton>,
@@ -66,6 +70,7 @@ impl AbiRoot {
             vm_configuration: Vec::new(),
             vm_configuration_size: 0,
             metrics: None,
+            declared: serde_json::Value::Null,
             info: Rc::new(RootInfo::default()),
             singleton: None,
         }
@@ -122,12 +127,20 @@ impl RootContext for AbiRoot {
             property("plugin_vm_id"),
             text(&plugin_configuration)
         );
+        if self.declared.is_null() {
+            self.declared = serde_json::json!({
+                "readonly": declare("abi_readonly", true),
+                "readonly_again": declare("abi_readonly", true),
+                "writable": declare("abi_writable", false),
+            });
+        }
         self.info = Rc::new(RootInfo {
             vm_configuration: self.vm_configuration.clone(),
             vm_configuration_size: self.vm_configuration_size,
             plugin_configuration,
             plugin_configuration_size,
             metrics: self.metrics,
+            declared: self.declared.clone(),
         });
         true
     }
