@@ -1,7 +1,7 @@
 //! Unit-test a proxy-wasm filter in a plain `cargo test`: load its `.wasm` (built by any SDK),
-//! feed it request and response headers, bodies, trailers, HTTP-call answers and ticks, and
-//! assert what it did: the outcome of each callback, the headers and bodies it let through, its
-//! local replies, the calls it made, its log lines, metrics and shared data. No proxy, no
+//! feed it request and response headers, bodies, trailers, HTTP-call and gRPC answers and ticks,
+//! and assert what it did: the outcome of each callback, the headers and bodies it let through,
+//! its local replies, the calls it made, its log lines, metrics and shared data. No proxy, no
 //! sockets: the filter runs in the same host wasmesh runs it in, which behaves as Envoy's does,
 //! and the test plays the proxy's part one callback at a time.
 //!
@@ -24,6 +24,7 @@
 mod calls;
 mod embedder;
 mod error;
+mod grpc;
 mod maps;
 mod outcome;
 mod plugin;
@@ -32,6 +33,7 @@ mod stream;
 pub use calls::HttpCall;
 pub use embedder::LogLine;
 pub use error::HarnessError;
+pub use grpc::{GrpcAnswer, GrpcRequest};
 pub use outcome::{Outcome, Reply};
 pub use plugin::{Plugin, PluginBuilder};
 pub use stream::Stream;

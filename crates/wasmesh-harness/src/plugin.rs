@@ -15,6 +15,7 @@ use wasmesh_host::state::SharedState;
 use crate::calls::HttpCall;
 use crate::embedder::{LogLine, TestEmbedder};
 use crate::error::HarnessError;
+use crate::grpc::GrpcRequest;
 
 enum Source {
     File(PathBuf),
@@ -143,6 +144,7 @@ impl PluginBuilder {
                 vm: Some(vm),
                 failure: None,
                 calls: Vec::new(),
+                grpc: Vec::new(),
                 tick_period: None,
                 _runtime: runtime,
             })),
@@ -162,6 +164,8 @@ struct Inner {
     failure: Option<VmFailure>,
     /// Calls the guest dispatched that the test has not taken yet.
     calls: Vec<HttpCall>,
+    /// What the guest asked of gRPC calls and streams that the test has not taken yet.
+    grpc: Vec<GrpcRequest>,
     tick_period: Option<Duration>,
     /// Keeps the engine's epoch thread (the time cap) alive as long as the VM.
     _runtime: Arc<Runtime>,
@@ -212,6 +216,9 @@ impl Plugin {
                 inner
                     .calls
                     .extend(effects.http_calls.into_iter().map(HttpCall::from));
+                inner
+                    .grpc
+                    .extend(effects.grpc.into_iter().map(GrpcRequest::from));
                 Ok(result)
             }
             Err(failure) => {
@@ -301,6 +308,11 @@ impl Plugin {
     /// Takes the calls dispatched so far.
     pub(crate) fn take_calls(&self) -> Vec<HttpCall> {
         std::mem::take(&mut self.inner.borrow_mut().calls)
+    }
+
+    /// Takes the gRPC requests made so far.
+    pub(crate) fn take_grpc(&self) -> Vec<GrpcRequest> {
+        std::mem::take(&mut self.inner.borrow_mut().grpc)
     }
 }
 
