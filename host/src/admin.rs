@@ -229,6 +229,7 @@ fn metrics(host: &Host) -> String {
         host.current_id()
     );
     host.overload.render(&mut out);
+    host.shared.costs.render(&mut out);
     host.shared.metrics.render_prometheus(&mut out);
     out
 }

@@ -58,3 +58,58 @@ fn bad_config_is_refused_naming_the_field() {
 fn lb_publishes_the_ewma_estimate() {
     metrics::lb_publishes_the_ewma_estimate(Wasmesh);
 }
+
+/// What each plugin costs (wasmesh only: Envoy has no per-plugin time or memory): every
+/// callback's time in `wasmesh_plugin_callback_seconds{plugin,callback}`, one count per call,
+/// and the linear memory of the plugin's VMs in `wasmesh_plugin_memory_bytes{plugin}`.
+#[test]
+fn plugin_costs_are_exposed() {
+    use std::time::Duration;
+    use wasmesh_tests::{
+        build_filters, client, poll_until, Backend, Cluster, Listener, MeshConfig, Plugin, Route,
+    };
+    let filters = build_filters();
+    let backend = Backend::start("b1");
+    let config = MeshConfig::new()
+        .workers(1)
+        .plugin(Plugin::new("metrics", &filters.metrics).configuration(serde_json::json!({})))
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(
+            Listener::new("main")
+                .filter("metrics")
+                .route(Route::prefix("/", "backend")),
+        );
+    let proxy = Wasmesh.start(&config);
+    for _ in 0..5 {
+        assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
+    }
+    let count = |callback: &str| {
+        format!(
+            "wasmesh_plugin_callback_seconds_count{{plugin=\"metrics\",callback=\"{callback}\"}} 5"
+        )
+    };
+    let text = poll_until(
+        "every stream's on_log counted",
+        Duration::from_secs(5),
+        || {
+            let text = proxy.admin_get("/metrics").text();
+            let wanted = [count("proxy_on_request_headers"), count("proxy_on_log")];
+            match wanted
+                .iter()
+                .find(|line| !text.lines().any(|l| l == line.as_str()))
+            {
+                None => Ok(text),
+                Some(missing) => Err(format!("no `{missing}` in\n{text}")),
+            }
+        },
+    );
+    let memory: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("wasmesh_plugin_memory_bytes{plugin=\"metrics\"} "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no memory gauge for the plugin in\n{text}"));
+    assert!(
+        memory > 0 && memory.is_multiple_of(65536),
+        "{memory} bytes: whole wasm pages expected"
+    );
+}

@@ -3,11 +3,16 @@
 //! call returns either the guest's answer or a [`VmFailure`]; a failed VM is
 //! never called again (the slot rebuilds it).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use wasmtime::{Instance, Store, Trap, TypedFunc, WasmParams, WasmResults};
 
 use crate::error::ExportError;
+use crate::state::costs::{CallbackCost, PluginCosts};
 use crate::store::HostState;
 
 /// What a stream callback answered.
@@ -113,6 +118,12 @@ pub struct PluginVm {
     exports: Exports,
     /// The plugin's per-callback time cap (see [`crate::store::time_cap`]).
     cap: std::time::Duration,
+    /// The plugin's callback histograms, host-wide.
+    costs: Arc<PluginCosts>,
+    /// Those histograms by callback, so recording a call takes no lock.
+    callback_costs: HashMap<&'static str, CallbackCost>,
+    /// Where this VM publishes its linear memory size.
+    memory_size: Arc<AtomicU64>,
 }
 
 impl PluginVm {
@@ -173,10 +184,21 @@ impl PluginVm {
         let memory = instance.get_memory(&mut store, "memory");
         store.data_mut().memory = memory;
         let cap = store.data().plugin.callback_time;
+        let (costs, memory_size) = {
+            let state = store.data();
+            let name = &state.plugin.name;
+            (
+                state.shared.costs.plugin(name),
+                state.shared.costs.memory_cell(name),
+            )
+        };
         Ok(PluginVm {
             store,
             exports,
             cap,
+            costs,
+            callback_costs: HashMap::new(),
+            memory_size,
         })
     }
 
@@ -204,7 +226,7 @@ impl PluginVm {
     /// type registry), which a profile showed at ~2 % of a worker's cycles with three filters.
     fn call<P: WasmParams, R: WasmResults>(
         &mut self,
-        name: &str,
+        name: &'static str,
         context: u32,
         pick: impl FnOnce(&Exports) -> &F<P, R>,
         params: P,
@@ -216,9 +238,26 @@ impl PluginVm {
         state.active_context = context;
         let deadline = state.time_cap.start(self.cap);
         self.store.set_epoch_deadline(deadline);
-        func.call(&mut self.store, params)
-            .map(Some)
-            .map_err(|e| VmFailure::from_error(name, e))
+        let started = Instant::now();
+        let result = func.call(&mut self.store, params);
+        self.record_cost(name, started.elapsed());
+        result.map(Some).map_err(|e| VmFailure::from_error(name, e))
+    }
+
+    /// Counts a callback's time in the plugin's histogram and publishes the memory size.
+    fn record_cost(&mut self, name: &'static str, took: Duration) {
+        let cost = match self.callback_costs.get(name) {
+            Some(cost) => cost,
+            None => {
+                let cost = self.costs.callback(name);
+                self.callback_costs.entry(name).or_insert(cost)
+            }
+        };
+        cost.record(took);
+        if let Some(memory) = self.store.data().memory {
+            let bytes = memory.data_size(&self.store) as u64;
+            self.memory_size.store(bytes, Ordering::Relaxed);
+        }
     }
 
     /// Runs a start function (`_initialize` then `main`, or `_start`) as the spec orders.

@@ -1,7 +1,8 @@
 //! Process-wide stores that every worker and every VM share: shared data,
-//! shared queues and the metric registry. No ABI code lives here: these are
+//! shared queues, the metric registry and what each plugin costs. No ABI code lives here: these are
 //! plain data structures with the semantics the proxy-wasm spec asks for.
 
+pub mod costs;
 pub mod labelled;
 pub mod metrics;
 pub mod queues;
@@ -19,6 +20,8 @@ pub struct SharedState {
     pub queues: queues::SharedQueues,
     /// Filter-defined and host metrics.
     pub metrics: metrics::Registry,
+    /// Time in each plugin's callbacks and its VMs' memory.
+    pub costs: costs::Costs,
 }
 
 impl SharedState {
