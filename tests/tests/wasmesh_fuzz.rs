@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wasmesh_tests::client::{Client, Echo, Response};
 use wasmesh_tests::scenarios::isolation::{Isolation, Limits, GOOD, HEADER, OPEN};
-use wasmesh_tests::workspace_root;
 
 /// Requests, one seed each.
 const REQUESTS: u64 = 200;
@@ -243,45 +242,30 @@ const ABI_0_1_ONLY: [&str; 3] = [
 /// argument fewer than preview1. `proc_exit` ends the VM by design (the `exit` case tests it).
 const WASI_NOT_FUZZED: [&str; 4] = ["proc_exit", "proc_raise", "path_link", "path_symlink"];
 
-/// The hostcalls wasmesh links, read from `crates/wasmesh-host/src/abi` (so a new one the fuzz does not call
-/// fails this test): every `"proxy_…"` name but [`ABI_0_1_ONLY`], and the WASI names in
-/// `wasi.rs` and `wasi/` but the module names and [`WASI_NOT_FUZZED`].
+/// The hostcalls wasmesh links, from its capability report (`wasmesh abi --json`, which a unit
+/// test holds to the linker), so a new one the fuzz does not call fails this test: every
+/// hostcall but [`ABI_0_1_ONLY`], and every WASI function but [`WASI_NOT_FUZZED`].
 fn linked_hostcalls() -> BTreeSet<String> {
-    let dir = workspace_root().join("crates/wasmesh-host/src/abi");
-    let mut files = Vec::new();
-    for entry in fs::read_dir(&dir).expect("crates/wasmesh-host/src/abi is readable") {
-        let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
-            for inner in fs::read_dir(&path).expect("an abi subdirectory is readable") {
-                files.push(inner.expect("a directory entry").path());
-            }
-        } else {
-            files.push(path);
-        }
-    }
-    let mut names = BTreeSet::new();
-    for path in files {
-        let text = fs::read_to_string(&path).expect("an abi source file");
-        let wasi = path
-            .strip_prefix(&dir)
-            .is_ok_and(|relative| relative.starts_with("wasi") || relative.starts_with("wasi.rs"));
-        let skipped = |name: &str| {
-            WASI_NOT_FUZZED.contains(&name)
-                || ["wasi_snapshot_preview1", "wasi_unstable"].contains(&name)
-        };
-        for literal in text.split('"').skip(1).step_by(2) {
-            let identifier = !literal.is_empty()
-                && literal.contains('_')
-                && literal
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            let wanted = literal.starts_with("proxy_") || (wasi && !skipped(literal));
-            if identifier && wanted && !ABI_0_1_ONLY.contains(&literal) {
-                names.insert(literal.to_string());
-            }
-        }
-    }
-    names
+    let output = std::process::Command::new(wasmesh_tests::wasmesh_bin())
+        .args(["abi", "--json"])
+        .output()
+        .expect("running wasmesh abi --json");
+    assert!(output.status.success(), "wasmesh abi --json: {output:?}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("the report is JSON");
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .expect("a list of functions")
+            .iter()
+            .map(|f| f["name"].as_str().expect("a name").to_string())
+            .collect()
+    };
+    let hostcalls = names(&report["hostcalls"])
+        .into_iter()
+        .filter(|name| !ABI_0_1_ONLY.contains(&name.as_str()));
+    let wasi = names(&report["wasi"]["functions"])
+        .into_iter()
+        .filter(|name| !WASI_NOT_FUZZED.contains(&name.as_str()));
+    hostcalls.chain(wasi).collect()
 }
 
 /// The fuzz really exercised the layer: most requests summarised, every linked hostcall called,
