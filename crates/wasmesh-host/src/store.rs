@@ -1,6 +1,7 @@
 //! What a VM's store carries: the plugin it runs, its contexts and the
 //! per-stream data the hostcalls read and write, plus the effects a callback
-//! asked for (timers, HTTP calls) that the driver applies once it returns.
+//! asked for (timers, HTTP calls, gRPC calls and streams) that the driver applies once it
+//! returns.
 //! Nothing here runs wasm; the hostcalls in `crate::abi` only touch this.
 
 use std::collections::{HashMap, HashSet};

@@ -15,7 +15,7 @@ use crate::store::{CallResponse, Effects, HttpStream};
 use crate::stream_info::StreamInfo;
 
 impl PluginVm {
-    /// The root context's id (ticks, queues and the plugin's own HTTP calls run in it).
+    /// The root context's id (ticks, queues and the plugin's own HTTP and gRPC calls run in it).
     pub fn root_context(&mut self) -> u32 {
         self.state().root_context
     }
@@ -126,7 +126,8 @@ impl PluginVm {
         result
     }
 
-    /// Takes the effects the callbacks so far asked for (a tick period, HTTP calls to send).
+    /// Takes the effects the callbacks so far asked for (a tick period, HTTP calls to send,
+    /// gRPC commands to carry out).
     pub fn take_effects(&mut self) -> Effects {
         std::mem::take(&mut self.state().effects)
     }

@@ -381,7 +381,7 @@ impl PluginSlot {
         self.consecutive_failures.set(0);
     }
 
-    /// Woken when callbacks left effects (timers, HTTP calls) to apply.
+    /// Woken when callbacks left effects (timers, HTTP calls, gRPC commands) to apply.
     pub fn effects_ready(&self) -> Rc<tokio::sync::Notify> {
         self.effects_ready.clone()
     }
