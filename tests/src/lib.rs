@@ -33,6 +33,7 @@ pub mod prometheus;
 mod proxy;
 pub mod raw;
 pub mod scenarios;
+mod slow_relay;
 mod vm_health;
 mod wasmesh;
 pub mod wat;
@@ -46,6 +47,7 @@ pub use lang_guests::{build_lang_guests, LangGuest, LANGS};
 pub use mesh::{CircuitBreakers, Cluster, Listener, MeshConfig, Plugin, Route};
 pub use paths::{target_dir, workspace_root};
 pub use proxy::{Proxy, ProxyKind};
+pub use slow_relay::SlowRelay;
 pub use wasmesh::Wasmesh;
 pub use wasmesh_backend::{Backend, BackendHandle};
 

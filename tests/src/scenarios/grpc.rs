@@ -5,18 +5,28 @@
 use serde_json::{json, Value};
 
 use super::abi::Abi;
-use crate::{Cluster, GrpcServer, ProxyKind};
+use crate::{Cluster, GrpcServer, ProxyKind, SlowRelay};
 
 /// The cluster of the gRPC server (h2c), as both hosts name it.
 pub const GRPC_CLUSTER: &str = "grpc";
 /// A cluster whose only endpoint refuses connections (h2c).
 pub const DOWN_CLUSTER: &str = "grpc_down";
+/// A cluster whose only endpoint takes connections and never answers (h2c).
+pub const SILENT_CLUSTER: &str = "grpc_silent";
+/// The gRPC server behind a relay that holds what the proxy sends for [`LATE_MS`] (h2c).
+pub const LATE_CLUSTER: &str = "grpc_late";
+/// How long the server sees each request late.
+const LATE_MS: u64 = 150;
 
 /// The guest in front of the echo backend, with the gRPC server's cluster.
 pub struct GrpcRig {
     /// The host with the abi-test guest (dropped first).
     pub abi: Abi,
     _server: GrpcServer,
+    /// Bound and never accepted from: the kernel completes each handshake into the backlog,
+    /// and nothing ever reads or answers.
+    _silent: std::net::TcpListener,
+    _late: SlowRelay,
 }
 
 impl GrpcRig {
@@ -27,16 +37,23 @@ impl GrpcRig {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
             listener.local_addr().expect("its address")
         };
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let silent_addr = silent.local_addr().expect("its address");
+        let late = SlowRelay::start(server.addr, std::time::Duration::from_millis(LATE_MS));
         let abi = Abi::start_with(
             kind,
             vec![
                 Cluster::fixed(GRPC_CLUSTER, [server.addr]).http2(),
                 Cluster::fixed(DOWN_CLUSTER, [refusing]).http2(),
+                Cluster::fixed(SILENT_CLUSTER, [silent_addr]).http2(),
+                Cluster::fixed(LATE_CLUSTER, [late.addr]).http2(),
             ],
         );
         GrpcRig {
             abi,
             _server: server,
+            _silent: silent,
+            _late: late,
         }
     }
 
@@ -123,15 +140,43 @@ pub fn unary_call_unreachable(kind: ProxyKind) {
     );
 }
 
-/// A call whose server answers after its timeout closes with `INTERNAL` and Envoy's
-/// `response_timeout` when the timeout passes (not when the server answers).
+/// A call whose server never answers closes, when its timeout passes, as Envoy's router answers
+/// a gRPC request it timed out: trailers-only `UNAVAILABLE`, "upstream request timeout".
 pub fn unary_call_times_out(kind: ProxyKind) {
     let rig = GrpcRig::start(kind);
     let started = std::time::Instant::now();
     let got = rig.case(
         "grpc-call",
-        GRPC_CLUSTER,
-        &[("x-abi-grpc-delay", "3000"), ("x-abi-grpc-timeout", "200")],
+        SILENT_CLUSTER,
+        &[("x-abi-grpc-timeout", "200")],
+    );
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_millis(2500),
+        "{kind:?}: took {took:?}"
+    );
+    assert_eq!(
+        got,
+        json!({
+            "dispatch": "Ok", "same_token": true, "token_kind": 1, "status_code": 14,
+            "size": 0, "reply": null,
+            "get_status": {"code": 14, "message": "upstream request timeout{response_timeout}"},
+        }),
+        "{kind:?}"
+    );
+}
+
+/// A call whose server sent its headers and then runs past the timeout closes with `INTERNAL`
+/// and `response_timeout` when the timeout passes (the router can only reset the stream by
+/// then). The server sees the request [`LATE_MS`] late, so the `grpc-timeout` it enforces
+/// itself ends that much after the proxy's: the proxy's own timer closes the call.
+pub fn unary_call_times_out_after_headers(kind: ProxyKind) {
+    let rig = GrpcRig::start(kind);
+    let started = std::time::Instant::now();
+    let got = rig.case(
+        "grpc-call",
+        LATE_CLUSTER,
+        &[("x-abi-grpc-delay", "3000"), ("x-abi-grpc-timeout", "800")],
     );
     let took = started.elapsed();
     assert!(

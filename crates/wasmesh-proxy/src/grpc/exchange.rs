@@ -6,10 +6,10 @@
 //!   ended there, else the status mapped from the HTTP status;
 //! - each message, as it completes; trailers give the trailing metadata and then the close with
 //!   their `grpc-status` (`UNKNOWN` without one);
-//! - a failure before any response is what Envoy's router answers a gRPC request with itself: a
-//!   trailers-only reply with `UNAVAILABLE` and the router's words; a timeout, or a reset after
-//!   the response started, closes with `INTERNAL`; data that ends without trailers with
-//!   `UNKNOWN`;
+//! - a failure before any response, a timeout included, is what Envoy's router answers a gRPC
+//!   request with itself: a trailers-only reply with `UNAVAILABLE` and the router's words; a
+//!   timeout or a reset after the response started closes with `INTERNAL` (the router can only
+//!   reset by then); data that ends without trailers with `UNKNOWN`;
 //! - the close's message (`proxy_get_status`) carries Envoy's response-code details after the
 //!   server's message, in braces (`not found{via_upstream}`), or alone when there was none.
 
@@ -60,10 +60,6 @@ pub async fn run(
                 message: "Cluster not available".into(),
             });
             return;
-        }
-        Err(Failure::Timeout) => {
-            reader.details = "response_timeout".into();
-            return reader.error(code::INTERNAL);
         }
         Err(failure) => {
             log::debug!("gRPC call to {} failed: {failure}", target.cluster);
@@ -145,6 +141,11 @@ impl Failure {
                 (503, words.to_string(), details)
             }
             Failure::NotH2 => (503, format!("wasmesh: {self}"), "wasmesh_not_h2".into()),
+            Failure::Timeout => (
+                504,
+                "upstream request timeout".into(),
+                "response_timeout".into(),
+            ),
             _ => (
                 503,
                 "no healthy upstream".into(),
