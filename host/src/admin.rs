@@ -1,9 +1,12 @@
 //! The admin server: `/ready`, `/listeners?format=json` (Envoy's shape, so
 //! one test rig drives both proxies), `/metrics` (Prometheus text),
 //! `/config` (what runs and the last reload error), `POST /reload`, `/endpoints` (every
-//! service's discovered endpoint set, [`endpoints`]).
+//! service's discovered endpoint set, [`endpoints`]), `/ui` (the live view in a browser,
+//! [`ui`], from the history [`live`] keeps).
 
 pub mod endpoints;
+pub mod live;
+pub mod ui;
 
 use std::convert::Infallible;
 use std::fmt::Write;
@@ -17,6 +20,7 @@ use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 
 use crate::host::Host;
+use live::Live;
 
 type Reply = Response<Full<Bytes>>;
 
@@ -46,6 +50,8 @@ pub fn spawn(host: Arc<Host>, listener: std::net::TcpListener) -> anyhow::Result
                 Err(e) => return log::error!("admin runtime: {e}"),
             };
             runtime.block_on(async move {
+                let live = Arc::new(Live::default());
+                tokio::spawn(live::sample(host.clone(), live.clone()));
                 let listener = match tokio::net::TcpListener::from_std(listener) {
                     Ok(l) => l,
                     Err(e) => return log::error!("admin listener: {e}"),
@@ -58,11 +64,11 @@ pub fn spawn(host: Arc<Host>, listener: std::net::TcpListener) -> anyhow::Result
                             continue;
                         }
                     };
-                    let host = host.clone();
+                    let (host, live) = (host.clone(), live.clone());
                     tokio::spawn(async move {
                         let service = service_fn(move |request| {
-                            let host = host.clone();
-                            async move { Ok::<_, Infallible>(route(&host, request).await) }
+                            let (host, live) = (host.clone(), live.clone());
+                            async move { Ok::<_, Infallible>(route(&host, &live, request).await) }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
                             .serve_connection(TokioIo::new(socket), service)
@@ -74,8 +80,20 @@ pub fn spawn(host: Arc<Host>, listener: std::net::TcpListener) -> anyhow::Result
     Ok(())
 }
 
-async fn route(host: &Arc<Host>, request: Request<Incoming>) -> Reply {
+async fn route(host: &Arc<Host>, live: &Live, request: Request<Incoming>) -> Reply {
     match (request.method(), request.uri().path()) {
+        (&Method::GET, "/") => Response::builder()
+            .status(302)
+            .header("location", "/ui")
+            .body(Full::new(Bytes::new()))
+            .unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))),
+        (&Method::GET, "/ui/data") => json(200, ui::data(host, live)),
+        (&Method::GET, path) if path == "/ui" || path.starts_with("/ui/") => {
+            match ui::asset(path) {
+                Some(asset) => reply(200, asset.content_type, asset.body),
+                None => reply(404, "text/plain", "not found\n"),
+            }
+        }
         (&Method::GET, "/ready") => {
             if host.is_ready() {
                 reply(200, "text/plain", "LIVE\n")
@@ -119,7 +137,7 @@ async fn route(host: &Arc<Host>, request: Request<Incoming>) -> Reply {
         _ => reply(
             404,
             "text/plain",
-            "not found; try /ready /listeners /metrics /config /reload /endpoints /abi\n",
+            "not found; try /ui /ready /listeners /metrics /config /reload /endpoints /abi\n",
         ),
     }
 }
@@ -210,6 +228,7 @@ fn metrics(host: &Host) -> String {
         }
     }
     c.vms.request_cpu_exceeded.render(&mut out);
+    c.vms.rebuilt_by_plugin.render(&mut out);
     let name = "wasmesh_guest_state_refused_total";
     let _ = writeln!(
         out,

@@ -116,6 +116,8 @@ pub struct Host {
     pub counters: HostCounters,
     /// Listener connection limits and cluster circuit breakers, over every worker.
     pub overload: Arc<wasmesh_proxy::overload::Overload>,
+    /// The start and the last reloads, for the admin's live view.
+    pub reloads: crate::reload_history::ReloadHistory,
     /// Host-side DNS discovery, handed each new generation's `dns` entries.
     dns: crate::dns::Dns,
     current: RwLock<Arc<Generation>>,
@@ -139,12 +141,15 @@ impl Host {
         shared.metrics.set_bucket_rules(config.stats.bucket_rules());
         let generation = Generation::build(1, config, &runtime, &shared)?;
         let dns = crate::dns::Dns::start(shared.clone(), generation.config.dns.clone())?;
+        let reloads = crate::reload_history::ReloadHistory::default();
+        reloads.record(generation.id, None);
         Ok(Arc::new(Host {
             runtime,
             shared,
             source,
             counters: HostCounters::default(),
             overload: Arc::default(),
+            reloads,
             dns,
             current: RwLock::new(Arc::new(generation)),
             current_id: AtomicU64::new(1),
@@ -177,11 +182,14 @@ impl Host {
         match &result {
             Ok(id) => {
                 self.counters.reloads_ok.fetch_add(1, Ordering::Relaxed);
+                self.reloads.record(*id, None);
                 log::info!("reload: generation {id} is serving");
             }
             Err(e) => {
                 self.counters.reloads_failed.fetch_add(1, Ordering::Relaxed);
                 *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{e:#}"));
+                self.reloads
+                    .record(self.current_id(), Some(format!("{e:#}")));
                 log::error!(
                     "reload rejected, generation {} keeps serving: {e:#}",
                     self.current_id()

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod artifacts;
+pub mod browser;
 pub mod client;
 mod deadline;
 mod envoy;

@@ -29,6 +29,8 @@ const HELLO: &str = "curl -i http://127.0.0.1:10000/hello";
 const BURST: &str =
     "for i in $(seq 40); do curl -s -o /dev/null -w '%{http_code} ' http://127.0.0.1:10000/; done";
 const METRICS: &str = "curl http://127.0.0.1:9901/metrics";
+/// The live view the demo's usage and the README point a browser at.
+const LIVE_VIEW: &str = "http://127.0.0.1:9901/ui";
 const STAT: &str = "cargo run -p wasmesh -- stat --endpoints";
 
 #[test]
@@ -56,6 +58,11 @@ fn readme_quick_start() {
     check_burst(&sh(BURST));
     check_metrics(&sh(METRICS));
     check_endpoints(&sh(STAT));
+    assert!(
+        usage.contains(LIVE_VIEW),
+        "the demo's usage does not name the live view {LIVE_VIEW}:\n{usage}"
+    );
+    check_live_view();
 
     let output = demo.interrupt();
     assert!(
@@ -150,6 +157,24 @@ fn check_metrics(output: &str) {
         .find_map(|line| line.strip_prefix("wasmesh_vm_failures_total "))
         .unwrap_or_else(|| panic!("/metrics has no wasmesh_vm_failures_total:\n{output}"));
     assert_eq!(failures.trim(), "0", "a VM failed during the quick start");
+}
+
+/// The live view serves its page, and its data names the demo's plugins, each with its module's
+/// digest (the page itself is tested in Chromium in `live_view.rs`).
+fn check_live_view() {
+    let page = sh(&format!("curl -s {LIVE_VIEW}"));
+    assert!(page.contains("<title>wasmesh live view</title>"), "{page}");
+    let data: serde_json::Value =
+        serde_json::from_str(&sh(&format!("curl -s {LIVE_VIEW}/data"))).expect("/ui/data is JSON");
+    let plugins: Vec<&str> = data["plugins"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(plugins, ["metrics", "headers", "ratelimit", "lb"], "{data}");
+    for plugin in data["plugins"].as_array().into_iter().flatten() {
+        let sha256 = plugin["sha256"].as_str().unwrap_or_default();
+        assert_eq!(sha256.len(), 64, "{plugin}");
+    }
 }
 
 /// `wasmesh stat --endpoints`: one row per demo backend, under the `lb` filter's service.

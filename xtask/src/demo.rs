@@ -169,7 +169,7 @@ fn print_usage(backends: &[BackendHandle]) {
         "\nwasmesh demo is running\n\
          \x20 backends: {}\n\
          \x20 proxy:    http://{LISTENER}  (filters: metrics, headers, ratelimit, lb)\n\
-         \x20 admin:    http://{ADMIN}\n\n\
+         \x20 admin:    http://{ADMIN}  (live view in a browser: http://{ADMIN}/ui)\n\n\
          try:\n\
          \x20 curl -i http://{LISTENER}/hello\n\
          \x20 curl http://{ADMIN}/metrics\n\

@@ -2,6 +2,7 @@
 //! and python3 (for Envoy's wheel). `.cargo/config.toml` defines the `xtask` alias.
 
 mod bench;
+mod browser;
 mod cmd;
 mod demo;
 mod envoy;

@@ -74,13 +74,18 @@ pub struct Snapshot {
 impl Snapshot {
     /// Reads `text` (Prometheus text format), grouping route figures `by`.
     pub fn parse(text: &str, by: By, at: Instant) -> Snapshot {
+        Snapshot::of_samples(&exposition::samples(text), by, at)
+    }
+
+    /// The same from samples already parsed (the live view groups one scrape two ways).
+    pub fn of_samples(samples: &[Sample], by: By, at: Instant) -> Snapshot {
         let mut snapshot = Snapshot {
             at,
             routes: BTreeMap::new(),
             endpoints: BTreeMap::new(),
         };
-        for sample in exposition::samples(text) {
-            snapshot.add(&sample, by);
+        for sample in samples {
+            snapshot.add(sample, by);
         }
         snapshot
     }

@@ -19,9 +19,11 @@ use crate::{
 const PICK_HEADER: &str = "x-envoy-original-dst-host";
 const ECHO_HEADER: &str = "x-wasmesh-endpoint";
 /// Long enough that the ejection is still on when the test looks.
-const EJECTION_MS: u64 = 60_000;
+pub(crate) const EJECTION_MS: u64 = 60_000;
 
-fn mesh(registry: SocketAddr) -> MeshConfig {
+/// The chain in front of a `dynamic` cluster; with `metrics`, the metrics filter (that
+/// configuration) runs first.
+pub(crate) fn mesh_with(registry: SocketAddr, metrics: Option<Value>) -> MeshConfig {
     let filters = build_filters();
     let discovery = json!({
         "poll_ms": 200, "timeout_ms": 1000, "max_backoff_ms": 400,
@@ -40,15 +42,20 @@ fn mesh(registry: SocketAddr) -> MeshConfig {
             .vm_id("mesh")
             .configuration(configuration)
     };
-    MeshConfig::new()
-        .workers(1)
+    let mut listener = Listener::new("main");
+    let mut config = MeshConfig::new().workers(1);
+    if let Some(metrics) = metrics {
+        config = config.plugin(Plugin::new("metrics", &filters.metrics).configuration(metrics));
+        listener = listener.filter("metrics");
+    }
+    config
         .plugin(in_mesh("discovery", &filters.discovery, discovery))
         .plugin(in_mesh("failover", &filters.failover, failover))
         .plugin(in_mesh("lb", &filters.lb, lb))
         .cluster(Cluster::fixed("registry", [registry]))
         .cluster(Cluster::original_dst("dynamic", PICK_HEADER))
         .listener(
-            Listener::new("main")
+            listener
                 .filter("discovery")
                 .filter("failover")
                 .filter("lb")
@@ -56,8 +63,12 @@ fn mesh(registry: SocketAddr) -> MeshConfig {
         )
 }
 
+fn mesh(registry: SocketAddr) -> MeshConfig {
+    mesh_with(registry, None)
+}
+
 /// The document the registry serves: each member in zone `z1`, priority 0, its weight.
-fn document(members: &[(SocketAddr, u32)]) -> String {
+pub(crate) fn document(members: &[(SocketAddr, u32)]) -> String {
     let endpoints: Vec<Value> = members
         .iter()
         .map(|(a, w)| json!({ "address": a.to_string(), "weight": w, "zone": "z1" }))

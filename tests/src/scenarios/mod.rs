@@ -17,6 +17,7 @@ pub mod isolation;
 pub mod lang;
 pub mod lb;
 pub mod limits;
+pub mod live_view;
 pub mod metrics;
 pub mod overload;
 pub mod priority;

@@ -111,8 +111,7 @@ impl ModuleCache {
     /// Where the compiled form of a module with these `bytes` lives, for an engine whose
     /// compatibility is `engine_hash`.
     pub fn path_for(&self, bytes: &[u8], engine_hash: u64) -> PathBuf {
-        let digest = Sha256::digest(bytes);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = sha256_hex(bytes);
         self.dir.join(format!("{hex}-{engine_hash:016x}.cwasm"))
     }
 
@@ -223,6 +222,14 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     drop(file);
     fs::rename(&tmp, path).map_err(io("renaming", &tmp))?;
     Ok(())
+}
+
+/// The sha256 of `bytes`, as lowercase hex (how `sha256sum` and OCI digests write it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -35,6 +35,9 @@ pub struct PluginFactory {
     pre: InstancePre<HostState>,
     engine: wasmtime::Engine,
     embedder: SharedEmbedder,
+    /// The module file's sha256 (hex), when it was loaded from a file: which build of the
+    /// plugin runs, as an operator compares it with a release's digest.
+    module_sha256: Option<String>,
 }
 
 impl PluginFactory {
@@ -45,8 +48,13 @@ impl PluginFactory {
         wasm: &Path,
         info: PluginInfo,
     ) -> Result<Arc<PluginFactory>, LoadError> {
-        let module = runtime.load_module(wasm)?;
-        PluginFactory::from_module(runtime, shared, &module, info).map_err(|error| {
+        let bytes = std::fs::read(wasm).map_err(|error| LoadError::Read {
+            path: wasm.to_path_buf(),
+            error,
+        })?;
+        let module = runtime.compile(&bytes, &wasm.display().to_string())?;
+        let sha256 = super::module_cache::sha256_hex(&bytes);
+        PluginFactory::link(runtime, shared, &module, info, Some(sha256)).map_err(|error| {
             LoadError::InModule {
                 path: wasm.to_path_buf(),
                 error: Box::new(error),
@@ -61,6 +69,16 @@ impl PluginFactory {
         module: &Module,
         info: PluginInfo,
     ) -> Result<Arc<PluginFactory>, LoadError> {
+        PluginFactory::link(runtime, shared, module, info, None)
+    }
+
+    fn link(
+        runtime: &Runtime,
+        shared: Arc<SharedState>,
+        module: &Module,
+        info: PluginInfo,
+        module_sha256: Option<String>,
+    ) -> Result<Arc<PluginFactory>, LoadError> {
         check_exports(module)?;
         let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
         crate::abi::add_to_linker(&mut linker).map_err(LoadError::Link)?;
@@ -72,7 +90,13 @@ impl PluginFactory {
             pre,
             engine: runtime.engine.clone(),
             embedder: Arc::new(ProcessEmbedder),
+            module_sha256,
         }))
+    }
+
+    /// The module file's sha256 (hex); `None` for a module compiled from bytes in memory.
+    pub fn module_sha256(&self) -> Option<&str> {
+        self.module_sha256.as_deref()
     }
 
     /// The same plugin over other host-wide stores: a trial instance runs against a scratch
@@ -85,6 +109,7 @@ impl PluginFactory {
             pre: self.pre.clone(),
             engine: self.engine.clone(),
             embedder: self.embedder.clone(),
+            module_sha256: self.module_sha256.clone(),
         }
     }
 
@@ -97,6 +122,7 @@ impl PluginFactory {
             pre: self.pre.clone(),
             engine: self.engine.clone(),
             embedder,
+            module_sha256: self.module_sha256.clone(),
         }
     }
 
@@ -200,6 +226,8 @@ pub struct VmFailureCounters {
     /// Streams cut for spending more than `limits.request_cpu_ms` in a plugin, by plugin. Not
     /// VM failures (the VM is fine and serves on), but counted beside them.
     pub request_cpu_exceeded: LabelledCounter,
+    /// `rebuilt` by plugin: which plugin keeps being rebuilt.
+    pub rebuilt_by_plugin: LabelledCounter,
 }
 
 impl Default for VmFailureCounters {
@@ -211,6 +239,11 @@ impl Default for VmFailureCounters {
             request_cpu_exceeded: LabelledCounter::new(
                 "wasmesh_request_cpu_exceeded_total",
                 "Streams given the plugin's fail_open outcome for spending more than limits.request_cpu_ms in it.",
+                "plugin",
+            ),
+            rebuilt_by_plugin: LabelledCounter::new(
+                "wasmesh_vm_rebuilds_by_plugin_total",
+                "Wasm VMs rebuilt after a failure, by plugin.",
                 "plugin",
             ),
         }
@@ -352,6 +385,7 @@ impl PluginSlot {
             Ok(vm) => {
                 log::info!("plugin {:?}: VM rebuilt", self.factory.info.name);
                 self.counters.rebuilt.fetch_add(1, Ordering::Relaxed);
+                (self.counters.rebuilt_by_plugin).inc(&self.factory.info.name);
                 *self.vm.borrow_mut() = Some(vm);
                 self.retry_at.set(None);
                 self.effects_ready.notify_one();
