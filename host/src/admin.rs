@@ -1,11 +1,13 @@
 //! The admin server: `/ready`, `/listeners?format=json` (Envoy's shape, so
 //! one test rig drives both proxies), `/metrics` (Prometheus text),
 //! `/config` (what runs and the last reload error), `POST /reload`, `/endpoints` (every
-//! service's discovered endpoint set, [`endpoints`]), `/ui` (the live view in a browser,
-//! [`ui`], from the history [`live`] keeps).
+//! service's discovered endpoint set, [`endpoints`]), `POST /rollout` (a canary rolled back,
+//! promoted or resumed by hand, [`rollouts`]), `/ui` (the live view in a browser, [`ui`], from
+//! the history [`live`] keeps).
 
 pub mod endpoints;
 pub mod live;
+pub mod rollouts;
 pub mod ui;
 
 use std::convert::Infallible;
@@ -134,10 +136,19 @@ async fn route(host: &Arc<Host>, live: &Live, request: Request<Incoming>) -> Rep
             }
         }
         (_, "/reload") => reply(405, "text/plain", "use POST /reload\n"),
+        (&Method::POST, "/rollout") => {
+            let (status, body) = rollouts::act(host, request.uri().query().unwrap_or_default());
+            json(status, body)
+        }
+        (_, "/rollout") => reply(
+            405,
+            "text/plain",
+            "use POST /rollout?plugin=NAME&action=rollback|promote|resume\n",
+        ),
         _ => reply(
             404,
             "text/plain",
-            "not found; try /ui /ready /listeners /metrics /config /reload /endpoints /abi\n",
+            "not found; try /ui /ready /listeners /metrics /config /reload /rollout /endpoints /abi\n",
         ),
     }
 }
@@ -165,6 +176,7 @@ fn config(host: &Host) -> Reply {
             "source": format!("{:?}", host.source),
             "config": &*generation.config,
             "singletons": generation.config.singletons(),
+            "rollouts": rollouts::statuses(&generation),
             "last_reload_error": host.last_error(),
             "worker_error": host.worker_error(),
         }),
@@ -248,6 +260,7 @@ fn metrics(host: &Host) -> String {
         host.current_id()
     );
     host.overload.render(&mut out);
+    rollouts::render(&host.current(), &mut out);
     host.shared.costs.render(&mut out);
     host.shared.metrics.render_prometheus(&mut out);
     out

@@ -77,9 +77,13 @@ pub fn main(cli: Cli) -> Result<()> {
 fn check(path: PathBuf) -> Result<()> {
     let config = Config::load(&path)?;
     let runtime = Runtime::new()?;
-    let generation = Generation::build(1, config, &runtime, &SharedState::new())?;
+    let generation = Generation::build(1, config, &runtime, &SharedState::new(), None)?;
+    let canaries = match generation.canaries.len() {
+        0 => String::new(),
+        n => format!(" and {n} canaries"),
+    };
     println!(
-        "{}: OK ({} plugins loaded and configured, {} listeners, {} clusters)",
+        "{}: OK ({} plugins{canaries} loaded and configured, {} listeners, {} clusters)",
         path.display(),
         generation.factories.len(),
         generation.config.listeners.len(),

@@ -17,6 +17,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::config::Config;
 use crate::events::WorkerEvent;
 use crate::listeners::{BoundListener, ListenerPlan};
+use wasmesh_host::rollout::Rollout;
 use wasmesh_host::runtime::plugin::VmFailureCounters;
 use wasmesh_host::runtime::{PluginFactory, Runtime};
 use wasmesh_host::state::SharedState;
@@ -48,15 +49,30 @@ pub struct Generation {
     pub config: Arc<Config>,
     /// Compiled plugins by name.
     pub factories: HashMap<String, Arc<PluginFactory>>,
+    /// The canaries of plugins in a rollout, by plugin name.
+    pub canaries: HashMap<String, Canary>,
+}
+
+/// A plugin's canary as a generation runs it.
+pub struct Canary {
+    /// The canary's compiled module and configuration.
+    pub factory: Arc<PluginFactory>,
+    /// Its share and rollback state, shared by every worker.
+    pub rollout: Arc<Rollout>,
+    /// What makes it the same canary: a reload that keeps this keeps the rollout (a canary
+    /// rolled back stays rolled back until it changes).
+    fingerprint: String,
 }
 
 impl Generation {
-    /// Compiles every plugin and starts each once to check it configures.
+    /// Compiles every plugin (and canary) and starts each once to check it configures; a
+    /// canary unchanged since `previous` keeps its rollout.
     pub fn build(
         id: u64,
         config: Config,
         runtime: &Runtime,
         shared: &Arc<SharedState>,
+        previous: Option<&Generation>,
     ) -> Result<Generation> {
         let clusters = Arc::new(
             config
@@ -83,10 +99,47 @@ impl Generation {
                 .instantiate(Arc::new(|_| {}))?;
             factories.insert(plugin.name.clone(), factory);
         }
+        let mut canaries = HashMap::new();
+        for plugin in &config.plugins {
+            let Some(canary) = &plugin.canary else {
+                continue;
+            };
+            let context = || format!("plugin {:?}: canary", plugin.name);
+            let factory = PluginFactory::new(
+                runtime,
+                shared.clone(),
+                plugin.canary_wasm(canary),
+                plugin.canary_info(canary, clusters.clone()),
+            )
+            .with_context(context)?;
+            let _check = factory
+                .with_shared(scratch.clone())
+                .instantiate(Arc::new(|_| {}))
+                .with_context(context)?;
+            let fingerprint = format!(
+                "{:?} {:?} {:?}",
+                factory.module_sha256(),
+                canary,
+                factories.get(&plugin.name).map(|f| f.module_sha256())
+            );
+            let kept = previous
+                .and_then(|p| p.canaries.get(&plugin.name))
+                .filter(|c| c.fingerprint == fingerprint)
+                .map(|c| c.rollout.clone());
+            let rollout =
+                kept.unwrap_or_else(|| Arc::new(Rollout::new(&plugin.name, canary.policy())));
+            let canary = Canary {
+                factory,
+                rollout,
+                fingerprint,
+            };
+            canaries.insert(plugin.name.clone(), canary);
+        }
         Ok(Generation {
             id,
             config: Arc::new(config),
             factories,
+            canaries,
         })
     }
 }
@@ -139,7 +192,7 @@ impl Host {
         let shared = SharedState::new();
         let config = source.load()?;
         shared.metrics.set_bucket_rules(config.stats.bucket_rules());
-        let generation = Generation::build(1, config, &runtime, &shared)?;
+        let generation = Generation::build(1, config, &runtime, &shared, None)?;
         let dns = crate::dns::Dns::start(shared.clone(), generation.config.dns.clone())?;
         let reloads = crate::reload_history::ReloadHistory::default();
         reloads.record(generation.id, None);
@@ -209,7 +262,8 @@ impl Host {
         let plan = ListenerPlan::make(&self.lock_listeners(), &config.listeners)?;
         // Histograms the new plugins define while being built already get the new buckets.
         let previous_rules = (self.shared.metrics).set_bucket_rules(config.stats.bucket_rules());
-        let generation = match Generation::build(old.id + 1, config, &self.runtime, &self.shared) {
+        let built = Generation::build(old.id + 1, config, &self.runtime, &self.shared, Some(&old));
+        let generation = match built {
             Ok(generation) => generation,
             Err(e) => {
                 self.shared.metrics.set_bucket_rules(previous_rules);

@@ -20,7 +20,8 @@ use tokio::sync::watch;
 use crate::events::WorkerEvent;
 use crate::host::{Generation, Host};
 use crate::singletons::{self, SINGLETON_WORKER};
-use wasmesh_host::runtime::PluginSlot;
+use wasmesh_host::chain::ChainEntry;
+use wasmesh_host::runtime::{PluginFactory, PluginSlot};
 use wasmesh_proxy::Upstreams;
 use wasmesh_proxy::{ListenerLocal, WorkerView};
 
@@ -150,21 +151,22 @@ impl Worker {
             if singleton && self.index != SINGLETON_WORKER {
                 continue;
             }
-            let key = NEXT_SLOT_KEY.fetch_add(1, Ordering::Relaxed);
-            let events = self.events.clone();
-            let waker = Arc::new(move |queue| {
-                let _ = events.send(WorkerEvent::QueueReady { slot: key, queue });
-            });
-            let slot = PluginSlot::new(factory.clone(), waker, self.host.counters.vms.clone())
+            let slot = self
+                .start_slot(factory, &upstreams)
                 .with_context(|| format!("starting plugin {name:?}"))?;
-            wasmesh_proxy::start_pump(&slot, upstreams.clone());
-            self.slots.borrow_mut().insert(key, Rc::downgrade(&slot));
             if singleton {
                 singletons::keep_up(&slot);
                 singletons.push(slot);
             } else {
                 slots.insert(name.clone(), slot);
             }
+        }
+        let mut canaries = HashMap::new();
+        for (name, canary) in &generation.canaries {
+            let slot = self
+                .start_slot(&canary.factory, &upstreams)
+                .with_context(|| format!("starting plugin {name:?}'s canary"))?;
+            canaries.insert(name.clone(), (slot, canary.rollout.clone()));
         }
         self.slots.borrow_mut().retain(|_, s| s.strong_count() > 0);
         let listeners = generation
@@ -175,7 +177,11 @@ impl Worker {
                 let chain = l
                     .filters
                     .iter()
-                    .filter_map(|f| slots.get(f).cloned())
+                    .filter_map(|f| {
+                        let stable = slots.get(f)?.clone();
+                        let canary = canaries.get(f).cloned();
+                        Some(ChainEntry { stable, canary })
+                    })
                     .collect();
                 let local = ListenerLocal {
                     config: l.clone(),
@@ -190,6 +196,23 @@ impl Worker {
             listeners,
             singletons,
         })
+    }
+
+    /// A VM of `factory` on this worker, its effects pumped and its queues' wake-ups routed.
+    fn start_slot(
+        &self,
+        factory: &Arc<PluginFactory>,
+        upstreams: &Rc<Upstreams>,
+    ) -> Result<Rc<PluginSlot>> {
+        let key = NEXT_SLOT_KEY.fetch_add(1, Ordering::Relaxed);
+        let events = self.events.clone();
+        let waker = Arc::new(move |queue| {
+            let _ = events.send(WorkerEvent::QueueReady { slot: key, queue });
+        });
+        let slot = PluginSlot::new(factory.clone(), waker, self.host.counters.vms.clone())?;
+        wasmesh_proxy::start_pump(&slot, upstreams.clone());
+        self.slots.borrow_mut().insert(key, Rc::downgrade(&slot));
+        Ok(slot)
     }
 
     fn deliver(self: &Rc<Self>, event: WorkerEvent) {

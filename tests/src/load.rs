@@ -46,6 +46,21 @@ impl Load {
     /// Starts `connections` connections to `target`, requesting `path` and recording response
     /// header `marker`.
     pub fn start(target: SocketAddr, path: &str, marker: &str, connections: usize) -> Load {
+        Load::start_with(target, path, marker, connections, &[])
+    }
+
+    /// The same, each request carrying `headers` too.
+    pub fn start_with(
+        target: SocketAddr,
+        path: &str,
+        marker: &str,
+        connections: usize,
+        headers: &[(&str, &str)],
+    ) -> Load {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
         let stop = Arc::new(AtomicBool::new(false));
         let report = Arc::new(Mutex::new(LoadReport::default()));
         let (path, marker) = (path.to_string(), marker.to_string());
@@ -64,6 +79,7 @@ impl Load {
                                 target,
                                 path: path.clone(),
                                 marker: marker.clone(),
+                                headers: headers.clone(),
                                 stop: stop.clone(),
                                 report: report.clone(),
                             };
@@ -103,6 +119,7 @@ struct Worker {
     target: SocketAddr,
     path: String,
     marker: String,
+    headers: Vec<(String, String)>,
     stop: Arc<AtomicBool>,
     report: Arc<Mutex<LoadReport>>,
 }
@@ -141,10 +158,12 @@ impl Worker {
             if sender.ready().await.is_err() {
                 return; // closed between requests: reconnect
             }
-            let request = http::Request::get(self.path.as_str())
-                .header("host", self.target.to_string())
-                .body(Empty::new())
-                .expect("a valid request");
+            let mut request =
+                http::Request::get(self.path.as_str()).header("host", self.target.to_string());
+            for (name, value) in &self.headers {
+                request = request.header(name.as_str(), value.as_str());
+            }
+            let request = request.body(Empty::new()).expect("a valid request");
             let exchange = async {
                 let response = sender
                     .send_request(request)

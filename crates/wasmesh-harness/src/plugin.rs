@@ -46,6 +46,7 @@ impl PluginBuilder {
                 callback_time: Duration::from_millis(100),
                 request_cpu: None,
                 clusters: Arc::new(Vec::new()),
+                version: None,
             },
             clusters: Vec::new(),
             time: SystemTime::now(),

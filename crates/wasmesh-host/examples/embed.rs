@@ -46,6 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             callback_time: Duration::from_millis(100),
             request_cpu: None,
             clusters: Arc::new(Vec::new()),
+            version: None,
         };
         let factory = PluginFactory::new(&runtime, shared.clone(), path.as_ref(), info)?;
         // One VM per plugin on this thread; a multi-threaded proxy makes one slot per worker.

@@ -2,13 +2,15 @@
 //! does: request callbacks in chain order, response callbacks in reverse,
 //! pauses that wait for `proxy_continue_stream`, bodies buffered only while
 //! a filter asks (`Pause` from a body callback = StopIterationAndBuffer),
-//! local replies, resets, and each plugin's `fail_open` when its VM fails.
+//! local replies, resets, and each plugin's `fail_open` when its VM fails. A plugin in a
+//! rollout runs its canary for the streams the rollout picks ([`canary`]); a canary that fails
+//! before the stream passed it hands the stream to the stable version.
 //!
 //! Data moves into a VM's stream context for the callback and back out
 //! afterwards; while a filter pauses, the data stays in its context so later
 //! callbacks (an HTTP-call response, say) can still change it.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -40,7 +42,15 @@ enum Direction {
 
 /// One filter's context on this stream.
 struct StreamFilter {
-    slot: Rc<PluginSlot>,
+    /// The version this stream runs (the canary's slot until it falls back).
+    slot: RefCell<Rc<PluginSlot>>,
+    /// This stream got the plugin's canary: its rollout and the stable version.
+    canary: RefCell<Option<CanaryPick>>,
+    /// The request headers have not passed this filter yet: a failing canary may still hand
+    /// the stream to the stable version.
+    may_fall_back: Cell<bool>,
+    /// The canary just failed and the stable version took its place: run the callback again.
+    fell_back: Cell<bool>,
     /// Context id and the VM generation it lives in, once created.
     context: Cell<Option<(u32, u64)>>,
     /// The VM failed under this stream and the plugin fails open: skip it.
@@ -82,6 +92,33 @@ fn failed_closed(plugin: &str) -> Step {
     })
 }
 
+impl StreamFilter {
+    fn new(slot: Rc<PluginSlot>, canary: Option<CanaryPick>) -> StreamFilter {
+        StreamFilter {
+            slot: RefCell::new(slot),
+            canary: RefCell::new(canary),
+            may_fall_back: Cell::new(true),
+            fell_back: Cell::new(false),
+            context: Cell::new(None),
+            skipped: Cell::new(false),
+            cpu_used: Cell::new(Duration::ZERO),
+        }
+    }
+
+    /// The version this stream runs.
+    fn slot(&self) -> Rc<PluginSlot> {
+        self.slot.borrow().clone()
+    }
+
+    /// A step this filter chose: a canary's 5xx local reply counts against its rollout.
+    fn stopped(&self, step: Step) -> Step {
+        if let (Step::LocalReply(reply), Some(pick)) = (&step, self.canary.borrow().as_ref()) {
+            pick.rollout.record_local_reply(reply.status);
+        }
+        step
+    }
+}
+
 impl ChainStream {
     /// A stream over `slots` (contexts are created lazily, as Envoy does on first use).
     pub fn new(
@@ -90,16 +127,40 @@ impl ChainStream {
         pause_limit: Duration,
         buffer_limit: usize,
     ) -> Rc<ChainStream> {
+        let filters = slots
+            .iter()
+            .map(|slot| StreamFilter::new(slot.clone(), None))
+            .collect();
+        ChainStream::of(filters, info, pause_limit, buffer_limit)
+    }
+
+    /// A stream over a listener's `entries`, each plugin in a rollout at the version its
+    /// rollout picks for `keys`.
+    pub fn with_rollouts(
+        entries: &[ChainEntry],
+        keys: &StickyKeys<'_>,
+        info: Rc<StreamInfo>,
+        pause_limit: Duration,
+        buffer_limit: usize,
+    ) -> Rc<ChainStream> {
+        let filters = entries
+            .iter()
+            .map(|entry| {
+                let (slot, pick) = entry.pick(keys);
+                StreamFilter::new(slot, pick)
+            })
+            .collect();
+        ChainStream::of(filters, info, pause_limit, buffer_limit)
+    }
+
+    fn of(
+        filters: Vec<StreamFilter>,
+        info: Rc<StreamInfo>,
+        pause_limit: Duration,
+        buffer_limit: usize,
+    ) -> Rc<ChainStream> {
         Rc::new(ChainStream {
-            filters: slots
-                .iter()
-                .map(|slot| StreamFilter {
-                    slot: slot.clone(),
-                    context: Cell::new(None),
-                    skipped: Cell::new(false),
-                    cpu_used: Cell::new(Duration::ZERO),
-                })
-                .collect(),
+            filters,
             info,
             waker: Rc::new(Notify::new()),
             pause_limit,
@@ -119,25 +180,42 @@ impl ChainStream {
         }
         let info = self.info.clone();
         let waker = self.waker.clone();
-        let created = filter.slot.with_vm(|vm| vm.create_stream(info, waker));
+        let slot = filter.slot();
+        let created = slot.with_vm(|vm| vm.create_stream(info, waker));
         match created {
             Some(Ok(ctx)) => {
-                filter.context.set(Some((ctx, filter.slot.generation())));
+                filter.context.set(Some((ctx, slot.generation())));
                 Ok(())
             }
-            _ => self.fail(i),
+            Some(Err(failure)) => self.fail(i, Some(failure.kind)),
+            None => self.fail(i, None),
         }
     }
 
-    /// The VM of filter `i` failed (or is unavailable): skip it or refuse the stream.
-    fn fail(&self, i: usize) -> Result<(), Step> {
+    /// The VM of filter `i` failed (`kind`), or is down after a failure (`None`): a canary
+    /// counts the stream as lost to its VM either way, and hands it to the stable version if
+    /// the request headers have not passed it yet; otherwise the filter is skipped or the
+    /// stream refused, as its `fail_open` says.
+    fn fail(&self, i: usize, kind: Option<&str>) -> Result<(), Step> {
         let filter = &self.filters[i];
-        filter.skipped.set(true);
         filter.context.set(None);
-        if filter.slot.factory.info.fail_open {
+        if let Some(pick) = filter.canary.borrow().as_ref() {
+            pick.rollout.record_failure(kind.unwrap_or("vm_down"));
+        }
+        if filter.may_fall_back.get() {
+            if let Some(pick) = filter.canary.take() {
+                pick.rollout.record_fallback();
+                *filter.slot.borrow_mut() = pick.stable;
+                filter.fell_back.set(true);
+                return Ok(());
+            }
+        }
+        filter.skipped.set(true);
+        let slot = filter.slot();
+        if slot.factory.info.fail_open {
             Ok(())
         } else {
-            Err(failed_closed(filter.slot.name()))
+            Err(failed_closed(slot.name()))
         }
     }
 
@@ -151,9 +229,10 @@ impl ChainStream {
         let Some((ctx, generation)) = filter.context.get() else {
             return Flow::Continue;
         };
-        let budget = filter.slot.factory.info.request_cpu;
+        let slot = filter.slot();
+        let budget = slot.factory.info.request_cpu;
         let cpu_before = budget.map(|_| thread_cpu_time());
-        let result = filter.slot.with_vm_of(generation, |vm| {
+        let result = slot.with_vm_of(generation, |vm| {
             let action = f(vm, ctx)?;
             let signals = &mut stream_of(vm, ctx).signals;
             if let Some(reply) = signals.local_reply.take() {
@@ -173,24 +252,30 @@ impl ChainStream {
             if used > budget && matches!(result, Some(Ok(_))) {
                 log::warn!(
                     "plugin {:?}: a stream spent {used:?} of CPU in it, over its request_cpu_ms budget of {budget:?}",
-                    filter.slot.name()
+                    slot.name()
                 );
-                filter.slot.request_cpu_exceeded();
-                return match self.fail(i) {
+                slot.request_cpu_exceeded();
+                return match self.fail(i, Some("request_cpu")) {
                     Ok(()) => Flow::Continue,
                     Err(step) => Flow::Stop(step),
                 };
             }
         }
-        match result {
-            Some(Ok(flow)) => {
-                filter.slot.mark_healthy();
-                flow
+        let failed = match result {
+            Some(Ok(Flow::Stop(step))) => {
+                slot.mark_healthy();
+                return Flow::Stop(filter.stopped(step));
             }
-            _ => match self.fail(i) {
-                Ok(()) => Flow::Continue,
-                Err(step) => Flow::Stop(step),
-            },
+            Some(Ok(flow)) => {
+                slot.mark_healthy();
+                return flow;
+            }
+            Some(Err(failure)) => Some(failure.kind),
+            None => None,
+        };
+        match self.fail(i, failed) {
+            Ok(()) => Flow::Continue,
+            Err(step) => Flow::Stop(step),
         }
     }
 
@@ -203,7 +288,7 @@ impl ChainStream {
                 let Some((ctx, generation)) = filter.context.get() else {
                     continue;
                 };
-                let stop = filter.slot.with_vm_of(generation, |vm| {
+                let stop = filter.slot().with_vm_of(generation, |vm| {
                     let signals = &mut stream_of(vm, ctx).signals;
                     if let Some(reply) = signals.local_reply.take() {
                         return Ok(Some(Step::LocalReply(reply)));
@@ -211,7 +296,7 @@ impl ChainStream {
                     Ok(signals.close.then_some(Step::Reset))
                 });
                 if let Some(Ok(Some(step))) = stop {
-                    return step;
+                    return filter.stopped(step);
                 }
             }
             self.waker.notified().await;
@@ -227,7 +312,8 @@ impl ChainStream {
             let Some((ctx, generation)) = filter.context.get() else {
                 return Flow::Continue;
             };
-            let checked = filter.slot.with_vm_of(generation, |vm| {
+            let slot = filter.slot();
+            let checked = slot.with_vm_of(generation, |vm| {
                 let signals = &mut stream_of(vm, ctx).signals;
                 if let Some(reply) = signals.local_reply.take() {
                     return Ok(Some(Flow::Stop(Step::LocalReply(reply))));
@@ -244,15 +330,18 @@ impl ChainStream {
                 }
                 Ok(None)
             });
-            match checked {
+            let failed = match checked {
+                Some(Ok(Some(Flow::Stop(step)))) => return Flow::Stop(filter.stopped(step)),
                 Some(Ok(Some(flow))) => return flow,
-                Some(Ok(None)) => {}
-                _ => {
-                    return match self.fail(i) {
-                        Ok(()) => Flow::Continue,
-                        Err(step) => Flow::Stop(step),
-                    }
-                }
+                Some(Ok(None)) => None,
+                Some(Err(failure)) => Some(Some(failure.kind)),
+                None => Some(None),
+            };
+            if let Some(kind) = failed {
+                return match self.fail(i, kind) {
+                    Ok(()) => Flow::Continue,
+                    Err(step) => Flow::Stop(step),
+                };
             }
             if tokio::time::timeout_at(deadline, self.waker.notified())
                 .await
@@ -263,7 +352,7 @@ impl ChainStream {
                     headers: HeaderMap::new(),
                     body: format!(
                         "wasm plugin {:?} paused the stream longer than the route timeout\n",
-                        filter.slot.name()
+                        slot.name()
                     )
                     .into_bytes(),
                     details: "wasm_pause_timeout".into(),
@@ -278,7 +367,7 @@ impl ChainStream {
         let filter = &self.filters[i];
         let (ctx, generation) = filter.context.get()?;
         filter
-            .slot
+            .slot()
             .with_vm_of(generation, |vm| Ok(take(stream_of(vm, ctx))))?
             .ok()
             .flatten()
@@ -300,36 +389,66 @@ impl ChainStream {
         headers: &mut HeaderMap,
         end_of_stream: bool,
     ) -> Step {
-        for i in 0..self.filters.len() {
-            if let Err(step) = self.ensure_context(i) {
+        let mut i = 0;
+        while i < self.filters.len() {
+            // A canary may fail halfway through changing the headers: the stable version gets
+            // them as they came.
+            let before = self.filters[i]
+                .canary
+                .borrow()
+                .is_some()
+                .then(|| headers.clone());
+            let step = self.request_headers_of(i, headers, end_of_stream).await;
+            if self.filters[i].fell_back.take() {
+                if let Some(before) = before {
+                    *headers = before;
+                }
+                continue;
+            }
+            self.filters[i].may_fall_back.set(false);
+            if let Some(step) = step {
                 return step;
             }
-            let count = headers.len() as u32;
-            let flow = self.invoke(i, |vm, ctx| {
-                stream_of(vm, ctx).request_headers = Some(std::mem::take(headers));
-                let action = vm.on_request_headers(ctx, count, end_of_stream);
-                if !matches!(action, Ok(Action::Pause)) {
-                    *headers = stream_of(vm, ctx)
-                        .request_headers
-                        .take()
-                        .unwrap_or_default();
-                }
-                action
-            });
-            if let Some(step) = self
-                .settle(i, flow, Direction::Request, headers, |s| {
-                    s.request_headers.take()
-                })
-                .await
-            {
-                // A filter that paused and then replied still holds the map.
-                if let Some(held) = self.take_back(i, |s| s.request_headers.take()) {
-                    *headers = held;
-                }
-                return step;
-            }
+            i += 1;
         }
         Step::Continue
+    }
+
+    /// Filter `i`'s request-headers callback; `Some(step)` ends the phase.
+    async fn request_headers_of(
+        &self,
+        i: usize,
+        headers: &mut HeaderMap,
+        end_of_stream: bool,
+    ) -> Option<Step> {
+        if let Err(step) = self.ensure_context(i) {
+            return Some(step);
+        }
+        let count = headers.len() as u32;
+        let flow = self.invoke(i, |vm, ctx| {
+            stream_of(vm, ctx).request_headers = Some(std::mem::take(headers));
+            let action = vm.on_request_headers(ctx, count, end_of_stream);
+            if !matches!(action, Ok(Action::Pause)) {
+                *headers = stream_of(vm, ctx)
+                    .request_headers
+                    .take()
+                    .unwrap_or_default();
+            }
+            action
+        });
+        if let Some(step) = self
+            .settle(i, flow, Direction::Request, headers, |s| {
+                s.request_headers.take()
+            })
+            .await
+        {
+            // A filter that paused and then replied still holds the map.
+            if let Some(held) = self.take_back(i, |s| s.request_headers.take()) {
+                *headers = held;
+            }
+            return Some(step);
+        }
+        None
     }
 
     /// Response headers through every created filter in reverse order.
@@ -394,7 +513,7 @@ impl ChainStream {
             let request = self.info.request_headers().clone();
             let response = self.info.response_headers().clone();
             let _ = filter
-                .slot
+                .slot()
                 .with_vm_of(generation, |vm| vm.end_stream(ctx, request, response));
         }
     }
@@ -407,8 +526,11 @@ impl Drop for ChainStream {
 }
 
 mod body;
+pub mod canary;
 
 pub use body::BodyOut;
+use canary::CanaryPick;
+pub use canary::{ChainEntry, StickyKeys};
 
 #[cfg(test)]
 mod tests;

@@ -59,9 +59,10 @@ pub type SharedEmbedder = Arc<dyn Embedder>;
 
 /// What Envoy writes before a guest's log line: `wasm log`, then the plugin's name, root id and
 /// VM id, each only when it is not empty (`wasm log my-filter: ...` for a plugin with neither).
+/// A canary's lines name it `<name>@canary` ([`PluginInfo::label`]).
 pub fn log_prefix(plugin: &PluginInfo) -> String {
     let mut prefix = String::from("wasm log");
-    for part in [&plugin.name, &plugin.root_id, &plugin.vm_id] {
+    for part in [&plugin.label(), &plugin.root_id, &plugin.vm_id] {
         if !part.is_empty() {
             prefix.push(' ');
             prefix.push_str(part);
@@ -98,6 +99,7 @@ mod tests {
             callback_time: Duration::from_millis(100),
             request_cpu: None,
             clusters: Arc::new(Vec::new()),
+            version: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod entropy;
 pub mod error;
 pub mod headers;
 pub mod plugin_info;
+pub mod rollout;
 pub mod runtime;
 pub mod state;
 pub mod store;

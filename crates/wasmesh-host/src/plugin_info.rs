@@ -26,4 +26,19 @@ pub struct PluginInfo {
     pub request_cpu: Option<Duration>,
     /// Cluster names `proxy_http_call` may target.
     pub clusters: Arc<Vec<String>>,
+    /// The rollout version these VMs run (`canary`); `None` for a plugin's only (or stable)
+    /// version. The guest still sees `name` as `plugin_name`.
+    pub version: Option<String>,
+}
+
+impl PluginInfo {
+    /// The name host-side metrics and logs give these VMs: the plugin's name, or
+    /// `<name>@<version>` for a rollout's other version, so a canary's failures and costs are
+    /// told apart from the stable version's.
+    pub fn label(&self) -> String {
+        match &self.version {
+            Some(version) => format!("{}@{version}", self.name),
+            None => self.name.clone(),
+        }
+    }
 }

@@ -22,7 +22,7 @@ use super::upstream_failure::reset_body;
 use super::validate::{self, Refusal};
 use super::worker_view::{ListenerLocal, WorkerView};
 use crate::spec::ListenerConfig;
-use wasmesh_host::chain::{ChainStream, Step};
+use wasmesh_host::chain::{ChainStream, Step, StickyKeys};
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::store::LocalReply;
 use wasmesh_host::stream_info::StreamInfo;
@@ -73,6 +73,14 @@ fn request_id() -> String {
     id
 }
 
+/// What keeps a connection's streams on one version of a plugin in a rollout: its addresses.
+fn connection_key(peer: SocketAddr, local: SocketAddr) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    (peer, local).hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Handles one request of a downstream connection.
 pub async fn handle(
     worker: Rc<dyn WorkerView>,
@@ -103,8 +111,18 @@ pub async fn handle(
     ));
     let pause_limit = pause_limit(&listener.config);
     let buffer_limit = listener.config.per_connection_buffer_limit_bytes as usize;
-    let stream = ChainStream::new(&listener.chain, info.clone(), pause_limit, buffer_limit);
     let mut headers = request_to_map(&parts);
+    let keys = StickyKeys {
+        connection: connection_key(peer, local),
+        headers: &headers,
+    };
+    let stream = ChainStream::with_rollouts(
+        &listener.chain,
+        &keys,
+        info.clone(),
+        pause_limit,
+        buffer_limit,
+    );
     // Decided on the client's head, before any filter, as Envoy's connection manager does.
     let upgrade = match super::upgrade::requested(&parts.headers) {
         Some(protocol) if parts.version < http::Version::HTTP_2 => {

@@ -6,7 +6,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use wasmesh_host::runtime::PluginSlot;
+use wasmesh_host::chain::ChainEntry;
 
 use super::upstream::Upstreams;
 use crate::overload::Overload;
@@ -16,8 +16,8 @@ use crate::spec::ListenerConfig;
 pub struct ListenerLocal {
     /// Its configuration.
     pub config: ListenerConfig,
-    /// Plugin slots in chain order.
-    pub chain: Vec<Rc<PluginSlot>>,
+    /// Plugins in chain order, each with its canary when it is in a rollout.
+    pub chain: Vec<ChainEntry>,
     /// Clusters of this generation.
     pub upstreams: Rc<Upstreams>,
 }

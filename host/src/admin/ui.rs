@@ -111,7 +111,8 @@ fn endpoints(host: &Host, live: &Live) -> Vec<Value> {
     rows
 }
 
-/// One row per configured plugin, with the figures `/metrics` has for it.
+/// One row per configured plugin and one per canary, with the figures `/metrics` has for each
+/// (a canary's under `<name>@canary`) and the plugin's rollout.
 fn plugins(host: &Host, samples: &[Sample]) -> Vec<Value> {
     let by_plugin = |name: &str| -> BTreeMap<String, f64> {
         let mut values = BTreeMap::new();
@@ -135,25 +136,32 @@ fn plugins(host: &Host, samples: &[Sample]) -> Vec<Value> {
             .collect()
     };
     let generation = host.current();
-    generation
-        .config
-        .plugins
-        .iter()
-        .map(|plugin| {
-            let name = plugin.name.as_str();
-            let sha256 = generation
-                .factories
-                .get(name)
-                .and_then(|f| f.module_sha256());
-            let (calls, seconds) = (calls.get(name).copied(), seconds.get(name).copied());
+    let mut rows = Vec::new();
+    for plugin in &generation.config.plugins {
+        let name = plugin.name.as_str();
+        let canary = generation.canaries.get(name);
+        let rollout = canary.map(|c| serde_json::to_value(c.rollout.status()).unwrap_or_default());
+        let row = |label: &str, version: &str, sha256: Option<&str>, fail_open: bool| {
+            let (calls, seconds) = (calls.get(label).copied(), seconds.get(label).copied());
             json!({
-                "name": name, "root_id": plugin.root_id, "vm_id": plugin.vm_id,
-                "wasm": plugin.wasm.display().to_string(), "sha256": sha256,
-                "fail_open": plugin.fail_open,
-                "memory_bytes": memory.get(name), "rebuilds": rebuilds.get(name).copied().unwrap_or(0.0),
-                "failures": failures(name), "calls": calls,
+                "name": label, "plugin": name, "version": version, "root_id": plugin.root_id,
+                "vm_id": plugin.vm_id, "sha256": sha256, "fail_open": fail_open,
+                "memory_bytes": memory.get(label), "rebuilds": rebuilds.get(label).copied().unwrap_or(0.0),
+                "failures": failures(label), "calls": calls,
                 "mean_call_us": calls.filter(|n| *n > 0.0).zip(seconds).map(|(n, s)| s / n * 1e6),
+                "rollout": rollout,
             })
-        })
-        .collect()
+        };
+        let sha256 = generation
+            .factories
+            .get(name)
+            .and_then(|f| f.module_sha256());
+        rows.push(row(name, "stable", sha256, plugin.fail_open));
+        if let Some(canary) = canary {
+            let info = &canary.factory.info;
+            let sha256 = canary.factory.module_sha256();
+            rows.push(row(&info.label(), "canary", sha256, info.fail_open));
+        }
+    }
+    rows
 }

@@ -4,6 +4,7 @@
 //! Every struct denies unknown fields so a typo is an error that names the
 //! field's path instead of a silently ignored setting.
 
+mod canary;
 mod stats;
 mod validate;
 
@@ -16,6 +17,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use wasmesh_host::plugin_info::PluginInfo;
 
+pub use canary::{CanaryConfig, RollbackConfig, StickyConfig};
 pub use stats::{HistogramBuckets, StatsConfig};
 pub use validate::validate;
 /// Listeners, routes and clusters are the data plane's own types (`wasmesh_proxy::spec`); the
@@ -94,9 +96,12 @@ pub struct PluginConfig {
     /// silently run once per worker, so with `true` that is a config error instead.
     #[serde(default)]
     pub singleton: bool,
-    /// Resource limits for each VM of this plugin.
+    /// Resource limits for each VM of this plugin (its canary's too).
     #[serde(default)]
     pub limits: Limits,
+    /// A second version that gets a share of streams, rolled back by itself when it fails.
+    #[serde(default)]
+    pub canary: Option<CanaryConfig>,
 }
 
 /// Per-VM resource limits.
@@ -165,6 +170,11 @@ impl Config {
             if plugin.wasm.is_relative() {
                 plugin.wasm = base.join(&plugin.wasm);
             }
+            if let Some(wasm) = plugin.canary.as_mut().and_then(|c| c.wasm.as_mut()) {
+                if wasm.is_relative() {
+                    *wasm = base.join(&*wasm);
+                }
+            }
         }
     }
 
@@ -203,7 +213,30 @@ impl PluginConfig {
             callback_time: Duration::from_millis(self.limits.callback_ms),
             request_cpu: self.limits.request_cpu_ms.map(Duration::from_millis),
             clusters,
+            version: None,
         }
+    }
+
+    /// The same for its canary: the canary's module, configuration, VM configuration and
+    /// `fail_open` where it sets them, the plugin's otherwise; version `canary`.
+    pub fn canary_info(&self, canary: &CanaryConfig, clusters: Arc<Vec<String>>) -> PluginInfo {
+        let mut info = self.info(clusters);
+        if let Some(configuration) = &canary.configuration {
+            info.configuration = json_as_bytes(Some(configuration));
+        }
+        if let Some(vm_config) = &canary.vm_config {
+            info.vm_config = json_as_bytes(Some(vm_config));
+        }
+        if let Some(fail_open) = canary.fail_open {
+            info.fail_open = fail_open;
+        }
+        info.version = Some("canary".into());
+        info
+    }
+
+    /// The canary's module file.
+    pub fn canary_wasm<'a>(&'a self, canary: &'a CanaryConfig) -> &'a Path {
+        canary.wasm.as_deref().unwrap_or(&self.wasm)
     }
 
     /// The bytes `proxy_on_configure` sees.

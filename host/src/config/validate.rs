@@ -30,6 +30,9 @@ pub fn validate(config: &Config) -> Result<()> {
         if plugin.limits.request_cpu_ms == Some(0) {
             bail!("config error at `plugins[{i}].limits.request_cpu_ms`: must be > 0");
         }
+        if let Some(canary) = &plugin.canary {
+            canary.validate(&format!("plugins[{i}].canary"))?;
+        }
     }
     let vm_ids = config.plugins.iter().map(|p| p.vm_id.as_str()).collect();
     crate::dns::config::validate(&config.dns, &vm_ids)?;
@@ -128,6 +131,12 @@ pub fn validate(config: &Config) -> Result<()> {
             if route.matcher.prefix.is_some() && route.matcher.exact.is_some() {
                 bail!("config error at `listeners[{i}].routes[{j}].match`: give `prefix` or `exact`, not both");
             }
+        }
+    }
+    let singletons = config.singletons();
+    for (i, plugin) in config.plugins.iter().enumerate() {
+        if plugin.canary.is_some() && singletons.contains(&plugin.name.as_str()) {
+            bail!("config error at `plugins[{i}].canary`: plugin {:?} is a singleton (in no listener), which has no streams to share with a canary", plugin.name);
         }
     }
     Ok(())

@@ -379,6 +379,7 @@ mod tests {
             callback_time: Duration::from_secs(1),
             request_cpu: None,
             clusters: Arc::new(Vec::new()),
+            version: None,
         };
         let factory =
             PluginFactory::from_module(&runtime, SharedState::new(), &module, info).expect("links");

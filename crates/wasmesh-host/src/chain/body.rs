@@ -87,7 +87,7 @@ impl ChainStream {
                 action
             });
             if overflow {
-                return Err(buffer_overflow(direction, self.filters[i].slot.name()));
+                return Err(buffer_overflow(direction, self.filters[i].slot().name()));
             }
             match flow {
                 Flow::Stop(step) => return Err(step),

@@ -46,6 +46,7 @@ impl Chain {
                     callback_time: Duration::from_secs(1),
                     request_cpu: None,
                     clusters: Arc::new(Vec::new()),
+                    version: None,
                 };
                 let factory = PluginFactory::from_module(&runtime, shared.clone(), &module, info)
                     .expect("tagger links");

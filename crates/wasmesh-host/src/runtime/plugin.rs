@@ -132,7 +132,7 @@ impl PluginFactory {
         &self,
         queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
     ) -> Result<PluginVm, StartError> {
-        let plugin = || self.info.name.clone();
+        let plugin = || self.info.label();
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.info.memory_bytes)
             .trap_on_grow_failure(true)
@@ -276,6 +276,8 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 pub struct PluginSlot {
     /// What to build the VM from.
     pub factory: Arc<PluginFactory>,
+    /// The plugin's name in logs and host-side metrics ([`PluginInfo::label`]).
+    label: String,
     vm: RefCell<Option<PluginVm>>,
     /// Bumped when the VM is replaced, so contexts of an older VM are recognised.
     generation: Cell<u64>,
@@ -295,6 +297,7 @@ impl PluginSlot {
     ) -> Result<Rc<PluginSlot>, StartError> {
         let vm = factory.instantiate(queue_waker.clone())?;
         let slot = Rc::new(PluginSlot {
+            label: factory.info.label(),
             factory,
             vm: RefCell::new(Some(vm)),
             generation: Cell::new(1),
@@ -314,9 +317,9 @@ impl PluginSlot {
         self.generation.get()
     }
 
-    /// Plugin name, for logs.
+    /// The plugin's name for logs and host-side metrics (`<name>@canary` for a canary).
     pub fn name(&self) -> &str {
-        &self.factory.info.name
+        &self.label
     }
 
     /// Runs `f` on the VM when one is up (rebuilding a failed one if its backoff
@@ -336,9 +339,9 @@ impl PluginSlot {
         if let Err(failure) = &result {
             log::error!(
                 "plugin {:?}: VM failed, it will be rebuilt: {failure}",
-                self.factory.info.name
+                self.label
             );
-            self.counters.record(&self.factory.info.name, failure.kind);
+            self.counters.record(&self.label, failure.kind);
             if let Some(dead) = guard.take() {
                 wake_all_streams(dead);
             }
@@ -383,9 +386,9 @@ impl PluginSlot {
         }
         match self.factory.instantiate(self.queue_waker.clone()) {
             Ok(vm) => {
-                log::info!("plugin {:?}: VM rebuilt", self.factory.info.name);
+                log::info!("plugin {:?}: VM rebuilt", self.label);
                 self.counters.rebuilt.fetch_add(1, Ordering::Relaxed);
-                (self.counters.rebuilt_by_plugin).inc(&self.factory.info.name);
+                (self.counters.rebuilt_by_plugin).inc(&self.label);
                 *self.vm.borrow_mut() = Some(vm);
                 self.retry_at.set(None);
                 self.effects_ready.notify_one();
@@ -398,7 +401,7 @@ impl PluginSlot {
                     .min(BACKOFF_MAX);
                 log::error!(
                     "plugin {:?}: rebuilding the VM failed, next try in {backoff:?}: {e:#}",
-                    self.factory.info.name
+                    self.label
                 );
                 self.retry_at.set(Some(Instant::now() + backoff));
             }
@@ -435,10 +438,7 @@ impl Drop for PluginSlot {
         if let Some(vm) = self.vm.get_mut().as_mut() {
             let root = vm.state().root_context;
             if let Err(e) = vm.finish_context(root, false) {
-                log::warn!(
-                    "plugin {:?}: shutting the VM down: {e}",
-                    self.factory.info.name
-                );
+                log::warn!("plugin {:?}: shutting the VM down: {e}", self.label);
             }
         }
     }

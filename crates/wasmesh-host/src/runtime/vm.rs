@@ -186,10 +186,10 @@ impl PluginVm {
         let cap = store.data().plugin.callback_time;
         let (costs, memory_size) = {
             let state = store.data();
-            let name = &state.plugin.name;
+            let name = state.plugin.label();
             (
-                state.shared.costs.plugin(name),
-                state.shared.costs.memory_cell(name),
+                state.shared.costs.plugin(&name),
+                state.shared.costs.memory_cell(&name),
             )
         };
         Ok(PluginVm {

@@ -113,6 +113,7 @@ impl Fixture {
             callback_time: Duration::from_secs(1),
             request_cpu: None,
             clusters: Arc::new(Vec::new()),
+            version: None,
         };
         let factory = PluginFactory::from_module(&runtime, SharedState::new(), &module, info)
             .expect("the guest links");

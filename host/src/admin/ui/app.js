@@ -116,18 +116,31 @@
     fill('#endpoints-table', rows, 14, 'no endpoints: neither discovery nor the lb filter has published any');
   }
 
+  // What a plugin's rollout means for this row (stable or canary).
+  function rollout(p) {
+    const r = p.rollout;
+    if (!r) return '-';
+    if (p.version === 'canary') {
+      if (r.phase === 'rolled_back') return 'rolled back: ' + (r.reason || '');
+      if (r.phase === 'promoted') return 'canary, every stream (promoted)';
+      return 'canary, ' + r.share_now + '% of streams';
+    }
+    return 'stable, ' + (100 - r.share_now) + '% of streams';
+  }
+
   function drawPlugins(data) {
     const rows = data.plugins.map((p) => {
       const failures = Object.entries(p.failures).map(([kind, n]) => kind + ' ' + n).join(', ') || '0';
       const tr = row([p.name, p.vm_id, p.sha256 ? p.sha256.slice(0, 12) : '-', [bytes(p.memory_bytes), 'num'],
         [p.calls === null ? '-' : p.calls, 'num'],
         [p.mean_call_us === null ? '-' : p.mean_call_us.toFixed(1) + 'µs', 'num'],
-        [failures, failures === '0' ? '' : 'bad'], [p.rebuilds, 'num'], p.fail_open ? 'pass (fail open)' : '503']);
+        [failures, failures === '0' ? '' : 'bad'], [p.rebuilds, 'num'], p.fail_open ? 'pass (fail open)' : '503',
+        [rollout(p), p.rollout && p.rollout.phase === 'rolled_back' ? 'bad error' : '']]);
       tr.dataset.plugin = p.name;
       tr.children[2].title = p.sha256 || '';
       return tr;
     });
-    fill('#plugins-table', rows, 9, 'no plugins configured');
+    fill('#plugins-table', rows, 10, 'no plugins configured');
   }
 
   function drawReloads(data) {
