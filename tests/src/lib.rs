@@ -28,6 +28,7 @@ pub mod h2_raw;
 mod lang_guests;
 pub mod load;
 pub mod mesh;
+pub mod oci_registry;
 mod paths;
 mod process;
 pub mod prometheus;

@@ -5,6 +5,7 @@ mod bench;
 mod browser;
 mod cmd;
 mod demo;
+mod dist;
 mod envoy;
 mod filters;
 mod fuzz;
@@ -46,6 +47,18 @@ enum Task {
     },
     /// Run the demo: 3 backends on 127.0.0.1:8081-8083 behind wasmesh on 127.0.0.1:10000.
     Demo,
+    /// Build the filters and write each one's .wasm, its sha256, an OCI image layout Istio's WasmPlugin pulls, and a WasmPlugin manifest pinning it.
+    Dist {
+        /// Where to write them.
+        #[arg(long, default_value = "target/dist")]
+        out: std::path::PathBuf,
+        /// Registry and path the manifests name the images under.
+        #[arg(long, default_value = dist::DEFAULT_REGISTRY)]
+        registry: String,
+        /// Write the committed examples (envoy-configs/wasmplugin/) instead.
+        #[arg(long)]
+        examples: bool,
+    },
     /// Install Envoy, the wasm target and wrk, then run the release bench (extra arguments go to wasmesh-bench).
     Bench {
         /// Passed to `wasmesh-bench` exactly as given, e.g. `cargo xtask bench --duration 5s --rounds 3`.
@@ -77,6 +90,11 @@ fn main() -> ExitCode {
         Task::GuestTools => guests::install(),
         Task::GrpcServer => grpc_server::install(),
         Task::BuildFilters => filters::build(),
+        Task::Dist {
+            out,
+            registry,
+            examples,
+        } => dist::run_task(&out, &registry, examples),
         Task::WasmCrates => filters::print_package_args(),
         Task::Test { args } => test::run(&verbatim(args)),
         Task::Demo => demo::run(),

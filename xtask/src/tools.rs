@@ -11,11 +11,13 @@ use crate::toolchain::on_path;
 /// (command, Debian package that provides it): `promtool` checks our metrics exposition, `etcd`
 /// is the registry the discovery tests register endpoints in, `dnsmasq` the DNS server whose
 /// records the DNS discovery tests change. `dnsmasq-base` is the binary alone: the `dnsmasq`
-/// package would also start a system service.
+/// package would also start a system service. `docker-registry` is the OCI registry the
+/// `cargo xtask dist` images are pushed to.
 pub const TEST_TOOLS: &[(&str, &str)] = &[
     ("promtool", "prometheus"),
     ("etcd", "etcd-server"),
     ("dnsmasq", "dnsmasq-base"),
+    ("docker-registry", "docker-registry"),
 ];
 
 /// The bench's load generator.
