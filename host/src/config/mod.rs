@@ -213,7 +213,7 @@ impl PluginConfig {
             callback_time: Duration::from_millis(self.limits.callback_ms),
             request_cpu: self.limits.request_cpu_ms.map(Duration::from_millis),
             clusters,
-            version: None,
+            version: self.canary.as_ref().map(|_| "stable".to_string()),
         }
     }
 

@@ -258,6 +258,15 @@ pub fn canary_answering_5xx_is_rolled_back() {
     assert_eq!(status["streams"][1], 10, "{status}");
     assert_eq!(failed, 9, "{statuses:?}");
     assert!(statuses[10..].iter().all(|s| *s == 200), "{statuses:?}");
+    // The canary's own metrics carry its version.
+    assert_eq!(
+        metric(&proxy, "ratelimit_limited_total{version=\"canary\"}"),
+        9.0
+    );
+    assert_eq!(
+        metric(&proxy, "ratelimit_allowed_total{version=\"canary\"}"),
+        1.0
+    );
 }
 
 /// `POST /rollout`: promote gives the canary every stream, rollback none, resume its share

@@ -45,6 +45,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 }
                 let state = caller.data();
                 let metrics = &state.shared.metrics;
+                let name = state.plugin.metric_name(&name);
                 let id = metrics
                     .define_for_guest(&state.plugin.vm_id, &name, kind)
                     .map_err(status)?;
