@@ -73,14 +73,6 @@ fn request_id() -> String {
     id
 }
 
-/// What keeps a connection's streams on one version of a plugin in a rollout: its addresses.
-fn connection_key(peer: SocketAddr, local: SocketAddr) -> u64 {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut hasher = DefaultHasher::new();
-    (peer, local).hash(&mut hasher);
-    hasher.finish()
-}
-
 /// Handles one request of a downstream connection.
 pub async fn handle(
     worker: Rc<dyn WorkerView>,
@@ -113,7 +105,7 @@ pub async fn handle(
     let buffer_limit = listener.config.per_connection_buffer_limit_bytes as usize;
     let mut headers = request_to_map(&parts);
     let keys = StickyKeys {
-        connection: connection_key(peer, local),
+        connection: (peer, local),
         headers: &headers,
     };
     let stream = ChainStream::with_rollouts(

@@ -3,6 +3,7 @@
 //! that traps on every request costs no request; see [`ChainStream`](super::ChainStream)).
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -49,10 +50,10 @@ pub(super) struct CanaryPick {
     pub rollout: Arc<Rollout>,
 }
 
-/// What a sticky rollout keys a stream by.
+/// What a sticky rollout keys a stream by (hashed only when a plugin in the chain has a canary).
 pub struct StickyKeys<'a> {
-    /// Identifies the stream's connection (the proxy hashes its addresses).
-    pub connection: u64,
+    /// The stream's connection, by its client's and its own address.
+    pub connection: (SocketAddr, SocketAddr),
     /// The request headers as the client sent them.
     pub headers: &'a HeaderMap,
 }
