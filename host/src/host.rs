@@ -86,32 +86,41 @@ impl Generation {
         // stores of its own: a generation that is then rejected must not have published shared
         // data, taken over a live queue or defined metrics in the stores the workers use.
         let scratch = SharedState::new();
-        for plugin in &config.plugins {
-            let factory = PluginFactory::new(
-                runtime,
-                shared.clone(),
-                &plugin.wasm,
-                plugin.info(clusters.clone()),
-            )
-            .with_context(|| format!("plugin {:?}", plugin.name))?;
+        for (i, plugin) in config.plugins.iter().enumerate() {
+            let module = Module {
+                wasm: &plugin.wasm,
+                sha256: plugin.sha256.as_deref(),
+                fetch: &plugin.fetch,
+                at: format!("plugins[{i}]"),
+            };
+            let factory = module
+                .load(runtime, shared, plugin.info(clusters.clone()))
+                .with_context(|| format!("plugin {:?}", plugin.name))?;
             let _check = factory
                 .with_shared(scratch.clone())
                 .instantiate(Arc::new(|_| {}))?;
             factories.insert(plugin.name.clone(), factory);
         }
         let mut canaries = HashMap::new();
-        for plugin in &config.plugins {
+        for (i, plugin) in config.plugins.iter().enumerate() {
             let Some(canary) = &plugin.canary else {
                 continue;
             };
             let context = || format!("plugin {:?}: canary", plugin.name);
-            let factory = PluginFactory::new(
-                runtime,
-                shared.clone(),
-                plugin.canary_wasm(canary),
-                plugin.canary_info(canary, clusters.clone()),
-            )
-            .with_context(context)?;
+            let (wasm, sha256) = plugin.canary_wasm(canary);
+            let module = Module {
+                wasm,
+                sha256,
+                fetch: &plugin.fetch,
+                at: format!("plugins[{i}].canary"),
+            };
+            let factory = module
+                .load(
+                    runtime,
+                    shared,
+                    plugin.canary_info(canary, clusters.clone()),
+                )
+                .with_context(context)?;
             let _check = factory
                 .with_shared(scratch.clone())
                 .instantiate(Arc::new(|_| {}))
@@ -141,6 +150,58 @@ impl Generation {
             factories,
             canaries,
         })
+    }
+}
+
+/// A plugin's (or canary's) module as the config names it.
+struct Module<'a> {
+    wasm: &'a std::path::Path,
+    sha256: Option<&'a str>,
+    fetch: &'a crate::config::FetchConfig,
+    /// The config field it comes from, for errors.
+    at: String,
+}
+
+impl Module<'_> {
+    /// Reads the file, or fetches the URL or image (off the request path: generations are
+    /// built at start and on reloads), checks its sha256 when one is given, and links it.
+    fn load(
+        &self,
+        runtime: &Runtime,
+        shared: &Arc<SharedState>,
+        info: wasmesh_host::plugin_info::PluginInfo,
+    ) -> Result<Arc<PluginFactory>> {
+        use crate::modules::{self, ModuleSource};
+        let source = ModuleSource::parse(self.wasm)?;
+        let (bytes, origin) = match (&source, self.sha256) {
+            (ModuleSource::File(path), None) => {
+                return Ok(PluginFactory::new(runtime, shared.clone(), path, info)?);
+            }
+            (ModuleSource::File(path), Some(sha256)) => {
+                let bytes = std::fs::read(path)
+                    .with_context(|| format!("reading module {}", path.display()))?;
+                let field = format!("{}.sha256", self.at);
+                modules::check_digest(&bytes, sha256, &field, &path.display().to_string())?;
+                (bytes, path.display().to_string())
+            }
+            _ => {
+                let fetched = modules::fetch(
+                    &source,
+                    self.sha256,
+                    self.fetch.limits(),
+                    runtime.cache_dir(),
+                    &self.at,
+                )?;
+                (fetched.bytes, fetched.origin)
+            }
+        };
+        Ok(PluginFactory::from_bytes(
+            runtime,
+            shared.clone(),
+            &bytes,
+            &origin,
+            info,
+        )?)
     }
 }
 

@@ -14,6 +14,7 @@ pub(crate) mod events;
 pub(crate) mod heap;
 pub mod host;
 pub(crate) mod listeners;
+pub(crate) mod modules;
 pub(crate) mod reload_history;
 pub(crate) mod singletons;
 pub(crate) mod stat;

@@ -1,4 +1,5 @@
-//! Reload when files change: the configuration file and every `.wasm` file it names. Editors
+//! Reload when files change: the configuration file and every `.wasm` file it names (plugins'
+//! and canaries'; not modules fetched by URL or from a registry). Editors
 //! and deploy tools replace files by renaming a new one over the old, so the *directories* are
 //! watched and events are matched by path. Changes are debounced (a build writing a module in
 //! several steps causes one reload), and a reload that fails leaves the old generation serving,
@@ -92,7 +93,16 @@ fn watched_files(config_path: &Path, host: &Host) -> BTreeSet<PathBuf> {
         Ok(config) => Arc::new(config),
         Err(_) => host.current().config.clone(),
     };
-    let mut files: BTreeSet<PathBuf> = config.plugins.iter().map(|p| absolute(&p.wasm)).collect();
+    // Modules fetched by URL or from a registry are not files to watch; canaries' files are.
+    let mut files: BTreeSet<PathBuf> = config
+        .plugins
+        .iter()
+        .flat_map(|p| {
+            std::iter::once(&p.wasm).chain(p.canary.as_ref().and_then(|c| c.wasm.as_ref()))
+        })
+        .filter(|wasm| !crate::modules::ModuleSource::is_remote(wasm))
+        .map(|wasm| absolute(wasm))
+        .collect();
     files.insert(absolute(config_path));
     files
 }

@@ -13,9 +13,12 @@ use wasmesh_host::rollout::{RollbackPolicy, RolloutPolicy, Sticky};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CanaryConfig {
-    /// The canary's module (default: the plugin's).
+    /// The canary's module (default: the plugin's): a file, `http(s)://` or `oci://`.
     #[serde(default)]
     pub wasm: Option<PathBuf>,
+    /// The canary's module's sha256, as `plugins[].sha256` for the plugin's.
+    #[serde(default)]
+    pub sha256: Option<String>,
     /// Its `proxy_on_configure` bytes (default: the plugin's).
     #[serde(default)]
     pub configuration: Option<serde_json::Value>,

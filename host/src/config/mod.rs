@@ -96,12 +96,57 @@ pub struct PluginConfig {
     /// silently run once per worker, so with `true` that is a config error instead.
     #[serde(default)]
     pub singleton: bool,
+    /// The module's sha256 (hex): required when `wasm` is an `http(s)://` URL; for an
+    /// `oci://` image, its manifest's digest (as Istio's WasmPlugin `sha256`).
+    #[serde(default)]
+    pub sha256: Option<String>,
+    /// Timeout and size cap of fetching `wasm` from a URL or registry.
+    #[serde(default)]
+    pub fetch: FetchConfig,
     /// Resource limits for each VM of this plugin (its canary's too).
     #[serde(default)]
     pub limits: Limits,
     /// A second version that gets a share of streams, rolled back by itself when it fails.
     #[serde(default)]
     pub canary: Option<CanaryConfig>,
+}
+
+/// `plugins[].fetch`: how a module named by URL or image is fetched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Each request of the fetch (connect, headers and body).
+    #[serde(default = "FetchConfig::default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// The most a module (and each blob of an image) may weigh, MiB.
+    #[serde(default = "FetchConfig::default_max_mb")]
+    pub max_mb: u64,
+}
+
+impl FetchConfig {
+    fn default_timeout_ms() -> u64 {
+        30_000
+    }
+    fn default_max_mb() -> u64 {
+        64
+    }
+
+    /// As the fetcher takes them.
+    pub fn limits(&self) -> crate::modules::FetchLimits {
+        crate::modules::FetchLimits {
+            timeout: Duration::from_millis(self.timeout_ms),
+            max_bytes: self.max_mb << 20,
+        }
+    }
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            timeout_ms: Self::default_timeout_ms(),
+            max_mb: Self::default_max_mb(),
+        }
+    }
 }
 
 /// Per-VM resource limits.
@@ -166,12 +211,14 @@ impl Config {
 
     /// Makes every relative plugin path relative to `base`.
     pub fn resolve_paths(&mut self, base: &Path) {
+        let local =
+            |wasm: &Path| wasm.is_relative() && !crate::modules::ModuleSource::is_remote(wasm);
         for plugin in &mut self.plugins {
-            if plugin.wasm.is_relative() {
+            if local(&plugin.wasm) {
                 plugin.wasm = base.join(&plugin.wasm);
             }
             if let Some(wasm) = plugin.canary.as_mut().and_then(|c| c.wasm.as_mut()) {
-                if wasm.is_relative() {
+                if local(wasm) {
                     *wasm = base.join(&*wasm);
                 }
             }
@@ -234,9 +281,13 @@ impl PluginConfig {
         info
     }
 
-    /// The canary's module file.
-    pub fn canary_wasm<'a>(&'a self, canary: &'a CanaryConfig) -> &'a Path {
-        canary.wasm.as_deref().unwrap_or(&self.wasm)
+    /// The canary's module (file, URL or image) and the sha256 that pins it: its own, or the
+    /// plugin's when it keeps the plugin's module.
+    pub fn canary_wasm<'a>(&'a self, canary: &'a CanaryConfig) -> (&'a Path, Option<&'a str>) {
+        match &canary.wasm {
+            Some(wasm) => (wasm, canary.sha256.as_deref()),
+            None => (&self.wasm, self.sha256.as_deref()),
+        }
     }
 
     /// The bytes `proxy_on_configure` sees.

@@ -30,8 +30,26 @@ pub fn validate(config: &Config) -> Result<()> {
         if plugin.limits.request_cpu_ms == Some(0) {
             bail!("config error at `plugins[{i}].limits.request_cpu_ms`: must be > 0");
         }
+        check_module(
+            &plugin.wasm,
+            plugin.sha256.as_deref(),
+            &format!("plugins[{i}]"),
+        )?;
+        if plugin.fetch.timeout_ms == 0 {
+            bail!("config error at `plugins[{i}].fetch.timeout_ms`: must be > 0");
+        }
+        if plugin.fetch.max_mb == 0 || plugin.fetch.max_mb > 1024 {
+            bail!("config error at `plugins[{i}].fetch.max_mb`: must be 1..=1024");
+        }
         if let Some(canary) = &plugin.canary {
             canary.validate(&format!("plugins[{i}].canary"))?;
+            if let Some(wasm) = &canary.wasm {
+                check_module(
+                    wasm,
+                    canary.sha256.as_deref(),
+                    &format!("plugins[{i}].canary"),
+                )?;
+            }
         }
     }
     let vm_ids = config.plugins.iter().map(|p| p.vm_id.as_str()).collect();
@@ -140,6 +158,29 @@ pub fn validate(config: &Config) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `wasm` names a file, a URL or an image it can fetch, and `sha256` is a digest (required for
+/// a URL, checked for a file too); `at` is the plugin's (or canary's) field path.
+fn check_module(wasm: &std::path::Path, sha256: Option<&str>, at: &str) -> Result<()> {
+    use crate::modules::ModuleSource;
+    let source = ModuleSource::parse(wasm)
+        .map_err(|e| anyhow::anyhow!("config error at `{at}.wasm`: {e:#}"))?;
+    if let Some(sha256) = sha256 {
+        if sha256.len() != 64
+            || !sha256
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            bail!("config error at `{at}.sha256`: 64 lowercase hex digits, got {sha256:?}");
+        }
+    }
+    match source {
+        ModuleSource::Url(_) if sha256.is_none() => {
+            bail!("config error at `{at}.sha256`: a module fetched from a URL needs its sha256")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// wasmesh proxies WebSocket upgrades only; naming another is a mistake worth an error.

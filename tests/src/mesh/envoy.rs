@@ -159,10 +159,17 @@ fn wasm_service(plugin: &Plugin) -> Value {
 
 /// The `PluginConfig` a filter and a singleton both carry.
 fn plugin_config(plugin: &Plugin) -> Value {
+    let code = match &plugin.remote {
+        Some(remote) => json!({ "remote": {
+            "http_uri": { "uri": remote.url, "cluster": remote.cluster, "timeout": "10s" },
+            "sha256": remote.sha256,
+        } }),
+        None => json!({ "local": { "filename": plugin.wasm.display().to_string() } }),
+    };
     let mut vm_config = json!({
         "vm_id": plugin.vm_id,
         "runtime": "envoy.wasm.runtime.v8",
-        "code": { "local": { "filename": plugin.wasm.display().to_string() } },
+        "code": code,
     });
     if let Some(value) = &plugin.vm_config {
         vm_config["configuration"] = string_value(value);

@@ -141,6 +141,20 @@ pub struct Plugin {
     /// Run once in the process, outside any listener: Envoy's `envoy.bootstrap.wasm` with
     /// `singleton: true`, wasmesh's `singleton: true`. Listeners must not name it.
     pub singleton: bool,
+    /// Fetch the module from a URL instead of reading `wasm`: Envoy's `remote` data source,
+    /// wasmesh's `wasm: <url>` with `sha256`.
+    pub remote: Option<RemoteModule>,
+}
+
+/// A module fetched by URL, pinned by its sha256.
+#[derive(Debug, Clone)]
+pub struct RemoteModule {
+    /// `http://…`.
+    pub url: String,
+    /// The module's sha256 (hex).
+    pub sha256: String,
+    /// The cluster Envoy fetches it through (wasmesh fetches directly).
+    pub cluster: String,
 }
 
 impl Plugin {
@@ -155,7 +169,14 @@ impl Plugin {
             configuration: None,
             fail_open: false,
             singleton: false,
+            remote: None,
         }
+    }
+
+    /// Fetches the module from `remote` (see [`Plugin::remote`]).
+    pub fn remote(mut self, remote: RemoteModule) -> Self {
+        self.remote = Some(remote);
+        self
     }
 
     /// Makes this a singleton (see [`Plugin::singleton`]).

@@ -30,6 +30,10 @@ fn plugin(plugin: &Plugin) -> Value {
         "vm_id": plugin.vm_id,
         "fail_open": plugin.fail_open,
     });
+    if let Some(remote) = &plugin.remote {
+        out["wasm"] = json!(remote.url);
+        out["sha256"] = json!(remote.sha256);
+    }
     // Written only when set, so the config also suits a wasmesh from before the field.
     if plugin.singleton {
         out["singleton"] = json!(true);

@@ -24,6 +24,7 @@ pub mod priority;
 pub mod proxying;
 pub mod ratelimit;
 pub mod reload;
+pub mod remote_modules;
 pub mod rollout;
 pub mod singleton;
 pub mod strict;

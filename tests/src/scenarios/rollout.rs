@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::client::{self, Client};
-use crate::{build_filters, poll_until, Backend, BackendHandle, Cluster, Listener, MeshConfig};
-use crate::{Plugin, Proxy, Route, Wasmesh};
+use crate::{build_filters, poll_until, Backend, BackendHandle, MeshConfig};
+use crate::{Plugin, Proxy, Wasmesh};
 
 use super::reload::rewrite_config;
 
@@ -23,15 +23,9 @@ pub const VERSION_HEADER: &str = "x-version";
 pub fn config(backend: &BackendHandle, canary: Value) -> Value {
     let filters = build_filters();
     let stable = json!({ "request": { "add": { VERSION_HEADER: "stable" } } });
-    let mut config = MeshConfig::new()
+    let headers = Plugin::new("headers", &filters.headers).configuration(stable);
+    let mut config = MeshConfig::single(vec![headers], [backend.addr])
         .workers(1)
-        .plugin(Plugin::new("headers", &filters.headers).configuration(stable))
-        .cluster(Cluster::fixed("backend", [backend.addr]))
-        .listener(
-            Listener::new("main")
-                .filter("headers")
-                .route(Route::prefix("/", "backend")),
-        )
         .to_wasmesh_json();
     config["plugins"][0]["canary"] = canary;
     config

@@ -49,6 +49,11 @@ impl Runtime {
         Ok(Arc::new(Runtime { engine, cache }))
     }
 
+    /// The module cache's directory, when modules are cached this run.
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache.as_ref().map(ModuleCache::dir)
+    }
+
     /// Cached compiled modules refused (see [`ModuleCache::verified`]), for `/metrics`.
     pub fn cache_rejected(&self) -> u64 {
         self.cache.as_ref().map_or(0, ModuleCache::rejected)

@@ -103,6 +103,12 @@ impl ModuleCache {
         })
     }
 
+    /// The cache's directory (an embedder may keep its own files under it, e.g. downloaded
+    /// modules, each checked against its digest when read back).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Cached files refused so far (not ours, writable by others, or a MAC that does not match).
     pub fn rejected(&self) -> u64 {
         self.rejected.load(Ordering::Relaxed)

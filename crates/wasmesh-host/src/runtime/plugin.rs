@@ -62,6 +62,20 @@ impl PluginFactory {
         })
     }
 
+    /// Compiles `bytes` (a module fetched from `origin`, a URL say) and links it; checks the
+    /// ABI marker.
+    pub fn from_bytes(
+        runtime: &Runtime,
+        shared: Arc<SharedState>,
+        bytes: &[u8],
+        origin: &str,
+        info: PluginInfo,
+    ) -> Result<Arc<PluginFactory>, LoadError> {
+        let module = runtime.compile(bytes, origin)?;
+        let sha256 = super::module_cache::sha256_hex(bytes);
+        PluginFactory::link(runtime, shared, &module, info, Some(sha256))
+    }
+
     /// Links a compiled module ([`Runtime::compile`]); checks the ABI marker.
     pub fn from_module(
         runtime: &Runtime,
