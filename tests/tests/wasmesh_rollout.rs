@@ -56,3 +56,8 @@ fn trapping_canary_under_load_fails_no_request() {
 fn the_example_checks() {
     rollout::the_example_checks();
 }
+
+#[test]
+fn shadow_canary_watches_without_changing_anything() {
+    rollout::shadow_canary_watches_without_changing_anything();
+}

@@ -51,6 +51,8 @@ struct StreamFilter {
     may_fall_back: Cell<bool>,
     /// The canary just failed and the stable version took its place: run the callback again.
     fell_back: Cell<bool>,
+    /// A shadow canary watches this stream beside this filter.
+    shadow: Option<ShadowPick>,
     /// Context id and the VM generation it lives in, once created.
     context: Cell<Option<(u32, u64)>>,
     /// The VM failed under this stream and the plugin fails open: skip it.
@@ -70,6 +72,8 @@ enum Flow {
 /// response tasks, finished (`on_log`, `on_done`, `on_delete`) when dropped.
 pub struct ChainStream {
     filters: Vec<StreamFilter>,
+    /// Shadow canaries watching this stream, ended with it.
+    shadows: RefCell<Vec<ShadowRun>>,
     info: Rc<StreamInfo>,
     waker: Rc<Notify>,
     pause_limit: Duration,
@@ -93,10 +97,11 @@ fn failed_closed(plugin: &str) -> Step {
 }
 
 impl StreamFilter {
-    fn new(slot: Rc<PluginSlot>, canary: Option<CanaryPick>) -> StreamFilter {
+    fn new(picked: Picked) -> StreamFilter {
         StreamFilter {
-            slot: RefCell::new(slot),
-            canary: RefCell::new(canary),
+            slot: RefCell::new(picked.slot),
+            canary: RefCell::new(picked.canary),
+            shadow: picked.shadow,
             may_fall_back: Cell::new(true),
             fell_back: Cell::new(false),
             context: Cell::new(None),
@@ -129,7 +134,13 @@ impl ChainStream {
     ) -> Rc<ChainStream> {
         let filters = slots
             .iter()
-            .map(|slot| StreamFilter::new(slot.clone(), None))
+            .map(|slot| {
+                StreamFilter::new(Picked {
+                    slot: slot.clone(),
+                    canary: None,
+                    shadow: None,
+                })
+            })
             .collect();
         ChainStream::of(filters, info, pause_limit, buffer_limit)
     }
@@ -145,10 +156,7 @@ impl ChainStream {
     ) -> Rc<ChainStream> {
         let filters = entries
             .iter()
-            .map(|entry| {
-                let (slot, pick) = entry.pick(keys);
-                StreamFilter::new(slot, pick)
-            })
+            .map(|entry| StreamFilter::new(entry.pick(keys)))
             .collect();
         ChainStream::of(filters, info, pause_limit, buffer_limit)
     }
@@ -161,6 +169,7 @@ impl ChainStream {
     ) -> Rc<ChainStream> {
         Rc::new(ChainStream {
             filters,
+            shadows: RefCell::new(Vec::new()),
             info,
             waker: Rc::new(Notify::new()),
             pause_limit,
@@ -393,6 +402,14 @@ impl ChainStream {
         while i < self.filters.len() {
             // A canary may fail halfway through changing the headers: the stable version gets
             // them as they came.
+            // A shadow canary runs first, on its own copy, and only the first time round.
+            if let (Some(shadow), true) =
+                (&self.filters[i].shadow, self.filters[i].may_fall_back.get())
+            {
+                if let Some(run) = shadow.start(&self.info, headers, end_of_stream) {
+                    self.shadows.borrow_mut().push(run);
+                }
+            }
             let before = self.filters[i]
                 .canary
                 .borrow()
@@ -506,6 +523,11 @@ impl ChainStream {
 
     /// Ends every context: `on_log`, `on_done`, `on_delete`, then forgets it.
     fn finish(&self) {
+        for shadow in self.shadows.take() {
+            let request = self.info.request_headers().clone();
+            let response = self.info.response_headers().clone();
+            shadow.finish(request, response);
+        }
         for filter in &self.filters {
             let Some((ctx, generation)) = filter.context.take() else {
                 continue;
@@ -529,7 +551,7 @@ mod body;
 pub mod canary;
 
 pub use body::BodyOut;
-use canary::CanaryPick;
+use canary::{CanaryPick, Picked, ShadowPick, ShadowRun};
 pub use canary::{ChainEntry, StickyKeys};
 
 #[cfg(test)]

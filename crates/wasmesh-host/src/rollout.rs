@@ -55,6 +55,9 @@ pub struct RolloutPolicy {
     pub share_percent: u8,
     /// What keeps a client on one version.
     pub sticky: Sticky,
+    /// The canary only watches: its share of streams also run it on a copy of the request
+    /// headers, and it sees the real outcome in `on_log`, but what it does changes nothing.
+    pub shadow: bool,
     /// When it is rolled back by itself.
     pub rollback: RollbackPolicy,
 }
@@ -106,7 +109,8 @@ pub struct RolloutStatus {
     pub reason: Option<String>,
     /// When the phase last changed, unix ms.
     pub changed_ms: Option<u64>,
-    /// Streams each version got: `[stable, canary]`.
+    /// Streams each version got: `[stable, canary]` (in shadow mode, `canary` counts the
+    /// streams the canary watched, all of which the stable version served).
     pub streams: [u64; 2],
     /// Canary streams lost to its VM (failed, or down after a failure).
     pub canary_failures: u64,

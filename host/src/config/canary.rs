@@ -33,6 +33,10 @@ pub struct CanaryConfig {
     /// What keeps a client on one version: `"connection"` (default) or `{"header": "x-user"}`.
     #[serde(default)]
     pub sticky: StickyConfig,
+    /// Only watch: the canary runs on a copy of the request headers of its share of streams and
+    /// sees their outcome in `on_log`, but the stable version serves every stream.
+    #[serde(default)]
+    pub shadow: bool,
     /// When it is rolled back by itself.
     #[serde(default)]
     pub rollback: RollbackConfig,
@@ -126,6 +130,7 @@ impl CanaryConfig {
                 StickyConfig::Connection => Sticky::Connection,
                 StickyConfig::Header(name) => Sticky::Header(name.to_ascii_lowercase()),
             },
+            shadow: self.shadow,
             rollback: RollbackPolicy {
                 vm_failures: self.rollback.vm_failures,
                 local_5xx_percent: self.rollback.local_5xx_percent,

@@ -374,8 +374,8 @@ pub fn bad_canaries_are_refused_naming_the_field() {
             "plugins[0].canary.rollback.local_5xx_percent`: must be 1..=100",
         ),
         (
-            json!({ "configuration": canary_headers(), "share_percent": 10, "shadow": true }),
-            "plugins[0].canary.shadow",
+            json!({ "configuration": canary_headers(), "share_percent": 10, "mirror": true }),
+            "plugins[0].canary.mirror",
         ),
     ];
     for (canary, needle) in cases {
@@ -450,5 +450,58 @@ pub fn the_example_checks() {
         output.status.success() && stdout.contains("OK (1 plugins and 1 canaries loaded"),
         "{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Shadow mode: the canary runs on a copy of every request's headers (share 100) and sees the
+/// outcome, but the stable version serves: a canary rate limit answering 503 changes no answer
+/// (its own counters show what it decided), and a canary that traps costs nothing and is rolled
+/// back all the same.
+pub fn shadow_canary_watches_without_changing_anything() {
+    let backend = Backend::start("b1");
+    let filters = build_filters();
+    let limiting = json!({
+        "wasm": filters.ratelimit,
+        "configuration": { "tokens_per_second": 1, "burst": 1, "key": "global", "status": 503 },
+        "share_percent": 100, "shadow": true,
+    });
+    let proxy = Wasmesh::start(config(&backend, limiting));
+    let url = proxy.url("main", "/");
+    for _ in 0..20 {
+        assert_eq!(version_of(&client::get(&url, &[])), "stable");
+    }
+    let limited = metric(&proxy, "ratelimit_limited_total{version=\"canary\"}");
+    let allowed = metric(&proxy, "ratelimit_allowed_total{version=\"canary\"}");
+    assert_eq!(
+        limited + allowed,
+        20.0,
+        "the shadow decided on every request"
+    );
+    assert!(
+        limited >= 18.0,
+        "it would have answered 503 to {limited} of them"
+    );
+    let status = rollout(&proxy);
+    assert_eq!(status["streams"], json!([0, 20]), "{status}");
+    assert_eq!(status["phase"], "canary", "{status}");
+
+    let trapping = json!({ "wasm": filters.misbehave, "share_percent": 100, "shadow": true,
+                           "rollback": { "vm_failures": 3, "window_ms": 60_000 } });
+    let proxy = Wasmesh::start(config(&backend, trapping));
+    proxy.expect_vm_failures();
+    let url = proxy.url("main", "/");
+    for _ in 0..10 {
+        let response = client::get(&url, &[("x-misbehave", "trap")]);
+        assert_eq!(version_of(&response), "stable");
+    }
+    let status = rollout(&proxy);
+    assert_eq!(status["phase"], "rolled_back", "{status}");
+    assert_eq!(
+        (
+            status["canary_failures"].as_u64(),
+            status["fallbacks"].as_u64()
+        ),
+        (Some(3), Some(0)),
+        "{status}"
     );
 }

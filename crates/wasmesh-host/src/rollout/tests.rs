@@ -4,6 +4,7 @@ fn policy(share_percent: u8, window_ms: u64) -> RolloutPolicy {
     RolloutPolicy {
         share_percent,
         sticky: Sticky::Connection,
+        shadow: false,
         rollback: RollbackPolicy {
             vm_failures: 3,
             local_5xx_percent: Some(50),
