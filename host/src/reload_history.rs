@@ -4,7 +4,6 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -33,9 +32,7 @@ pub struct ReloadHistory {
 impl ReloadHistory {
     /// Records a reload that left `generation` serving; `error` when it was rejected.
     pub fn record(&self, generation: u64, error: Option<String>) {
-        let at_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let at_ms = wasmesh_host::embedder::system_now_nanos() / 1_000_000;
         let mut records = self.records.lock().unwrap_or_else(|e| e.into_inner());
         if records.len() == KEPT {
             records.pop_front();

@@ -140,3 +140,12 @@ fn cargo(args: &[&str]) {
         );
     }
 }
+
+/// Lowercase hex sha256 of `bytes` (how digests are written in configs, layouts and registries).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

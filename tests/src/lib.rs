@@ -42,7 +42,7 @@ mod wasmesh;
 pub mod wat;
 pub mod websocket;
 
-pub use artifacts::{build_filters, envoy_bin, wasmesh_bin, FilterSet};
+pub use artifacts::{build_filters, envoy_bin, sha256_hex, wasmesh_bin, FilterSet};
 pub use deadline::poll_until;
 pub use envoy::{envoy_validate, validate_example, Envoy};
 pub use grpc_server::GrpcServer;

@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use wasmesh_tests::oci_registry::OciRegistry;
-use wasmesh_tests::{build_filters, target_dir, workspace_root};
+use wasmesh_tests::{build_filters, sha256_hex, target_dir, workspace_root};
 
 const FILTERS: [&str; 6] = [
     "headers",
@@ -21,13 +20,6 @@ const FILTERS: [&str; 6] = [
     "lb",
 ];
 const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

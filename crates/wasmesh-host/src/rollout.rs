@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -278,9 +278,7 @@ impl Rollout {
     }
 
     fn set_reason(&self, reason: Option<String>) {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let now_ms = crate::embedder::system_now_nanos() / 1_000_000;
         *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = (reason, Some(now_ms));
     }
 

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use wasmesh_contract::exposition::{self, Sample};
@@ -246,9 +246,7 @@ pub async fn sample(host: Arc<Host>, live: Arc<Live>) {
     loop {
         every.tick().await;
         let text = super::metrics(&host);
-        let at_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let at_ms = wasmesh_host::embedder::system_now_nanos() / 1_000_000;
         live.add(&exposition::samples(&text), Instant::now(), at_ms);
     }
 }

@@ -6,16 +6,16 @@
 //! wasmesh only: Envoy's admin has no such page.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::discovery::registry::Registry;
 use super::endpoints::{document, mesh_with};
 use super::failover::Always503;
-use crate::{browser, build_filters, client, poll_until, target_dir, Backend, Proxy, ProxyKind};
+use crate::{
+    browser, build_filters, client, poll_until, sha256_hex, target_dir, Backend, Proxy, ProxyKind,
+};
 
 /// The admin's window (its `sample_every_ms`).
 const SAMPLE_EVERY: Duration = Duration::from_secs(2);
@@ -67,14 +67,6 @@ fn ejected(web: &Value, address: SocketAddr) -> bool {
         e.iter()
             .any(|e| e["address"] == address.to_string() && e["ejected"] == true)
     })
-}
-
-fn sha256_of(path: &Path) -> String {
-    let bytes = std::fs::read(path).expect("reading a filter");
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The rows of one table the page drew, by their key.
@@ -240,7 +232,8 @@ pub fn live_view_shows_traffic_endpoints_plugins_and_reloads() {
         ("lb", &filters.lb),
     ] {
         let plugin = row(page, "plugins", name);
-        assert_eq!(cell(plugin, 2), &sha256_of(wasm)[..12], "{plugin}");
+        let module = std::fs::read(wasm).expect("reading a filter");
+        assert_eq!(cell(plugin, 2), &sha256_hex(&module)[..12], "{plugin}");
         assert!(cell(plugin, 3).ends_with(" MiB"), "{plugin}");
         let calls: u64 = cell(plugin, 4).parse().unwrap_or(0);
         assert!(calls > 0, "{plugin}");

@@ -10,24 +10,15 @@ use std::ffi::OsStr;
 use std::io::Write;
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::client;
 use crate::oci_registry::OciRegistry;
 use crate::static_server::{Answer, StaticServer};
-use crate::Wasmesh;
 use crate::{build_filters, Backend, BackendHandle, Cluster, MeshConfig, Plugin, Proxy};
+use crate::{sha256_hex, Wasmesh};
 
 /// The response header the `headers` filter adds here.
 pub const MARK: (&str, &str) = ("x-fetched", "yes");
-
-/// Lowercase hex sha256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// The built `headers` filter.
 pub fn headers_module() -> Vec<u8> {
