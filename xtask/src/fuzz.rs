@@ -1,12 +1,13 @@
 //! `cargo xtask fuzz [--seconds N]`: builds the cargo-fuzz targets in `fuzz/` (adding the nightly
-//! toolchain and cargo-fuzz when missing) and runs each for N seconds on its seeds and the corpus
-//! earlier runs grew. A crash fails the task with one line naming the target and the input
+//! toolchain and cargo-fuzz when missing) and runs them all at once, each for N seconds on its
+//! seeds and the corpus earlier runs grew (libFuzzer runs one input at a time, so each target
+//! keeps a core to itself on a machine with as many cores as targets). A crash fails the task with one line naming the target and the input
 //! libFuzzer saved; the fuzzer's own output goes to `fuzz/target/<target>.log`, and its last lines
 //! are shown when a target fails.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -28,21 +29,37 @@ const FUZZ_OPTIONS: &[&str] = &["--sanitizer", "none", "--codegen-units", "16"];
 /// gives one input a second, its liveness check ten), so only a real hang reaches it.
 const INPUT_TIMEOUT_S: u32 = 30;
 
-/// Builds every target, then fuzzes each for `seconds`.
+/// Builds every target, then fuzzes them all at once for `seconds`; fails naming every target
+/// that crashed.
 pub fn run_all(seconds: u64) -> anyhow::Result<()> {
     ensure_nightly()?;
     ensure_cargo_fuzz()?;
     let started = Instant::now();
     run(&mut cargo_fuzz("build", &[]))?;
     eprintln!("fuzz targets built in {}s", started.elapsed().as_secs());
-    for target in TARGETS {
-        fuzz_one(target, seconds)?;
+    let running = TARGETS
+        .iter()
+        .map(|target| start(target, seconds))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let failures: Vec<String> = running
+        .into_iter()
+        .filter_map(|run| finish(run).err().map(|e| format!("{e:#}")))
+        .collect();
+    if !failures.is_empty() {
+        bail!("{}", failures.join("; "));
     }
     Ok(())
 }
 
-/// Runs `target` for `seconds`; fails naming the crash input libFuzzer saved.
-fn fuzz_one(target: &str, seconds: u64) -> anyhow::Result<()> {
+/// A fuzz target's run in progress.
+struct Running {
+    target: &'static str,
+    child: Child,
+    log_path: PathBuf,
+}
+
+/// Starts fuzzing `target` for `seconds`, its output going to `fuzz/target/<target>.log`.
+fn start(target: &'static str, seconds: u64) -> anyhow::Result<Running> {
     let fuzz = root().join("fuzz");
     let corpus = fuzz.join("corpus").join(target);
     std::fs::create_dir_all(&corpus).with_context(|| format!("creating {}", corpus.display()))?;
@@ -62,9 +79,26 @@ fn fuzz_one(target: &str, seconds: u64) -> anyhow::Result<()> {
         .stdout(Stdio::from(log.try_clone()?))
         .stderr(Stdio::from(log));
     eprintln!("$ {}  (output: {})", describe(&command), log_path.display());
-    let status = command
-        .status()
+    let child = command
+        .spawn()
         .with_context(|| format!("cannot run {}", describe(&command)))?;
+    Ok(Running {
+        target,
+        child,
+        log_path,
+    })
+}
+
+/// Waits for a run to end; fails naming the crash input libFuzzer saved.
+fn finish(run: Running) -> anyhow::Result<()> {
+    let Running {
+        target,
+        mut child,
+        log_path,
+    } = run;
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for the {target} fuzzer"))?;
     let output = std::fs::read_to_string(&log_path).unwrap_or_default();
     if status.success() {
         eprintln!("{target}: {}", summary(&output));

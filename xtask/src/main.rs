@@ -12,6 +12,7 @@ mod fuzz;
 mod grpc_server;
 mod guests;
 mod test;
+mod test_runner;
 mod toolchain;
 mod tools;
 
@@ -39,9 +40,9 @@ enum Task {
     /// Print `-p <crate>` for each wasm32 crate (the members outside default-members).
     #[command(hide = true)]
     WasmCrates,
-    /// Install Envoy, the wasm target, the Debian tools, the guest toolchains and the gRPC server's packages the tests use, build the filters, then `cargo test` (extra arguments go to cargo test).
+    /// Install Envoy, the wasm target, the Debian tools, the guest toolchains, the gRPC server's packages and the browser test's Chromium the tests use, build the filters, build every test binary, then run them several at a time.
     Test {
-        /// Passed to `cargo test` exactly as given, e.g. `cargo xtask test -- --nocapture`.
+        /// `cargo test` arguments: before `--` they pick what is built (`-p wasmesh-tests --test grpc`), after it they go to each test binary (`-- --nocapture`).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
