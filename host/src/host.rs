@@ -21,6 +21,7 @@ use wasmesh_host::rollout::Rollout;
 use wasmesh_host::runtime::plugin::VmFailureCounters;
 use wasmesh_host::runtime::{PluginFactory, Runtime};
 use wasmesh_host::state::SharedState;
+use wasmesh_proxy::tls::ServerTls;
 
 /// Where the configuration comes from.
 #[derive(Debug, Clone)]
@@ -51,6 +52,8 @@ pub struct Generation {
     pub factories: HashMap<String, Arc<PluginFactory>>,
     /// The canaries of plugins in a rollout, by plugin name.
     pub canaries: HashMap<String, Canary>,
+    /// Each TLS listener's certificates and settings, loaded once for every worker, by name.
+    pub tls: HashMap<String, Arc<ServerTls>>,
 }
 
 /// A plugin's canary as a generation runs it.
@@ -144,11 +147,20 @@ impl Generation {
             };
             canaries.insert(plugin.name.clone(), canary);
         }
+        let mut tls = HashMap::new();
+        for (i, listener) in config.listeners.iter().enumerate() {
+            if let Some(spec) = &listener.tls {
+                let loaded = ServerTls::load(spec)
+                    .with_context(|| format!("listeners[{i}].tls ({:?})", listener.name))?;
+                tls.insert(listener.name.clone(), Arc::new(loaded));
+            }
+        }
         Ok(Generation {
             id,
             config: Arc::new(config),
             factories,
             canaries,
+            tls,
         })
     }
 }

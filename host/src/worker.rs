@@ -187,6 +187,7 @@ impl Worker {
                     config: l.clone(),
                     chain,
                     upstreams: upstreams.clone(),
+                    tls: generation.tls.get(&l.name).cloned(),
                 };
                 (l.name.clone(), Rc::new(local))
             })

@@ -30,6 +30,7 @@ pub mod load;
 pub mod mesh;
 pub mod oci_registry;
 mod paths;
+pub mod pki;
 mod process;
 pub mod prometheus;
 mod proxy;
@@ -37,6 +38,7 @@ pub mod raw;
 pub mod scenarios;
 mod slow_relay;
 pub mod static_server;
+pub mod tls_client;
 mod vm_health;
 mod wasmesh;
 pub mod wat;
@@ -47,7 +49,9 @@ pub use deadline::poll_until;
 pub use envoy::{envoy_validate, validate_example, Envoy};
 pub use grpc_server::GrpcServer;
 pub use lang_guests::{build_lang_guests, LangGuest, LANGS};
-pub use mesh::{CircuitBreakers, Cluster, Listener, MeshConfig, Plugin, RemoteModule, Route};
+pub use mesh::{
+    CircuitBreakers, Cluster, Listener, ListenerTls, MeshConfig, Plugin, RemoteModule, Route,
+};
 pub use paths::{target_dir, workspace_root};
 pub use proxy::{Proxy, ProxyKind};
 pub use slow_relay::SlowRelay;

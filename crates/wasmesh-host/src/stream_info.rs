@@ -5,13 +5,16 @@
 //! `response.code` readable?" is answered by the method that sets it, here.
 
 pub mod response_flags;
+pub mod tls;
 
 use std::borrow::Cow;
 use std::cell::{Cell, Ref, RefCell};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::headers::HeaderMap;
+pub use tls::{CertificateFacts, TlsSession};
 
 /// Shared by every filter of the stream (an `Rc` in each context).
 #[derive(Debug)]
@@ -20,6 +23,7 @@ pub struct StreamInfo {
     destination: SocketAddr,
     protocol: &'static str,
     is_grpc: bool,
+    tls: Option<Arc<TlsSession>>,
     start: SystemTime,
     started: Instant,
     request_headers: RefCell<Option<HeaderMap>>,
@@ -47,6 +51,7 @@ impl StreamInfo {
             destination,
             protocol,
             is_grpc,
+            tls: None,
             start: SystemTime::now(),
             started: Instant::now(),
             request_headers: RefCell::new(None),
@@ -58,6 +63,12 @@ impl StreamInfo {
             request_body_bytes: Cell::new(0),
             response_body_bytes: Cell::new(0),
         }
+    }
+
+    /// The stream came over a TLS session: the `connection.*` TLS properties read it.
+    pub fn with_tls(mut self, tls: Option<Arc<TlsSession>>) -> StreamInfo {
+        self.tls = tls;
+        self
     }
 
     // Events, in the order a stream meets them.
@@ -127,6 +138,11 @@ impl StreamInfo {
     /// `HTTP/1.0`, `HTTP/1.1` or `HTTP/2` (`request.protocol`).
     pub fn protocol(&self) -> &'static str {
         self.protocol
+    }
+
+    /// The downstream TLS session, when the listener terminates TLS.
+    pub fn tls(&self) -> Option<&TlsSession> {
+        self.tls.as_deref()
     }
 
     /// Local replies become gRPC errors.

@@ -1,5 +1,6 @@
-//! One downstream connection: accepting it (within the listener's `max_connections`), serving
-//! HTTP/1.1 and h2c on the same port with the listener's codec limits, and the watchdogs that
+//! One downstream connection: accepting it (within the listener's `max_connections`), its TLS
+//! handshake on a TLS listener, serving HTTP/1.1 and h2 (h2c on a plain port) with the
+//! listener's codec limits, and the watchdogs that
 //! end it (idle, a head too slow to arrive, a control-frame flood, a response cut at its
 //! timeout). Each request it carries is handled by [`super::request`].
 
@@ -12,6 +13,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{watch, Notify};
 
 use super::body;
@@ -61,7 +63,7 @@ pub async fn accept_loop(
                     continue;
                 };
                 let _ = socket.set_nodelay(true);
-                tokio::task::spawn_local(serve_connection(
+                tokio::task::spawn_local(open_connection(
                     socket,
                     peer,
                     worker.clone(),
@@ -76,26 +78,59 @@ pub async fn accept_loop(
     log::debug!("listener {name}: no longer accepting on this worker");
 }
 
-async fn serve_connection(
+/// Serves an accepted connection: plain, or after its TLS handshake on a TLS listener. A
+/// handshake that fails or outlasts its timeout closes the connection and is counted by reason.
+async fn open_connection(
     socket: tokio::net::TcpStream,
     peer: SocketAddr,
     worker: Rc<dyn WorkerView>,
     name: Rc<str>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     counted: ConnectionSlot,
 ) {
     let local = socket.local_addr().unwrap_or(peer);
+    let Some(listener) = worker.listener(&name) else {
+        return; // the listener went away with a reload
+    };
+    let Some(tls) = listener.tls.clone() else {
+        let connection = Downstream::new(peer, local, None, counted);
+        return serve_connection(socket, connection, worker, name, stop).await;
+    };
+    drop(listener);
+    match tls.handshake(socket).await {
+        Ok((stream, session)) => {
+            worker.overload().tls_handshakes.inc(&name);
+            let connection = Downstream::new(peer, local, Some(session), counted);
+            serve_connection(stream, connection, worker, name, stop).await
+        }
+        Err(failure) => {
+            log::debug!("listener {name}: TLS handshake with {peer} failed: {failure}");
+            worker.overload().tls_handshake_errors.inc(failure.reason());
+        }
+    }
+}
+
+async fn serve_connection<S>(
+    io: S,
+    downstream: Downstream,
+    worker: Rc<dyn WorkerView>,
+    name: Rc<str>,
+    mut stop: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let peer = downstream.peer();
     let Some(settings) = worker.listener(&name).map(|l| CodecSettings::of(&l.config)) else {
         return; // the listener went away with a reload
     };
     let listener_name = name.clone();
-    let downstream = Rc::new(Downstream::new(peer, local, counted));
+    let downstream = Rc::new(downstream);
     let for_streams = downstream.clone();
     // Notified when the connection has carried `max_requests_per_connection` requests.
     let spent = Rc::new(Notify::new());
     let spent_by_stream = spent.clone();
     let overload = worker.overload().clone();
-    let (io, activity) = IdleIo::new(socket);
+    let (io, activity) = IdleIo::new(io);
     let requests = activity.clone();
     let max_requests = settings.max_requests;
     let service = service_fn(move |request: http::Request<Incoming>| {

@@ -3,8 +3,10 @@
 //! the connection's code, so the request handlers read it without depending on the codec.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::sync::Notify;
+use wasmesh_host::stream_info::TlsSession;
 
 use crate::overload::ConnectionSlot;
 
@@ -12,6 +14,8 @@ use crate::overload::ConnectionSlot;
 pub struct Downstream {
     peer: SocketAddr,
     local: SocketAddr,
+    /// The TLS session, on a TLS listener.
+    tls: Option<Arc<TlsSession>>,
     /// Notified by a response that outlived its timeout while the client was not reading: the
     /// connection is closed, since nothing else would free what it holds.
     cut: Notify,
@@ -21,12 +25,18 @@ pub struct Downstream {
 }
 
 impl Downstream {
-    /// A connection from `peer` to our `local` address, holding its place in the listener's
-    /// connection limit.
-    pub fn new(peer: SocketAddr, local: SocketAddr, counted: ConnectionSlot) -> Downstream {
+    /// A connection from `peer` to our `local` address (over `tls` on a TLS listener), holding
+    /// its place in the listener's connection limit.
+    pub fn new(
+        peer: SocketAddr,
+        local: SocketAddr,
+        tls: Option<Arc<TlsSession>>,
+        counted: ConnectionSlot,
+    ) -> Downstream {
         Downstream {
             peer,
             local,
+            tls,
             cut: Notify::new(),
             _counted: counted,
         }
@@ -40,6 +50,11 @@ impl Downstream {
     /// The listener's address the client reached.
     pub fn local(&self) -> SocketAddr {
         self.local
+    }
+
+    /// The TLS session, on a TLS listener.
+    pub fn tls(&self) -> Option<Arc<TlsSession>> {
+        self.tls.clone()
     }
 
     /// Closes the connection now (see `cut`).

@@ -55,7 +55,7 @@ fn copy_end_to_end(from: &http::HeaderMap, into: &mut HeaderMap) {
 }
 
 /// A downstream request head as filters see it.
-pub fn request_to_map(parts: &request::Parts) -> HeaderMap {
+pub fn request_to_map(parts: &request::Parts, tls: bool) -> HeaderMap {
     let mut map = HeaderMap::new();
     // An absolute-form URI's userinfo (`user:pw@`) is not part of the host (RFC 9110 §4.2.4
     // deprecates it; Envoy drops it), so it never reaches `:authority` or the upstream's Host.
@@ -84,9 +84,16 @@ pub fn request_to_map(parts: &request::Parts) -> HeaderMap {
     map.add(b":authority", authority.as_bytes());
     map.add(b":path", path.as_bytes());
     map.add(b":method", parts.method.as_str().as_bytes());
+    // An HTTP/1 request names no scheme: the connection's is the answer, as Envoy's codec
+    // gives it. An h2 request carries its own `:scheme`.
+    let connection_scheme = if tls { "https" } else { "http" };
     map.add(
         b":scheme",
-        parts.uri.scheme_str().unwrap_or("http").as_bytes(),
+        parts
+            .uri
+            .scheme_str()
+            .unwrap_or(connection_scheme)
+            .as_bytes(),
     );
     let mut rest = HeaderMap::new();
     copy_end_to_end(&parts.headers, &mut rest);

@@ -30,6 +30,7 @@ mod respond;
 mod routing;
 pub mod spec;
 mod timers;
+pub mod tls;
 mod upgrade;
 mod upstream;
 mod upstream_failure;

@@ -29,6 +29,10 @@ pub struct Overload {
     pub destination_refused: LabelledCounter,
     /// Downstream connections closed for what the client sent, by reason.
     pub protocol_errors: LabelledCounter,
+    /// Downstream TLS handshakes finished, by listener.
+    pub tls_handshakes: LabelledCounter,
+    /// Downstream TLS handshakes that failed or timed out, by reason.
+    pub tls_handshake_errors: LabelledCounter,
 }
 
 impl Default for Overload {
@@ -64,6 +68,16 @@ impl Default for Overload {
             protocol_errors: LabelledCounter::new(
                 "wasmesh_downstream_protocol_errors_total",
                 "Downstream connections closed for what the client sent: the GOAWAY reason wasmesh's h2 codec sent (enhance_your_calm for rapid resets and CONTINUATION floods, protocol_error, ...), control_frame_flood, or http1_parse (Envoy: downstream_cx_protocol_error and the http2.* flood counters).",
+                "reason",
+            ),
+            tls_handshakes: LabelledCounter::new(
+                "wasmesh_downstream_tls_handshakes_total",
+                "TLS handshakes finished on a TLS listener (Envoy: listener ssl.handshake).",
+                "listener",
+            ),
+            tls_handshake_errors: LabelledCounter::new(
+                "wasmesh_downstream_tls_handshake_errors_total",
+                "Downstream TLS handshakes that did not finish, by reason: timeout, not_tls (plain text or garbage on a TLS port), no_client_certificate, bad_client_certificate (untrusted, expired, ...), alert_received (the client refused ours), incompatible (no common version or cipher), protocol_error, closed (Envoy: ssl.connection_error, ssl.fail_verify_no_cert, ssl.fail_verify_error).",
                 "reason",
             ),
         }
@@ -110,6 +124,8 @@ impl Overload {
             &self.requests_overflow,
             &self.destination_refused,
             &self.protocol_errors,
+            &self.tls_handshakes,
+            &self.tls_handshake_errors,
         ] {
             counter.render(out);
         }

@@ -35,8 +35,9 @@ fn protocol(version: http::Version) -> &'static str {
     }
 }
 
-/// Adds what a proxy adds before filters run (as Envoy's connection manager does).
-fn add_forwarding_headers(headers: &mut HeaderMap, peer: SocketAddr) {
+/// Adds what a proxy adds before filters run (as Envoy's connection manager does): the
+/// client's address, the scheme it used when it did not say, a request id.
+fn add_forwarding_headers(headers: &mut HeaderMap, peer: SocketAddr, tls: bool) {
     let client = peer.ip().to_string();
     let xff = match headers.get_str("x-forwarded-for") {
         Some(existing) => format!("{existing}, {client}"),
@@ -44,7 +45,7 @@ fn add_forwarding_headers(headers: &mut HeaderMap, peer: SocketAddr) {
     };
     headers.replace(b"x-forwarded-for", xff.as_bytes());
     if headers.get(b"x-forwarded-proto").is_none() {
-        headers.add(b"x-forwarded-proto", b"http");
+        headers.add(b"x-forwarded-proto", if tls { b"https" } else { b"http" });
     }
     if headers.get(b"x-request-id").is_none() {
         headers.add(b"x-request-id", request_id().as_bytes());
@@ -95,15 +96,12 @@ pub async fn handle(
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/grpc"));
-    let info = Rc::new(StreamInfo::new(
-        peer,
-        local,
-        protocol(parts.version),
-        is_grpc,
-    ));
+    let tls = downstream.tls();
+    let mut headers = request_to_map(&parts, tls.is_some());
+    let info =
+        Rc::new(StreamInfo::new(peer, local, protocol(parts.version), is_grpc).with_tls(tls));
     let pause_limit = pause_limit(&listener.config);
     let buffer_limit = listener.config.per_connection_buffer_limit_bytes as usize;
-    let mut headers = request_to_map(&parts);
     let keys = StickyKeys {
         connection: (peer, local),
         headers: &headers,
@@ -129,7 +127,7 @@ pub async fn handle(
         _ => None,
     };
     listener.upstreams.strip_destination_headers(&mut headers);
-    add_forwarding_headers(&mut headers, peer);
+    add_forwarding_headers(&mut headers, peer, downstream.tls().is_some());
     let end_of_stream = body.is_end_stream();
     match stream.request_headers(&mut headers, end_of_stream).await {
         Step::Continue => {}

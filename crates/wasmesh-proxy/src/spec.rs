@@ -5,8 +5,12 @@
 
 mod cluster;
 mod listener;
+mod tls;
 
 pub use cluster::{CircuitBreakers, ClusterConfig, ClusterKind, PublishedEndpoints};
 pub use listener::{
     HeaderMatch, Http2Options, ListenerConfig, RouteConfig, RouteMatch, UpgradeConfig,
+};
+pub use tls::{
+    CertificateFiles, ClientCertificate, ClientCertificateMode, ListenerTls, TlsVersion,
 };

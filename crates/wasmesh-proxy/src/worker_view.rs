@@ -11,6 +11,7 @@ use wasmesh_host::chain::ChainEntry;
 use super::upstream::Upstreams;
 use crate::overload::Overload;
 use crate::spec::ListenerConfig;
+use crate::tls::ServerTls;
 
 /// A listener as one worker runs it.
 pub struct ListenerLocal {
@@ -20,6 +21,8 @@ pub struct ListenerLocal {
     pub chain: Vec<ChainEntry>,
     /// Clusters of this generation.
     pub upstreams: Rc<Upstreams>,
+    /// Its TLS, loaded once per generation and shared by every worker; `None` for plain text.
+    pub tls: Option<Arc<ServerTls>>,
 }
 
 /// One worker, as its connections and requests see it.

@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use wasmesh_contract::metric_name;
 
 use super::{
-    as_plugin_string, Cluster, ClusterKind, Listener, MeshConfig, PathMatch, Plugin, Route,
+    as_plugin_string, Cluster, ClusterKind, Listener, ListenerTls, MeshConfig, PathMatch, Plugin,
+    Route,
 };
 
 const WASM_FILTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
@@ -15,6 +16,10 @@ const WASM_SERVICE_TYPE: &str = "type.googleapis.com/envoy.extensions.wasm.v3.Wa
 const STRING_VALUE_TYPE: &str = "type.googleapis.com/google.protobuf.StringValue";
 const HCM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const ROUTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
+const TLS_INSPECTOR_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
+const DOWNSTREAM_TLS_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
 const HTTP_OPTIONS_TYPE: &str =
     "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
@@ -121,15 +126,49 @@ fn listener(config: &MeshConfig, listener: &Listener) -> Value {
     if let Some(max) = listener.max_concurrent_streams {
         manager["http2_protocol_options"] = json!({ "max_concurrent_streams": max });
     }
-    json!({
+    let chain = json!({
+        "filters": [{
+            "name": "envoy.filters.network.http_connection_manager",
+            "typed_config": manager,
+        }],
+    });
+    let mut out = json!({
         "name": listener.name,
         "address": socket_address("127.0.0.1", 0),
-        "filter_chains": [{
-            "filters": [{
-                "name": "envoy.filters.network.http_connection_manager",
-                "typed_config": manager,
-            }],
+        "filter_chains": [chain],
+    });
+    if let Some(tls) = &listener.tls {
+        out["filter_chains"][0]["transport_socket"] = downstream_tls(tls);
+        // The SNI reaches `connection.requested_server_name` only through the TLS inspector
+        // (Envoy adds it itself when a filter chain matches on server names).
+        out["listener_filters"] = json!([{
+            "name": "envoy.filters.listener.tls_inspector",
+            "typed_config": { "@type": TLS_INSPECTOR_TYPE },
+        }]);
+    }
+    out
+}
+
+/// The TLS transport socket of a listener's filter chain: wasmesh's defaults (ALPN h2 and
+/// http/1.1), the client CA when clients are asked for a certificate.
+fn downstream_tls(tls: &ListenerTls) -> Value {
+    let mut common = json!({
+        "tls_certificates": [{
+            "certificate_chain": { "filename": tls.certificate_chain },
+            "private_key": { "filename": tls.private_key },
         }],
+        "alpn_protocols": ["h2", "http/1.1"],
+    });
+    if let Some(ca) = &tls.client_ca {
+        common["validation_context"] = json!({ "trusted_ca": { "filename": ca } });
+    }
+    json!({
+        "name": "envoy.transport_sockets.tls",
+        "typed_config": {
+            "@type": DOWNSTREAM_TLS_TYPE,
+            "common_tls_context": common,
+            "require_client_certificate": tls.require_client_certificate,
+        },
     })
 }
 

@@ -339,6 +339,21 @@ pub struct Listener {
     /// `http2_protocol_options.max_concurrent_streams` (wasmesh: 100, Envoy: 2^31 - 1 when
     /// `None`).
     pub max_concurrent_streams: Option<u32>,
+    /// Terminates TLS (wasmesh's `tls`, Envoy's `DownstreamTlsContext`); plain text when `None`.
+    pub tls: Option<ListenerTls>,
+}
+
+/// A listener's TLS, as both hosts are told it.
+#[derive(Debug, Clone)]
+pub struct ListenerTls {
+    /// Certificate chain and key files (PEM).
+    pub certificate_chain: PathBuf,
+    /// The key of the chain's leaf.
+    pub private_key: PathBuf,
+    /// Asks clients for a certificate chaining to this CA bundle.
+    pub client_ca: Option<PathBuf>,
+    /// With `client_ca`: a client without a certificate fails the handshake.
+    pub require_client_certificate: bool,
 }
 
 impl Listener {
@@ -353,7 +368,14 @@ impl Listener {
             request_headers_timeout_ms: None,
             websocket: false,
             max_concurrent_streams: None,
+            tls: None,
         }
+    }
+
+    /// Terminates TLS on this listener.
+    pub fn tls(mut self, tls: ListenerTls) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// Lets one h2 connection have at most `max` streams open.

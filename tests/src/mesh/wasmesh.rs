@@ -111,6 +111,22 @@ fn listener(listener: &Listener) -> Value {
     if let Some(max) = listener.max_concurrent_streams {
         out["http2_protocol_options"] = json!({ "max_concurrent_streams": max });
     }
+    if let Some(tls) = &listener.tls {
+        out["tls"] = json!({
+            "certificates": [{
+                "certificate_chain": tls.certificate_chain,
+                "private_key": tls.private_key,
+            }],
+        });
+        if let Some(ca) = &tls.client_ca {
+            let mode = if tls.require_client_certificate {
+                "require"
+            } else {
+                "optional"
+            };
+            out["tls"]["client_certificate"] = json!({ "mode": mode, "trusted_ca": ca });
+        }
+    }
     out
 }
 

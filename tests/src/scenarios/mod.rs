@@ -28,4 +28,5 @@ pub mod remote_modules;
 pub mod rollout;
 pub mod singleton;
 pub mod strict;
+pub mod tls;
 pub mod websocket;

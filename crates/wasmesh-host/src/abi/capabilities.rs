@@ -72,7 +72,7 @@ pub const HOSTCALLS: &[Entry] = &[
         "proxy_get_property",
         "properties",
         Partial,
-        "request.*, response.*, source.*, destination.*, upstream.*, plugin_*, route_name; node, xds.*, connection.* and metadata answer NotFound",
+        "request.*, response.*, source.*, destination.*, upstream.*, plugin_*, route_name, connection.mtls and, on TLS listeners, connection.tls_version, requested_server_name and the peer and local certificates' subject, URI and DNS SANs and digest; node, xds.*, connection.id and metadata answer NotFound",
     ),
     entry("proxy_set_property", "properties", Done, ""),
     entry("proxy_get_header_map_pairs", "header maps", Done, ""),

@@ -12,6 +12,7 @@ use super::{finish, Caller, Status};
 use crate::headers::HeaderMap;
 use crate::store::HostState;
 use crate::store::HttpStream;
+use crate::stream_info::TlsSession;
 
 /// A property value before encoding.
 enum Value {
@@ -139,9 +140,36 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
         "destination.port" => Some(Value::Int(info.destination().port() as i64)),
         "upstream.address" => info.upstream().and_then(|a| text(a.to_string())),
         "upstream.port" => info.upstream().map(|a| Value::Int(a.port() as i64)),
-        // Plain-text listeners only: no mutual TLS.
-        "connection.mtls" => Some(Value::Bytes(vec![0])),
         "route_name" => text(&*info.route_name()),
+        _ => key
+            .strip_prefix("connection.")
+            .and_then(|name| connection_property(info.tls(), name)),
+    }
+}
+
+/// `connection.<name>` for a stream over `tls` (`None`: a plain-text listener), with Envoy's
+/// rules: `mtls` is whether the client presented a certificate, and what the session lacks (no
+/// SNI, no client certificate, no URI SAN) is not found rather than empty. The SNI is what
+/// Envoy reports with its TLS inspector listener filter (without it Envoy knows none).
+fn connection_property(tls: Option<&TlsSession>, name: &str) -> Option<Value> {
+    if name == "mtls" {
+        let presented = tls.is_some_and(|tls| tls.peer.is_some());
+        return Some(Value::Bytes(vec![u8::from(presented)]));
+    }
+    let tls = tls?;
+    let (peer, local) = (tls.peer.as_ref(), tls.local.as_ref());
+    let first = |names: &[String]| names.first().and_then(text);
+    let nonempty = |value: &str| (!value.is_empty()).then(|| text(value)).flatten();
+    match name {
+        "tls_version" => text(tls.version),
+        "requested_server_name" => nonempty(&tls.requested_server_name),
+        "subject_peer_certificate" => nonempty(&peer?.subject),
+        "uri_san_peer_certificate" => first(&peer?.uri_sans),
+        "dns_san_peer_certificate" => first(&peer?.dns_sans),
+        "sha256_peer_certificate_digest" => nonempty(&peer?.sha256_digest),
+        "subject_local_certificate" => nonempty(&local?.subject),
+        "uri_san_local_certificate" => first(&local?.uri_sans),
+        "dns_san_local_certificate" => first(&local?.dns_sans),
         _ => None,
     }
 }

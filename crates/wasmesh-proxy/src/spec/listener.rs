@@ -58,6 +58,9 @@ pub struct ListenerConfig {
     /// h2 settings for downstream connections (Envoy's field of the same name).
     #[serde(default)]
     pub http2_protocol_options: Http2Options,
+    /// TLS termination; plain HTTP/1.1 and h2c when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<super::ListenerTls>,
 }
 
 /// h2 settings a listener offers its clients.

@@ -44,6 +44,51 @@ const REQUEST_PROPERTIES: &[(&str, &[&str], Kind)] = &[
     ),
     ("destination.port", &["destination", "port"], Kind::Int),
     ("connection.mtls", &["connection", "mtls"], Kind::Bool),
+    (
+        "connection.tls_version",
+        &["connection", "tls_version"],
+        Kind::Str,
+    ),
+    (
+        "connection.requested_server_name",
+        &["connection", "requested_server_name"],
+        Kind::Str,
+    ),
+    (
+        "connection.subject_peer_certificate",
+        &["connection", "subject_peer_certificate"],
+        Kind::Str,
+    ),
+    (
+        "connection.uri_san_peer_certificate",
+        &["connection", "uri_san_peer_certificate"],
+        Kind::Str,
+    ),
+    (
+        "connection.dns_san_peer_certificate",
+        &["connection", "dns_san_peer_certificate"],
+        Kind::Str,
+    ),
+    (
+        "connection.sha256_peer_certificate_digest",
+        &["connection", "sha256_peer_certificate_digest"],
+        Kind::Str,
+    ),
+    (
+        "connection.subject_local_certificate",
+        &["connection", "subject_local_certificate"],
+        Kind::Str,
+    ),
+    (
+        "connection.uri_san_local_certificate",
+        &["connection", "uri_san_local_certificate"],
+        Kind::Str,
+    ),
+    (
+        "connection.dns_san_local_certificate",
+        &["connection", "dns_san_local_certificate"],
+        Kind::Str,
+    ),
     ("plugin_name", &["plugin_name"], Kind::Str),
     ("plugin_root_id", &["plugin_root_id"], Kind::Str),
     ("plugin_vm_id", &["plugin_vm_id"], Kind::Str),

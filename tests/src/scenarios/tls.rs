@@ -1,0 +1,264 @@
+//! TLS and mutual TLS on a listener, the same in both hosts: a client (curl, on OpenSSL) talks
+//! to the abi-test guest over TLS, and the guest reports the `connection.*` properties Envoy
+//! defines. Envoy 1.40 (BoringSSL) is the reference for every value and outcome.
+
+use serde_json::{json, Value};
+
+use super::abi::{BACKEND, PLUGIN, PLUGIN_CONFIG, ROOT_ID, VM_CONFIG, VM_ID};
+use crate::pki::{spiffe_id, TestPki};
+use crate::tls_client::{CurlOutcome, Https};
+use crate::{
+    build_filters, sha256_hex, Backend, BackendHandle, Cluster, Listener, ListenerTls, MeshConfig,
+    Plugin, Proxy, ProxyKind, Route,
+};
+
+/// The name clients ask for (the server certificate's DNS SAN).
+pub const HOST: &str = "api.test";
+
+/// What the listener asks of clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// No client certificate is asked for.
+    None,
+    /// Asked for; a client without one is served.
+    Optional,
+    /// Asked for; a client without one fails the handshake.
+    Require,
+}
+
+/// A host terminating TLS in front of the echo backend, the abi-test guest in its chain.
+pub struct TlsSetup {
+    /// Which host.
+    pub kind: ProxyKind,
+    /// The running host.
+    pub proxy: Proxy,
+    /// The echo backend.
+    pub backend: BackendHandle,
+    /// The certificates.
+    pub pki: TestPki,
+}
+
+impl TlsSetup {
+    /// Starts `kind` with TLS on listener `main` asking clients for `auth`.
+    pub fn start(kind: ProxyKind, auth: ClientAuth) -> TlsSetup {
+        let pki = TestPki::mint();
+        let filters = build_filters();
+        let backend = Backend::start(BACKEND);
+        let plugin = Plugin::new(PLUGIN, &filters.abi_test)
+            .root_id(ROOT_ID)
+            .vm_id(VM_ID)
+            .configuration(json!(PLUGIN_CONFIG))
+            .vm_config(json!(VM_CONFIG));
+        let tls = ListenerTls {
+            certificate_chain: pki.server.cert.clone(),
+            private_key: pki.server.key.clone(),
+            client_ca: (auth != ClientAuth::None).then(|| pki.ca.clone()),
+            require_client_certificate: auth == ClientAuth::Require,
+        };
+        let config = MeshConfig::new()
+            .plugin(plugin)
+            .cluster(Cluster::fixed("backend", [backend.addr]))
+            .listener(
+                Listener::new("main")
+                    .filter(PLUGIN)
+                    .route(Route::prefix("/", "backend"))
+                    .tls(tls),
+            );
+        let proxy = kind.start(&config);
+        TlsSetup {
+            kind,
+            proxy,
+            backend,
+            pki,
+        }
+    }
+
+    /// The TLS listener's port.
+    pub fn port(&self) -> u16 {
+        self.proxy.listener("main").port()
+    }
+
+    /// A request for the guest's `properties` case to `HOST`.
+    pub fn properties(&self) -> Https<'_> {
+        Https::get(HOST, self.port(), "/props", &self.pki.ca).header("x-abi-case", "properties")
+    }
+}
+
+/// The properties report of a successful request.
+fn properties_of(kind: ProxyKind, outcome: &CurlOutcome) -> Value {
+    assert_eq!(outcome.exit, 0, "{kind:?}: {outcome:?}");
+    assert_eq!(outcome.status, 200, "{kind:?}: {outcome:?}");
+    outcome.json()
+}
+
+/// Asserts each `(property, value)` of `expected` in `report`'s values.
+fn assert_values(kind: ProxyKind, report: &Value, expected: &[(&str, Value)]) {
+    for (name, value) in expected {
+        assert_eq!(&report["values"][name], value, "{kind:?}: {name}: {report}");
+    }
+}
+
+/// `mtls_properties`: a client with a certificate from the trusted CA, on a listener that
+/// requires one, over HTTP/1.1 and h2: the guest sees the client's identity, the session and
+/// our certificate with Envoy's names and encodings.
+pub fn mtls_properties(kind: ProxyKind) {
+    let setup = TlsSetup::start(kind, ClientAuth::Require);
+    let pki = &setup.pki;
+    for http2 in [false, true] {
+        let mut request = setup.properties().client(&pki.client);
+        if http2 {
+            request = request.http2();
+        }
+        let outcome = request.send();
+        let report = properties_of(kind, &outcome);
+        assert_eq!(
+            outcome.http_version,
+            if http2 { "2" } else { "1.1" },
+            "{kind:?}: ALPN: {outcome:?}"
+        );
+        assert_values(
+            kind,
+            &report,
+            &[
+                ("connection.mtls", json!(true)),
+                ("connection.tls_version", json!("TLSv1.3")),
+                ("connection.requested_server_name", json!(HOST)),
+                (
+                    "connection.subject_peer_certificate",
+                    json!("CN=web,O=wasmesh test"),
+                ),
+                (
+                    "connection.uri_san_peer_certificate",
+                    json!(spiffe_id("web")),
+                ),
+                ("connection.dns_san_peer_certificate", Value::Null),
+                (
+                    "connection.sha256_peer_certificate_digest",
+                    json!(sha256_hex(&pki.client.der)),
+                ),
+                (
+                    "connection.subject_local_certificate",
+                    json!("CN=api.test,O=wasmesh test"),
+                ),
+                (
+                    "connection.uri_san_local_certificate",
+                    json!(spiffe_id("api")),
+                ),
+                ("connection.dns_san_local_certificate", json!(HOST)),
+                ("request.scheme", json!("https")),
+                (
+                    "request.protocol",
+                    json!(if http2 { "HTTP/2" } else { "HTTP/1.1" }),
+                ),
+            ],
+        );
+    }
+    // The request the backend got says how the client came.
+    let outcome = Https::get(HOST, setup.port(), "/echo", &pki.ca)
+        .client(&pki.client)
+        .send();
+    assert_eq!(outcome.status, 200, "{kind:?}: {outcome:?}");
+    let echoed = outcome.json();
+    assert_eq!(
+        echoed["headers"]["x-forwarded-proto"], "https",
+        "{kind:?}: {echoed}"
+    );
+}
+
+/// `optional_client_certificate`: a client without a certificate is served on a listener that
+/// only asks for one; the guest sees no mutual TLS and no peer certificate.
+pub fn optional_client_certificate(kind: ProxyKind) {
+    let setup = TlsSetup::start(kind, ClientAuth::Optional);
+    let report = properties_of(kind, &setup.properties().send());
+    assert_values(
+        kind,
+        &report,
+        &[
+            ("connection.mtls", json!(false)),
+            ("connection.tls_version", json!("TLSv1.3")),
+            ("connection.requested_server_name", json!(HOST)),
+            ("connection.subject_peer_certificate", Value::Null),
+            ("connection.uri_san_peer_certificate", Value::Null),
+            ("connection.sha256_peer_certificate_digest", Value::Null),
+            (
+                "connection.subject_local_certificate",
+                json!("CN=api.test,O=wasmesh test"),
+            ),
+        ],
+    );
+    // With a certificate it is mutual TLS.
+    let report = properties_of(kind, &setup.properties().client(&setup.pki.client).send());
+    assert_values(
+        kind,
+        &report,
+        &[
+            ("connection.mtls", json!(true)),
+            (
+                "connection.uri_san_peer_certificate",
+                json!(spiffe_id("web")),
+            ),
+        ],
+    );
+}
+
+/// `plain_listener_properties`: on a plain-text listener `connection.mtls` is false and the
+/// TLS properties are absent.
+pub fn plain_listener_properties(kind: ProxyKind) {
+    let abi = super::abi::Abi::start(kind);
+    let report = abi.json_case("properties", "/props", &[]);
+    assert_values(
+        kind,
+        &report,
+        &[
+            ("connection.mtls", json!(false)),
+            ("connection.tls_version", Value::Null),
+            ("connection.subject_peer_certificate", Value::Null),
+            ("connection.subject_local_certificate", Value::Null),
+            ("request.scheme", json!("http")),
+        ],
+    );
+}
+
+/// `refused_client_certificates`: on a listener that requires a client certificate, no
+/// certificate, one from an untrusted CA and an expired one each fail the handshake; the
+/// backend sees nothing, and a good client is served right after.
+pub fn refused_client_certificates(kind: ProxyKind) {
+    let setup = TlsSetup::start(kind, ClientAuth::Require);
+    let pki = &setup.pki;
+    let refused = [
+        ("no certificate", None),
+        ("untrusted CA", Some(&pki.untrusted_client)),
+        ("expired", Some(&pki.expired_client)),
+    ];
+    for (what, client) in refused {
+        let mut request = setup.properties();
+        if let Some(client) = client {
+            request = request.client(client);
+        }
+        let outcome = request.send();
+        assert_ne!(outcome.exit, 0, "{kind:?}: {what}: {outcome:?}");
+        assert_eq!(
+            outcome.status, 0,
+            "{kind:?}: {what}: no response: {outcome:?}"
+        );
+    }
+    assert_eq!(setup.backend.requests_seen(), 0, "{kind:?}");
+    let report = properties_of(kind, &setup.properties().client(&pki.client).send());
+    assert_values(kind, &report, &[("connection.mtls", json!(true))]);
+}
+
+/// `untrusting_client`: a client that does not trust our CA refuses the handshake itself.
+pub fn untrusting_client(kind: ProxyKind) {
+    let setup = TlsSetup::start(kind, ClientAuth::None);
+    let outcome = Https::get(HOST, setup.port(), "/", &setup.pki.untrusted_client.cert).send();
+    assert_eq!(
+        outcome.exit, 60,
+        "{kind:?}: curl's 'peer certificate cannot be authenticated': {outcome:?}"
+    );
+    let outcome = Https::get("wrong.test", setup.port(), "/", &setup.pki.ca).send();
+    assert_eq!(
+        outcome.exit, 60,
+        "{kind:?}: a name the certificate lacks: {outcome:?}"
+    );
+    assert_eq!(setup.backend.requests_seen(), 0, "{kind:?}");
+}

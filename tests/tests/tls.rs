@@ -1,0 +1,17 @@
+//! TLS and mutual TLS on a listener in both hosts: the same certificates, the same curl
+//! requests, the same `connection.*` properties the abi-test guest reads
+//! (`wasmesh_tests::scenarios::tls`).
+
+use wasmesh_tests::in_both_hosts;
+use wasmesh_tests::scenarios::tls::{
+    mtls_properties, optional_client_certificate, plain_listener_properties,
+    refused_client_certificates, untrusting_client,
+};
+
+in_both_hosts!(
+    mtls_properties,
+    optional_client_certificate,
+    plain_listener_properties,
+    refused_client_certificates,
+    untrusting_client
+);
