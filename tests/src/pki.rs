@@ -1,15 +1,12 @@
-//! The TLS tests' certificates, minted with rcgen for each test into its own directory under
-//! `target/e2e/` (nothing committed): a CA, workload certificates carrying SPIFFE IDs in their
-//! URI SAN as Linkerd and Istio issue them, and the broken ones the bad-input tests need.
+//! The TLS tests' certificates, minted (`wasmesh-certs`) for each test into its own directory
+//! under `target/e2e/` (nothing committed): a CA, workload certificates carrying SPIFFE IDs in
+//! their URI SAN, and the broken ones the bad-input tests need.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
-};
+use wasmesh_certs::{Authority, Issued, Workload};
 
 use crate::target_dir;
 
@@ -44,13 +41,13 @@ pub struct TestPki {
     pub untrusted_client: CertFiles,
     /// A client whose certificate expired yesterday.
     pub expired_client: CertFiles,
-    /// `key.pem` of another key pair: fits none of the certificates.
+    /// A key that fits none of the certificates.
     pub stray_key: PathBuf,
 }
 
-/// The SPIFFE ID of service account `sa` in namespace `default`.
+/// The SPIFFE ID of service account `sa` in namespace `default` of [`TRUST_DOMAIN`].
 pub fn spiffe_id(sa: &str) -> String {
-    format!("spiffe://{TRUST_DOMAIN}/ns/default/sa/{sa}")
+    wasmesh_certs::spiffe_id(TRUST_DOMAIN, "default", sa)
 }
 
 impl TestPki {
@@ -63,112 +60,52 @@ impl TestPki {
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&dir).expect("creating the pki directory");
-        let ca_key = KeyPair::generate().expect("CA key");
-        let trusted = ca_params("wasmesh test CA");
-        let ca_cert = trusted.self_signed(&ca_key).expect("CA certificate");
-        let ca = write(&dir, "ca.pem", &ca_cert.pem());
-        let issuer = Issuer::new(trusted, ca_key);
-        let rogue_key = KeyPair::generate().expect("rogue CA key");
-        let rogue = Issuer::new(ca_params("rogue CA"), rogue_key);
+        let ca = Authority::new("wasmesh test CA").expect("minting the CA");
+        let rogue = Authority::new("rogue CA").expect("minting the rogue CA");
+        let issue = |authority: &Authority, name: &str, workload: Workload| {
+            let issued = authority.issue(&workload).expect("issuing a certificate");
+            files(&dir, name, issued)
+        };
         let now = SystemTime::now();
         let day = Duration::from_secs(86_400);
-        let server = leaf(&dir, "server", &issuer, Leaf::server("api.test", "api"));
-        let other_server = leaf(&dir, "other", &issuer, Leaf::server("other.test", "other"));
-        let client = leaf(&dir, "client", &issuer, Leaf::client("web"));
-        let untrusted_client = leaf(&dir, "untrusted", &rogue, Leaf::client("web"));
-        let mut expired = Leaf::client("web");
-        expired.validity = Some((now - 30 * day, now - day));
-        let expired_client = leaf(&dir, "expired", &issuer, expired);
-        let stray = KeyPair::generate().expect("stray key");
-        let stray_key = write(&dir, "stray-key.pem", &stray.serialize_pem());
         TestPki {
+            ca: write(&dir, "ca.pem", ca.cert_pem()),
+            server: issue(
+                &ca,
+                "server",
+                Workload::server("api.test", spiffe_id("api")),
+            ),
+            other_server: issue(
+                &ca,
+                "other",
+                Workload::server("other.test", spiffe_id("other")),
+            ),
+            client: issue(&ca, "client", Workload::client("web", spiffe_id("web"))),
+            untrusted_client: issue(
+                &rogue,
+                "untrusted",
+                Workload::client("web", spiffe_id("web")),
+            ),
+            expired_client: issue(
+                &ca,
+                "expired",
+                Workload::client("web", spiffe_id("web")).valid(now - 30 * day, now - day),
+            ),
+            stray_key: write(
+                &dir,
+                "stray-key.pem",
+                &wasmesh_certs::stray_key_pem().expect("a key"),
+            ),
             dir,
-            ca,
-            server,
-            other_server,
-            client,
-            untrusted_client,
-            expired_client,
-            stray_key,
         }
     }
 }
 
-fn ca_params(name: &str) -> CertificateParams {
-    let mut params = CertificateParams::default();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let mut subject = DistinguishedName::new();
-    subject.push(DnType::OrganizationName, "wasmesh test");
-    subject.push(DnType::CommonName, name);
-    params.distinguished_name = subject;
-    params
-}
-
-/// What a workload certificate says.
-struct Leaf {
-    common_name: String,
-    dns: Option<String>,
-    service_account: String,
-    server: bool,
-    validity: Option<(SystemTime, SystemTime)>,
-}
-
-impl Leaf {
-    fn server(dns: &str, service_account: &str) -> Leaf {
-        Leaf {
-            common_name: dns.to_string(),
-            dns: Some(dns.to_string()),
-            service_account: service_account.to_string(),
-            server: true,
-            validity: None,
-        }
-    }
-
-    fn client(service_account: &str) -> Leaf {
-        Leaf {
-            common_name: service_account.to_string(),
-            dns: None,
-            service_account: service_account.to_string(),
-            server: false,
-            validity: None,
-        }
-    }
-}
-
-fn leaf(dir: &Path, name: &str, issuer: &Issuer<'_, KeyPair>, leaf: Leaf) -> CertFiles {
-    let mut params = CertificateParams::default();
-    let mut subject = DistinguishedName::new();
-    subject.push(DnType::OrganizationName, "wasmesh test");
-    subject.push(DnType::CommonName, leaf.common_name.as_str());
-    params.distinguished_name = subject;
-    if let Some(dns) = &leaf.dns {
-        params
-            .subject_alt_names
-            .push(SanType::DnsName(dns.as_str().try_into().expect("DNS name")));
-    }
-    params.subject_alt_names.push(SanType::URI(
-        spiffe_id(&leaf.service_account)
-            .as_str()
-            .try_into()
-            .expect("SPIFFE URI"),
-    ));
-    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.extended_key_usages = vec![if leaf.server {
-        ExtendedKeyUsagePurpose::ServerAuth
-    } else {
-        ExtendedKeyUsagePurpose::ClientAuth
-    }];
-    if let Some((from, until)) = leaf.validity {
-        params.not_before = from.into();
-        params.not_after = until.into();
-    }
-    let key = KeyPair::generate().expect("leaf key");
-    let cert = params.signed_by(&key, issuer).expect("leaf certificate");
+fn files(dir: &Path, name: &str, issued: Issued) -> CertFiles {
     CertFiles {
-        cert: write(dir, &format!("{name}.pem"), &cert.pem()),
-        key: write(dir, &format!("{name}-key.pem"), &key.serialize_pem()),
-        der: cert.der().to_vec(),
+        cert: write(dir, &format!("{name}.pem"), &issued.cert_pem),
+        key: write(dir, &format!("{name}-key.pem"), &issued.key_pem),
+        der: issued.der,
     }
 }
 

@@ -4,12 +4,13 @@
 
 use wasmesh_tests::in_both_hosts;
 use wasmesh_tests::scenarios::tls::{
-    mtls_properties, optional_client_certificate, plain_listener_properties,
-    refused_client_certificates, untrusting_client,
+    access_log_names_the_client, mtls_properties, optional_client_certificate,
+    plain_listener_properties, refused_client_certificates, untrusting_client,
 };
 
 in_both_hosts!(
     mtls_properties,
+    access_log_names_the_client,
     optional_client_certificate,
     plain_listener_properties,
     refused_client_certificates,

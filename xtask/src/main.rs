@@ -3,6 +3,7 @@
 
 mod bench;
 mod browser;
+mod certs;
 mod cmd;
 mod demo;
 mod dist;
@@ -48,6 +49,12 @@ enum Task {
     },
     /// Run the demo: 3 backends on 127.0.0.1:8081-8083 behind wasmesh on 127.0.0.1:10000.
     Demo,
+    /// Mint a CA, a server certificate for localhost and a client certificate, each with a SPIFFE ID, for the TLS example (examples/tls).
+    Certs {
+        /// Where to write them.
+        #[arg(long, default_value = "target/certs")]
+        out: std::path::PathBuf,
+    },
     /// Build the filters and write each one's .wasm, its sha256, an OCI image layout Istio's WasmPlugin pulls, and a WasmPlugin manifest pinning it.
     Dist {
         /// Where to write them.
@@ -99,6 +106,7 @@ fn main() -> ExitCode {
         Task::WasmCrates => filters::print_package_args(),
         Task::Test { args } => test::run(&verbatim(args)),
         Task::Demo => demo::run(),
+        Task::Certs { out } => certs::run(&out),
         Task::Bench { args } => bench::run(&verbatim(args)),
         Task::Fuzz { seconds } => fuzz::run_all(seconds),
     };

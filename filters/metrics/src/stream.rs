@@ -42,6 +42,8 @@ struct Logged {
     authority: String,
     path: String,
     ids: TraceIds,
+    /// `connection.uri_san_peer_certificate`; empty without mutual TLS.
+    peer_identity: String,
 }
 
 /// One per HTTP stream.
@@ -91,6 +93,8 @@ impl HttpContext for MetricsStream {
             authority,
             path,
             ids,
+            peer_identity: host::string_property(&["connection", "uri_san_peer_certificate"])
+                .unwrap_or_default(),
         });
         self.started = Some(Started {
             key,
@@ -149,6 +153,7 @@ impl HttpContext for MetricsStream {
                 route: state.route_name(started.key),
                 classification: classification.as_str(),
                 direction: state.config.direction.as_str(),
+                peer_identity: &logged.peer_identity,
             }
             .line();
             log::info!("{line}");

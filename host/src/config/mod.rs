@@ -199,7 +199,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Reads and parses a file; relative `.wasm` paths become relative to the file's directory.
+    /// Reads and parses a file; relative `.wasm` and TLS file paths become relative to the
+    /// file's directory.
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config file {}", path.display()))?;
@@ -209,8 +210,22 @@ impl Config {
         Ok(config)
     }
 
-    /// Makes every relative plugin path relative to `base`.
+    /// Makes every relative plugin path and listener TLS file relative to `base`.
     pub fn resolve_paths(&mut self, base: &Path) {
+        let file = |path: &mut std::path::PathBuf| {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        };
+        for tls in self.listeners.iter_mut().filter_map(|l| l.tls.as_mut()) {
+            for certificate in &mut tls.certificates {
+                file(&mut certificate.certificate_chain);
+                file(&mut certificate.private_key);
+            }
+            if let Some(client) = &mut tls.client_certificate {
+                file(&mut client.trusted_ca);
+            }
+        }
         let local =
             |wasm: &Path| wasm.is_relative() && !crate::modules::ModuleSource::is_remote(wasm);
         for plugin in &mut self.plugins {

@@ -10,7 +10,7 @@ mod cardinality;
 mod failures;
 mod lb_ewma;
 mod promtool;
-mod tracing;
+pub(crate) mod tracing;
 
 pub use cardinality::distinct_paths_and_hosts_stay_capped;
 pub use failures::{

@@ -39,16 +39,23 @@ pub struct TlsSetup {
 }
 
 impl TlsSetup {
-    /// Starts `kind` with TLS on listener `main` asking clients for `auth`.
+    /// Starts `kind` with TLS on listener `main` asking clients for `auth`, the abi-test
+    /// guest in its chain.
     pub fn start(kind: ProxyKind, auth: ClientAuth) -> TlsSetup {
-        let pki = TestPki::mint();
-        let filters = build_filters();
-        let backend = Backend::start(BACKEND);
-        let plugin = Plugin::new(PLUGIN, &filters.abi_test)
+        let plugin = Plugin::new(PLUGIN, &build_filters().abi_test)
             .root_id(ROOT_ID)
             .vm_id(VM_ID)
             .configuration(json!(PLUGIN_CONFIG))
             .vm_config(json!(VM_CONFIG));
+        Self::start_with(kind, auth, plugin)
+    }
+
+    /// Starts `kind` with TLS on listener `main` asking clients for `auth`, `plugin` alone in
+    /// its chain.
+    pub fn start_with(kind: ProxyKind, auth: ClientAuth, plugin: Plugin) -> TlsSetup {
+        let pki = TestPki::mint();
+        let backend = Backend::start(BACKEND);
+        let filter = plugin.name.clone();
         let tls = ListenerTls {
             certificate_chain: pki.server.cert.clone(),
             private_key: pki.server.key.clone(),
@@ -60,7 +67,7 @@ impl TlsSetup {
             .cluster(Cluster::fixed("backend", [backend.addr]))
             .listener(
                 Listener::new("main")
-                    .filter(PLUGIN)
+                    .filter(&filter)
                     .route(Route::prefix("/", "backend"))
                     .tls(tls),
             );
@@ -247,6 +254,33 @@ pub fn refused_client_certificates(kind: ProxyKind) {
     assert_values(kind, &report, &[("connection.mtls", json!(true))]);
 }
 
+/// `access_log_names_the_client`: the metrics filter's access-log line carries the client's
+/// SPIFFE ID (its certificate's URI SAN) in `peer_identity`.
+pub fn access_log_names_the_client(kind: ProxyKind) {
+    let metrics = Plugin::new("metrics", &build_filters().metrics)
+        .vm_id("metrics")
+        .configuration(json!({ "direction": "inbound" }));
+    let setup = TlsSetup::start_with(kind, ClientAuth::Require, metrics);
+    let outcome = Https::get(HOST, setup.port(), "/echo", &setup.pki.ca)
+        .client(&setup.pki.client)
+        .send();
+    assert_eq!(outcome.status, 200, "{kind:?}: {outcome:?}");
+    let echoed = outcome.json();
+    let request_id = echoed["headers"]["x-request-id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{kind:?}: no x-request-id upstream: {echoed}"))
+        .to_string();
+    let line = crate::poll_until(
+        &format!("{kind:?}: the access-log line of {request_id}"),
+        std::time::Duration::from_secs(5),
+        || {
+            super::metrics::tracing::find_log_line(&setup.proxy, &request_id)
+                .ok_or_else(|| setup.proxy.logs())
+        },
+    );
+    assert_eq!(line["peer_identity"], spiffe_id("web"), "{kind:?}: {line}");
+}
+
 /// `untrusting_client`: a client that does not trust our CA refuses the handshake itself.
 pub fn untrusting_client(kind: ProxyKind) {
     let setup = TlsSetup::start(kind, ClientAuth::None);
@@ -262,3 +296,5 @@ pub fn untrusting_client(kind: ProxyKind) {
     );
     assert_eq!(setup.backend.requests_seen(), 0, "{kind:?}");
 }
+
+pub mod wasmesh_only;

@@ -29,6 +29,9 @@ pub struct AccessLog<'a> {
     pub classification: &'a str,
     /// `inbound` or `outbound`.
     pub direction: &'a str,
+    /// The client's identity: the URI SAN of the certificate it presented over mutual TLS
+    /// (a SPIFFE ID in a mesh; Envoy's `%DOWNSTREAM_PEER_URI_SAN%`), empty without one.
+    pub peer_identity: &'a str,
 }
 
 impl AccessLog<'_> {

@@ -93,6 +93,7 @@ pub fn access_log_line_names_the_request(kind: ProxyKind) {
         ("endpoint", json!(endpoint)),
         ("trace_id", json!(trace_id)),
         ("authority", json!(rig.authority())),
+        ("peer_identity", json!("")),
     ] {
         assert_eq!(line[field], want, "{host}: {field} in {line}");
     }
@@ -100,7 +101,7 @@ pub fn access_log_line_names_the_request(kind: ProxyKind) {
 }
 
 /// The access-log JSON object naming `request_id`, from the proxy's log.
-fn find_log_line(proxy: &Proxy, request_id: &str) -> Option<Value> {
+pub(crate) fn find_log_line(proxy: &Proxy, request_id: &str) -> Option<Value> {
     let needle = format!("\"request_id\":\"{request_id}\"");
     let logs = proxy.logs();
     let line = logs.lines().find(|l| l.contains(&needle))?;

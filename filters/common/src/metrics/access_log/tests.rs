@@ -14,6 +14,7 @@ fn the_line_is_one_json_object_with_every_field() {
         route: "users",
         classification: "success",
         direction: "inbound",
+        peer_identity: "spiffe://example.org/ns/default/sa/web",
     }
     .line();
     assert!(!line.contains('\n'));
@@ -30,6 +31,7 @@ fn the_line_is_one_json_object_with_every_field() {
         "route",
         "classification",
         "direction",
+        "peer_identity",
     ] {
         assert!(value[field].is_string(), "{field} in {line}");
     }
