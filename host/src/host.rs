@@ -21,6 +21,7 @@ use wasmesh_host::rollout::Rollout;
 use wasmesh_host::runtime::plugin::VmFailureCounters;
 use wasmesh_host::runtime::{PluginFactory, Runtime};
 use wasmesh_host::state::SharedState;
+use wasmesh_proxy::tls::upstream::ClientTls;
 use wasmesh_proxy::tls::ServerTls;
 
 /// Where the configuration comes from.
@@ -54,6 +55,8 @@ pub struct Generation {
     pub canaries: HashMap<String, Canary>,
     /// Each TLS listener's certificates and settings, loaded once for every worker, by name.
     pub tls: HashMap<String, Arc<ServerTls>>,
+    /// Each TLS cluster's CAs, identities and client certificate, by name.
+    pub upstream_tls: HashMap<String, Arc<ClientTls>>,
 }
 
 /// A plugin's canary as a generation runs it.
@@ -155,12 +158,21 @@ impl Generation {
                 tls.insert(listener.name.clone(), Arc::new(loaded));
             }
         }
+        let mut upstream_tls = HashMap::new();
+        for (i, cluster) in config.clusters.iter().enumerate() {
+            if let Some(spec) = &cluster.tls {
+                let loaded = ClientTls::load(spec, cluster.http2)
+                    .with_context(|| format!("clusters[{i}].tls ({:?})", cluster.name))?;
+                upstream_tls.insert(cluster.name.clone(), Arc::new(loaded));
+            }
+        }
         Ok(Generation {
             id,
             config: Arc::new(config),
             factories,
             canaries,
             tls,
+            upstream_tls,
         })
     }
 }

@@ -142,6 +142,7 @@ impl Worker {
             &generation.config.clusters,
             &self.host.overload,
             &self.host.shared,
+            &generation.upstream_tls,
         ));
         let singleton_names = generation.config.singletons();
         let mut slots: HashMap<String, Rc<PluginSlot>> = HashMap::new();

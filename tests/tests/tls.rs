@@ -6,13 +6,22 @@ use wasmesh_tests::in_both_hosts;
 use wasmesh_tests::scenarios::tls::{
     access_log_names_the_client, mtls_properties, optional_client_certificate,
     plain_listener_properties, refused_client_certificates, untrusting_client,
+    upstream_identity_is_checked, upstream_mtls,
 };
 
 in_both_hosts!(
     mtls_properties,
+    upstream_mtls,
+    upstream_identity_is_checked,
     access_log_names_the_client,
     optional_client_certificate,
     plain_listener_properties,
     refused_client_certificates,
     untrusting_client
 );
+
+/// wasmesh as the mutual-TLS client of Envoy (the other direction is `upstream_mtls::envoy`).
+#[test]
+fn wasmesh_to_envoy_mtls() {
+    wasmesh_tests::scenarios::tls::wasmesh_to_envoy_mtls();
+}

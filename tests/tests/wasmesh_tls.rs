@@ -27,3 +27,8 @@ fn reload_keeps_serving_when_the_new_pair_is_broken() {
 fn readme_example_serves_with_minted_certificates() {
     wasmesh_only::readme_example_serves_with_minted_certificates();
 }
+
+#[test]
+fn bad_cluster_tls_names_the_field() {
+    wasmesh_only::bad_cluster_tls_names_the_field();
+}

@@ -30,6 +30,7 @@ pub struct StreamInfo {
     response_headers: RefCell<Option<HeaderMap>>,
     route_name: RefCell<String>,
     upstream: Cell<Option<SocketAddr>>,
+    upstream_tls: RefCell<Option<Arc<TlsSession>>>,
     response_code: Cell<Option<u16>>,
     code_details: RefCell<Cow<'static, str>>,
     request_body_bytes: Cell<u64>,
@@ -58,6 +59,7 @@ impl StreamInfo {
             response_headers: RefCell::new(None),
             route_name: RefCell::new(String::new()),
             upstream: Cell::new(None),
+            upstream_tls: RefCell::new(None),
             response_code: Cell::new(None),
             code_details: RefCell::new(Cow::Borrowed("")),
             request_body_bytes: Cell::new(0),
@@ -89,6 +91,12 @@ impl StreamInfo {
     /// The cluster picked `endpoint`: `upstream.address` and `upstream.port` from now on.
     pub fn upstream_picked(&self, endpoint: SocketAddr) {
         self.upstream.set(Some(endpoint));
+    }
+
+    /// The upstream's response arrived over a TLS connection: the `upstream.*` TLS properties
+    /// read its session from now on.
+    pub fn upstream_tls_used(&self, session: Arc<TlsSession>) {
+        *self.upstream_tls.borrow_mut() = Some(session);
     }
 
     /// Request body bytes arrived from the client (`request.size` counts them).
@@ -178,6 +186,11 @@ impl StreamInfo {
     /// The endpoint the request went to, once picked.
     pub fn upstream(&self) -> Option<SocketAddr> {
         self.upstream.get()
+    }
+
+    /// The upstream connection's TLS session, once a response came over one.
+    pub fn upstream_tls(&self) -> Option<Arc<TlsSession>> {
+        self.upstream_tls.borrow().clone()
     }
 
     /// The status sent to the client, once the answer is decided.

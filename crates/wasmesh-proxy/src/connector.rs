@@ -1,7 +1,7 @@
-//! The connector of a cluster's pooled client: hyper's TCP connector, with each connection
-//! counted against the cluster's `circuit_breakers.max_connections` (over every worker) and in
-//! this worker's pool (so the cluster can tell whether the pool may have an idle one) for as
-//! long as it is open. Requests wait as pending *before* they reach the client
+//! The connector of a cluster's pooled client: hyper's TCP connector, then the cluster's TLS
+//! handshake when it has TLS, with each connection counted against the cluster's
+//! `circuit_breakers.max_connections` (over every worker) and in this worker's pool (so the
+//! cluster can tell whether the pool may have an idle one) for as long as it is open. Requests wait as pending *before* they reach the client
 //! ([`super::upstream::Cluster::ready`]); the connector itself only waits out a short grace.
 
 use std::future::Future;
@@ -15,12 +15,18 @@ use http::Uri;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tower_service::Service;
+use wasmesh_host::stream_info::TlsSession;
 
 use super::body::BoxError;
 use crate::overload::{ClusterLoad, Overload, Permit};
 use crate::spec::CircuitBreakers;
+use crate::tls::upstream::ClientTls;
+
+/// A byte stream to an endpoint: TCP, or TLS over it.
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Stream for T {}
 
 /// Connects to a cluster's endpoints within its connection limit.
 #[derive(Clone)]
@@ -34,11 +40,13 @@ pub struct CountingConnector {
     overload: Arc<Overload>,
     /// Connections this worker's pool holds.
     open_here: Arc<AtomicUsize>,
+    /// The cluster's TLS; plain TCP when `None`.
+    tls: Option<Arc<ClientTls>>,
 }
 
 impl CountingConnector {
-    /// Connections through `inner`, counted in `overload`'s load of `cluster` and in
-    /// `open_here`.
+    /// Connections through `inner` (then `tls`), counted in `overload`'s load of `cluster`
+    /// and in `open_here`.
     pub fn new(
         inner: HttpConnector,
         cluster: &str,
@@ -46,9 +54,11 @@ impl CountingConnector {
         grace: Duration,
         overload: Arc<Overload>,
         open_here: Arc<AtomicUsize>,
+        tls: Option<Arc<ClientTls>>,
     ) -> CountingConnector {
         CountingConnector {
             inner,
+            tls,
             cluster: cluster.into(),
             load: overload.cluster(cluster),
             limits,
@@ -79,10 +89,21 @@ impl Service<Uri> for CountingConnector {
                     return Err(overflow.into());
                 }
             };
-            let io = inner.call(uri).await?;
+            let tcp = inner.call(uri).await?.into_inner();
+            let (io, tls, h2): (Box<dyn Stream>, _, _) = match &this.tls {
+                None => (Box::new(tcp), None, false),
+                Some(tls) => {
+                    let ip = tcp.peer_addr()?.ip();
+                    let (stream, session) = tls.connect(tcp, ip).await?;
+                    let h2 = ClientTls::negotiated_h2(&stream);
+                    (Box::new(stream), Some(session), h2)
+                }
+            };
             this.open_here.fetch_add(1, Ordering::AcqRel);
             Ok(CountedConnection {
-                io,
+                io: TokioIo::new(io),
+                tls,
+                h2,
                 _permit: permit,
                 open_here: this.open_here.clone(),
             })
@@ -90,9 +111,13 @@ impl Service<Uri> for CountingConnector {
     }
 }
 
-/// An upstream TCP connection holding its place in the cluster's connection count.
+/// An upstream connection holding its place in the cluster's connection count.
 pub struct CountedConnection {
-    io: TokioIo<TcpStream>,
+    io: TokioIo<Box<dyn Stream>>,
+    /// Its TLS session, which every response on it carries in its extensions.
+    tls: Option<Arc<TlsSession>>,
+    /// ALPN chose h2.
+    h2: bool,
     _permit: Permit,
     open_here: Arc<AtomicUsize>,
 }
@@ -105,9 +130,21 @@ impl Drop for CountedConnection {
 
 impl Connection for CountedConnection {
     fn connected(&self) -> Connected {
-        self.io.connected()
+        let connected = match &self.tls {
+            Some(session) => Connected::new().extra(UpstreamTls(session.clone())),
+            None => Connected::new(),
+        };
+        if self.h2 {
+            connected.negotiated_h2()
+        } else {
+            connected
+        }
     }
 }
+
+/// The TLS session of the upstream connection a response came on (in its extensions).
+#[derive(Clone)]
+pub struct UpstreamTls(pub Arc<TlsSession>);
 
 impl Read for CountedConnection {
     fn poll_read(

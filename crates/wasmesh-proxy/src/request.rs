@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use hyper::upgrade::OnUpgrade;
 
 use super::body;
+use super::connector::UpstreamTls;
 use super::downstream::Downstream;
 use super::headers_conv::{self, request_to_map};
 use super::local_reply::{self, HandlerResult};
@@ -333,13 +334,18 @@ async fn forward(
             };
             local_reply::through_filters(stream, LocalReply::text(503, &body, &details)).await
         }
-        Ok(Ok(response)) => match upgrade {
-            Some(client) if response.status() == http::StatusCode::SWITCHING_PROTOCOLS => {
-                super::upgrade::respond(stream, response, client, timers, admission, downstream)
-                    .await
+        Ok(Ok(response)) => {
+            if let Some(tls) = response.extensions().get::<UpstreamTls>() {
+                stream.info().upstream_tls_used(tls.0.clone());
             }
-            _ => super::respond::respond(stream, response, timers, downstream, admission).await,
-        },
+            match upgrade {
+                Some(client) if response.status() == http::StatusCode::SWITCHING_PROTOCOLS => {
+                    super::upgrade::respond(stream, response, client, timers, admission, downstream)
+                        .await
+                }
+                _ => super::respond::respond(stream, response, timers, downstream, admission).await,
+            }
+        }
     }
 }
 

@@ -13,4 +13,5 @@ pub use listener::{
 };
 pub use tls::{
     CertificateFiles, ClientCertificate, ClientCertificateMode, ListenerTls, TlsVersion,
+    UpstreamTls,
 };

@@ -1,10 +1,13 @@
-//! Downstream TLS: a listener's certificates, versions, ALPN and client-certificate policy
-//! turned into a rustls server configuration once per configuration generation, and the
-//! handshake of each connection, bounded in time, whose outcome the connection's streams read
-//! as Envoy's `connection.*` TLS properties.
+//! TLS with rustls. Downstream (here): a listener's certificates, versions, ALPN and
+//! client-certificate policy turned into a rustls server configuration once per configuration
+//! generation, and the handshake of each connection, bounded in time, whose outcome the
+//! connection's streams read as Envoy's `connection.*` TLS properties. Upstream:
+//! [`upstream`], with its certificate check in `verify.rs`.
 
 pub mod certificate;
 mod sni;
+pub mod upstream;
+mod verify;
 
 use std::io;
 use std::sync::Arc;

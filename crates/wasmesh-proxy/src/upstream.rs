@@ -18,6 +18,7 @@ use super::connector::CountingConnector;
 use super::published::PublishedAddresses;
 use crate::overload::{Overflow, Overload};
 use crate::spec::{ClusterConfig, ClusterKind};
+use crate::tls::upstream::ClientTls;
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::state::SharedState;
 
@@ -56,6 +57,8 @@ impl From<hyper_util::client::legacy::Error> for SendError {
 pub struct Cluster {
     /// Its configuration.
     pub config: ClusterConfig,
+    /// Requests go over TLS (`https://`, which h2's `:scheme` carries).
+    https: bool,
     client: Client<CountingConnector, ProxyBody>,
     next: Cell<usize>,
     /// Its circuit breakers, as this worker applies them.
@@ -66,10 +69,18 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    fn new(config: &ClusterConfig, overload: &Arc<Overload>, shared: &Arc<SharedState>) -> Cluster {
+    fn new(
+        config: &ClusterConfig,
+        overload: &Arc<Overload>,
+        shared: &Arc<SharedState>,
+        tls: Option<Arc<ClientTls>>,
+    ) -> Cluster {
         let mut tcp = HttpConnector::new();
         tcp.set_connect_timeout(Some(Duration::from_millis(config.connect_timeout_ms)));
         tcp.set_nodelay(true);
+        // `https://` URIs reach the TCP connector too; TLS is the next step, ours.
+        tcp.enforce_http(false);
+        let https = tls.is_some();
         let admission = PoolAdmission::new(config, overload);
         let connector = CountingConnector::new(
             tcp,
@@ -78,6 +89,7 @@ impl Cluster {
             Duration::from_millis(config.connect_timeout_ms),
             overload.clone(),
             admission.open_here(),
+            tls,
         );
         let client = Client::builder(TokioExecutor::new())
             // hyper's read buffer (400 KiB by default) bounds each body frame and a response
@@ -91,6 +103,7 @@ impl Cluster {
             .build(connector);
         Cluster {
             config: config.clone(),
+            https,
             client,
             next: Cell::new(0),
             admission,
@@ -153,9 +166,16 @@ impl Cluster {
     pub async fn send(
         &self,
         admission: &mut Admission,
-        request: http::Request<ProxyBody>,
+        mut request: http::Request<ProxyBody>,
     ) -> Result<http::Response<hyper::body::Incoming>, SendError> {
         self.admission.ready(admission).await?;
+        if self.https {
+            let mut parts = request.uri().clone().into_parts();
+            parts.scheme = Some(http::uri::Scheme::HTTPS);
+            if let Ok(uri) = http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
         Ok(self.client.request(request).await?)
     }
 }
@@ -169,11 +189,13 @@ pub struct Upstreams {
 
 impl Upstreams {
     /// Clients for every configured cluster, counted in `overload`; `shared` holds the endpoint
-    /// sets `allowed_endpoints` reads.
+    /// sets `allowed_endpoints` reads; `tls` each TLS cluster's settings, by name, loaded once
+    /// for every worker.
     pub fn new(
         configs: &[ClusterConfig],
         overload: &Arc<Overload>,
         shared: &Arc<SharedState>,
+        tls: &HashMap<String, Arc<ClientTls>>,
     ) -> Upstreams {
         let mut destination_headers: Vec<String> = configs
             .iter()
@@ -185,7 +207,10 @@ impl Upstreams {
         Upstreams {
             clusters: configs
                 .iter()
-                .map(|c| (c.name.clone(), Cluster::new(c, overload, shared)))
+                .map(|c| {
+                    let cluster = Cluster::new(c, overload, shared, tls.get(&c.name).cloned());
+                    (c.name.clone(), cluster)
+                })
                 .collect(),
             destination_headers,
         }

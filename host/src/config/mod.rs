@@ -210,7 +210,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Makes every relative plugin path and listener TLS file relative to `base`.
+    /// Makes every relative plugin path and TLS file (listeners' and clusters') relative to
+    /// `base`.
     pub fn resolve_paths(&mut self, base: &Path) {
         let file = |path: &mut std::path::PathBuf| {
             if path.is_relative() {
@@ -224,6 +225,15 @@ impl Config {
             }
             if let Some(client) = &mut tls.client_certificate {
                 file(&mut client.trusted_ca);
+            }
+        }
+        for tls in self.clusters.iter_mut().filter_map(|c| c.tls.as_mut()) {
+            if let Some(ca) = &mut tls.trusted_ca {
+                file(ca);
+            }
+            if let Some(client) = &mut tls.client_certificate {
+                file(&mut client.certificate_chain);
+                file(&mut client.private_key);
             }
         }
         let local =

@@ -247,6 +247,19 @@ pub struct Cluster {
     /// `original_dst` only, wasmesh only: the published endpoint sets (VM id, services) a
     /// filter may send requests to.
     pub allowed_endpoints: Option<(String, Vec<String>)>,
+    /// TLS to the endpoints (wasmesh's `tls`, Envoy's `UpstreamTlsContext`).
+    pub tls: Option<ClusterTls>,
+}
+
+/// A cluster's TLS, as both hosts are told it.
+#[derive(Debug, Clone)]
+pub struct ClusterTls {
+    /// The CA bundle the endpoints' certificates must chain to.
+    pub trusted_ca: PathBuf,
+    /// The identities (URI SANs) an endpoint may have.
+    pub subject_alt_names: Vec<String>,
+    /// The client certificate and key presented (mutual TLS).
+    pub client_certificate: Option<(PathBuf, PathBuf)>,
 }
 
 /// A cluster's circuit-breaker thresholds, with Envoy's names (wasmesh uses the same).
@@ -281,7 +294,14 @@ impl Cluster {
             circuit_breakers: None,
             allowed_destinations: Vec::new(),
             allowed_endpoints: None,
+            tls: None,
         }
+    }
+
+    /// Speaks TLS to the endpoints.
+    pub fn tls(mut self, tls: ClusterTls) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// Lets a filter send requests only to the endpoints of `services` published in `vm_id`'s

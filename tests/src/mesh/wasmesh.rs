@@ -49,6 +49,16 @@ fn plugin(plugin: &Plugin) -> Value {
 
 fn cluster(cluster: &Cluster) -> Value {
     let mut out = cluster_kind(cluster);
+    if let Some(tls) = &cluster.tls {
+        out["tls"] = json!({
+            "trusted_ca": tls.trusted_ca,
+            "subject_alt_names": tls.subject_alt_names,
+        });
+        if let Some((cert, key)) = &tls.client_certificate {
+            out["tls"]["client_certificate"] =
+                json!({ "certificate_chain": cert, "private_key": key });
+        }
+    }
     if !cluster.allowed_destinations.is_empty() {
         out["allowed_destinations"] = json!(cluster.allowed_destinations);
     }

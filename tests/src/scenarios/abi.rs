@@ -550,6 +550,9 @@ pub fn properties_response(kind: ProxyKind) {
         ("x-abi-prop-upstream-address", upstream.as_str()),
         ("x-abi-prop-code-details", "via_upstream"),
         ("x-abi-prop-flags", "0"),
+        // A plain-text cluster: no upstream TLS session.
+        ("x-abi-prop-upstream-tls-version", "<absent>"),
+        ("x-abi-prop-upstream-peer-uri-san", "<absent>"),
     ];
     let seen: Vec<_> = expected
         .iter()

@@ -8,8 +8,8 @@ use super::abi::{BACKEND, PLUGIN, PLUGIN_CONFIG, ROOT_ID, VM_CONFIG, VM_ID};
 use crate::pki::{spiffe_id, TestPki};
 use crate::tls_client::{CurlOutcome, Https};
 use crate::{
-    build_filters, sha256_hex, Backend, BackendHandle, Cluster, Listener, ListenerTls, MeshConfig,
-    Plugin, Proxy, ProxyKind, Route,
+    build_filters, sha256_hex, Backend, BackendHandle, Cluster, ClusterTls, Listener, ListenerTls,
+    MeshConfig, Plugin, Proxy, ProxyKind, Route,
 };
 
 /// The name clients ask for (the server certificate's DNS SAN).
@@ -279,6 +279,121 @@ pub fn access_log_names_the_client(kind: ProxyKind) {
         },
     );
     assert_eq!(line["peer_identity"], spiffe_id("web"), "{kind:?}: {line}");
+}
+
+/// A front proxy of `kind` with the abi-test guest, sending everything over mutual TLS to
+/// `server` (a TLS listener requiring client certificates), trusting `pki`'s CA and accepting
+/// an endpoint with identity `accept`.
+fn front(kind: ProxyKind, server: &TlsSetup, accept: &str) -> Proxy {
+    let pki = &server.pki;
+    let plugin = Plugin::new(PLUGIN, &build_filters().abi_test)
+        .root_id(ROOT_ID)
+        .vm_id(VM_ID)
+        .configuration(json!(PLUGIN_CONFIG))
+        .vm_config(json!(VM_CONFIG));
+    let tls = ClusterTls {
+        trusted_ca: pki.ca.clone(),
+        subject_alt_names: vec![accept.to_string()],
+        client_certificate: Some((pki.client.cert.clone(), pki.client.key.clone())),
+    };
+    let upstream = server.proxy.listener("main");
+    let config = MeshConfig::new()
+        .plugin(plugin)
+        .cluster(Cluster::fixed("backend", [upstream]).tls(tls))
+        .listener(
+            Listener::new("main")
+                .filter(PLUGIN)
+                .route(Route::prefix("/", "backend")),
+        );
+    kind.start(&config)
+}
+
+/// `upstream_mtls`: a front proxy of either host talks mutual TLS to a wasmesh that requires
+/// client certificates: the front's guest reads the upstream session (`upstream.*`) as Envoy
+/// defines it, and the server's access log names the front's identity.
+pub fn upstream_mtls(kind: ProxyKind) {
+    let metrics = Plugin::new("metrics", &build_filters().metrics)
+        .vm_id("metrics")
+        .configuration(json!({ "direction": "inbound" }));
+    let server = TlsSetup::start_with(ProxyKind::Wasmesh, ClientAuth::Require, metrics);
+    let front = front(kind, &server, &spiffe_id("api"));
+    let response = crate::client::get(
+        &front.url("main", "/"),
+        &[("x-abi-case", "properties-response")],
+    );
+    assert_eq!(response.status, 200, "{kind:?}: {}", response.text());
+    let digest = sha256_hex(&server.pki.server.der);
+    let api = spiffe_id("api");
+    let web = spiffe_id("web");
+    let expected = [
+        ("x-abi-prop-upstream-tls-version", "TLSv1.3"),
+        (
+            "x-abi-prop-upstream-peer-subject",
+            "CN=api.test,O=wasmesh test",
+        ),
+        ("x-abi-prop-upstream-peer-uri-san", api.as_str()),
+        ("x-abi-prop-upstream-peer-dns-san", HOST),
+        ("x-abi-prop-upstream-peer-digest", digest.as_str()),
+        ("x-abi-prop-upstream-local-uri-san", web.as_str()),
+        ("x-abi-prop-upstream-local-subject", "CN=web,O=wasmesh test"),
+        ("x-abi-prop-response-header", BACKEND),
+    ];
+    for (header, value) in expected {
+        assert_eq!(response.header(header), Some(value), "{kind:?}: {header}");
+    }
+    crate::poll_until(
+        &format!("{kind:?}: the server's access log naming the front"),
+        std::time::Duration::from_secs(5),
+        || {
+            let logs = server.proxy.logs();
+            let named = format!("\"peer_identity\":\"{web}\"");
+            logs.contains(&named).then_some(()).ok_or(logs)
+        },
+    );
+}
+
+/// `upstream_identity_is_checked`: a front that accepts only another identity than the
+/// server's refuses the connection: `503`, and nothing reaches the server's backend.
+pub fn upstream_identity_is_checked(kind: ProxyKind) {
+    let server = TlsSetup::start(ProxyKind::Wasmesh, ClientAuth::Require);
+    let front = front(kind, &server, &spiffe_id("someone-else"));
+    let response = crate::client::get(&front.url("main", "/"), &[]);
+    assert_eq!(response.status, 503, "{kind:?}: {}", response.text());
+    assert_eq!(server.backend.requests_seen(), 0, "{kind:?}");
+}
+
+/// `wasmesh_to_envoy_mtls`: wasmesh as the mutual-TLS client of Envoy: Envoy's guest sees
+/// wasmesh's identity, and wasmesh accepts Envoy only under the server's identity.
+pub fn wasmesh_to_envoy_mtls() {
+    let server = TlsSetup::start(ProxyKind::Envoy, ClientAuth::Require);
+    let pki = &server.pki;
+    let tls = ClusterTls {
+        trusted_ca: pki.ca.clone(),
+        subject_alt_names: vec![spiffe_id("api")],
+        client_certificate: Some((pki.client.cert.clone(), pki.client.key.clone())),
+    };
+    let config = MeshConfig::new()
+        .cluster(Cluster::fixed("envoy", [server.proxy.listener("main")]).tls(tls))
+        .listener(Listener::new("main").route(Route::prefix("/", "envoy")));
+    let front = ProxyKind::Wasmesh.start(&config);
+    let response = crate::client::get(
+        &front.url("main", "/props"),
+        &[("x-abi-case", "properties")],
+    );
+    assert_eq!(response.status, 200, "{}", response.text());
+    let report: Value = serde_json::from_slice(&response.body).expect("the guest's JSON");
+    assert_values(
+        ProxyKind::Envoy,
+        &report,
+        &[
+            ("connection.mtls", json!(true)),
+            (
+                "connection.uri_san_peer_certificate",
+                json!(spiffe_id("web")),
+            ),
+            ("connection.tls_version", json!("TLSv1.3")),
+        ],
+    );
 }
 
 /// `untrusting_client`: a client that does not trust our CA refuses the handshake itself.

@@ -141,13 +141,23 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
         "upstream.address" => info.upstream().and_then(|a| text(a.to_string())),
         "upstream.port" => info.upstream().map(|a| Value::Int(a.port() as i64)),
         "route_name" => text(&*info.route_name()),
-        _ => key
-            .strip_prefix("connection.")
-            .and_then(|name| connection_property(info.tls(), name)),
+        _ => {
+            if let Some(name) = key.strip_prefix("connection.") {
+                connection_property(info.tls(), name)
+            } else if let Some(name) = key.strip_prefix("upstream.") {
+                let tls = info.upstream_tls()?;
+                // `mtls` and the SNI are downstream-only names in Envoy.
+                (name != "mtls" && name != "requested_server_name")
+                    .then(|| connection_property(Some(&tls), name))
+                    .flatten()
+            } else {
+                None
+            }
+        }
     }
 }
 
-/// `connection.<name>` for a stream over `tls` (`None`: a plain-text listener), with Envoy's
+/// `connection.<name>` (or `upstream.<name>`) for a stream over `tls` (`None`: plain text), with Envoy's
 /// rules: `mtls` is whether the client presented a certificate, and what the session lacks (no
 /// SNI, no client certificate, no URI SAN) is not found rather than empty. The SNI is what
 /// Envoy reports with its TLS inspector listener filter (without it Envoy knows none).

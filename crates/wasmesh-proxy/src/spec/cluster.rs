@@ -38,6 +38,9 @@ pub struct ClusterConfig {
     /// endpoint sets (what `lb` balances over), read from the shared data of `vm_id`.
     #[serde(default)]
     pub allowed_endpoints: Option<PublishedEndpoints>,
+    /// TLS to the endpoints; plain text when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<super::UpstreamTls>,
 }
 
 /// Endpoint sets published to shared data (by `discovery` or the host's DNS discovery).

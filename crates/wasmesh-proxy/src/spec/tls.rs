@@ -90,3 +90,26 @@ pub enum ClientCertificateMode {
     /// A client without a certificate is served.
     Optional,
 }
+
+/// TLS to a cluster's endpoints. ALPN offers `h2` when the cluster speaks h2, else
+/// `http/1.1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamTls {
+    /// PEM bundle of the CAs the endpoints' certificates must chain to; Mozilla's roots
+    /// (webpki-roots) when absent.
+    #[serde(default)]
+    pub trusted_ca: Option<PathBuf>,
+    /// The SNI sent, and the name the certificate must be valid for (unless
+    /// `subject_alt_names` says otherwise). Absent: the endpoint's IP address, sent as no SNI.
+    #[serde(default)]
+    pub sni: Option<String>,
+    /// The identities an endpoint may have: its certificate must carry one of these exactly as
+    /// a URI SAN (a SPIFFE ID) or DNS SAN. When given, this replaces the check of `sni` (or the
+    /// IP) against the certificate, as Envoy's `match_typed_subject_alt_names` does.
+    #[serde(default)]
+    pub subject_alt_names: Vec<String>,
+    /// The certificate presented to endpoints that ask for one (mutual TLS).
+    #[serde(default)]
+    pub client_certificate: Option<CertificateFiles>,
+}

@@ -165,12 +165,19 @@ pub fn bad_clients_are_closed_and_counted() {
     assert_eq!(backend.requests_seen(), 2);
 }
 
-/// `wasmesh check` on `tls`: the error it prints (it must fail).
+/// `wasmesh check` on a listener with `tls`: the error it prints (it must fail).
 fn check_error(backend: &BackendHandle, tls: Value) -> String {
+    check_config_error(&config(backend, tls))
+}
+
+/// `wasmesh check` on `config`: the error it prints (it must fail).
+fn check_config_error(config: &Value) -> String {
     let dir = crate::target_dir().join("e2e");
     std::fs::create_dir_all(&dir).expect("creating target/e2e");
-    let path = dir.join(format!("tls-check-{}.json", std::process::id()));
-    let text = serde_json::to_string(&config(backend, tls)).expect("a config");
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("tls-check-{}-{n}.json", std::process::id()));
+    let text = serde_json::to_string(config).expect("a config");
     std::fs::write(&path, text).expect("writing the config");
     let output = Command::new(wasmesh_bin())
         .args(["check", "-c"])
@@ -302,4 +309,38 @@ pub fn readme_example_serves_with_minted_certificates() {
     let refused = Https::get("localhost", port, "/hello", &ca).send();
     assert_eq!(refused.status, 0, "no client certificate: {refused:?}");
     assert_eq!(backend.requests_seen(), 1);
+}
+
+/// Each broken cluster TLS setting is refused by `wasmesh check`, naming its field.
+pub fn bad_cluster_tls_names_the_field() {
+    let pki = TestPki::mint();
+    let backend = Backend::start("b1");
+    let with_cluster_tls = |tls: Value| {
+        let mut config = config(&backend, two_certificates(&pki));
+        config["clusters"][0]["tls"] = tls;
+        config
+    };
+    let cases = [
+        (
+            json!({ "trusted_ca": pki.dir.join("nope.pem") }),
+            "clusters[0].tls (\"backend\"): trusted_ca:",
+            "nope.pem",
+        ),
+        (
+            json!({ "trusted_ca": pki.ca, "sni": "not a name!" }),
+            "sni:",
+            "not a name!",
+        ),
+        (
+            json!({ "trusted_ca": pki.ca, "client_certificate":
+                    { "certificate_chain": pki.client.cert, "private_key": pki.stray_key } }),
+            "client_certificate.private_key:",
+            "",
+        ),
+    ];
+    for (tls, field, cause) in cases {
+        let error = check_config_error(&with_cluster_tls(tls));
+        assert!(error.contains(field), "want {field:?} in: {error}");
+        assert!(error.contains(cause), "want {cause:?} in: {error}");
+    }
 }

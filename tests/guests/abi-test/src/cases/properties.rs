@@ -107,6 +107,42 @@ const RESPONSE_PROPERTIES: &[(&str, &[&str], Kind)] = &[
     // Which side failed, as the host tells filters (failover's retry reasons rest on it).
     ("code-details", &["response", "code_details"], Kind::Str),
     ("flags", &["response", "flags"], Kind::Int),
+    // Over a TLS cluster: the upstream connection's session.
+    (
+        "upstream-tls-version",
+        &["upstream", "tls_version"],
+        Kind::Str,
+    ),
+    (
+        "upstream-peer-subject",
+        &["upstream", "subject_peer_certificate"],
+        Kind::Str,
+    ),
+    (
+        "upstream-peer-uri-san",
+        &["upstream", "uri_san_peer_certificate"],
+        Kind::Str,
+    ),
+    (
+        "upstream-peer-dns-san",
+        &["upstream", "dns_san_peer_certificate"],
+        Kind::Str,
+    ),
+    (
+        "upstream-peer-digest",
+        &["upstream", "sha256_peer_certificate_digest"],
+        Kind::Str,
+    ),
+    (
+        "upstream-local-uri-san",
+        &["upstream", "uri_san_local_certificate"],
+        Kind::Str,
+    ),
+    (
+        "upstream-local-subject",
+        &["upstream", "subject_local_certificate"],
+        Kind::Str,
+    ),
 ];
 
 /// The custom property set and read back in the request case.

@@ -1,0 +1,140 @@
+//! TLS to a cluster's endpoints: the cluster's CAs, identities, SNI and client certificate
+//! turned into a rustls client configuration once per configuration generation, and the
+//! handshake on each new upstream connection, whose session the response carries to the
+//! stream (`upstream.*` TLS properties).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, RootCertStore};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+use wasmesh_host::stream_info::{CertificateFacts, TlsSession};
+
+use super::certificate;
+use super::verify::UpstreamVerifier;
+use super::{field_error, TlsConfigError};
+use crate::spec::UpstreamTls;
+
+/// A cluster's TLS, ready to connect.
+pub struct ClientTls {
+    connector: TlsConnector,
+    /// The configured SNI; `None`: the endpoint's IP.
+    sni: Option<ServerName<'static>>,
+    /// Whether ALPN offers h2 (the cluster speaks h2).
+    http2: bool,
+    /// The client certificate's facts (`upstream.*_local_certificate`).
+    local: Option<CertificateFacts>,
+}
+
+impl std::fmt::Debug for ClientTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientTls")
+            .field("sni", &self.sni)
+            .field("http2", &self.http2)
+            .finish()
+    }
+}
+
+impl ClientTls {
+    /// Reads every file `spec` names; `http2` picks the ALPN offer.
+    pub fn load(spec: &UpstreamTls, http2: bool) -> Result<ClientTls, TlsConfigError> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let mut roots = RootCertStore::empty();
+        match &spec.trusted_ca {
+            Some(path) => {
+                let field = "trusted_ca";
+                for ca in certificate::read_certificates(path).map_err(|e| field_error(field, e))? {
+                    roots
+                        .add(ca)
+                        .map_err(|e| field_error(field, format!("{}: {e}", path.display())))?;
+                }
+            }
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        }
+        let sni = spec
+            .sni
+            .as_ref()
+            .map(|name| {
+                ServerName::try_from(name.clone())
+                    .map_err(|e| field_error("sni", format!("{name:?}: {e}")))
+            })
+            .transpose()?;
+        let verifier = UpstreamVerifier::new(
+            Arc::new(roots),
+            spec.subject_alt_names.clone(),
+            provider.clone(),
+        );
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| field_error("trusted_ca", e.to_string()))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier));
+        let (mut config, local) = match &spec.client_certificate {
+            None => (builder.with_no_client_auth(), None),
+            Some(files) => {
+                let at = |name: &str| format!("client_certificate.{name}");
+                let chain = certificate::read_certificates(&files.certificate_chain)
+                    .map_err(|e| field_error(at("certificate_chain"), e))?;
+                let key = certificate::read_private_key(&files.private_key)
+                    .map_err(|e| field_error(at("private_key"), e))?;
+                let facts = certificate::facts(&chain[0]);
+                let config = builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| field_error(at("private_key"), e.to_string()))?;
+                (config, Some(facts))
+            }
+        };
+        config.alpn_protocols = vec![if http2 {
+            b"h2".to_vec()
+        } else {
+            b"http/1.1".to_vec()
+        }];
+        Ok(ClientTls {
+            connector: TlsConnector::from(Arc::new(config)),
+            sni,
+            http2,
+            local,
+        })
+    }
+
+    /// Runs the handshake on `tcp`, to the endpoint at `ip`.
+    pub async fn connect(
+        &self,
+        tcp: TcpStream,
+        ip: IpAddr,
+    ) -> std::io::Result<(TlsStream<TcpStream>, Arc<TlsSession>)> {
+        let name = self
+            .sni
+            .clone()
+            .unwrap_or_else(|| ServerName::IpAddress(ip.into()));
+        let stream = self.connector.connect(name, tcp).await?;
+        let connection = stream.get_ref().1;
+        let version = match connection.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
+            _ => "TLSv1.3",
+        };
+        let peer = connection
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .map(certificate::facts);
+        let session = TlsSession {
+            version,
+            requested_server_name: self
+                .sni
+                .as_ref()
+                .map(|name| name.to_str().into_owned())
+                .unwrap_or_default(),
+            peer,
+            local: self.local.clone(),
+        };
+        Ok((stream, Arc::new(session)))
+    }
+
+    /// Whether the endpoint agreed to h2.
+    pub fn negotiated_h2(stream: &TlsStream<TcpStream>) -> bool {
+        stream.get_ref().1.alpn_protocol() == Some(b"h2")
+    }
+}
