@@ -1,5 +1,7 @@
-//! Reload when files change: the configuration file and every `.wasm` file it names (plugins'
-//! and canaries'; not modules fetched by URL or from a registry). Editors
+//! Reload when files change: the configuration file, every `.wasm` file it names (plugins'
+//! and canaries'; not modules fetched by URL or from a registry) and every TLS certificate, key
+//! and CA file (listeners' and clusters'), so a rotated certificate reaches new handshakes
+//! while open connections go on with the one they began with. Editors
 //! and deploy tools replace files by renaming a new one over the old, so the *directories* are
 //! watched and events are matched by path. Changes are debounced (a build writing a module in
 //! several steps causes one reload), and a reload that fails leaves the old generation serving,
@@ -86,7 +88,7 @@ fn touches(event: &notify::Event, files: &BTreeSet<PathBuf>) -> bool {
     !matches!(event.kind, EventKind::Access(_)) && event.paths.iter().any(|p| files.contains(p))
 }
 
-/// The config file and the modules it names: those of the file as it is now if it parses
+/// The config file and the modules and TLS files it names: those of the file as it is now if it parses
 /// (so a module that does not exist yet is watched until it appears), else the serving ones.
 fn watched_files(config_path: &Path, host: &Host) -> BTreeSet<PathBuf> {
     let config = match Config::load(config_path) {
@@ -103,6 +105,7 @@ fn watched_files(config_path: &Path, host: &Host) -> BTreeSet<PathBuf> {
         .filter(|wasm| !crate::modules::ModuleSource::is_remote(wasm))
         .map(|wasm| absolute(wasm))
         .collect();
+    files.extend(config.tls_files().into_iter().map(absolute));
     files.insert(absolute(config_path));
     files
 }

@@ -120,3 +120,99 @@ impl<'a> Https<'a> {
         }
     }
 }
+
+/// One TLS connection kept open for several HTTP/1.1 requests (rustls), to see what a
+/// certificate rotation does to a connection that began before it.
+pub struct KeepAlive {
+    stream: rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>,
+}
+
+impl KeepAlive {
+    /// Connects to `addr` as `host`, trusting `ca`; the handshake is done before it returns.
+    pub fn connect(addr: std::net::SocketAddr, host: &str, ca: &Path) -> Result<Self, String> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, ServerName};
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(ca).map_err(|e| e.to_string())? {
+            roots
+                .add(cert.map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
+        let connection = rustls::ClientConnection::new(std::sync::Arc::new(config), name)
+            .map_err(|e| e.to_string())?;
+        let tcp = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        let mut stream = rustls::StreamOwned::new(connection, tcp);
+        while stream.conn.is_handshaking() {
+            stream
+                .conn
+                .complete_io(&mut stream.sock)
+                .map_err(|e| format!("handshake: {e}"))?;
+        }
+        Ok(KeepAlive { stream })
+    }
+
+    /// The DER of the certificate the server presented.
+    pub fn served_certificate(&self) -> Vec<u8> {
+        self.stream
+            .conn
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .map(|cert| cert.to_vec())
+            .unwrap_or_default()
+    }
+
+    /// `GET path` on this connection; the response's status once its body is read.
+    pub fn get(&mut self, host: &str, path: &str) -> Result<u16, String> {
+        use std::io::{Read, Write};
+        let request = format!("GET {path} HTTP/1.1\r\nhost: {host}\r\n\r\n");
+        self.stream
+            .write_all(request.as_bytes())
+            .map_err(|e| format!("writing: {e}"))?;
+        let mut received = Vec::new();
+        let mut buf = [0u8; 8192];
+        let head_end = loop {
+            if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            let n = self
+                .stream
+                .read(&mut buf)
+                .map_err(|e| format!("reading: {e}"))?;
+            if n == 0 {
+                return Err("closed before a response".into());
+            }
+            received.extend_from_slice(&buf[..n]);
+        };
+        let head = String::from_utf8_lossy(&received[..head_end]).to_ascii_lowercase();
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("no status in {head:?}"))?;
+        let length: usize = head
+            .lines()
+            .find_map(|line| line.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| format!("no content-length in {head:?}"))?;
+        while received.len() < head_end + length {
+            let n = self
+                .stream
+                .read(&mut buf)
+                .map_err(|e| format!("reading: {e}"))?;
+            if n == 0 {
+                return Err("closed within the body".into());
+            }
+            received.extend_from_slice(&buf[..n]);
+        }
+        Ok(status)
+    }
+}

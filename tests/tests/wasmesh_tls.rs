@@ -32,3 +32,8 @@ fn readme_example_serves_with_minted_certificates() {
 fn bad_cluster_tls_names_the_field() {
     wasmesh_only::bad_cluster_tls_names_the_field();
 }
+
+#[test]
+fn rotated_certificate_files_reach_new_handshakes() {
+    wasmesh_only::rotated_certificate_files_reach_new_handshakes();
+}

@@ -250,6 +250,28 @@ impl Config {
         }
     }
 
+    /// Every TLS file the listeners and clusters name: certificates, keys, CA bundles.
+    pub fn tls_files(&self) -> Vec<&Path> {
+        let mut files = Vec::new();
+        for tls in self.listeners.iter().filter_map(|l| l.tls.as_ref()) {
+            for certificate in &tls.certificates {
+                files.push(certificate.certificate_chain.as_path());
+                files.push(certificate.private_key.as_path());
+            }
+            if let Some(client) = &tls.client_certificate {
+                files.push(client.trusted_ca.as_path());
+            }
+        }
+        for tls in self.clusters.iter().filter_map(|c| c.tls.as_ref()) {
+            files.extend(tls.trusted_ca.as_deref());
+            if let Some(client) = &tls.client_certificate {
+                files.push(client.certificate_chain.as_path());
+                files.push(client.private_key.as_path());
+            }
+        }
+        files
+    }
+
     /// Names of the plugins that run as singletons: marked `singleton`, or in no listener's
     /// `filters` (Envoy runs a plugin outside any filter chain as a bootstrap extension).
     pub fn singletons(&self) -> Vec<&str> {

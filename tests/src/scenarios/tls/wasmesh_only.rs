@@ -344,3 +344,60 @@ pub fn bad_cluster_tls_names_the_field() {
         assert!(error.contains(cause), "want {cause:?} in: {error}");
     }
 }
+
+/// Certificate files are watched: writing a new certificate and key over the served ones
+/// reaches the next handshake without a reload command, while a connection opened before goes
+/// on serving; a broken pair written over them is refused (the reload fails and says why),
+/// and the pair before keeps serving.
+pub fn rotated_certificate_files_reach_new_handshakes() {
+    let pki = TestPki::mint();
+    let backend = Backend::start("b1");
+    // The served files are copies the test overwrites, as a certificate manager would.
+    let (cert, key) = (pki.dir.join("served.pem"), pki.dir.join("served-key.pem"));
+    let install = |from_cert: &std::path::Path, from_key: &std::path::Path| {
+        crate::scenarios::reload::replace_file(&cert, &std::fs::read(from_cert).expect("cert"));
+        crate::scenarios::reload::replace_file(&key, &std::fs::read(from_key).expect("key"));
+    };
+    install(&pki.server.cert, &pki.server.key);
+    let tls = json!({ "certificates": [{ "certificate_chain": cert, "private_key": key }] });
+    let proxy = Wasmesh::start(config(&backend, tls));
+    let addr = proxy.listener("main");
+    let mut before =
+        crate::tls_client::KeepAlive::connect(addr, HOST, &pki.ca).expect("a TLS connection");
+    assert_eq!(before.served_certificate(), pki.server.der);
+    assert_eq!(before.get(HOST, "/"), Ok(200));
+    // The same names, a new certificate: `other` is valid for other.test, so ask for that.
+    install(&pki.other_server.cert, &pki.other_server.key);
+    let rotated = crate::poll_until(
+        "a new handshake gets the rotated certificate",
+        Duration::from_secs(10),
+        || {
+            let fresh = crate::tls_client::KeepAlive::connect(addr, "other.test", &pki.ca)?;
+            (fresh.served_certificate() == pki.other_server.der)
+                .then_some(fresh)
+                .ok_or_else(|| "still the old certificate".to_string())
+        },
+    );
+    drop(rotated);
+    assert_eq!(
+        before.get(HOST, "/"),
+        Ok(200),
+        "the connection from before goes on"
+    );
+    let failed = metric(&proxy, "wasmesh_reloads_failed_total");
+    install(&pki.server.cert, &pki.stray_key);
+    crate::poll_until(
+        "the broken pair's reload fails",
+        Duration::from_secs(10),
+        || {
+            (metric(&proxy, "wasmesh_reloads_failed_total") > failed)
+                .then_some(())
+                .ok_or_else(|| proxy.logs())
+        },
+    );
+    let config_view = proxy.admin_get("/config").text();
+    assert!(config_view.contains("does not fit"), "{config_view}");
+    let after =
+        crate::tls_client::KeepAlive::connect(addr, "other.test", &pki.ca).expect("still served");
+    assert_eq!(after.served_certificate(), pki.other_server.der);
+}
