@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use crate::paths::{target_dir, workspace_root};
 
 /// The wasm32 crates the tests load, in the order `cargo build -p` receives them.
-const WASM_CRATES: [&str; 8] = [
+const WASM_CRATES: [&str; 9] = [
     "wasmesh-filter-headers",
     "wasmesh-filter-ratelimit",
     "wasmesh-guest-abi-test",
@@ -23,6 +23,7 @@ const WASM_CRATES: [&str; 8] = [
     "wasmesh-filter-metrics",
     "wasmesh-filter-failover",
     "wasmesh-filter-discovery",
+    "wasmesh-filter-authz",
 ];
 
 /// Paths of the built `.wasm` modules.
@@ -40,6 +41,8 @@ pub struct FilterSet {
     pub failover: PathBuf,
     /// `filters/discovery`: polls registries and publishes endpoint sets to shared data.
     pub discovery: PathBuf,
+    /// `filters/authz`: allows or denies requests by client identity, network and request.
+    pub authz: PathBuf,
     /// `tests/guests/abi-test`: a guest that exercises the ABI for host tests.
     pub abi_test: PathBuf,
     /// `tests/guests/misbehave`: a guest that traps, loops, exhausts memory or passes bad
@@ -79,6 +82,7 @@ pub fn build_filters() -> &'static FilterSet {
             metrics: path(WASM_CRATES[5]),
             failover: path(WASM_CRATES[6]),
             discovery: path(WASM_CRATES[7]),
+            authz: path(WASM_CRATES[8]),
         }
     })
 }

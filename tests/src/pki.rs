@@ -37,6 +37,8 @@ pub struct TestPki {
     pub other_server: CertFiles,
     /// A client: `spiffe://wasmesh.test/ns/default/sa/web`, subject `CN=web,O=wasmesh test`.
     pub client: CertFiles,
+    /// Another client: `spiffe://wasmesh.test/ns/default/sa/batch`.
+    pub other_client: CertFiles,
     /// A client signed by a CA nobody trusts.
     pub untrusted_client: CertFiles,
     /// A client whose certificate expired yesterday.
@@ -81,6 +83,7 @@ impl TestPki {
                 Workload::server("other.test", spiffe_id("other")),
             ),
             client: issue(&ca, "client", Workload::client("web", spiffe_id("web"))),
+            other_client: issue(&ca, "batch", Workload::client("batch", spiffe_id("batch"))),
             untrusted_client: issue(
                 &rogue,
                 "untrusted",

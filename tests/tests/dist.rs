@@ -11,13 +11,14 @@ use serde_json::Value;
 use wasmesh_tests::oci_registry::OciRegistry;
 use wasmesh_tests::{build_filters, sha256_hex, target_dir, workspace_root};
 
-const FILTERS: [&str; 6] = [
+const FILTERS: [&str; 7] = [
     "headers",
     "ratelimit",
     "metrics",
     "discovery",
     "failover",
     "lb",
+    "authz",
 ];
 const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 

@@ -22,6 +22,7 @@ pub const FILTERS: &[(&str, &str)] = &[
     ("discovery", "UNSPECIFIED_PHASE"),
     ("failover", "UNSPECIFIED_PHASE"),
     ("lb", "UNSPECIFIED_PHASE"),
+    ("authz", "AUTHZ"),
 ];
 
 /// Where images are said to live in the manifests unless `--registry` says otherwise.

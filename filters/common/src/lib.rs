@@ -7,6 +7,7 @@
 
 #![deny(missing_docs)]
 
+pub mod authz;
 pub mod config;
 pub mod discovery;
 pub mod failover;

@@ -29,6 +29,8 @@ pub const LABELS: &[&str] = &[
     "endpoint",
     "reason",
     "priority",
+    "rule",
+    "identity",
 ];
 
 /// Longest label value kept; longer values are cut (label values are for humans and queries,

@@ -5,6 +5,7 @@
 
 pub mod abi;
 pub mod attribution;
+pub mod authz;
 pub mod config;
 pub mod discovery;
 pub mod dns;

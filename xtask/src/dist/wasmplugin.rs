@@ -15,6 +15,9 @@ fn example_config(name: &str) -> Value {
             "source": { "http": { "cluster": "registry", "path": "/web.json" } } }] }),
         "failover" => json!({ "service": "web", "cluster": "dynamic" }),
         "lb" => json!({ "service": "web", "policy": "peak_ewma" }),
+        "authz" => json!({ "default": "deny", "rules": [
+            { "name": "same-namespace", "action": "allow",
+              "from": { "identity_prefixes": ["spiffe://cluster.local/ns/default/"] } }] }),
         _ => json!({}),
     }
 }
