@@ -46,6 +46,17 @@ pub enum Mode {
     /// 500 MiB upload through a buffering filter, 100 clients that never read, an h2 client
     /// that grants no window, and a flood of fresh rate-limit keys; and what the clients saw.
     Memory(MemoryArgs),
+    /// TLS: each host terminating TLS 1.3 with the same certificate, requests/s and p99 over
+    /// keep-alive connections, and handshakes/s with a new connection per request.
+    Tls(TlsArgs),
+}
+
+/// Options of `wasmesh-bench tls`.
+#[derive(Args, Debug, Clone)]
+pub struct TlsArgs {
+    /// The load.
+    #[command(flatten)]
+    pub load: Load,
 }
 
 /// Options of `wasmesh-bench memory`: the defaults are the scenarios.

@@ -1,7 +1,8 @@
 //! `wasmesh-bench`: Envoy against wasmesh under the same `wrk` load, in interleaved rounds of one
 //! run, so the figures are comparable ratios. Without a subcommand: what a proxy and a filter
 //! chain cost ([`cost`]); `lb`: how the `lb` filter's policies cope with a slow endpoint ([`lb`]);
-//! `memory`: what hostile clients make each proxy hold, with clients of its own ([`memory`]).
+//! `memory`: what hostile clients make each proxy hold, with clients of its own ([`memory`]);
+//! `tls`: each host terminating TLS, kept-alive and a handshake per request ([`tls`]).
 //!
 //! Thin on purpose: parse → check tools → build → measure → report.
 
@@ -22,6 +23,7 @@ mod setup;
 mod snapshot;
 mod stats;
 mod table;
+mod tls;
 mod wrk;
 
 use std::process::ExitCode;
@@ -74,6 +76,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             if failed > 0 {
                 anyhow::bail!("{failed} of {} runs failed (see above)", runs.len());
             }
+        }
+        (Some(Mode::Tls(args)), Some(wrk)) => {
+            let results = tls::measure::run(args, wrk, &artifacts)?;
+            tls::report::print(args, &before, &Machine::read(), version, &results);
         }
         (_, None) => unreachable!("wrk is looked for in every mode but memory"),
     }

@@ -40,14 +40,23 @@ pub fn find() -> anyhow::Result<PathBuf> {
         .ok_or_else(|| anyhow!("wrk not found on PATH: install it with `apt-get install wrk`"))
 }
 
-/// `wrk -t1 -c<connections> -d<duration> --latency [-s pace.lua] <url>`.
-fn run(wrk: &Path, url: &str, load: &Load, duration: Duration) -> anyhow::Result<WrkResult> {
+/// `wrk -t1 -c<connections> -d<duration> --latency [-H header]… [-s pace.lua] <url>`.
+fn run(
+    wrk: &Path,
+    url: &str,
+    headers: &[&str],
+    load: &Load,
+    duration: Duration,
+) -> anyhow::Result<WrkResult> {
     let mut command = Command::new(wrk);
     command
         .arg(format!("-t{THREADS}"))
         .arg(format!("-c{}", load.connections))
         .arg(format!("-d{}s", duration.as_secs().max(1)))
         .arg("--latency");
+    for header in headers {
+        command.arg("-H").arg(header);
+    }
     if let Some(ms) = load.pace_ms {
         command.arg("-s").arg(pace_script(ms)?);
     }
@@ -82,9 +91,21 @@ pub fn warm_up_then_measure<S>(
     load: &Load,
     at_start: impl FnOnce() -> S,
 ) -> anyhow::Result<(S, WrkResult)> {
-    run(wrk, url, load, load.warmup)?;
+    warm_up_then_measure_with(wrk, url, &[], load, at_start)
+}
+
+/// [`warm_up_then_measure`] with request `headers` (`Connection: close`: a new connection,
+/// and with TLS a new handshake, per request).
+pub fn warm_up_then_measure_with<S>(
+    wrk: &Path,
+    url: &str,
+    headers: &[&str],
+    load: &Load,
+    at_start: impl FnOnce() -> S,
+) -> anyhow::Result<(S, WrkResult)> {
+    run(wrk, url, headers, load, load.warmup)?;
     let started = at_start();
-    let result = run(wrk, url, load, load.duration)?;
+    let result = run(wrk, url, headers, load, load.duration)?;
     Ok((started, result))
 }
 
