@@ -3,7 +3,15 @@
 use clap::Parser;
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let mut logger = env_logger::Builder::new();
+    logger.filter_level(log::LevelFilter::Info);
+    // rustls warns once per handshake about what a client sent (an IP address as SNI, which
+    // some clients send): any client could fill the log with them, one line per connection.
+    // Its errors still show; handshake failures are counted and logged at debug by wasmesh
+    // itself. `RUST_LOG=rustls=debug` brings the rest back.
+    logger.filter_module("rustls", log::LevelFilter::Error);
+    logger.parse_env(env_logger::Env::default());
+    logger.init();
     let cli = wasmesh::cli::Cli::parse();
     if let Err(e) = wasmesh::cli::main(cli) {
         eprintln!("wasmesh: error: {e:#}");

@@ -10,6 +10,7 @@ use wasmesh_tests::{Cluster, Listener, ListenerTls, MeshConfig, ProxyKind, Route
 
 use crate::args::TlsArgs;
 use crate::artifacts::Artifacts;
+use crate::cpu::{Source, Spent};
 use crate::launch::RunningProxy;
 use crate::probe;
 use crate::rounds;
@@ -64,8 +65,25 @@ impl Case {
     }
 }
 
+/// One measurement of one case.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// What wrk measured.
+    pub wrk: WrkResult,
+    /// CPU time the proxy process spent during the measured run (not the warm-up).
+    pub cpu: Option<Spent>,
+}
+
+impl Sample {
+    /// The proxy's CPU microseconds per request: with one load generator on a small machine
+    /// the client may be what limits requests/s, and then this is the figure that compares.
+    pub fn cpu_us_per_request(&self) -> Option<f64> {
+        self.cpu?.micros_per_request(self.wrk.requests)
+    }
+}
+
 /// Every case's samples in round order, indexed like [`Case::ALL`].
-pub type Results = Vec<Vec<WrkResult>>;
+pub type Results = Vec<Vec<Sample>>;
 
 /// Mints the certificate, starts the backend, then runs the rounds.
 pub fn run(args: &TlsArgs, wrk: &Path, artifacts: &Artifacts) -> anyhow::Result<Results> {
@@ -84,10 +102,17 @@ pub fn run(args: &TlsArgs, wrk: &Path, artifacts: &Artifacts) -> anyhow::Result<
                 Connections::KeepAlive => &[],
                 Connections::New => &["Connection: close"],
             };
-            let ((), result) = wrk::warm_up_then_measure_with(wrk, &url, headers, load, || ())?;
+            let process = Source::Process(proxy.pid());
+            let (before, result) =
+                wrk::warm_up_then_measure_with(wrk, &url, headers, load, || process.ticks())?;
+            let cpu = Spent::between(before, process.ticks());
             proxy.check_alive()?;
-            rounds::progress(round, load.rounds, &case.label(), &result, "");
-            results[i].push(result);
+            let sample = Sample { wrk: result, cpu };
+            let extra = sample
+                .cpu_us_per_request()
+                .map_or(String::new(), |us| format!("  cpu {us:>6.1} us/req"));
+            rounds::progress(round, load.rounds, &case.label(), &sample.wrk, &extra);
+            results[i].push(sample);
         }
     }
     Ok(results)

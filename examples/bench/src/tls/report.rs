@@ -6,8 +6,7 @@ use crate::machine::Machine;
 use crate::setup;
 use crate::stats::Summary;
 use crate::table::{column, ms};
-use crate::tls::measure::{Case, Connections, Results};
-use crate::wrk::WrkResult;
+use crate::tls::measure::{Case, Connections, Results, Sample};
 use wasmesh_tests::ProxyKind;
 
 /// Prints everything to stdout (progress went to stderr), ready to paste into a README.
@@ -20,20 +19,21 @@ pub fn print(
 ) {
     let upstream = "TLS 1.3 (ECDSA P-256 certificate, ALPN http/1.1) terminated by the proxy → plain HTTP/1.1 to an in-process wasmesh-backend echo";
     setup::print(&args.load, before, after, envoy_version, upstream);
-    println!("figures:  median (min–max) over rounds; with a handshake per request, requests/s is handshakes/s");
+    println!("figures:  median (min–max) over rounds; with a handshake per request, requests/s is handshakes/s; cpu = the proxy process's user+system time per request during the measurement");
     println!();
     println!(
-        "{:<40} {:>24} {:>20} {:>22} {:>7}",
-        "case", "requests/s", "p50 ms", "p99 ms", "errors"
+        "{:<36} {:>24} {:>20} {:>22} {:>22} {:>7}",
+        "case", "requests/s", "p50 ms", "p99 ms", "cpu us/request", "errors"
     );
     for (case, samples) in Case::ALL.iter().zip(results) {
         println!(
-            "{:<40} {:>24} {:>20} {:>22} {:>7}",
+            "{:<36} {:>24} {:>20} {:>22} {:>22} {:>7}",
             case.label(),
-            column(samples, |s| Some(s.requests_per_sec), 0),
-            column(samples, |s| Some(ms(s.p50)), 2),
-            column(samples, |s| Some(ms(s.p99)), 2),
-            samples.iter().map(|s| s.errors).sum::<u64>(),
+            column(samples, |s| Some(s.wrk.requests_per_sec), 0),
+            column(samples, |s| Some(ms(s.wrk.p50)), 2),
+            column(samples, |s| Some(ms(s.wrk.p99)), 2),
+            column(samples, Sample::cpu_us_per_request, 1),
+            samples.iter().map(|s| s.wrk.errors).sum::<u64>(),
         );
     }
     println!();
@@ -41,21 +41,30 @@ pub fn print(
         (Connections::KeepAlive, 1.5, "TLS requests/s"),
         (Connections::New, 1.0, "handshakes/s"),
     ] {
-        let of = |host| {
+        let of = |host, figure: fn(&Sample) -> Option<f64>| {
             let i = Case::ALL
                 .iter()
                 .position(|c| c.host == host && c.connections == connections)?;
-            median(results.get(i)?)
+            median(results.get(i)?, figure)
         };
-        let (Some(wasmesh), Some(envoy)) = (of(ProxyKind::Wasmesh), of(ProxyKind::Envoy)) else {
+        let rps = |s: &Sample| Some(s.wrk.requests_per_sec);
+        let (Some(wasmesh), Some(envoy)) = (of(ProxyKind::Wasmesh, rps), of(ProxyKind::Envoy, rps))
+        else {
             continue;
         };
         let ratio = wasmesh / envoy;
         let verdict = if ratio >= aim { "met" } else { "MISSED" };
-        println!("wasmesh / envoy {what}: {ratio:.2}× (aim ≥ {aim:.1}×: {verdict})");
+        let cpu = |host| of(host, Sample::cpu_us_per_request);
+        let cpu_ratio = match (cpu(ProxyKind::Envoy), cpu(ProxyKind::Wasmesh)) {
+            (Some(envoy), Some(wasmesh)) if wasmesh > 0.0 => format!("{:.2}×", envoy / wasmesh),
+            _ => "n/a".into(),
+        };
+        println!(
+            "wasmesh / envoy {what}: {ratio:.2}× (aim ≥ {aim:.1}×: {verdict}); envoy's CPU per request / wasmesh's: {cpu_ratio}"
+        );
     }
 }
 
-fn median(samples: &[WrkResult]) -> Option<f64> {
-    Summary::of(samples.iter().map(|s| s.requests_per_sec)).map(|s| s.median)
+fn median(samples: &[Sample], figure: fn(&Sample) -> Option<f64>) -> Option<f64> {
+    Summary::of(samples.iter().filter_map(figure)).map(|s| s.median)
 }
