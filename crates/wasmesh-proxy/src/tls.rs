@@ -163,28 +163,33 @@ impl ServerTls {
             .map_err(|_| HandshakeFailure::TimedOut(self.handshake_timeout))?
             .map_err(HandshakeFailure::Failed)?;
         let connection = stream.get_ref().1;
-        let version = match connection.protocol_version() {
-            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
-            _ => "TLSv1.3",
-        };
         let sni = connection.server_name().map(str::to_string);
         let local = self.local_facts[self.resolver.pick(sni.as_deref())].clone();
-        let peer = connection
-            .peer_certificates()
-            .and_then(|chain| chain.first())
-            .map(certificate::facts);
-        let session = TlsSession {
-            version,
-            requested_server_name: sni.unwrap_or_default(),
-            peer,
-            local: Some(local),
-        };
+        let session = session_of(connection, sni.unwrap_or_default(), Some(local));
         Ok((stream, Arc::new(session)))
     }
+}
 
-    /// How long a handshake may take.
-    pub fn handshake_timeout(&self) -> Duration {
-        self.handshake_timeout
+/// What a finished handshake tells the properties, on either side: the version, the SNI asked
+/// for, the peer's certificate (if it sent one) and ours.
+fn session_of(
+    connection: &rustls::CommonState,
+    requested_server_name: String,
+    local: Option<CertificateFacts>,
+) -> TlsSession {
+    let version = match connection.protocol_version() {
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
+        _ => "TLSv1.3",
+    };
+    let peer = connection
+        .peer_certificates()
+        .and_then(|chain| chain.first())
+        .map(certificate::facts);
+    TlsSession {
+        version,
+        requested_server_name,
+        peer,
+        local,
     }
 }
 

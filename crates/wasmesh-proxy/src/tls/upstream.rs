@@ -111,25 +111,12 @@ impl ClientTls {
             .clone()
             .unwrap_or_else(|| ServerName::IpAddress(ip.into()));
         let stream = self.connector.connect(name, tcp).await?;
-        let connection = stream.get_ref().1;
-        let version = match connection.protocol_version() {
-            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2",
-            _ => "TLSv1.3",
-        };
-        let peer = connection
-            .peer_certificates()
-            .and_then(|chain| chain.first())
-            .map(certificate::facts);
-        let session = TlsSession {
-            version,
-            requested_server_name: self
-                .sni
-                .as_ref()
-                .map(|name| name.to_str().into_owned())
-                .unwrap_or_default(),
-            peer,
-            local: self.local.clone(),
-        };
+        let sni = self.sni.as_ref().map(|name| name.to_str().into_owned());
+        let session = super::session_of(
+            stream.get_ref().1,
+            sni.unwrap_or_default(),
+            self.local.clone(),
+        );
         Ok((stream, Arc::new(session)))
     }
 
