@@ -212,7 +212,7 @@ impl Module<'_> {
                 let fetched = modules::fetch(
                     &source,
                     self.sha256,
-                    self.fetch.limits(),
+                    &self.fetch.options(),
                     runtime.cache_dir(),
                     &self.at,
                 )?;

@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod http;
 pub mod oci;
+pub mod registry_auth;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,6 +23,18 @@ pub struct FetchLimits {
     pub timeout: Duration,
     /// The most bytes a module (and each blob of an image) may have.
     pub max_bytes: u64,
+}
+
+/// How a plugin's remote module is fetched (`plugins[].fetch`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchOptions {
+    /// Timeout and size cap.
+    pub limits: FetchLimits,
+    /// The CA bundle HTTPS servers and registries are checked against, instead of Mozilla's
+    /// roots.
+    pub trusted_ca: Option<PathBuf>,
+    /// A Docker `config.json` with credentials for registries that ask for them.
+    pub credentials: Option<PathBuf>,
 }
 
 /// A plugin's module, as `wasm` names it.
@@ -68,15 +81,20 @@ pub struct Fetched {
 
 /// Fetches the module of a remote `source` (not a file), checked against `sha256` (required
 /// for a URL; for an image, the manifest's digest), using and filling the cache under
-/// `cache_dir`. `at` names the config field in errors.
+/// `cache_dir`. `at` names the plugin in errors.
 pub fn fetch(
     source: &ModuleSource,
     sha256: Option<&str>,
-    limits: FetchLimits,
+    options: &FetchOptions,
     cache_dir: Option<&Path>,
     at: &str,
 ) -> Result<Fetched> {
     let cache = cache_dir.map(cache::Fetched::new);
+    let client = http::Client::new(
+        options.limits,
+        options.trusted_ca.as_deref(),
+        &format!("{at}.fetch.trusted_ca"),
+    )?;
     match source {
         ModuleSource::File(path) => bail!("{} is a file, not fetched", path.display()),
         ModuleSource::Url(url) => {
@@ -91,7 +109,9 @@ pub fn fetch(
                     origin: url.clone(),
                 });
             }
-            let bytes = http::get(url, &[], limits).with_context(|| format!("fetching {url}"))?;
+            let bytes = client
+                .get(url, &[])
+                .with_context(|| format!("fetching {url}"))?;
             check_digest(&bytes, sha256, &format!("{at}.sha256"), url)?;
             if let Some(cache) = &cache {
                 cache.put(sha256, &bytes);
@@ -102,7 +122,14 @@ pub fn fetch(
             })
         }
         ModuleSource::Oci(image) => {
-            let bytes = oci::pull(image, sha256, limits, cache.as_ref(), at)
+            let credentials = match &options.credentials {
+                Some(path) => {
+                    let field = format!("{at}.fetch.credentials");
+                    registry_auth::load(path, &image.registry, &field)?
+                }
+                None => None,
+            };
+            let bytes = oci::pull(image, sha256, &client, credentials, cache.as_ref(), at)
                 .with_context(|| format!("pulling oci://{image}"))?;
             Ok(Fetched {
                 bytes,

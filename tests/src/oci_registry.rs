@@ -2,9 +2,13 @@
 //! registry, installed by `cargo xtask test`) on an ephemeral loopback port with filesystem
 //! storage in its run directory, spoken to with plain registry API calls (the Distribution
 //! spec's monolithic blob upload and manifest PUT). A missing registry is a loud failure.
+//! [`secured`] serves the same storage over TLS, asking for a password or a token.
+
+pub mod secured;
+pub mod token_service;
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -21,30 +25,17 @@ const BINARY: &str = "/usr/bin/docker-registry";
 pub struct OciRegistry {
     /// Where it listens (plain HTTP).
     pub addr: SocketAddr,
+    /// Where it keeps what was pushed.
+    storage: PathBuf,
     _process: Supervised,
 }
 
 impl OciRegistry {
     /// Starts a registry and waits until `/v2/` answers.
     pub fn start() -> OciRegistry {
-        assert!(
-            Path::new(BINARY).exists(),
-            "{BINARY} is missing: run `cargo xtask test` (or apt-get install docker-registry)"
-        );
-        let addr = {
-            let probe = TcpListener::bind("127.0.0.1:0").expect("a free port");
-            probe.local_addr().expect("its address")
-        };
         let dir = run_dir("oci-registry");
-        let config = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
-            dir.join("storage").display()
-        );
-        let config_path = dir.join("config.yml");
-        std::fs::write(&config_path, config).expect("writing the registry's config");
-        let mut command = Command::new(BINARY);
-        command.arg("serve").arg(&config_path);
-        let mut process = Supervised::spawn("oci-registry", dir, command);
+        let storage = dir.join("storage");
+        let (addr, mut process) = spawn(dir, &storage, "  delete:\n    enabled: true\n", "");
         let url = format!("http://{addr}/v2/");
         poll_until("the registry to answer", Duration::from_secs(20), || {
             if let Some(status) = process.exited() {
@@ -58,6 +49,7 @@ impl OciRegistry {
         });
         OciRegistry {
             addr,
+            storage,
             _process: process,
         }
     }
@@ -154,4 +146,32 @@ impl OciRegistry {
             .send(method.clone(), &url, headers, body)
             .unwrap_or_else(|e| panic!("{method} {url}: {e}"))
     }
+}
+
+/// Starts a registry in `dir` on a free loopback port, keeping images in `storage`;
+/// `storage_extra` is YAML added to its `storage` section, `rest` YAML that follows the `http`
+/// section's `addr` line (more of that section, indented, then other sections).
+fn spawn(
+    dir: PathBuf,
+    storage: &Path,
+    storage_extra: &str,
+    rest: &str,
+) -> (SocketAddr, Supervised) {
+    assert!(
+        Path::new(BINARY).exists(),
+        "{BINARY} is missing: run `cargo xtask test` (or apt-get install docker-registry)"
+    );
+    let addr = {
+        let probe = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        probe.local_addr().expect("its address")
+    };
+    let config = format!(
+        "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n{storage_extra}http:\n  addr: {addr}\n{rest}",
+        storage.display()
+    );
+    let config_path = dir.join("config.yml");
+    std::fs::write(&config_path, config).expect("writing the registry's config");
+    let mut command = Command::new(BINARY);
+    command.arg("serve").arg(&config_path);
+    (addr, Supervised::spawn("oci-registry", dir, command))
 }

@@ -1,6 +1,7 @@
-//! A plain HTTP/1.1 file server for the tests that fetch modules by URL: each path answers
-//! what the test gave it, or misbehaves as a server on a bad day does (never answers, or sends
-//! a body without end). One thread per connection; it stops accepting when dropped.
+//! A plain HTTP/1.1 server for the tests that fetch modules by URL: each path answers what the
+//! test gave it (bytes, or what a function makes of the request), or misbehaves as a server on
+//! a bad day does (never answers, or sends a body without end). One thread per connection; it
+//! stops accepting when dropped.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -9,7 +10,28 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What a path answers.
+/// A request as the server read it.
+pub struct Request {
+    /// The request target: path and query.
+    pub target: String,
+    /// The headers, names lowercase.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A function answering a request: the status, its headers and the body.
+pub type Handler = Arc<dyn Fn(&Request) -> (u16, Vec<(String, String)>, Vec<u8>) + Send + Sync>;
+
+/// What a path (the target without its query) answers.
 #[derive(Clone)]
 pub enum Answer {
     /// `200` with these bytes.
@@ -18,6 +40,8 @@ pub enum Answer {
     Hang,
     /// `200` announcing `length` bytes of zeros and sending them until the client leaves.
     Endless(u64),
+    /// What the function answers.
+    Computed(Handler),
 }
 
 /// The running server.
@@ -95,19 +119,27 @@ fn serve(
         if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
             return;
         }
+        let mut headers = Vec::new();
         loop {
             let mut line = String::new();
             if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                 break;
             }
+            if let Some((name, value)) = line.split_once(':') {
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+            }
         }
         requests.fetch_add(1, Ordering::SeqCst);
-        let path = request_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("/")
-            .to_string();
-        match paths.get(&path) {
+        let request = Request {
+            target: request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .to_string(),
+            headers,
+        };
+        let path = request.target.split('?').next().unwrap_or("/");
+        match paths.get(path) {
             Some(Answer::Bytes(bytes)) => {
                 let head = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/wasm\r\ncontent-length: {}\r\n\r\n",
@@ -135,6 +167,21 @@ fn serve(
                 let zeros = vec![0u8; 64 * 1024];
                 while !stop.load(Ordering::SeqCst) && writer.write_all(&zeros).is_ok() {}
                 return;
+            }
+            Some(Answer::Computed(handler)) => {
+                let (status, headers, body) = handler(&request);
+                let mut head = format!("HTTP/1.1 {status} -\r\ncontent-length: {}\r\n", body.len());
+                for (name, value) in headers {
+                    head.push_str(&format!("{name}: {value}\r\n"));
+                }
+                head.push_str("\r\n");
+                if writer
+                    .write_all(head.as_bytes())
+                    .and_then(|()| writer.write_all(&body))
+                    .is_err()
+                {
+                    return;
+                }
             }
             None => {
                 let _ = writer.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");

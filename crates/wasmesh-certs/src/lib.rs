@@ -4,12 +4,17 @@
 //! (`spiffe://<trust domain>/ns/<namespace>/sa/<service account>`), the form Linkerd and Istio
 //! issue, and its key usage says whether it serves, calls, or both.
 
+use std::net::IpAddr;
 use std::time::SystemTime;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
+
+mod token_signer;
+
+pub use token_signer::TokenSigner;
 
 /// Every subject's organisation.
 const ORGANIZATION: &str = "wasmesh test";
@@ -46,6 +51,8 @@ pub struct Workload {
     pub common_name: String,
     /// DNS subject alternative names.
     pub dns_names: Vec<String>,
+    /// IP address subject alternative names (a server reached by address, as on loopback).
+    pub ip_addresses: Vec<IpAddr>,
     /// The SPIFFE ID (URI SAN), if any.
     pub spiffe_id: Option<String>,
     /// Server or client.
@@ -60,6 +67,7 @@ impl Workload {
         Workload {
             common_name: dns.to_string(),
             dns_names: vec![dns.to_string()],
+            ip_addresses: Vec::new(),
             spiffe_id: Some(spiffe_id),
             usage: Usage::Server,
             validity: None,
@@ -71,6 +79,7 @@ impl Workload {
         Workload {
             common_name: name.to_string(),
             dns_names: Vec::new(),
+            ip_addresses: Vec::new(),
             spiffe_id: Some(spiffe_id),
             usage: Usage::Client,
             validity: None,
@@ -80,6 +89,12 @@ impl Workload {
     /// Also valid for `dns`.
     pub fn dns(mut self, dns: &str) -> Workload {
         self.dns_names.push(dns.to_string());
+        self
+    }
+
+    /// Also valid for address `ip`.
+    pub fn ip(mut self, ip: IpAddr) -> Workload {
+        self.ip_addresses.push(ip);
         self
     }
 
@@ -124,6 +139,9 @@ impl Authority {
             params
                 .subject_alt_names
                 .push(SanType::DnsName(dns.as_str().try_into()?));
+        }
+        for ip in &workload.ip_addresses {
+            params.subject_alt_names.push(SanType::IpAddress(*ip));
         }
         if let Some(id) = &workload.spiffe_id {
             params

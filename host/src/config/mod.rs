@@ -121,6 +121,15 @@ pub struct FetchConfig {
     /// The most a module (and each blob of an image) may weigh, MiB.
     #[serde(default = "FetchConfig::default_max_mb")]
     pub max_mb: u64,
+    /// A PEM CA bundle that HTTPS servers and registries are checked against instead of
+    /// Mozilla's roots (relative to the config file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_ca: Option<PathBuf>,
+    /// A Docker `config.json` (what `docker login` writes, and the `.dockerconfigjson` of a
+    /// Kubernetes pull secret) with credentials for registries that ask for them (relative to
+    /// the config file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<PathBuf>,
 }
 
 impl FetchConfig {
@@ -132,10 +141,14 @@ impl FetchConfig {
     }
 
     /// As the fetcher takes them.
-    pub fn limits(&self) -> crate::modules::FetchLimits {
-        crate::modules::FetchLimits {
-            timeout: Duration::from_millis(self.timeout_ms),
-            max_bytes: self.max_mb << 20,
+    pub fn options(&self) -> crate::modules::FetchOptions {
+        crate::modules::FetchOptions {
+            limits: crate::modules::FetchLimits {
+                timeout: Duration::from_millis(self.timeout_ms),
+                max_bytes: self.max_mb << 20,
+            },
+            trusted_ca: self.trusted_ca.clone(),
+            credentials: self.credentials.clone(),
         }
     }
 }
@@ -145,6 +158,8 @@ impl Default for FetchConfig {
         FetchConfig {
             timeout_ms: Self::default_timeout_ms(),
             max_mb: Self::default_max_mb(),
+            trusted_ca: None,
+            credentials: None,
         }
     }
 }
@@ -210,8 +225,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Makes every relative plugin path and TLS file (listeners' and clusters') relative to
-    /// `base`.
+    /// Makes every relative plugin path (modules, fetch CA bundles and credentials) and TLS
+    /// file (listeners' and clusters') relative to `base`.
     pub fn resolve_paths(&mut self, base: &Path) {
         let file = |path: &mut std::path::PathBuf| {
             if path.is_relative() {
@@ -239,6 +254,13 @@ impl Config {
         let local =
             |wasm: &Path| wasm.is_relative() && !crate::modules::ModuleSource::is_remote(wasm);
         for plugin in &mut self.plugins {
+            let fetch = &mut plugin.fetch;
+            for path in [&mut fetch.trusted_ca, &mut fetch.credentials]
+                .into_iter()
+                .flatten()
+            {
+                file(path);
+            }
             if local(&plugin.wasm) {
                 plugin.wasm = base.join(&plugin.wasm);
             }

@@ -238,3 +238,28 @@ fn plugins_in_no_listener_or_marked_are_singletons_and_marked_ones_stay_out_of_l
     assert!(err.contains("listeners[0].filters[0]"), "{err}");
     assert!(err.contains("plugins[0].singleton"), "{err}");
 }
+
+#[test]
+fn fetch_files_are_relative_to_the_config_file() {
+    let mut value = minimal();
+    value["plugins"][0]["wasm"] = "oci://registry.example.com/team/p:1".into();
+    value["plugins"][0]["fetch"] = serde_json::json!({
+        "trusted_ca": "certs/ca.pem", "credentials": "/etc/wasmesh/docker.json"
+    });
+    let mut config = Config::parse(&value.to_string()).unwrap();
+    config.resolve_paths(Path::new("/srv/mesh"));
+    let fetch = &config.plugins[0].fetch;
+    assert_eq!(
+        fetch.trusted_ca.as_deref(),
+        Some(Path::new("/srv/mesh/certs/ca.pem"))
+    );
+    assert_eq!(
+        fetch.credentials.as_deref(),
+        Some(Path::new("/etc/wasmesh/docker.json"))
+    );
+    assert_eq!(
+        config.plugins[0].wasm,
+        Path::new("oci://registry.example.com/team/p:1"),
+        "an image is not a path"
+    );
+}

@@ -1,10 +1,10 @@
 //! Pulling a module from an OCI registry, in the forms Istio's WasmPlugin pulls: an image whose
 //! one `tar+gzip` layer (OCI or Docker media type) holds `plugin.wasm` (the "compat" variant),
 //! or one with a raw `application/vnd.module.wasm.content.layer.v1+wasm` layer (the "oci"
-//! variant). Anonymous pulls over the registry API (`/v2/<repo>/manifests/<ref>`, then the
-//! layer's blob, redirects followed); loopback registries over plain HTTP, others HTTPS. The
-//! manifest is checked against the reference's digest and the plugin's `sha256` (as Istio
-//! checks its `sha256`), the layer against the manifest's digest for it.
+//! variant). Pulled over the registry API (`/v2/<repo>/manifests/<ref>`, then the layer's
+//! blob, redirects followed; [`session`]: HTTPS, credentials or a token when the registry asks
+//! for them). The manifest is checked against the reference's digest and the plugin's
+//! `sha256` (as Istio checks its `sha256`), the layer against the manifest's digest for it.
 
 use std::fmt;
 use std::io::Read;
@@ -13,8 +13,13 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use wasmesh_host::runtime::module_cache::sha256_hex;
 
+mod session;
+
 use super::cache::Fetched;
-use super::{check_digest, http, FetchLimits};
+use super::check_digest;
+use super::http::Client;
+use super::registry_auth::Credentials;
+use session::Session;
 
 /// What a manifest may weigh.
 const MAX_MANIFEST_BYTES: u64 = 4 << 20;
@@ -70,15 +75,14 @@ impl ImageRef {
         })
     }
 
-    /// The registry API's base: plain HTTP for a loopback registry, HTTPS otherwise.
-    fn base(&self) -> String {
+    /// Whether the registry is on this machine (Docker treats such registries as insecure:
+    /// HTTPS first, plain HTTP when they don't speak TLS).
+    fn is_loopback(&self) -> bool {
         let host = self
             .registry
             .rsplit_once(':')
             .map_or(&*self.registry, |(h, _)| h);
-        let loopback = host == "localhost" || host.starts_with("127.") || host == "[::1]";
-        let scheme = if loopback { "http" } else { "https" };
-        format!("{scheme}://{}/v2/{}", self.registry, self.repository)
+        host == "localhost" || host.starts_with("127.") || host == "[::1]"
     }
 }
 
@@ -98,24 +102,23 @@ impl fmt::Display for ImageRef {
 }
 
 /// The module in `image`; its manifest must hash to `sha256` when given (`{at}.sha256`).
+/// `credentials` answer a registry that asks for them.
 pub fn pull(
     image: &ImageRef,
     sha256: Option<&str>,
-    limits: FetchLimits,
+    client: &Client,
+    credentials: Option<Credentials>,
     cache: Option<&Fetched>,
     at: &str,
 ) -> Result<Vec<u8>> {
-    let url = format!("{}/manifests/{}", image.base(), image.reference);
-    let manifest_limits = FetchLimits {
-        max_bytes: limits.max_bytes.min(MAX_MANIFEST_BYTES),
-        ..limits
-    };
-    let reply = http::get_reply(&url, &[("accept", ACCEPT)], manifest_limits)?;
+    let limits = client.limits();
+    let mut session = Session::new(client, image, credentials);
+    let reply = session.get(
+        &format!("manifests/{}", image.reference),
+        &[("accept", ACCEPT)],
+        limits.max_bytes.min(MAX_MANIFEST_BYTES),
+    )?;
     let (status, body) = (reply.status, &reply.body);
-    if status == 401 {
-        let challenge = reply.header("www-authenticate").unwrap_or("");
-        bail!("the registry asks for credentials ({challenge}); wasmesh pulls anonymously only");
-    }
     if !(200..300).contains(&status) {
         let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
         bail!("the manifest: the registry answered {status}: {text}");
@@ -170,8 +173,11 @@ pub fn pull(
     let blob = match cache.and_then(|c| c.get(hex)) {
         Some(blob) => blob,
         None => {
-            let url = format!("{}/blobs/{layer_digest}", image.base());
-            let blob = http::get(&url, &[], limits).context("the layer")?;
+            let reply = session.get(&format!("blobs/{layer_digest}"), &[], limits.max_bytes)?;
+            if !(200..300).contains(&reply.status) {
+                bail!("the layer: the registry answered {}", reply.status);
+            }
+            let blob = reply.body;
             check_digest(&blob, hex, "the manifest's layer digest", "the layer")?;
             if let Some(cache) = cache {
                 cache.put(hex, &blob);

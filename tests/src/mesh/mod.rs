@@ -149,12 +149,15 @@ pub struct Plugin {
 /// A module fetched by URL, pinned by its sha256.
 #[derive(Debug, Clone)]
 pub struct RemoteModule {
-    /// `http://…`.
+    /// `http://…` or `https://…`.
     pub url: String,
     /// The module's sha256 (hex).
     pub sha256: String,
     /// The cluster Envoy fetches it through (wasmesh fetches directly).
     pub cluster: String,
+    /// For an `https://` URL whose certificate a private CA signed: wasmesh's
+    /// `fetch.trusted_ca` (Envoy's cluster must trust it in its own TLS settings).
+    pub trusted_ca: Option<PathBuf>,
 }
 
 impl Plugin {

@@ -33,6 +33,9 @@ fn plugin(plugin: &Plugin) -> Value {
     if let Some(remote) = &plugin.remote {
         out["wasm"] = json!(remote.url);
         out["sha256"] = json!(remote.sha256);
+        if let Some(ca) = &remote.trusted_ca {
+            out["fetch"] = json!({ "trusted_ca": ca });
+        }
     }
     // Written only when set, so the config also suits a wasmesh from before the field.
     if plugin.singleton {

@@ -6,6 +6,8 @@
 //! serving the one it had. wasmesh only here; `envoy_remote_modules.rs` loads the same URL
 //! through Envoy's `remote` data source.
 
+pub mod registry_access;
+
 use std::ffi::OsStr;
 use std::io::Write;
 
@@ -370,6 +372,7 @@ pub fn remote_mesh(backend: &BackendHandle, server: &StaticServer, sha256: &str)
         url: server.url("/headers.wasm"),
         sha256: sha256.to_string(),
         cluster: "wasm_server".into(),
+        trusted_ca: None,
     };
     let headers = Plugin::new("headers", &build_filters().headers)
         .configuration(configuration)
@@ -388,6 +391,62 @@ pub fn module_by_url_serves(kind: crate::ProxyKind) {
     let proxy = kind.start(&remote_mesh(&backend, &server, &sha));
     // The filter runs, and the config names it only by URL (wasmesh may have had it in its
     // module cache under that digest already; Envoy fetches it).
+    assert_filter_runs(&proxy);
+}
+
+/// A registry holding the `headers` filter as `wasmesh/headers:1.0` (compat form) and
+/// `wasmesh/headers-raw:1.0` (a raw wasm layer, whose blob is the module itself).
+pub fn registry_with_images() -> OciRegistry {
+    let registry = OciRegistry::start();
+    let module = headers_module();
+    push_image(
+        &registry,
+        "wasmesh/headers",
+        "1.0",
+        &module,
+        ImageForm::Compat,
+    );
+    push_image(
+        &registry,
+        "wasmesh/headers-raw",
+        "1.0",
+        &module,
+        ImageForm::WasmLayer,
+    );
+    registry
+}
+
+/// Both hosts load the module by an `https://` URL (a registry's blob URL) from a server whose
+/// certificate a private CA signed, trusting that CA (wasmesh: `fetch.trusted_ca`; Envoy: the
+/// TLS settings of the cluster it fetches through).
+pub fn module_by_https_url_serves(kind: crate::ProxyKind) {
+    let module = headers_module();
+    let sha = sha256_hex(&module);
+    let registry = registry_with_images();
+    let secured = registry.secured(crate::oci_registry::secured::Access::Open);
+    let backend = Backend::start("b1");
+    let configuration = json!({ "response": { "add": { MARK.0: MARK.1 } } });
+    let remote = crate::RemoteModule {
+        url: format!(
+            "https://{}/v2/wasmesh/headers-raw/blobs/sha256:{sha}",
+            secured.addr
+        ),
+        sha256: sha,
+        cluster: "wasm_server".into(),
+        trusted_ca: Some(secured.ca.clone()),
+    };
+    let headers = Plugin::new("headers", &build_filters().headers)
+        .configuration(configuration)
+        .remote(remote);
+    let tls = crate::ClusterTls {
+        trusted_ca: secured.ca.clone(),
+        subject_alt_names: Vec::new(),
+        client_certificate: None,
+    };
+    let mesh = MeshConfig::single(vec![headers], [backend.addr])
+        .workers(1)
+        .cluster(Cluster::fixed("wasm_server", [secured.addr]).tls(tls));
+    let proxy = kind.start(&mesh);
     assert_filter_runs(&proxy);
 }
 
