@@ -1,8 +1,8 @@
 """A real gRPC server (Python grpcio) for the gRPC scenarios of the end-to-end tests.
 
 Serves wasmesh.test.Echo (echo.proto) and envoy.service.ratelimit.v3.RateLimitService
-(ratelimit.proto) over h2c on 127.0.0.1, on a port the system picks, which it prints as
-`listening on <port>`. It compiles the protos itself (grpcio-tools) into a temporary directory.
+(ratelimit.proto) over h2c on 127.0.0.1 — or over TLS with `--tls <certificate> <key>` (PEM
+files) — on a port the system picks, which it prints as `listening on <port>`. It compiles the protos itself (grpcio-tools) into a temporary directory.
 It stops when the process that started it is gone (the test ended), after ten minutes at
 most, or on SIGTERM.
 
@@ -102,7 +102,12 @@ def main():
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
     echo_pb2_grpc.add_EchoServicer_to_server(Echo(), server)
     ratelimit_pb2_grpc.add_RateLimitServiceServicer_to_server(RateLimit(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    if sys.argv[1:2] == ["--tls"]:
+        with open(sys.argv[2], "rb") as cert, open(sys.argv[3], "rb") as key:
+            credentials = grpc.ssl_server_credentials([(key.read(), cert.read())])
+        port = server.add_secure_port("127.0.0.1:0", credentials)
+    else:
+        port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(f"listening on {port}", flush=True)
     parent = os.getppid()

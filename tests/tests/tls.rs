@@ -3,10 +3,11 @@
 //! (`wasmesh_tests::scenarios::tls`).
 
 use wasmesh_tests::in_both_hosts;
+use wasmesh_tests::scenarios::tls::calls::{grpc_call_over_tls, http_call_over_tls};
 use wasmesh_tests::scenarios::tls::{
-    access_log_names_the_client, mtls_properties, optional_client_certificate,
-    plain_listener_properties, refused_client_certificates, untrusting_client,
-    upstream_identity_is_checked, upstream_mtls,
+    access_log_names_the_client, auto_sni, mtls_properties, optional_client_certificate,
+    original_dst_over_tls, plain_listener_properties, refused_client_certificates,
+    untrusting_client, upstream_identity_is_checked, upstream_mtls,
 };
 
 in_both_hosts!(
@@ -17,7 +18,11 @@ in_both_hosts!(
     optional_client_certificate,
     plain_listener_properties,
     refused_client_certificates,
-    untrusting_client
+    untrusting_client,
+    auto_sni,
+    original_dst_over_tls,
+    http_call_over_tls,
+    grpc_call_over_tls
 );
 
 /// wasmesh as the mutual-TLS client of Envoy (the other direction is `upstream_mtls::envoy`).

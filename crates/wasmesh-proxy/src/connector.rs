@@ -15,6 +15,7 @@ use http::Uri;
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tower_service::Service;
 use wasmesh_host::stream_info::TlsSession;
@@ -42,6 +43,8 @@ pub struct CountingConnector {
     open_here: Arc<AtomicUsize>,
     /// The cluster's TLS; plain TCP when `None`.
     tls: Option<Arc<ClientTls>>,
+    /// The SNI its connections send, when it is a pool of an `auto_sni` cluster's name.
+    sni: Option<ServerName<'static>>,
 }
 
 impl CountingConnector {
@@ -65,6 +68,15 @@ impl CountingConnector {
             grace,
             overload,
             open_here,
+            sni: None,
+        }
+    }
+
+    /// The same connector, sending `sni` (one request host's pool of an `auto_sni` cluster).
+    pub fn with_sni(&self, sni: ServerName<'static>) -> CountingConnector {
+        CountingConnector {
+            sni: Some(sni),
+            ..self.clone()
         }
     }
 }
@@ -94,7 +106,7 @@ impl Service<Uri> for CountingConnector {
                 None => (Box::new(tcp), None, false),
                 Some(tls) => {
                     let ip = tcp.peer_addr()?.ip();
-                    let (stream, session) = tls.connect(tcp, ip).await?;
+                    let (stream, session) = tls.connect(tcp, ip, this.sni.as_ref()).await?;
                     let h2 = ClientTls::negotiated_h2(&stream);
                     (Box::new(stream), Some(session), h2)
                 }

@@ -1,8 +1,11 @@
 //! Upstream clusters on one worker: a pooled hyper client per cluster
-//! (HTTP/1.1 keep-alive or h2c), endpoint choice (round robin for static
-//! clusters, the filter-set header for `original_dst`), and sending.
+//! (HTTP/1.1 keep-alive or h2c, over TLS when the cluster has it; one per request host for
+//! `auto_sni`, [`sni_pools`]), endpoint choice (round robin for static clusters, the
+//! filter-set header for `original_dst`), and sending.
 
-use std::cell::Cell;
+mod sni_pools;
+
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +21,8 @@ use super::connector::CountingConnector;
 use super::published::PublishedAddresses;
 use crate::overload::{Overflow, Overload};
 use crate::spec::{ClusterConfig, ClusterKind};
-use crate::tls::upstream::ClientTls;
+use crate::tls::upstream::{sni_of_host, ClientTls};
+use sni_pools::SniPools;
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::state::SharedState;
 
@@ -60,6 +64,8 @@ pub struct Cluster {
     /// Requests go over TLS (`https://`, which h2's `:scheme` carries).
     https: bool,
     client: Client<CountingConnector, ProxyBody>,
+    /// `auto_sni`: a client per request host.
+    sni_pools: Option<RefCell<SniPools>>,
     next: Cell<usize>,
     /// Its circuit breakers, as this worker applies them.
     pub admission: PoolAdmission,
@@ -81,6 +87,7 @@ impl Cluster {
         // `https://` URIs reach the TCP connector too; TLS is the next step, ours.
         tcp.enforce_http(false);
         let https = tls.is_some();
+        let auto_sni = tls.as_ref().is_some_and(|tls| tls.auto_sni);
         let admission = PoolAdmission::new(config, overload);
         let connector = CountingConnector::new(
             tcp,
@@ -91,20 +98,18 @@ impl Cluster {
             admission.open_here(),
             tls,
         );
-        let client = Client::builder(TokioExecutor::new())
-            // hyper's read buffer (400 KiB by default) bounds each body frame and a response
-            // head: 64 KiB keeps a frame within the pumps' frame size, and a head as large as
-            // Envoy's upstream default (60 KiB) still fits.
-            .http1_max_buf_size(MAX_FRAME)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_timer(TokioTimer::new())
-            .pool_max_idle_per_host(1024)
-            .http2_only(config.http2)
-            .build(connector);
+        let build = if config.http2 {
+            h2_client
+        } else {
+            http1_client
+        };
+        let sni_pools = auto_sni.then(|| RefCell::new(SniPools::new(connector.clone(), build)));
+        let client = build(connector);
         Cluster {
             config: config.clone(),
             https,
             client,
+            sni_pools,
             next: Cell::new(0),
             admission,
             overload: overload.clone(),
@@ -176,8 +181,47 @@ impl Cluster {
                 *request.uri_mut() = uri;
             }
         }
-        Ok(self.client.request(request).await?)
+        let client = self.client_for(&request);
+        Ok(client.request(request).await?)
     }
+
+    /// The client `request` goes on: its host's pool for `auto_sni`, else the cluster's one.
+    fn client_for(
+        &self,
+        request: &http::Request<ProxyBody>,
+    ) -> Client<CountingConnector, ProxyBody> {
+        let sni = self.sni_pools.as_ref().and_then(|pools| {
+            let host = request.headers().get(http::header::HOST)?.to_str().ok()?;
+            Some((pools, sni_of_host(host)?))
+        });
+        match sni {
+            Some((pools, sni)) => pools.borrow_mut().client(sni),
+            None => self.client.clone(),
+        }
+    }
+}
+
+/// A pooled client over `connector` speaking HTTP/1.1.
+fn http1_client(connector: CountingConnector) -> Client<CountingConnector, ProxyBody> {
+    client_builder().build(connector)
+}
+
+/// A pooled client over `connector` speaking h2 only.
+fn h2_client(connector: CountingConnector) -> Client<CountingConnector, ProxyBody> {
+    client_builder().http2_only(true).build(connector)
+}
+
+fn client_builder() -> hyper_util::client::legacy::Builder {
+    let mut builder = Client::builder(TokioExecutor::new());
+    builder
+        // hyper's read buffer (400 KiB by default) bounds each body frame and a response
+        // head: 64 KiB keeps a frame within the pumps' frame size, and a head as large as
+        // Envoy's upstream default (60 KiB) still fits.
+        .http1_max_buf_size(MAX_FRAME)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_timer(TokioTimer::new())
+        .pool_max_idle_per_host(1024);
+    builder
 }
 
 /// Every cluster of a configuration generation, on one worker.

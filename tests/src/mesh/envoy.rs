@@ -326,13 +326,20 @@ fn cluster(cluster: &Cluster) -> Value {
             "max_requests": limits.max_requests,
         }] });
     }
-    if cluster.http2 {
-        out["typed_extension_protocol_options"] = json!({
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                "@type": HTTP_OPTIONS_TYPE,
-                "explicit_http_config": { "http2_protocol_options": {} },
-            },
-        });
+    let auto_sni = cluster.tls.as_ref().is_some_and(|tls| tls.auto_sni);
+    if cluster.http2 || auto_sni {
+        let protocol = if cluster.http2 {
+            json!({ "http2_protocol_options": {} })
+        } else {
+            json!({ "http_protocol_options": {} })
+        };
+        let mut options = json!({ "@type": HTTP_OPTIONS_TYPE, "explicit_http_config": protocol });
+        if auto_sni {
+            options["upstream_http_protocol_options"] =
+                json!({ "auto_sni": true, "auto_san_validation": true });
+        }
+        out["typed_extension_protocol_options"] =
+            json!({ "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": options });
     }
     out
 }

@@ -255,7 +255,7 @@ pub struct Cluster {
 }
 
 /// A cluster's TLS, as both hosts are told it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ClusterTls {
     /// The CA bundle the endpoints' certificates must chain to.
     pub trusted_ca: PathBuf,
@@ -263,6 +263,9 @@ pub struct ClusterTls {
     pub subject_alt_names: Vec<String>,
     /// The client certificate and key presented (mutual TLS).
     pub client_certificate: Option<(PathBuf, PathBuf)>,
+    /// SNI from each request's host, the certificate checked against it (wasmesh's
+    /// `auto_sni`; Envoy's `auto_sni` with `auto_san_validation`).
+    pub auto_sni: bool,
 }
 
 /// A cluster's circuit-breaker thresholds, with Envoy's names (wasmesh uses the same).

@@ -57,6 +57,10 @@ fn cluster(cluster: &Cluster) -> Value {
             "trusted_ca": tls.trusted_ca,
             "subject_alt_names": tls.subject_alt_names,
         });
+        // Written only when set, so the config also suits a wasmesh from before the field.
+        if tls.auto_sni {
+            out["tls"]["auto_sni"] = json!(true);
+        }
         if let Some((cert, key)) = &tls.client_certificate {
             out["tls"]["client_certificate"] =
                 json!({ "certificate_chain": cert, "private_key": key });

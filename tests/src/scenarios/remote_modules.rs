@@ -440,8 +440,7 @@ pub fn module_by_https_url_serves(kind: crate::ProxyKind) {
         .remote(remote);
     let tls = crate::ClusterTls {
         trusted_ca: secured.ca.clone(),
-        subject_alt_names: Vec::new(),
-        client_certificate: None,
+        ..crate::ClusterTls::default()
     };
     let mesh = MeshConfig::single(vec![headers], [backend.addr])
         .workers(1)

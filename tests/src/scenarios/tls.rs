@@ -281,31 +281,123 @@ pub fn access_log_names_the_client(kind: ProxyKind) {
     assert_eq!(line["peer_identity"], spiffe_id("web"), "{kind:?}: {line}");
 }
 
-/// A front proxy of `kind` with the abi-test guest, sending everything over mutual TLS to
-/// `server` (a TLS listener requiring client certificates), trusting `pki`'s CA and accepting
-/// an endpoint with identity `accept`.
-fn front(kind: ProxyKind, server: &TlsSetup, accept: &str) -> Proxy {
-    let pki = &server.pki;
+/// Mutual TLS to endpoints with identity `accept`, signed by `pki`'s CA, presenting its
+/// client certificate (`web`).
+pub(crate) fn mutual_tls(pki: &TestPki, accept: &str) -> ClusterTls {
+    ClusterTls {
+        trusted_ca: pki.ca.clone(),
+        subject_alt_names: vec![accept.to_string()],
+        client_certificate: Some((pki.client.cert.clone(), pki.client.key.clone())),
+        auto_sni: false,
+    }
+}
+
+/// A front proxy of `kind` with the abi-test guest, sending everything to `cluster` (named
+/// `backend`).
+fn front_with(kind: ProxyKind, cluster: Cluster) -> Proxy {
     let plugin = Plugin::new(PLUGIN, &build_filters().abi_test)
         .root_id(ROOT_ID)
         .vm_id(VM_ID)
         .configuration(json!(PLUGIN_CONFIG))
         .vm_config(json!(VM_CONFIG));
-    let tls = ClusterTls {
-        trusted_ca: pki.ca.clone(),
-        subject_alt_names: vec![accept.to_string()],
-        client_certificate: Some((pki.client.cert.clone(), pki.client.key.clone())),
-    };
+    let config = MeshConfig::new().plugin(plugin).cluster(cluster).listener(
+        Listener::new("main")
+            .filter(PLUGIN)
+            .route(Route::prefix("/", "backend")),
+    );
+    kind.start(&config)
+}
+
+/// A front proxy of `kind` with the abi-test guest, sending everything over mutual TLS to
+/// `server` (a TLS listener requiring client certificates), trusting `pki`'s CA and accepting
+/// an endpoint with identity `accept`.
+fn front(kind: ProxyKind, server: &TlsSetup, accept: &str) -> Proxy {
+    let pki = &server.pki;
+    let tls = mutual_tls(pki, accept);
     let upstream = server.proxy.listener("main");
+    front_with(kind, Cluster::fixed("backend", [upstream]).tls(tls))
+}
+
+/// `original_dst_over_tls`: an original-destination cluster with mutual TLS: the destination
+/// a filter names (the `headers` filter, since wasmesh ignores a client's own destination
+/// header) is reached over TLS, its identity checked, and the guest reads the session.
+pub fn original_dst_over_tls(kind: ProxyKind) {
+    let server = TlsSetup::start(ProxyKind::Wasmesh, ClientAuth::Require);
+    let pki = &server.pki;
+    let tls = mutual_tls(pki, &spiffe_id("api"));
+    let destination = server.proxy.listener("main").to_string();
+    let set_destination = Plugin::new("destination", &build_filters().headers)
+        .configuration(json!({ "request": { "add": { "x-destination": destination } } }));
+    let abi = Plugin::new(PLUGIN, &build_filters().abi_test)
+        .root_id(ROOT_ID)
+        .vm_id(VM_ID)
+        .configuration(json!(PLUGIN_CONFIG))
+        .vm_config(json!(VM_CONFIG));
     let config = MeshConfig::new()
-        .plugin(plugin)
-        .cluster(Cluster::fixed("backend", [upstream]).tls(tls))
+        .plugin(set_destination)
+        .plugin(abi)
+        .cluster(Cluster::original_dst("backend", "x-destination").tls(tls))
         .listener(
             Listener::new("main")
+                .filter("destination")
                 .filter(PLUGIN)
                 .route(Route::prefix("/", "backend")),
         );
-    kind.start(&config)
+    let front = kind.start(&config);
+    let response = crate::client::get(
+        &front.url("main", "/"),
+        &[("x-abi-case", "properties-response")],
+    );
+    assert_eq!(response.status, 200, "{kind:?}: {}", response.text());
+    let api = spiffe_id("api");
+    assert_eq!(
+        response.header("x-abi-prop-upstream-peer-uri-san"),
+        Some(api.as_str()),
+        "{kind:?}"
+    );
+    assert_eq!(server.backend.requests_seen(), 1, "{kind:?}");
+}
+
+/// `auto_sni`: a front proxy of either host sends each request's host as SNI to a wasmesh
+/// serving `api.test` and `other.test`, and checks the certificate against that host: each
+/// request gets the certificate of its host (connections are not shared across hosts), and a
+/// host the server has no certificate for gets the default one, which is refused: `503`.
+pub fn auto_sni(kind: ProxyKind) {
+    let pki = TestPki::mint();
+    let backend = Backend::start(BACKEND);
+    let server = crate::Wasmesh::start(wasmesh_only::config(
+        &backend,
+        wasmesh_only::two_certificates(&pki),
+    ));
+    let tls = ClusterTls {
+        trusted_ca: pki.ca.clone(),
+        auto_sni: true,
+        ..ClusterTls::default()
+    };
+    let front = front_with(
+        kind,
+        Cluster::fixed("backend", [server.listener("main")]).tls(tls),
+    );
+    for host in ["other.test", HOST, "other.test", HOST] {
+        let response = crate::client::get(
+            &front.url("main", "/"),
+            &[("host", host), ("x-abi-case", "properties-response")],
+        );
+        assert_eq!(response.status, 200, "{kind:?} {host}: {}", response.text());
+        assert_eq!(
+            response.header("x-abi-prop-upstream-peer-dns-san"),
+            Some(host),
+            "{kind:?}: the certificate for {host}"
+        );
+    }
+    let seen = backend.requests_seen();
+    let response = crate::client::get(&front.url("main", "/"), &[("host", "unknown.test")]);
+    assert_eq!(response.status, 503, "{kind:?}: {}", response.text());
+    assert_eq!(
+        backend.requests_seen(),
+        seen,
+        "{kind:?}: nothing reached the server"
+    );
 }
 
 /// `upstream_mtls`: a front proxy of either host talks mutual TLS to a wasmesh that requires
@@ -367,11 +459,7 @@ pub fn upstream_identity_is_checked(kind: ProxyKind) {
 pub fn wasmesh_to_envoy_mtls() {
     let server = TlsSetup::start(ProxyKind::Envoy, ClientAuth::Require);
     let pki = &server.pki;
-    let tls = ClusterTls {
-        trusted_ca: pki.ca.clone(),
-        subject_alt_names: vec![spiffe_id("api")],
-        client_certificate: Some((pki.client.cert.clone(), pki.client.key.clone())),
-    };
+    let tls = mutual_tls(pki, &spiffe_id("api"));
     let config = MeshConfig::new()
         .cluster(Cluster::fixed("envoy", [server.proxy.listener("main")]).tls(tls))
         .listener(Listener::new("main").route(Route::prefix("/", "envoy")));
@@ -412,4 +500,5 @@ pub fn untrusting_client(kind: ProxyKind) {
     assert_eq!(setup.backend.requests_seen(), 0, "{kind:?}");
 }
 
+pub mod calls;
 pub mod wasmesh_only;

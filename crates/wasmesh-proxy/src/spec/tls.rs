@@ -104,6 +104,13 @@ pub struct UpstreamTls {
     /// `subject_alt_names` says otherwise). Absent: the endpoint's IP address, sent as no SNI.
     #[serde(default)]
     pub sni: Option<String>,
+    /// SNI from each request's host (`Host`/`:authority` without its port), and the
+    /// certificate checked against that name unless `subject_alt_names` is given: Envoy's
+    /// `auto_sni` with `auto_san_validation`. Connections are pooled per name, so one opened
+    /// for `a.example` never carries a request for `b.example`. A host that is an IP address,
+    /// or none, falls back to `sni`.
+    #[serde(default)]
+    pub auto_sni: bool,
     /// The identities an endpoint may have: its certificate must carry one of these exactly as
     /// a URI SAN (a SPIFFE ID) or DNS SAN. When given, this replaces the check of `sni` (or the
     /// IP) against the certificate, as Envoy's `match_typed_subject_alt_names` does.

@@ -23,6 +23,8 @@ pub struct ClientTls {
     connector: TlsConnector,
     /// The configured SNI; `None`: the endpoint's IP.
     sni: Option<ServerName<'static>>,
+    /// SNI from each request's host (see [`UpstreamTls::auto_sni`]).
+    pub auto_sni: bool,
     /// Whether ALPN offers h2 (the cluster speaks h2).
     http2: bool,
     /// The client certificate's facts (`upstream.*_local_certificate`).
@@ -95,23 +97,26 @@ impl ClientTls {
         Ok(ClientTls {
             connector: TlsConnector::from(Arc::new(config)),
             sni,
+            auto_sni: spec.auto_sni,
             http2,
             local,
         })
     }
 
-    /// Runs the handshake on `tcp`, to the endpoint at `ip`.
+    /// Runs the handshake on `tcp`, to the endpoint at `ip`, sending `sni` (a request's host,
+    /// for `auto_sni`) or else the configured one.
     pub async fn connect(
         &self,
         tcp: TcpStream,
         ip: IpAddr,
+        sni: Option<&ServerName<'static>>,
     ) -> std::io::Result<(TlsStream<TcpStream>, Arc<TlsSession>)> {
-        let name = self
-            .sni
-            .clone()
+        let sni = sni.or(self.sni.as_ref());
+        let name = sni
+            .cloned()
             .unwrap_or_else(|| ServerName::IpAddress(ip.into()));
         let stream = self.connector.connect(name, tcp).await?;
-        let sni = self.sni.as_ref().map(|name| name.to_str().into_owned());
+        let sni = sni.map(|name| name.to_str().into_owned());
         let session = super::session_of(
             stream.get_ref().1,
             sni.unwrap_or_default(),
@@ -123,5 +128,41 @@ impl ClientTls {
     /// Whether the endpoint agreed to h2.
     pub fn negotiated_h2(stream: &TlsStream<TcpStream>) -> bool {
         stream.get_ref().1.alpn_protocol() == Some(b"h2")
+    }
+}
+
+/// The SNI for a request to `host` (a `Host` value: a name or address, maybe with a port): the
+/// name, lowercase; `None` for an address or anything that is not a DNS name.
+pub fn sni_of_host(host: &str) -> Option<ServerName<'static>> {
+    if host.starts_with('[') {
+        return None;
+    }
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    if name.parse::<IpAddr>().is_ok() {
+        return None;
+    }
+    match ServerName::try_from(name.to_ascii_lowercase()) {
+        Ok(name @ ServerName::DnsName(_)) => Some(name),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_host_gives_its_name_as_sni() {
+        let sni = |host: &str| sni_of_host(host).map(|name| name.to_str().into_owned());
+        assert_eq!(
+            sni("API.example.com:8443").as_deref(),
+            Some("api.example.com")
+        );
+        assert_eq!(sni("backend").as_deref(), Some("backend"));
+        assert_eq!(sni("127.0.0.1:80"), None);
+        assert_eq!(sni("10.0.0.1"), None);
+        assert_eq!(sni("[::1]:443"), None);
+        assert_eq!(sni(""), None);
+        assert_eq!(sni("bad name!"), None);
     }
 }

@@ -20,7 +20,7 @@ use crate::{wasmesh_bin, Backend, BackendHandle, Proxy, Wasmesh};
 const HANDSHAKE_TIMEOUT_MS: u64 = 500;
 
 /// A wasmesh config: listener `main` with `tls`, routing to `backend`, no filters.
-fn config(backend: &BackendHandle, tls: Value) -> Value {
+pub(super) fn config(backend: &BackendHandle, tls: Value) -> Value {
     json!({
         "admin": { "address": "127.0.0.1:0" },
         "clusters": [{ "name": "backend", "type": "static",
@@ -32,7 +32,7 @@ fn config(backend: &BackendHandle, tls: Value) -> Value {
 }
 
 /// `tls` presenting `api.test` (the default) and `other.test`.
-fn two_certificates(pki: &TestPki) -> Value {
+pub(super) fn two_certificates(pki: &TestPki) -> Value {
     json!({ "certificates": [
         { "certificate_chain": pki.server.cert, "private_key": pki.server.key },
         { "certificate_chain": pki.other_server.cert, "private_key": pki.other_server.key },
