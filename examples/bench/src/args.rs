@@ -137,7 +137,8 @@ pub struct Load {
     /// How many rounds; each round measures every target once.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: u32,
-    /// wrk connections (`-c`); wrk always runs one thread (`-t1`).
+    /// wrk connections (`-c`; wrk always runs one thread, `-t1`), and the `tls` mode's
+    /// handshake client's.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub connections: u32,
     /// Load sent to a target right before each measurement, and thrown away: it fills

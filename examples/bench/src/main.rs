@@ -6,6 +6,7 @@
 //!
 //! Thin on purpose: parse → check tools → build → measure → report.
 
+mod affinity;
 mod args;
 mod artifacts;
 mod cost;

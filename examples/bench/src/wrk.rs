@@ -2,6 +2,8 @@
 //!
 //! wrk is the load generator the project's anchor figures were taken with, so the
 //! bench uses it too rather than a Rust client that would compete differently for the CPU.
+//! One exception: the `tls` mode's handshake load (`tls/handshaker.rs`), where wrk's own
+//! handshakes cost more CPU than the proxies' and wrk was the limit.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! The `tls` mode's rounds: every case once per round, interleaved ([`rounds`]), a fresh
-//! proxy per sample.
+//! proxy per sample, on a core of its own where the machine has two or more ([`affinity`]).
+//! Keep-alive load comes from wrk, the handshake load from [`handshaker`].
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,7 @@ use crate::cpu::{Source, Spent};
 use crate::launch::RunningProxy;
 use crate::probe;
 use crate::rounds;
+use crate::tls::handshaker;
 use crate::wrk::{self, WrkResult};
 
 /// How a case's connections go.
@@ -68,13 +70,22 @@ impl Case {
 /// One measurement of one case.
 #[derive(Debug, Clone)]
 pub struct Sample {
-    /// What wrk measured.
+    /// What the load generator measured (wrk, or the handshake client in wrk's terms).
     pub wrk: WrkResult,
     /// CPU time the proxy process spent during the measured run (not the warm-up).
     pub cpu: Option<Spent>,
+    /// How long the measured run lasted.
+    pub seconds: f64,
 }
 
 impl Sample {
+    /// The share of one core the proxy used during the measurement, in percent: near 100
+    /// with a proxy on a core of its own means the proxy was the limit.
+    pub fn busy_percent(&self) -> Option<f64> {
+        let ticks = self.cpu?.ticks as f64;
+        Some(100.0 * ticks / (crate::cpu::ticks_per_sec() as f64 * self.seconds))
+    }
+
     /// The proxy's CPU microseconds per request: with one load generator on a small machine
     /// the client may be what limits requests/s, and then this is the figure that compares.
     pub fn cpu_us_per_request(&self) -> Option<f64> {
@@ -89,6 +100,10 @@ pub type Results = Vec<Vec<Sample>>;
 pub fn run(args: &TlsArgs, wrk: &Path, artifacts: &Artifacts) -> anyhow::Result<Results> {
     let load = &args.load;
     let (cert, key) = mint()?;
+    let cores = crate::affinity::split(crate::affinity::cores());
+    if let Some((_, rest)) = &cores {
+        crate::affinity::pin(std::process::id(), rest)?;
+    }
     let backend = Backend::start("bench");
     probe::echo("direct", &probe::url_of(backend.addr))?;
     let mut results: Results = vec![Vec::new(); Case::ALL.len()];
@@ -97,20 +112,36 @@ pub fn run(args: &TlsArgs, wrk: &Path, artifacts: &Artifacts) -> anyhow::Result<
             let case = Case::ALL[i];
             let config = config(backend.addr, &cert, &key);
             let proxy = RunningProxy::start(case.host, &config, artifacts)?;
+            if let Some((own, _)) = &cores {
+                crate::affinity::pin(proxy.pid(), own)?;
+            }
             let url = format!("https://{}/", proxy.listener);
-            let headers: &[&str] = match case.connections {
-                Connections::KeepAlive => &[],
-                Connections::New => &["Connection: close"],
-            };
             let process = Source::Process(proxy.pid());
-            let (before, result) =
-                wrk::warm_up_then_measure_with(wrk, &url, headers, load, || process.ticks())?;
+            let (before, result) = match case.connections {
+                Connections::KeepAlive => {
+                    wrk::warm_up_then_measure_with(wrk, &url, &[], load, || process.ticks())?
+                }
+                Connections::New => handshaker::warm_up_then_measure(
+                    proxy.listener,
+                    load.connections,
+                    load.warmup,
+                    load.duration,
+                    || process.ticks(),
+                )?,
+            };
             let cpu = Spent::between(before, process.ticks());
             proxy.check_alive()?;
-            let sample = Sample { wrk: result, cpu };
-            let extra = sample
-                .cpu_us_per_request()
-                .map_or(String::new(), |us| format!("  cpu {us:>6.1} us/req"));
+            let sample = Sample {
+                wrk: result,
+                cpu,
+                seconds: load.duration.as_secs_f64(),
+            };
+            let extra = match (sample.cpu_us_per_request(), sample.busy_percent()) {
+                (Some(us), Some(busy)) => {
+                    format!("  cpu {us:>6.1} us/req, proxy {busy:>3.0} % busy")
+                }
+                _ => String::new(),
+            };
             rounds::progress(round, load.rounds, &case.label(), &sample.wrk, &extra);
             results[i].push(sample);
         }

@@ -4,5 +4,6 @@
 //! (`Connection: close`), where every request is a full handshake, so requests/s is
 //! handshakes/s.
 
+pub mod handshaker;
 pub mod measure;
 pub mod report;

@@ -19,20 +19,27 @@ pub fn print(
 ) {
     let upstream = "TLS 1.3 (ECDSA P-256 certificate, ALPN http/1.1) terminated by the proxy → plain HTTP/1.1 to an in-process wasmesh-backend echo";
     setup::print(&args.load, before, after, envoy_version, upstream);
-    println!("figures:  median (min–max) over rounds; with a handshake per request, requests/s is handshakes/s; cpu = the proxy process's user+system time per request during the measurement");
+    println!("figures:  median (min–max) over rounds; with a handshake per request, requests/s is handshakes/s; cpu = the proxy process's user+system time per request during the measurement; busy = the share of one core the proxy used");
+    // `before`: read before the bench pinned itself to the load generator's cores.
+    match crate::affinity::split(before.cpus) {
+        Some((own, rest)) => println!("cores:    the proxy alone on CPU {own}; the load generator and the backend on CPU {rest}"),
+        None => println!("cores:    one: the proxy shares it with the load generator and the backend"),
+    }
+    println!("load:     keep-alive: wrk -t1; handshake per request: the bench's own client (one thread, rustls, X25519, no session resumption, server certificate not checked), since wrk's OpenSSL handshake costs more CPU than either proxy's");
     println!();
     println!(
-        "{:<36} {:>24} {:>20} {:>22} {:>22} {:>7}",
-        "case", "requests/s", "p50 ms", "p99 ms", "cpu us/request", "errors"
+        "{:<36} {:>24} {:>20} {:>22} {:>22} {:>16} {:>7}",
+        "case", "requests/s", "p50 ms", "p99 ms", "cpu us/request", "busy %", "errors"
     );
     for (case, samples) in Case::ALL.iter().zip(results) {
         println!(
-            "{:<36} {:>24} {:>20} {:>22} {:>22} {:>7}",
+            "{:<36} {:>24} {:>20} {:>22} {:>22} {:>16} {:>7}",
             case.label(),
             column(samples, |s| Some(s.wrk.requests_per_sec), 0),
             column(samples, |s| Some(ms(s.wrk.p50)), 2),
             column(samples, |s| Some(ms(s.wrk.p99)), 2),
             column(samples, Sample::cpu_us_per_request, 1),
+            column(samples, Sample::busy_percent, 0),
             samples.iter().map(|s| s.wrk.errors).sum::<u64>(),
         );
     }
