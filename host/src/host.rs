@@ -21,6 +21,8 @@ use wasmesh_host::rollout::Rollout;
 use wasmesh_host::runtime::plugin::VmFailureCounters;
 use wasmesh_host::runtime::{PluginFactory, Runtime};
 use wasmesh_host::state::SharedState;
+use wasmesh_proxy::access_log::writer::LogFile;
+use wasmesh_proxy::access_log::AccessLog;
 use wasmesh_proxy::tls::upstream::ClientTls;
 use wasmesh_proxy::tls::ServerTls;
 
@@ -57,6 +59,8 @@ pub struct Generation {
     pub tls: HashMap<String, Arc<ServerTls>>,
     /// Each TLS cluster's CAs, identities and client certificate, by name.
     pub upstream_tls: HashMap<String, Arc<ClientTls>>,
+    /// Each listener's access log, by listener name.
+    pub access_logs: HashMap<String, Arc<AccessLog>>,
 }
 
 /// A plugin's canary as a generation runs it.
@@ -158,6 +162,7 @@ impl Generation {
                 tls.insert(listener.name.clone(), Arc::new(loaded));
             }
         }
+        let access_logs = access_logs(&config)?;
         let mut upstream_tls = HashMap::new();
         for (i, cluster) in config.clusters.iter().enumerate() {
             if let Some(spec) = &cluster.tls {
@@ -173,8 +178,40 @@ impl Generation {
             canaries,
             tls,
             upstream_tls,
+            access_logs,
         })
     }
+}
+
+/// Each listener's access log, by listener name; listeners naming the same file share its
+/// writer.
+fn access_logs(config: &Config) -> Result<HashMap<String, Arc<AccessLog>>> {
+    let mut files: HashMap<&std::path::Path, LogFile> = HashMap::new();
+    let mut logs = HashMap::new();
+    for (i, listener) in config.listeners.iter().enumerate() {
+        let Some(spec) = &listener.access_log else {
+            continue;
+        };
+        let at = format!("listeners[{i}].access_log");
+        let file = match files.get(spec.path.as_path()) {
+            Some(file) => file.clone(),
+            None => {
+                let interval = std::time::Duration::from_millis(spec.flush_interval_ms);
+                let file = LogFile::open(&spec.path, interval).with_context(|| {
+                    format!(
+                        "config error at `{at}.path`: opening {}",
+                        spec.path.display()
+                    )
+                })?;
+                files.insert(&spec.path, file.clone());
+                file
+            }
+        };
+        let log = AccessLog::new(&listener.name, spec, file)
+            .map_err(|(field, e)| anyhow::anyhow!("config error at `{at}.{field}`: {e}"))?;
+        logs.insert(listener.name.clone(), Arc::new(log));
+    }
+    Ok(logs)
 }
 
 /// A plugin's (or canary's) module as the config names it.

@@ -189,6 +189,7 @@ impl Worker {
                     chain,
                     upstreams: upstreams.clone(),
                     tls: generation.tls.get(&l.name).cloned(),
+                    access_log: generation.access_logs.get(&l.name).cloned(),
                 };
                 (l.name.clone(), Rc::new(local))
             })

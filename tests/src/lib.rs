@@ -50,8 +50,8 @@ pub use envoy::{envoy_validate, validate_example, Envoy};
 pub use grpc_server::GrpcServer;
 pub use lang_guests::{build_lang_guests, LangGuest, LANGS};
 pub use mesh::{
-    CircuitBreakers, Cluster, ClusterTls, Listener, ListenerTls, MeshConfig, Plugin, RemoteModule,
-    Route,
+    CircuitBreakers, Cluster, ClusterTls, Listener, ListenerAccessLog, ListenerTls, MeshConfig,
+    Plugin, RemoteModule, Route,
 };
 pub use paths::{target_dir, workspace_root};
 pub use proxy::{Proxy, ProxyKind};

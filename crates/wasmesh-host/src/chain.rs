@@ -79,7 +79,12 @@ pub struct ChainStream {
     pause_limit: Duration,
     /// The most body bytes one filter may hold back per direction.
     buffer_limit: usize,
+    /// What the embedder runs once the filters have ended (an access log entry).
+    at_end: RefCell<Option<AtEnd>>,
 }
+
+/// Run with the stream's facts when it ends, after every filter's `on_log`.
+pub type AtEnd = Box<dyn FnOnce(&StreamInfo)>;
 
 fn stream_of(vm: &mut PluginVm, ctx: u32) -> &mut HttpStream {
     vm.stream(ctx).expect("a live context has its stream state")
@@ -174,7 +179,14 @@ impl ChainStream {
             waker: Rc::new(Notify::new()),
             pause_limit,
             buffer_limit,
+            at_end: RefCell::new(None),
         })
+    }
+
+    /// Runs `at_end` when the stream ends, after the filters' `on_log` (the embedder's access
+    /// log: the stream's facts are final then).
+    pub fn at_end(&self, at_end: AtEnd) {
+        *self.at_end.borrow_mut() = Some(at_end);
     }
 
     /// Facts about the stream.
@@ -537,6 +549,9 @@ impl ChainStream {
             let _ = filter
                 .slot()
                 .with_vm_of(generation, |vm| vm.end_stream(ctx, request, response));
+        }
+        if let Some(at_end) = self.at_end.take() {
+            at_end(&self.info);
         }
     }
 }

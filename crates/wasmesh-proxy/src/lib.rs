@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 mod accept;
+pub mod access_log;
 mod admission;
 mod body;
 mod connection;

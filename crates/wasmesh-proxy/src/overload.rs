@@ -33,6 +33,8 @@ pub struct Overload {
     pub tls_handshakes: LabelledCounter,
     /// Downstream TLS handshakes that failed or timed out, by reason.
     pub tls_handshake_errors: LabelledCounter,
+    /// Access-log lines dropped because the log's writer was that far behind, by listener.
+    pub access_log_dropped: LabelledCounter,
 }
 
 impl Default for Overload {
@@ -80,6 +82,11 @@ impl Default for Overload {
                 "Downstream TLS handshakes that did not finish, by reason: timeout, not_tls (plain text or garbage on a TLS port), no_client_certificate, bad_client_certificate (untrusted, expired, ...), alert_received (the client refused ours), incompatible (no common version or cipher), protocol_error, closed (Envoy: ssl.connection_error, ssl.fail_verify_no_cert, ssl.fail_verify_error).",
                 "reason",
             ),
+            access_log_dropped: LabelledCounter::new(
+                "wasmesh_access_log_dropped_total",
+                "Access-log lines dropped because the file's writer had 16 384 lines queued (a disk slower than the traffic); requests never wait for the log.",
+                "listener",
+            ),
         }
     }
 }
@@ -126,6 +133,7 @@ impl Overload {
             &self.protocol_errors,
             &self.tls_handshakes,
             &self.tls_handshake_errors,
+            &self.access_log_dropped,
         ] {
             counter.render(out);
         }

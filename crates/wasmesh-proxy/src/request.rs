@@ -114,6 +114,10 @@ pub async fn handle(
         pause_limit,
         buffer_limit,
     );
+    if let Some(log) = &listener.access_log {
+        let (log, overload) = (log.clone(), worker.overload().clone());
+        stream.at_end(Box::new(move |info| log.record(info, &overload)));
+    }
     // Decided on the client's head, before any filter, as Envoy's connection manager does.
     let upgrade = match super::upgrade::requested(&parts.headers) {
         Some(protocol) if parts.version < http::Version::HTTP_2 => {

@@ -3,10 +3,12 @@
 //! `wasmesh` binary reads them from its JSON file, where unknown fields are errors that name
 //! their path).
 
+mod access_log;
 mod cluster;
 mod listener;
 mod tls;
 
+pub use access_log::AccessLogConfig;
 pub use cluster::{CircuitBreakers, ClusterConfig, ClusterKind, PublishedEndpoints};
 pub use listener::{
     HeaderMatch, Http2Options, ListenerConfig, RouteConfig, RouteMatch, UpgradeConfig,

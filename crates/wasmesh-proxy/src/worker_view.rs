@@ -9,6 +9,7 @@ use std::sync::Arc;
 use wasmesh_host::chain::ChainEntry;
 
 use super::upstream::Upstreams;
+use crate::access_log::AccessLog;
 use crate::overload::Overload;
 use crate::spec::ListenerConfig;
 use crate::tls::ServerTls;
@@ -23,6 +24,8 @@ pub struct ListenerLocal {
     pub upstreams: Rc<Upstreams>,
     /// Its TLS, loaded once per generation and shared by every worker; `None` for plain text.
     pub tls: Option<Arc<ServerTls>>,
+    /// Its access log, opened once per generation and shared by every worker.
+    pub access_log: Option<Arc<AccessLog>>,
 }
 
 /// One worker, as its connections and requests see it.

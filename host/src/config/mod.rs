@@ -225,14 +225,21 @@ impl Config {
         Ok(config)
     }
 
-    /// Makes every relative plugin path (modules, fetch CA bundles and credentials) and TLS
-    /// file (listeners' and clusters') relative to `base`.
+    /// Makes every relative plugin path (modules, fetch CA bundles and credentials), access
+    /// log and TLS file (listeners' and clusters') relative to `base`.
     pub fn resolve_paths(&mut self, base: &Path) {
         let file = |path: &mut std::path::PathBuf| {
             if path.is_relative() {
                 *path = base.join(&*path);
             }
         };
+        for log in self
+            .listeners
+            .iter_mut()
+            .filter_map(|l| l.access_log.as_mut())
+        {
+            file(&mut log.path);
+        }
         for tls in self.listeners.iter_mut().filter_map(|l| l.tls.as_mut()) {
             for certificate in &mut tls.certificates {
                 file(&mut certificate.certificate_chain);

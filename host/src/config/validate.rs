@@ -98,6 +98,14 @@ pub fn validate(config: &Config) -> Result<()> {
                 listener.name
             );
         }
+        if let Some(log) = &listener.access_log {
+            if log.flush_interval_ms == 0 {
+                bail!("config error at `listeners[{i}].access_log.flush_interval_ms`: must be > 0");
+            }
+            if log.json_format.as_ref().is_some_and(|f| f.is_empty()) {
+                bail!("config error at `listeners[{i}].access_log.json_format`: names no field (leave it out for the default fields)");
+            }
+        }
         if !(8..=8192).contains(&listener.max_request_headers_kb) {
             bail!("config error at `listeners[{i}].max_request_headers_kb`: must be 8..=8192");
         }

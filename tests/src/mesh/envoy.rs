@@ -18,6 +18,8 @@ const HCM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.network.htt
 const ROUTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
 const TLS_INSPECTOR_TYPE: &str =
     "type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector";
+const FILE_ACCESS_LOG_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog";
 const UPSTREAM_TLS_TYPE: &str =
     "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
 const DOWNSTREAM_TLS_TYPE: &str =
@@ -127,6 +129,16 @@ fn listener(config: &MeshConfig, listener: &Listener) -> Value {
     }
     if let Some(max) = listener.max_concurrent_streams {
         manager["http2_protocol_options"] = json!({ "max_concurrent_streams": max });
+    }
+    if let Some(log) = &listener.access_log {
+        manager["access_log"] = json!([{
+            "name": "envoy.access_loggers.file",
+            "typed_config": {
+                "@type": FILE_ACCESS_LOG_TYPE,
+                "path": log.path,
+                "log_format": { "json_format": log.json_format },
+            },
+        }]);
     }
     let chain = json!({
         "filters": [{

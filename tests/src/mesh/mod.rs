@@ -367,6 +367,18 @@ pub struct Listener {
     pub max_concurrent_streams: Option<u32>,
     /// Terminates TLS (wasmesh's `tls`, Envoy's `DownstreamTlsContext`); plain text when `None`.
     pub tls: Option<ListenerTls>,
+    /// An access log (wasmesh's `access_log`, Envoy's file access logger), flushed every
+    /// 100 ms in both.
+    pub access_log: Option<ListenerAccessLog>,
+}
+
+/// A listener's access log, as both hosts are told it.
+#[derive(Debug, Clone)]
+pub struct ListenerAccessLog {
+    /// The file.
+    pub path: PathBuf,
+    /// Key → format string of Envoy command operators.
+    pub json_format: std::collections::BTreeMap<String, String>,
 }
 
 /// A listener's TLS, as both hosts are told it.
@@ -395,12 +407,19 @@ impl Listener {
             websocket: false,
             max_concurrent_streams: None,
             tls: None,
+            access_log: None,
         }
     }
 
     /// Terminates TLS on this listener.
     pub fn tls(mut self, tls: ListenerTls) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Writes an access log.
+    pub fn access_log(mut self, log: ListenerAccessLog) -> Self {
+        self.access_log = Some(log);
         self
     }
 

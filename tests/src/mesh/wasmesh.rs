@@ -144,6 +144,13 @@ fn listener(listener: &Listener) -> Value {
             out["tls"]["client_certificate"] = json!({ "mode": mode, "trusted_ca": ca });
         }
     }
+    if let Some(log) = &listener.access_log {
+        out["access_log"] = json!({
+            "path": log.path,
+            "json_format": log.json_format,
+            "flush_interval_ms": 100,
+        });
+    }
     out
 }
 

@@ -4,6 +4,7 @@
 //! wasmesh face the same module, requests and assertions.
 
 pub mod abi;
+pub mod access_log;
 pub mod attribution;
 pub mod authz;
 pub mod config;

@@ -61,6 +61,9 @@ pub struct ListenerConfig {
     /// TLS termination; plain HTTP/1.1 and h2c when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<super::ListenerTls>,
+    /// A line per stream, written off the request path; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log: Option<super::AccessLogConfig>,
 }
 
 /// h2 settings a listener offers its clients.
