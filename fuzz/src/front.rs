@@ -65,7 +65,7 @@ impl Front {
         let host = Host::start(ConfigSource::File(config)).expect("wasmesh starts");
         // Read once: the host compiled the module and keeps the configuration in memory.
         let _ = std::fs::remove_dir_all(&dir);
-        host.bind_listeners().expect("binding the listener");
+        host.bind_listeners(1).expect("binding the listener");
         let proxy = host.bound()[0].1;
         wasmesh::worker::spawn(host.clone(), 1).expect("the worker starts");
         Front {

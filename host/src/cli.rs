@@ -103,12 +103,12 @@ fn run(
     };
     let host = Host::start(source)?;
     let config = host.current().config.clone();
-    host.bind_listeners()?;
+    let count = workers.unwrap_or_else(|| config.worker_count()).max(1);
+    host.bind_listeners(count)?;
     let admin = TcpListener::bind(config.admin.address)
         .with_context(|| format!("binding admin on {}", config.admin.address))?;
     let admin_addr = admin.local_addr()?;
     crate::admin::spawn(host.clone(), admin)?;
-    let count = workers.unwrap_or_else(|| config.worker_count()).max(1);
     crate::worker::spawn(host.clone(), count)?;
     crate::watch::spawn(host.clone())?;
     crate::heap::spawn(host.overload.clone())?;

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::{bail, Context, Result};
@@ -302,6 +302,8 @@ pub struct Host {
     /// The last generation a worker could not start, and why.
     worker_error: Mutex<Option<(u64, String)>>,
     listeners: Mutex<Vec<BoundListener>>,
+    /// How many workers accept: each listener has a socket for each.
+    accepting_workers: AtomicUsize,
     workers: Mutex<Vec<UnboundedSender<WorkerEvent>>>,
     ready: AtomicBool,
     reload_lock: Mutex<()>,
@@ -331,6 +333,7 @@ impl Host {
             last_error: Mutex::new(None),
             worker_error: Mutex::new(None),
             listeners: Mutex::new(Vec::new()),
+            accepting_workers: AtomicUsize::new(1),
             workers: Mutex::new(Vec::new()),
             ready: AtomicBool::new(false),
             reload_lock: Mutex::new(()),
@@ -381,7 +384,8 @@ impl Host {
             bail!("admin.address changed; that needs a restart");
         }
         // New addresses are bound before anything else changes: a port in use rejects the reload.
-        let plan = ListenerPlan::make(&self.lock_listeners(), &config.listeners)?;
+        let workers = self.accepting_workers.load(Ordering::Acquire);
+        let plan = ListenerPlan::make(&self.lock_listeners(), &config.listeners, workers)?;
         // Histograms the new plugins define while being built already get the new buckets.
         let previous_rules = (self.shared.metrics).set_bucket_rules(config.stats.bucket_rules());
         let built = Generation::build(old.id + 1, config, &self.runtime, &self.shared, Some(&old));
@@ -400,18 +404,19 @@ impl Host {
         self.current_id.store(id, Ordering::Release);
         let stop = plan.stop.clone();
         let started = plan.apply(&mut self.lock_listeners());
-        for worker in self
+        for (index, worker) in self
             .workers
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
+            .enumerate()
         {
             // The new generation first, so a new listener's first request finds it.
             let _ = worker.send(WorkerEvent::Refresh);
             if !started.is_empty() || !stop.is_empty() {
                 let start = started
                     .iter()
-                    .filter_map(|b| Some((b.name.clone(), b.clone_socket().ok()?)))
+                    .filter_map(|b| Some((b.name.clone(), b.socket_for(index).ok()?)))
                     .collect();
                 let stop = stop.clone();
                 let _ = worker.send(WorkerEvent::Listeners { start, stop });
@@ -465,23 +470,26 @@ impl Host {
         }
     }
 
-    /// Binds the first generation's listeners (a failure names the listener and address).
-    pub fn bind_listeners(&self) -> Result<()> {
+    /// Binds the first generation's listeners, a socket for each of `workers` workers (a
+    /// failure names the listener and address).
+    pub fn bind_listeners(&self, workers: usize) -> Result<()> {
+        self.accepting_workers
+            .store(workers.max(1), Ordering::Release);
         let config = self.current().config.clone();
         let bound = config
             .listeners
             .iter()
-            .map(BoundListener::bind)
+            .map(|listener| BoundListener::bind(listener, workers))
             .collect::<Result<Vec<_>>>()?;
         *self.lock_listeners() = bound;
         Ok(())
     }
 
-    /// A clone of every listening socket, for a worker starting up.
-    pub fn listener_sockets(&self) -> Result<Vec<(String, std::net::TcpListener)>> {
+    /// Worker `index`'s socket of every listener, for it starting up.
+    pub fn listener_sockets(&self, index: usize) -> Result<Vec<(String, std::net::TcpListener)>> {
         self.lock_listeners()
             .iter()
-            .map(|b| Ok((b.name.clone(), b.clone_socket()?)))
+            .map(|b| Ok((b.name.clone(), b.socket_for(index)?)))
             .collect()
     }
 

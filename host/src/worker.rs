@@ -248,7 +248,7 @@ pub fn spawn(host: Arc<Host>, count: usize) -> Result<()> {
     for index in 0..count {
         let host = host.clone();
         let ready = ready_tx.clone();
-        let sockets = host.listener_sockets()?;
+        let sockets = host.listener_sockets(index)?;
         let (events_tx, events_rx) = unbounded_channel();
         host.add_worker(events_tx.clone());
         std::thread::Builder::new()

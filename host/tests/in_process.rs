@@ -115,7 +115,7 @@ fn eventually_served_by(proxy: SocketAddr, generation: &str) {
 
 fn start(config: &Path) -> (std::sync::Arc<Host>, SocketAddr) {
     let host = Host::start(ConfigSource::File(config.to_path_buf())).expect("wasmesh starts");
-    host.bind_listeners().expect("binding the listener");
+    host.bind_listeners(1).expect("binding the listener");
     let proxy = host.bound()[0].1;
     wasmesh::worker::spawn(host.clone(), 1).expect("the worker starts");
     (host, proxy)

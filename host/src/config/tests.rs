@@ -263,3 +263,20 @@ fn fetch_files_are_relative_to_the_config_file() {
         "an image is not a path"
     );
 }
+
+#[test]
+fn two_listeners_may_not_share_an_address() {
+    let mut value = minimal();
+    value["listeners"][0]["address"] = "127.0.0.1:18080".into();
+    let mut second = value["listeners"][0].clone();
+    second["name"] = "m".into();
+    value["listeners"].as_array_mut().unwrap().push(second);
+    let err = error_of(value.clone());
+    assert!(
+        err.contains("listeners[1].address") && err.contains("listener \"l\"'s address too"),
+        "{err}"
+    );
+    value["listeners"][0]["address"] = "127.0.0.1:0".into();
+    value["listeners"][1]["address"] = "127.0.0.1:0".into();
+    Config::parse(&value.to_string()).expect("port 0 twice: two ports");
+}

@@ -98,6 +98,18 @@ pub fn validate(config: &Config) -> Result<()> {
                 listener.name
             );
         }
+        // Each worker's socket shares the port with SO_REUSEPORT, so a second listener on the
+        // same address would bind too and take half of the first's connections.
+        let same_address = config.listeners[..i]
+            .iter()
+            .find(|other| other.address.port() != 0 && other.address == listener.address);
+        if let Some(other) = same_address {
+            bail!(
+                "config error at `listeners[{i}].address`: {} is listener {:?}'s address too",
+                listener.address,
+                other.name
+            );
+        }
         if let Some(log) = &listener.access_log {
             if log.flush_interval_ms == 0 {
                 bail!("config error at `listeners[{i}].access_log.flush_interval_ms`: must be > 0");

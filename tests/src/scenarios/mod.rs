@@ -32,3 +32,4 @@ pub mod singleton;
 pub mod strict;
 pub mod tls;
 pub mod websocket;
+pub mod worker_sockets;
