@@ -106,9 +106,21 @@ impl Generation {
             let factory = module
                 .load(runtime, shared, plugin.info(clusters.clone()))
                 .with_context(|| format!("plugin {:?}", plugin.name))?;
-            let _check = factory
-                .with_shared(scratch.clone())
-                .instantiate(Arc::new(|_| {}))?;
+            // Unchanged since the last generation: the same factory, so every worker keeps
+            // its VMs (their memory, root context and ticks), as Envoy keeps a VM whose module
+            // and configuration did not change.
+            let kept = previous
+                .and_then(|p| p.factories.get(&plugin.name))
+                .filter(|old| old.same_plugin_as(&factory));
+            let factory = match kept {
+                Some(old) => old.clone(),
+                None => {
+                    let _check = factory
+                        .with_shared(scratch.clone())
+                        .instantiate(Arc::new(|_| {}))?;
+                    factory
+                }
+            };
             factories.insert(plugin.name.clone(), factory);
         }
         let mut canaries = HashMap::new();
@@ -143,10 +155,15 @@ impl Generation {
             );
             let kept = previous
                 .and_then(|p| p.canaries.get(&plugin.name))
-                .filter(|c| c.fingerprint == fingerprint)
-                .map(|c| c.rollout.clone());
-            let rollout =
-                kept.unwrap_or_else(|| Arc::new(Rollout::new(&plugin.name, canary.policy())));
+                .filter(|c| c.fingerprint == fingerprint);
+            let rollout = kept.map_or_else(
+                || Arc::new(Rollout::new(&plugin.name, canary.policy())),
+                |c| c.rollout.clone(),
+            );
+            let factory = match kept.filter(|c| c.factory.same_plugin_as(&factory)) {
+                Some(c) => c.factory.clone(),
+                None => factory,
+            };
             let canary = Canary {
                 factory,
                 rollout,

@@ -22,8 +22,8 @@ use crate::host::{Generation, Host};
 use crate::singletons::{self, SINGLETON_WORKER};
 use wasmesh_host::chain::ChainEntry;
 use wasmesh_host::runtime::{PluginFactory, PluginSlot};
-use wasmesh_proxy::Upstreams;
 use wasmesh_proxy::{ListenerLocal, WorkerView};
+use wasmesh_proxy::{PumpUpstreams, Upstreams};
 
 struct LocalGeneration {
     id: u64,
@@ -31,6 +31,16 @@ struct LocalGeneration {
     /// The singleton plugins' slots (on [`SINGLETON_WORKER`] only): no listener's chain holds
     /// them, so this does, for as long as the generation serves here.
     singletons: Vec<Rc<PluginSlot>>,
+    /// Every slot it runs, by plugin name (a canary's as `<name>@canary`), so the next
+    /// generation keeps those whose factory it keeps.
+    running: HashMap<String, Running>,
+}
+
+/// A slot and the clusters its effects pump sends calls to.
+#[derive(Clone)]
+struct Running {
+    slot: Rc<PluginSlot>,
+    pump: PumpUpstreams,
 }
 
 /// One worker thread's state.
@@ -93,6 +103,7 @@ impl Worker {
                         id: generation.id,
                         listeners: old.listeners.clone(),
                         singletons: old.singletons.clone(),
+                        running: old.running.clone(),
                     }));
                 }
             }
@@ -144,6 +155,26 @@ impl Worker {
             &self.host.shared,
             &generation.upstream_tls,
         ));
+        let previous = self.local.borrow().clone();
+        let mut running = HashMap::new();
+        // A plugin whose factory the generation kept keeps its slot here: the same VM, its
+        // memory and root context, its ticks (its pump is pointed at the new clusters once the
+        // whole generation is built).
+        let mut slot_for =
+            |key: String, factory: &Arc<PluginFactory>| -> Result<(Rc<PluginSlot>, bool)> {
+                let kept = previous
+                    .as_ref()
+                    .and_then(|p| p.running.get(&key))
+                    .filter(|r| Arc::ptr_eq(&r.slot.factory, factory))
+                    .cloned();
+                let (entry, is_new) = match kept {
+                    Some(kept) => (kept, false),
+                    None => (self.start_slot(factory, &upstreams)?, true),
+                };
+                let slot = entry.slot.clone();
+                running.insert(key, entry);
+                Ok((slot, is_new))
+            };
         let singleton_names = generation.config.singletons();
         let mut slots: HashMap<String, Rc<PluginSlot>> = HashMap::new();
         let mut singletons = Vec::new();
@@ -152,11 +183,12 @@ impl Worker {
             if singleton && self.index != SINGLETON_WORKER {
                 continue;
             }
-            let slot = self
-                .start_slot(factory, &upstreams)
+            let (slot, is_new) = slot_for(name.clone(), factory)
                 .with_context(|| format!("starting plugin {name:?}"))?;
             if singleton {
-                singletons::keep_up(&slot);
+                if is_new {
+                    singletons::keep_up(&slot);
+                }
                 singletons.push(slot);
             } else {
                 slots.insert(name.clone(), slot);
@@ -164,10 +196,12 @@ impl Worker {
         }
         let mut canaries = HashMap::new();
         for (name, canary) in &generation.canaries {
-            let slot = self
-                .start_slot(&canary.factory, &upstreams)
+            let (slot, _) = slot_for(format!("{name}@canary"), &canary.factory)
                 .with_context(|| format!("starting plugin {name:?}'s canary"))?;
             canaries.insert(name.clone(), (slot, canary.rollout.clone()));
+        }
+        for kept in running.values() {
+            kept.pump.retarget(upstreams.clone());
         }
         self.slots.borrow_mut().retain(|_, s| s.strong_count() > 0);
         let listeners = generation
@@ -198,6 +232,7 @@ impl Worker {
             id: generation.id,
             listeners,
             singletons,
+            running,
         })
     }
 
@@ -206,16 +241,16 @@ impl Worker {
         &self,
         factory: &Arc<PluginFactory>,
         upstreams: &Rc<Upstreams>,
-    ) -> Result<Rc<PluginSlot>> {
+    ) -> Result<Running> {
         let key = NEXT_SLOT_KEY.fetch_add(1, Ordering::Relaxed);
         let events = self.events.clone();
         let waker = Arc::new(move |queue| {
             let _ = events.send(WorkerEvent::QueueReady { slot: key, queue });
         });
         let slot = PluginSlot::new(factory.clone(), waker, self.host.counters.vms.clone())?;
-        wasmesh_proxy::start_pump(&slot, upstreams.clone());
+        let pump = wasmesh_proxy::start_pump(&slot, upstreams.clone());
         self.slots.borrow_mut().insert(key, Rc::downgrade(&slot));
-        Ok(slot)
+        Ok(Running { slot, pump })
     }
 
     fn deliver(self: &Rc<Self>, event: WorkerEvent) {

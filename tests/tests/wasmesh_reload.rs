@@ -290,21 +290,24 @@ fn shared_data_survives_a_swap_of_the_module_that_owns_it() {
     assert_eq!(limited_status(&proxy), 200, "a new vm_id starts empty");
 }
 
+/// Two workers, the abi-test guest with `vm_config` `tag` in front of `backend`.
+fn abi_config(backend: SocketAddr, tag: &str) -> Value {
+    MeshConfig::new()
+        .workers(2)
+        .plugin(Plugin::new("abi", &build_filters().abi_test).vm_config(json!(tag)))
+        .cluster(Cluster::fixed("backend", [backend]))
+        .listener(
+            Listener::new("main")
+                .filter("abi")
+                .route(Route::prefix("/", "backend")),
+        )
+        .to_wasmesh_json()
+}
+
 #[test]
 fn a_reload_retires_the_old_vms_through_on_done() {
     let backend = Backend::start("b1");
-    let config = |tag: &str| {
-        MeshConfig::new()
-            .workers(2)
-            .plugin(Plugin::new("abi", &build_filters().abi_test).vm_config(json!(tag)))
-            .cluster(Cluster::fixed("backend", [backend.addr]))
-            .listener(
-                Listener::new("main")
-                    .filter("abi")
-                    .route(Route::prefix("/", "backend")),
-            )
-            .to_wasmesh_json()
-    };
+    let config = |tag: &str| abi_config(backend.addr, tag);
     let proxy = Wasmesh::start(config("first"));
     assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
     assert_eq!(proxy.logs().matches("abi-test: root on_done").count(), 0);
@@ -323,6 +326,47 @@ fn a_reload_retires_the_old_vms_through_on_done() {
     );
     assert_eq!(generation(&proxy), 2);
     assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
+}
+
+/// A reload that leaves a plugin as it was (module, configurations, limits, clusters) keeps its
+/// VMs on every worker: no `on_vm_start`, no `on_done`, the same memory; one that changes it
+/// starts new ones (as Envoy keeps a VM whose module and configuration did not change).
+#[test]
+fn an_unchanged_plugin_keeps_its_vms_across_a_reload() {
+    let backend = Backend::start("b1");
+    let config = |tag: &str| abi_config(backend.addr, tag);
+    let starts = |proxy: &Proxy| proxy.logs().matches("abi-test: on_vm_start").count();
+    let proxy = Wasmesh::start(config("first"));
+    assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
+    // The generation's trial instance, then one VM per worker.
+    assert_eq!(starts(&proxy), 3, "{}", proxy.logs());
+    let mut listener_only = config("first");
+    listener_only["listeners"][0]["idle_timeout_ms"] = json!(30_000);
+    rewrite_config(&proxy, &listener_only);
+    poll_until("generation 2", Duration::from_secs(10), || {
+        let _ = client::shared().get_checked(&proxy.url("main", "/"));
+        match generation(&proxy) {
+            2 => Ok(()),
+            n => Err(format!("generation {n}")),
+        }
+    });
+    for _ in 0..4 {
+        assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
+    }
+    assert_eq!(starts(&proxy), 3, "no VM started: {}", proxy.logs());
+    assert_eq!(proxy.logs().matches("abi-test: root on_done").count(), 0);
+    rewrite_config(&proxy, &config("second"));
+    poll_until(
+        "new VMs for the changed plugin",
+        Duration::from_secs(10),
+        || {
+            let _ = client::shared().get_checked(&proxy.url("main", "/"));
+            match starts(&proxy) {
+                n if n >= 6 => Ok(()),
+                n => Err(format!("{n} on_vm_start lines")),
+            }
+        },
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Static facts about a plugin, shared by all its VMs.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct PluginInfo {
     /// `plugin_name`.
     pub name: String,

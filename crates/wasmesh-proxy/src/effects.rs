@@ -3,6 +3,7 @@
 //! streams to the slot's [`GrpcDriver`], and runs tick timers. One pump task per plugin slot on
 //! its worker.
 
+use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
@@ -21,10 +22,29 @@ use wasmesh_host::store::{CallResponse, PendingHttpCall};
 /// Largest HTTP-call response body handed to a filter.
 const MAX_CALL_BODY: usize = 16 << 20;
 
-/// Starts the effects pump of a slot (ends when the slot is dropped).
-pub fn start_pump(slot: &Rc<PluginSlot>, upstreams: Rc<Upstreams>) {
+/// The clusters a slot's effects pump sends its calls to. A reload that keeps the slot (its
+/// plugin did not change) points it at the new generation's clusters.
+#[derive(Clone)]
+pub struct PumpUpstreams(Rc<RefCell<Rc<Upstreams>>>);
+
+impl PumpUpstreams {
+    /// Calls from now on go to `upstreams`.
+    pub fn retarget(&self, upstreams: Rc<Upstreams>) {
+        *self.0.borrow_mut() = upstreams;
+    }
+
+    fn current(&self) -> Rc<Upstreams> {
+        self.0.borrow().clone()
+    }
+}
+
+/// Starts the effects pump of a slot (ends when the slot is dropped), sending its calls to
+/// `upstreams` until retargeted.
+pub fn start_pump(slot: &Rc<PluginSlot>, upstreams: Rc<Upstreams>) -> PumpUpstreams {
     let ready: Rc<Notify> = slot.effects_ready();
     let weak = Rc::downgrade(slot);
+    let target = PumpUpstreams(Rc::new(RefCell::new(upstreams)));
+    let pump_target = target.clone();
     tokio::task::spawn_local(async move {
         let mut ticker: Option<JoinHandle<()>> = None;
         let mut grpc = GrpcDriver::default();
@@ -32,6 +52,7 @@ pub fn start_pump(slot: &Rc<PluginSlot>, upstreams: Rc<Upstreams>) {
             ready.notified().await;
             let Some(slot) = weak.upgrade() else { break };
             let effects = slot.take_effects();
+            let upstreams = pump_target.current();
             if let Some(period) = effects.tick_period {
                 if let Some(old) = ticker.take() {
                     old.abort();
@@ -60,6 +81,7 @@ pub fn start_pump(slot: &Rc<PluginSlot>, upstreams: Rc<Upstreams>) {
             old.abort();
         }
     });
+    target
 }
 
 async fn tick_loop(slot: Weak<PluginSlot>, period: Duration, generation: u64) {

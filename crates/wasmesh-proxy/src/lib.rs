@@ -40,6 +40,6 @@ mod worker_view;
 
 pub use accept::after_accept_error;
 pub use connection::accept_loop;
-pub use effects::start_pump;
+pub use effects::{start_pump, PumpUpstreams};
 pub use upstream::Upstreams;
 pub use worker_view::{ListenerLocal, WorkerView};

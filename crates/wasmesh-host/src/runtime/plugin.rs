@@ -113,6 +113,15 @@ impl PluginFactory {
         self.module_sha256.as_deref()
     }
 
+    /// Whether `other` is this plugin as it was: the same module and the same facts (names,
+    /// configurations, limits, clusters). A reload keeps such a plugin's factory, so every
+    /// worker keeps its VMs and what they hold.
+    pub fn same_plugin_as(&self, other: &PluginFactory) -> bool {
+        self.module_sha256.is_some()
+            && self.module_sha256 == other.module_sha256
+            && *self.info == *other.info
+    }
+
     /// The same plugin over other host-wide stores: a trial instance runs against a scratch
     /// [`SharedState`], so a configuration that is then rejected leaves no shared data, queue
     /// or metric behind in the live one.
