@@ -19,7 +19,7 @@ use crate::events::WorkerEvent;
 use crate::listeners::{BoundListener, ListenerPlan};
 use wasmesh_host::rollout::Rollout;
 use wasmesh_host::runtime::plugin::VmFailureCounters;
-use wasmesh_host::runtime::{PluginFactory, Runtime};
+use wasmesh_host::runtime::{module_cache, PluginFactory, Runtime};
 use wasmesh_host::state::SharedState;
 use wasmesh_proxy::access_log::writer::LogFile;
 use wasmesh_proxy::access_log::AccessLog;
@@ -59,6 +59,8 @@ pub struct Generation {
     pub tls: HashMap<String, Arc<ServerTls>>,
     /// Each TLS cluster's CAs, identities and client certificate, by name.
     pub upstream_tls: HashMap<String, Arc<ClientTls>>,
+    /// What each cluster's TLS was loaded from ([`client_tls_source`]).
+    upstream_tls_sources: HashMap<String, String>,
     /// Each listener's access log, by listener name.
     pub access_logs: HashMap<String, Arc<AccessLog>>,
 }
@@ -181,11 +183,29 @@ impl Generation {
         }
         let access_logs = access_logs(&config)?;
         let mut upstream_tls = HashMap::new();
+        let mut upstream_tls_sources = HashMap::new();
         for (i, cluster) in config.clusters.iter().enumerate() {
-            if let Some(spec) = &cluster.tls {
-                let loaded = ClientTls::load(spec, cluster.http2)
-                    .with_context(|| format!("clusters[{i}].tls ({:?})", cluster.name))?;
-                upstream_tls.insert(cluster.name.clone(), Arc::new(loaded));
+            let Some(spec) = &cluster.tls else {
+                continue;
+            };
+            // The same settings and files as the last generation's: the same TLS, so the
+            // cluster keeps its pool of open connections on every worker.
+            let source = client_tls_source(spec, cluster.http2);
+            let kept = previous
+                .filter(|p| {
+                    source.is_some() && p.upstream_tls_sources.get(&cluster.name) == source.as_ref()
+                })
+                .and_then(|p| p.upstream_tls.get(&cluster.name).cloned());
+            let loaded = match kept {
+                Some(tls) => tls,
+                None => Arc::new(
+                    ClientTls::load(spec, cluster.http2)
+                        .with_context(|| format!("clusters[{i}].tls ({:?})", cluster.name))?,
+                ),
+            };
+            upstream_tls.insert(cluster.name.clone(), loaded);
+            if let Some(source) = source {
+                upstream_tls_sources.insert(cluster.name.clone(), source);
             }
         }
         Ok(Generation {
@@ -195,9 +215,29 @@ impl Generation {
             canaries,
             tls,
             upstream_tls,
+            upstream_tls_sources,
             access_logs,
         })
     }
+}
+
+/// What a cluster's TLS is loaded from: its settings and the digests of the files they name;
+/// `None` when a file cannot be read (loading it will say why).
+fn client_tls_source(spec: &wasmesh_proxy::spec::UpstreamTls, http2: bool) -> Option<String> {
+    let mut files: Vec<&std::path::Path> = spec.trusted_ca.iter().map(|p| p.as_path()).collect();
+    if let Some(client) = &spec.client_certificate {
+        files.push(&client.certificate_chain);
+        files.push(&client.private_key);
+    }
+    let digests = files
+        .iter()
+        .map(|path| {
+            std::fs::read(path)
+                .ok()
+                .map(|bytes| module_cache::sha256_hex(&bytes))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(format!("{spec:?} {http2} {digests:?}"))
 }
 
 /// Each listener's access log, by listener name; listeners naming the same file share its

@@ -34,6 +34,8 @@ struct LocalGeneration {
     /// Every slot it runs, by plugin name (a canary's as `<name>@canary`), so the next
     /// generation keeps those whose factory it keeps.
     running: HashMap<String, Running>,
+    /// Its clusters, whose unchanged ones the next generation keeps with their pools.
+    upstreams: Rc<Upstreams>,
 }
 
 /// A slot and the clusters its effects pump sends calls to.
@@ -104,6 +106,7 @@ impl Worker {
                         listeners: old.listeners.clone(),
                         singletons: old.singletons.clone(),
                         running: old.running.clone(),
+                        upstreams: old.upstreams.clone(),
                     }));
                 }
             }
@@ -149,13 +152,14 @@ impl Worker {
     }
 
     fn build(&self, generation: &Generation) -> Result<LocalGeneration> {
+        let previous = self.local.borrow().clone();
         let upstreams = Rc::new(Upstreams::new(
             &generation.config.clusters,
             &self.host.overload,
             &self.host.shared,
             &generation.upstream_tls,
+            previous.as_ref().map(|p| &*p.upstreams),
         ));
-        let previous = self.local.borrow().clone();
         let mut running = HashMap::new();
         // A plugin whose factory the generation kept keeps its slot here: the same VM, its
         // memory and root context, its ticks (its pump is pointed at the new clusters once the
@@ -233,6 +237,7 @@ impl Worker {
             listeners,
             singletons,
             running,
+            upstreams,
         })
     }
 

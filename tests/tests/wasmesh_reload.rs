@@ -369,6 +369,67 @@ fn an_unchanged_plugin_keeps_its_vms_across_a_reload() {
     );
 }
 
+/// The local ports of the proxy's open connections to `backend` (the kernel's table).
+fn connections_to(backend: SocketAddr) -> Vec<u16> {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let port = format!(":{:04X}", backend.port());
+    let mut ports: Vec<u16> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (local, remote, state) = (fields.get(1)?, fields.get(2)?, fields.get(3)?);
+            let local_port = local.rsplit(':').next()?;
+            (remote.ends_with(&port) && *state == "01")
+                .then(|| u16::from_str_radix(local_port, 16).ok())?
+        })
+        .collect();
+    ports.sort_unstable();
+    ports
+}
+
+/// A reload that leaves a cluster as it was keeps its pool: the next request goes on the same
+/// upstream connection; one that changes the cluster gets a new pool.
+#[test]
+fn a_reload_keeps_the_pools_of_unchanged_clusters() {
+    let backend = Backend::start("b1");
+    let mesh = MeshConfig::new()
+        .workers(1)
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(Listener::new("main").route(Route::prefix("/", "backend")));
+    let proxy = Wasmesh::start(mesh.to_wasmesh_json());
+    assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
+    let before = connections_to(backend.addr);
+    assert_eq!(before.len(), 1, "one pooled connection: {before:?}");
+    let reload_to = |config: &Value, want: u64| {
+        rewrite_config(&proxy, config);
+        poll_until("the reload", Duration::from_secs(10), || {
+            match generation(&proxy) {
+                n if n == want => Ok(()),
+                n => Err(format!("generation {n}")),
+            }
+        });
+        // The worker builds the generation on its next event; a request gives it one.
+        for _ in 0..3 {
+            assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
+        }
+    };
+    let mut listener_only = mesh.to_wasmesh_json();
+    listener_only["listeners"][0]["idle_timeout_ms"] = json!(30_000);
+    reload_to(&listener_only, 2);
+    assert_eq!(connections_to(backend.addr), before, "the same connection");
+    let mut cluster_changed = listener_only.clone();
+    cluster_changed["clusters"][0]["connect_timeout_ms"] = json!(2_000);
+    reload_to(&cluster_changed, 3);
+    let after = poll_until("the old pool to close", Duration::from_secs(10), || {
+        let now = connections_to(backend.addr);
+        (now.len() == 1 && now != before)
+            .then_some(now.clone())
+            .ok_or(format!("connections {now:?}, before {before:?}"))
+    });
+    assert_ne!(after, before);
+}
+
 #[test]
 fn a_failing_config_under_load_changes_nothing() {
     let upstreams = [Backend::start("b1"), Backend::start("b2")];

@@ -8,6 +8,7 @@ mod sni_pools;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +64,8 @@ pub struct Cluster {
     pub config: ClusterConfig,
     /// Requests go over TLS (`https://`, which h2's `:scheme` carries).
     https: bool,
+    /// The TLS its connections were made with (a reload keeps the cluster only with the same).
+    tls: Option<Arc<ClientTls>>,
     client: Client<CountingConnector, ProxyBody>,
     /// `auto_sni`: a client per request host.
     sni_pools: Option<RefCell<SniPools>>,
@@ -88,6 +91,7 @@ impl Cluster {
         tcp.enforce_http(false);
         let https = tls.is_some();
         let auto_sni = tls.as_ref().is_some_and(|tls| tls.auto_sni);
+        let kept_tls = tls.clone();
         let admission = PoolAdmission::new(config, overload);
         let connector = CountingConnector::new(
             tcp,
@@ -108,6 +112,7 @@ impl Cluster {
         Cluster {
             config: config.clone(),
             https,
+            tls: kept_tls,
             client,
             sni_pools,
             next: Cell::new(0),
@@ -226,7 +231,7 @@ fn client_builder() -> hyper_util::client::legacy::Builder {
 
 /// Every cluster of a configuration generation, on one worker.
 pub struct Upstreams {
-    clusters: HashMap<String, Cluster>,
+    clusters: HashMap<String, Rc<Cluster>>,
     /// The headers `original_dst` clusters read their destination from.
     destination_headers: Vec<String>,
 }
@@ -234,12 +239,14 @@ pub struct Upstreams {
 impl Upstreams {
     /// Clients for every configured cluster, counted in `overload`; `shared` holds the endpoint
     /// sets `allowed_endpoints` reads; `tls` each TLS cluster's settings, by name, loaded once
-    /// for every worker.
+    /// for every worker. A cluster of `previous` with the same configuration and TLS is kept,
+    /// with its pool of open connections (a reload does not reconnect to every upstream).
     pub fn new(
         configs: &[ClusterConfig],
         overload: &Arc<Overload>,
         shared: &Arc<SharedState>,
         tls: &HashMap<String, Arc<ClientTls>>,
+        previous: Option<&Upstreams>,
     ) -> Upstreams {
         let mut destination_headers: Vec<String> = configs
             .iter()
@@ -252,7 +259,14 @@ impl Upstreams {
             clusters: configs
                 .iter()
                 .map(|c| {
-                    let cluster = Cluster::new(c, overload, shared, tls.get(&c.name).cloned());
+                    let tls = tls.get(&c.name).cloned();
+                    let kept = previous
+                        .and_then(|p| p.clusters.get(&c.name))
+                        .filter(|old| old.config == *c && same_tls(&old.tls, &tls));
+                    let cluster = match kept {
+                        Some(old) => old.clone(),
+                        None => Rc::new(Cluster::new(c, overload, shared, tls)),
+                    };
                     (c.name.clone(), cluster)
                 })
                 .collect(),
@@ -272,6 +286,14 @@ impl Upstreams {
 
     /// A cluster by name.
     pub fn get(&self, name: &str) -> Option<&Cluster> {
-        self.clusters.get(name)
+        self.clusters.get(name).map(|c| &**c)
+    }
+}
+
+fn same_tls(a: &Option<Arc<ClientTls>>, b: &Option<Arc<ClientTls>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
     }
 }
