@@ -200,7 +200,7 @@ fn metrics(host: &Host) -> String {
     counter(
         "wasmesh_requests_total",
         "Downstream requests handled.",
-        c.requests.load(Ordering::Relaxed),
+        c.requests.total(),
     );
     counter(
         "wasmesh_vm_failures_total",

@@ -327,7 +327,7 @@ impl Module<'_> {
 #[derive(Default)]
 pub struct HostCounters {
     /// Downstream requests handled.
-    pub requests: AtomicU64,
+    pub requests: crate::per_worker_counter::PerWorkerCounter,
     /// Successful reloads.
     pub reloads_ok: AtomicU64,
     /// Rejected reloads.

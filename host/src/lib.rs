@@ -15,6 +15,7 @@ pub(crate) mod heap;
 pub mod host;
 pub(crate) mod listeners;
 pub(crate) mod modules;
+pub(crate) mod per_worker_counter;
 pub(crate) mod reload_history;
 pub(crate) mod singletons;
 pub(crate) mod stat;

@@ -61,7 +61,7 @@ static NEXT_SLOT_KEY: AtomicU64 = AtomicU64::new(1);
 
 impl WorkerView for Worker {
     fn count_request(&self) {
-        self.host.counters.requests.fetch_add(1, Ordering::Relaxed);
+        self.host.counters.requests.increment(self.index);
     }
 
     fn overload(&self) -> &Arc<wasmesh_proxy::overload::Overload> {

@@ -19,16 +19,23 @@ fn status(error: MetricError) -> Status {
     }
 }
 
-/// The metric behind `id`: from the VM's own table once it has used it, so the request path
-/// takes no lock; the first use looks it up in the host-wide registry.
-fn metric(caller: &mut Caller<'_>, id: u32) -> Result<Arc<Metric>, Status> {
+/// `f` on the metric behind `id`: from the VM's own table once it has used it, so the request
+/// path takes no lock and touches no shared reference count (an `Arc` clone per call would
+/// bounce one cache line between every worker recording the metric); the first use looks it up
+/// in the host-wide registry.
+fn with_metric<T>(
+    caller: &mut Caller<'_>,
+    id: u32,
+    f: impl FnOnce(&Metric) -> Result<T, Status>,
+) -> Result<T, Status> {
     let state = caller.data_mut();
     if let Some(metric) = state.metrics_used.get(&id) {
-        return Ok(metric.clone());
+        return f(metric);
     }
-    let metric = state.shared.metrics.get(id).map_err(status)?;
-    state.metrics_used.insert(id, metric.clone());
-    Ok(metric)
+    let metric: Arc<Metric> = state.shared.metrics.get(id).map_err(status)?;
+    let result = f(&metric);
+    state.metrics_used.insert(id, metric);
+    result
 }
 
 /// Registers this family's hostcalls with the linker.
@@ -57,21 +64,23 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_increment_metric",
         |mut caller: Caller<'_>, id: u32, delta: i64| {
-            finish((|| {
-                let metric = metric(&mut caller, id)?;
-                metric.increment(delta).map_err(|e| status(e).into())
-            })())
+            finish(
+                with_metric(&mut caller, id, |m| m.increment(delta).map_err(status))
+                    .map_err(Into::into),
+            )
         },
     )?;
     linker.func_wrap(
         "env",
         "proxy_record_metric",
         |mut caller: Caller<'_>, id: u32, value: u64| {
-            finish((|| {
-                let metric = metric(&mut caller, id)?;
-                metric.record(value);
-                Ok(())
-            })())
+            finish(
+                with_metric(&mut caller, id, |m| {
+                    m.record(value);
+                    Ok(())
+                })
+                .map_err(Into::into),
+            )
         },
     )?;
     linker.func_wrap(
@@ -79,8 +88,7 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "proxy_get_metric",
         |mut caller: Caller<'_>, id: u32, ret: u32| {
             finish((|| {
-                let metric = metric(&mut caller, id)?;
-                let value = metric.get().map_err(status)?;
+                let value = with_metric(&mut caller, id, |m| m.get().map_err(status))?;
                 write_u64(&mut caller, ret, value)
             })())
         },

@@ -1,6 +1,7 @@
 //! Shared key-value data with compare-and-swap, as `proxy_get_shared_data`
 //! and `proxy_set_shared_data` define it. Keys are scoped by VM id, like
-//! Envoy's, so two plugins with different VM ids never see each other's data.
+//! Envoy's, so two plugins with different VM ids never see each other's data; each VM id's keys
+//! sit under a lock of their own.
 //!
 //! Each VM id may hold at most [`MAX_KEYS_PER_VM`] keys and [`MAX_BYTES_PER_VM`] bytes of keys
 //! and values: past that a set is refused (existing data untouched), so a filter that writes
@@ -41,15 +42,18 @@ struct Usage {
     bytes: usize,
 }
 
+/// One VM id's keys, under a lock of its own: plugins with different VM ids never wait for
+/// each other, and a lookup by key borrows it (no allocation per read).
 #[derive(Default)]
-struct Inner {
-    map: HashMap<(String, Vec<u8>), Entry>,
-    usage: HashMap<String, Usage>,
+struct VmData {
+    map: HashMap<Vec<u8>, Entry>,
+    usage: Usage,
 }
 
 /// The host-wide store.
 pub struct SharedData {
-    inner: RwLock<Inner>,
+    /// Entries are never removed, so a VM id's lock is found under the outer read lock.
+    by_vm: RwLock<HashMap<String, RwLock<VmData>>>,
     next_cas: std::sync::atomic::AtomicU32,
     /// Sets refused for a cap.
     pub refused: Refusals,
@@ -58,7 +62,7 @@ pub struct SharedData {
 impl Default for SharedData {
     fn default() -> SharedData {
         SharedData {
-            inner: RwLock::default(),
+            by_vm: RwLock::default(),
             next_cas: Default::default(),
             refused: Refusals::new("shared_data"),
         }
@@ -68,33 +72,47 @@ impl Default for SharedData {
 impl SharedData {
     /// Value and CAS of a key, or `None` when absent.
     pub fn get(&self, vm_id: &str, key: &[u8]) -> Option<(Vec<u8>, u32)> {
-        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        inner
-            .map
-            .get(&(vm_id.to_string(), key.to_vec()))
-            .map(|e| (e.value.clone(), e.cas))
+        self.read(vm_id, |data| {
+            data.map.get(key).map(|e| (e.value.clone(), e.cas))
+        })
     }
 
     /// The CAS of a key (it changes with every write), or `None` when absent: lets a reader
     /// that keeps a decoded copy tell whether it is still current without copying the value.
     pub fn cas(&self, vm_id: &str, key: &[u8]) -> Option<u32> {
-        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        inner
-            .map
-            .get(&(vm_id.to_string(), key.to_vec()))
-            .map(|e| e.cas)
+        self.read(vm_id, |data| data.map.get(key).map(|e| e.cas))
     }
 
     /// Stores `value`; a non-zero `cas` must match the stored one (a missing key matches any).
     pub fn set(&self, vm_id: &str, key: &[u8], value: &[u8], cas: u32) -> SetOutcome {
-        let mut inner = self.inner.write().unwrap_or_else(|e| e.into_inner());
-        let slot = (vm_id.to_string(), key.to_vec());
-        let old_bytes = match inner.map.get(&slot) {
+        {
+            let by_vm = self.by_vm.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(vm) = by_vm.get(vm_id) {
+                let mut data = vm.write().unwrap_or_else(|e| e.into_inner());
+                return self.set_in(&mut data, vm_id, key, value, cas);
+            }
+        }
+        // The VM id's first write.
+        let mut by_vm = self.by_vm.write().unwrap_or_else(|e| e.into_inner());
+        let vm = by_vm.entry(vm_id.to_string()).or_default();
+        let data = vm.get_mut().unwrap_or_else(|e| e.into_inner());
+        self.set_in(data, vm_id, key, value, cas)
+    }
+
+    fn set_in(
+        &self,
+        data: &mut VmData,
+        vm_id: &str,
+        key: &[u8],
+        value: &[u8],
+        cas: u32,
+    ) -> SetOutcome {
+        let old_bytes = match data.map.get(key) {
             Some(entry) if cas != 0 && cas != entry.cas => return SetOutcome::CasMismatch,
             Some(entry) => Some(key.len() + entry.value.len()),
             None => None,
         };
-        let mut usage = inner.usage.get(vm_id).copied().unwrap_or_default();
+        let mut usage = data.usage;
         usage.keys += usize::from(old_bytes.is_none());
         usage.bytes = usage.bytes - old_bytes.unwrap_or(0) + key.len() + value.len();
         let grows = old_bytes.is_none_or(|old| key.len() + value.len() > old);
@@ -108,27 +126,32 @@ impl SharedData {
             );
             return SetOutcome::Refused;
         }
-        inner.usage.insert(vm_id.to_string(), usage);
+        data.usage = usage;
         let cas = self.fresh_cas();
-        inner.map.insert(
-            slot,
-            Entry {
-                value: value.to_vec(),
-                cas,
-            },
-        );
+        let entry = Entry {
+            value: value.to_vec(),
+            cas,
+        };
+        match data.map.get_mut(key) {
+            Some(stored) => *stored = entry,
+            None => {
+                data.map.insert(key.to_vec(), entry);
+            }
+        }
         SetOutcome::Ok
     }
 
     /// Every key of a VM id (for the admin).
     pub fn keys(&self, vm_id: &str) -> Vec<Vec<u8>> {
-        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        inner
-            .map
-            .keys()
-            .filter(|(id, _)| id == vm_id)
-            .map(|(_, k)| k.clone())
-            .collect()
+        self.read(vm_id, |data| Some(data.map.keys().cloned().collect()))
+            .unwrap_or_default()
+    }
+
+    /// `f` over `vm_id`'s data under its read lock; `None` when the VM id holds nothing.
+    fn read<T>(&self, vm_id: &str, f: impl FnOnce(&VmData) -> Option<T>) -> Option<T> {
+        let by_vm = self.by_vm.read().unwrap_or_else(|e| e.into_inner());
+        let data = by_vm.get(vm_id)?.read().unwrap_or_else(|e| e.into_inner());
+        f(&data)
     }
 
     fn fresh_cas(&self) -> u32 {

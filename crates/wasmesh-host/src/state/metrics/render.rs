@@ -10,9 +10,11 @@ use super::{Metric, MetricKind, Registry};
 impl Registry {
     /// Prometheus text exposition of every metric: one family per base name (all its label
     /// sets together under one `# TYPE`, as the format requires), families sorted by name.
+    /// Renders from a snapshot of the list taken under the lock, so a worker defining a metric
+    /// meanwhile does not wait for the sorting and rendering of up to 100 000 of them.
     pub fn render_prometheus(&self, out: &mut String) {
-        let inner = self.read();
-        let mut metrics: Vec<&Arc<Metric>> = inner.metrics.iter().collect();
+        let snapshot: Vec<Arc<Metric>> = self.read().metrics.clone();
+        let mut metrics: Vec<&Arc<Metric>> = snapshot.iter().collect();
         metrics.sort_by(|a, b| (&a.family, a.kind as u8).cmp(&(&b.family, b.kind as u8)));
         let mut previous: Option<(&str, MetricKind)> = None;
         for metric in metrics {
