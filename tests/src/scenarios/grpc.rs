@@ -71,7 +71,8 @@ fn unary_reply(text: &str) -> Value {
         "text": text,
         "method": "/wasmesh.test.Echo/Unary",
         "metadata": [
-            "x-abi-md=call", "x-envoy-expected-rq-timeout-ms=5000", "x-envoy-internal=true",
+            r"x-abi-md-bin=b'\x00\x01\x02\xff'", "x-abi-md=call",
+            "x-envoy-expected-rq-timeout-ms=5000", "x-envoy-internal=true",
         ],
         "sequence": 1,
     })

@@ -13,6 +13,7 @@
 //! - the close's message (`proxy_get_status`) carries Envoy's response-code details after the
 //!   server's message, in braces (`not found{via_upstream}`), or alone when there was none.
 
+use base64::Engine;
 use std::time::Duration;
 
 use http_body_util::BodyExt;
@@ -173,7 +174,13 @@ fn head(target: &GrpcTarget, timeout: Option<Duration>) -> HeaderMap {
     // What Envoy's router marks every request of its own clients with.
     headers.add(b"x-envoy-internal", b"true");
     for (key, value) in target.metadata.iter() {
-        headers.add(key, value);
+        // Binary metadata travels base64-encoded (the gRPC wire format), as Envoy sends it.
+        if key.ends_with(b"-bin") {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(value);
+            headers.add(key, encoded.as_bytes());
+        } else {
+            headers.add(key, value);
+        }
     }
     headers
 }

@@ -129,7 +129,11 @@ impl Case for Call {
             &target(&upstream),
             SERVICE,
             "Unary",
-            vec![("x-abi-md", b"call")],
+            // A binary (`-bin`) value too: on the wire it must go base64-encoded.
+            vec![
+                ("x-abi-md", b"call".as_slice()),
+                ("x-abi-md-bin", &[0, 1, 2, 0xff]),
+            ],
             Some(&request.encode_to_vec()),
             Duration::from_millis(timeout.into()),
         ) {
