@@ -14,14 +14,16 @@ use std::sync::{Arc, Mutex, RwLock};
 use anyhow::{bail, Context, Result};
 use tokio::sync::mpsc::UnboundedSender;
 
+mod access_logs;
+mod tls;
+
 use crate::config::Config;
 use crate::events::WorkerEvent;
 use crate::listeners::{BoundListener, ListenerPlan};
 use wasmesh_host::rollout::Rollout;
 use wasmesh_host::runtime::plugin::VmFailureCounters;
-use wasmesh_host::runtime::{module_cache, PluginFactory, Runtime};
+use wasmesh_host::runtime::{PluginFactory, Runtime};
 use wasmesh_host::state::SharedState;
-use wasmesh_proxy::access_log::writer::LogFile;
 use wasmesh_proxy::access_log::AccessLog;
 use wasmesh_proxy::tls::upstream::ClientTls;
 use wasmesh_proxy::tls::ServerTls;
@@ -59,7 +61,7 @@ pub struct Generation {
     pub tls: HashMap<String, Arc<ServerTls>>,
     /// Each TLS cluster's CAs, identities and client certificate, by name.
     pub upstream_tls: HashMap<String, Arc<ClientTls>>,
-    /// What each cluster's TLS was loaded from ([`client_tls_source`]).
+    /// What each cluster's TLS was loaded from ([`tls::ClustersTls`]).
     upstream_tls_sources: HashMap<String, String>,
     /// Each listener's access log, by listener name.
     pub access_logs: HashMap<String, Arc<AccessLog>>,
@@ -173,102 +175,20 @@ impl Generation {
             };
             canaries.insert(plugin.name.clone(), canary);
         }
-        let mut tls = HashMap::new();
-        for (i, listener) in config.listeners.iter().enumerate() {
-            if let Some(spec) = &listener.tls {
-                let loaded = ServerTls::load(spec)
-                    .with_context(|| format!("listeners[{i}].tls ({:?})", listener.name))?;
-                tls.insert(listener.name.clone(), Arc::new(loaded));
-            }
-        }
-        let access_logs = access_logs(&config)?;
-        let mut upstream_tls = HashMap::new();
-        let mut upstream_tls_sources = HashMap::new();
-        for (i, cluster) in config.clusters.iter().enumerate() {
-            let Some(spec) = &cluster.tls else {
-                continue;
-            };
-            // The same settings and files as the last generation's: the same TLS, so the
-            // cluster keeps its pool of open connections on every worker.
-            let source = client_tls_source(spec, cluster.http2);
-            let kept = previous
-                .filter(|p| {
-                    source.is_some() && p.upstream_tls_sources.get(&cluster.name) == source.as_ref()
-                })
-                .and_then(|p| p.upstream_tls.get(&cluster.name).cloned());
-            let loaded = match kept {
-                Some(tls) => tls,
-                None => Arc::new(
-                    ClientTls::load(spec, cluster.http2)
-                        .with_context(|| format!("clusters[{i}].tls ({:?})", cluster.name))?,
-                ),
-            };
-            upstream_tls.insert(cluster.name.clone(), loaded);
-            if let Some(source) = source {
-                upstream_tls_sources.insert(cluster.name.clone(), source);
-            }
-        }
+        let tls = tls::listeners(&config)?;
+        let access_logs = access_logs::open(&config)?;
+        let clusters_tls = tls::clusters(&config, previous)?;
         Ok(Generation {
             id,
             config: Arc::new(config),
             factories,
             canaries,
             tls,
-            upstream_tls,
-            upstream_tls_sources,
+            upstream_tls: clusters_tls.loaded,
+            upstream_tls_sources: clusters_tls.sources,
             access_logs,
         })
     }
-}
-
-/// What a cluster's TLS is loaded from: its settings and the digests of the files they name;
-/// `None` when a file cannot be read (loading it will say why).
-fn client_tls_source(spec: &wasmesh_proxy::spec::UpstreamTls, http2: bool) -> Option<String> {
-    let mut files: Vec<&std::path::Path> = spec.trusted_ca.iter().map(|p| p.as_path()).collect();
-    if let Some(client) = &spec.client_certificate {
-        files.push(&client.certificate_chain);
-        files.push(&client.private_key);
-    }
-    let digests = files
-        .iter()
-        .map(|path| {
-            std::fs::read(path)
-                .ok()
-                .map(|bytes| module_cache::sha256_hex(&bytes))
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(format!("{spec:?} {http2} {digests:?}"))
-}
-
-/// Each listener's access log, by listener name; listeners naming the same file share its
-/// writer.
-fn access_logs(config: &Config) -> Result<HashMap<String, Arc<AccessLog>>> {
-    let mut files: HashMap<&std::path::Path, LogFile> = HashMap::new();
-    let mut logs = HashMap::new();
-    for (i, listener) in config.listeners.iter().enumerate() {
-        let Some(spec) = &listener.access_log else {
-            continue;
-        };
-        let at = format!("listeners[{i}].access_log");
-        let file = match files.get(spec.path.as_path()) {
-            Some(file) => file.clone(),
-            None => {
-                let interval = std::time::Duration::from_millis(spec.flush_interval_ms);
-                let file = LogFile::open(&spec.path, interval).with_context(|| {
-                    format!(
-                        "config error at `{at}.path`: opening {}",
-                        spec.path.display()
-                    )
-                })?;
-                files.insert(&spec.path, file.clone());
-                file
-            }
-        };
-        let log = AccessLog::new(&listener.name, spec, file)
-            .map_err(|(field, e)| anyhow::anyhow!("config error at `{at}.{field}`: {e}"))?;
-        logs.insert(listener.name.clone(), Arc::new(log));
-    }
-    Ok(logs)
 }
 
 /// A plugin's (or canary's) module as the config names it.

@@ -190,7 +190,13 @@ impl Worker {
             let (slot, is_new) = slot_for(name.clone(), factory)
                 .with_context(|| format!("starting plugin {name:?}"))?;
             if singleton {
-                if is_new {
+                // Kept up once: a slot kept from a generation where it was a singleton already
+                // is (one that was in a listener before is not).
+                let kept_up = !is_new
+                    && previous
+                        .as_ref()
+                        .is_some_and(|p| p.singletons.iter().any(|s| Rc::ptr_eq(s, &slot)));
+                if !kept_up {
                     singletons::keep_up(&slot);
                 }
                 singletons.push(slot);
