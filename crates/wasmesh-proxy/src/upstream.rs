@@ -186,23 +186,23 @@ impl Cluster {
                 *request.uri_mut() = uri;
             }
         }
-        let client = self.client_for(&request);
-        Ok(client.request(request).await?)
+        // The cluster's own client is used in place: cloning it per request would touch its
+        // shared reference counts on every request for nothing.
+        match self.sni_client(&request) {
+            Some(client) => Ok(client.request(request).await?),
+            None => Ok(self.client.request(request).await?),
+        }
     }
 
-    /// The client `request` goes on: its host's pool for `auto_sni`, else the cluster's one.
-    fn client_for(
+    /// For `auto_sni`, the pool of the request's host (`None`: the cluster's own client).
+    fn sni_client(
         &self,
         request: &http::Request<ProxyBody>,
-    ) -> Client<CountingConnector, ProxyBody> {
-        let sni = self.sni_pools.as_ref().and_then(|pools| {
-            let host = request.headers().get(http::header::HOST)?.to_str().ok()?;
-            Some((pools, sni_of_host(host)?))
-        });
-        match sni {
-            Some((pools, sni)) => pools.borrow_mut().client(sni),
-            None => self.client.clone(),
-        }
+    ) -> Option<Client<CountingConnector, ProxyBody>> {
+        let pools = self.sni_pools.as_ref()?;
+        let host = request.headers().get(http::header::HOST)?.to_str().ok()?;
+        let sni = sni_of_host(host)?;
+        Some(pools.borrow_mut().client(sni))
     }
 }
 
