@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use crate::paths::{target_dir, workspace_root};
 
 /// The wasm32 crates the tests load, in the order `cargo build -p` receives them.
-const WASM_CRATES: [&str; 9] = [
+const WASM_CRATES: [&str; 10] = [
     "wasmesh-filter-headers",
     "wasmesh-filter-ratelimit",
     "wasmesh-guest-abi-test",
@@ -24,6 +24,7 @@ const WASM_CRATES: [&str; 9] = [
     "wasmesh-filter-failover",
     "wasmesh-filter-discovery",
     "wasmesh-filter-authz",
+    "wasmesh-guest-tcp-test",
 ];
 
 /// Paths of the built `.wasm` modules.
@@ -48,6 +49,8 @@ pub struct FilterSet {
     /// `tests/guests/misbehave`: a guest that traps, loops, exhausts memory or passes bad
     /// pointers on request, for isolation tests.
     pub misbehave: PathBuf,
+    /// `tests/guests/tcp-test`: a network filter for the TCP proxy tests.
+    pub tcp_test: PathBuf,
 }
 
 /// Builds the wasm filters with `--profile wasm` (once per process) and returns their paths.
@@ -83,6 +86,7 @@ pub fn build_filters() -> &'static FilterSet {
             failover: path(WASM_CRATES[6]),
             discovery: path(WASM_CRATES[7]),
             authz: path(WASM_CRATES[8]),
+            tcp_test: path(WASM_CRATES[9]),
         }
     })
 }

@@ -38,6 +38,7 @@ pub mod raw;
 pub mod scenarios;
 mod slow_relay;
 pub mod static_server;
+pub mod tcp_echo;
 pub mod tls_client;
 mod vm_health;
 mod wasmesh;
@@ -56,6 +57,7 @@ pub use mesh::{
 pub use paths::{target_dir, workspace_root};
 pub use proxy::{Proxy, ProxyKind};
 pub use slow_relay::SlowRelay;
+pub use tcp_echo::TcpEcho;
 pub use wasmesh::Wasmesh;
 pub use wasmesh_backend::{Backend, BackendHandle};
 

@@ -209,7 +209,11 @@ fn capability_report() {
     assert_eq!(find("hostcalls", "proxy_grpc_send"), "implemented");
     assert_eq!(find("hostcalls", "proxy_call_foreign_function"), "partial");
     assert_eq!(find("callbacks", "proxy_on_grpc_close"), "implemented");
-    assert_eq!(find("callbacks", "proxy_on_new_connection"), "not offered");
+    assert_eq!(find("callbacks", "proxy_on_new_connection"), "implemented");
+    assert_eq!(
+        find("callbacks", "proxy_on_request_metadata"),
+        "not offered"
+    );
     assert_eq!(
         served["wasi"]["functions"].as_array().map(Vec::len),
         Some(46)
@@ -225,7 +229,11 @@ fn capability_report() {
         .expect("running wasmesh abi");
     assert_eq!(table, String::from_utf8_lossy(&printed.stdout));
     assert!(
-        table.contains("0x000A  HAS_TCP_FILTER                 no"),
+        table.contains("0x000A  HAS_TCP_FILTER                 yes"),
+        "{table}"
+    );
+    assert!(
+        table.contains("0x0006  HAS_HTTP_CALLOUTS_STREAMING    no"),
         "{table}"
     );
 }

@@ -7,6 +7,7 @@
 
 pub mod abi;
 pub mod chain;
+pub mod connection_chain;
 pub mod embedder;
 pub mod entropy;
 pub mod error;

@@ -65,9 +65,17 @@ pub struct StreamSignals {
     pub close: bool,
     /// `proxy_send_local_response`.
     pub local_reply: Option<LocalReply>,
+    /// `proxy_continue_stream(DOWNSTREAM)` on a connection: go on reading (Envoy's
+    /// `continueReading`).
+    pub continue_downstream: bool,
+    /// `proxy_close_stream(DOWNSTREAM)` on a connection: close the client's side.
+    pub close_downstream: bool,
+    /// `proxy_close_stream(UPSTREAM)` on a connection: close the upstream side.
+    pub close_upstream: bool,
 }
 
-/// One HTTP stream context inside a VM.
+/// One stream context inside a VM: an HTTP stream's, or a TCP connection's (a network filter's,
+/// which has only `connection` and the signals; the header hostcalls find no map in it).
 pub struct HttpStream {
     /// Available from request headers on (Envoy keeps them readable until the log phase).
     pub request_headers: Option<HeaderMap>,
@@ -93,6 +101,19 @@ pub struct HttpStream {
     /// such a declaration on the stream's context, where `proxy_set_property` never reads it,
     /// so it only makes a second declaration of the same name `BadArgument`.
     pub declared: HashSet<Vec<u8>>,
+    /// A network filter's connection data; `None` for an HTTP stream.
+    pub connection: Option<ConnectionData>,
+}
+
+/// What a network filter's context reads and writes: the bytes its current callback sees.
+#[derive(Debug, Default)]
+pub struct ConnectionData {
+    /// Bytes from the client not yet passed on (`NetworkDownstreamData`, buffer 2), during
+    /// `proxy_on_downstream_data` and while this filter holds them back.
+    pub downstream: Option<Vec<u8>>,
+    /// Bytes from the upstream not yet passed on (`NetworkUpstreamData`, buffer 3), during
+    /// `proxy_on_upstream_data`.
+    pub upstream: Option<Vec<u8>>,
 }
 
 impl HttpStream {
@@ -110,6 +131,15 @@ impl HttpStream {
             waker,
             properties: HashMap::new(),
             declared: HashSet::new(),
+            connection: None,
+        }
+    }
+
+    /// A fresh network filter's context for a TCP connection.
+    pub fn connection(info: Rc<StreamInfo>, waker: Rc<Notify>) -> HttpStream {
+        HttpStream {
+            connection: Some(ConnectionData::default()),
+            ..HttpStream::new(info, waker)
         }
     }
 

@@ -2,7 +2,8 @@
 //! handshake on a TLS listener, serving HTTP/1.1 and h2 (h2c on a plain port) with the
 //! listener's codec limits, and the watchdogs that
 //! end it (idle, a head too slow to arrive, a control-frame flood, a response cut at its
-//! timeout). Each request it carries is handled by [`super::request`].
+//! timeout). Each request it carries is handled by [`super::request`]; a TCP listener's
+//! connection is relayed by [`super::tcp_proxy`] instead.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,6 +21,7 @@ use super::body;
 use super::downstream::Downstream;
 use super::idle::{head_too_slow, quiet_for, IdleIo};
 use super::request::handle;
+use super::tcp_proxy::serve_tcp;
 use super::worker_view::WorkerView;
 use crate::overload::ConnectionSlot;
 use crate::spec::ListenerConfig;
@@ -92,8 +94,12 @@ async fn open_connection(
     let Some(listener) = worker.listener(&name) else {
         return; // the listener went away with a reload
     };
+    let tcp = listener.config.tcp_proxy.is_some();
     let Some(tls) = listener.tls.clone() else {
         let connection = Downstream::new(peer, local, None, counted);
+        if tcp {
+            return serve_tcp(socket, connection, worker, name).await;
+        }
         return serve_connection(socket, connection, worker, name, stop).await;
     };
     drop(listener);
@@ -101,6 +107,9 @@ async fn open_connection(
         Ok((stream, session)) => {
             worker.overload().tls_handshakes.inc(&name);
             let connection = Downstream::new(peer, local, Some(session), counted);
+            if tcp {
+                return serve_tcp(stream, connection, worker, name).await;
+            }
             serve_connection(stream, connection, worker, name, stop).await
         }
         Err(failure) => {

@@ -30,6 +30,7 @@ mod request;
 mod respond;
 mod routing;
 pub mod spec;
+mod tcp_proxy;
 mod timers;
 pub mod tls;
 mod upgrade;

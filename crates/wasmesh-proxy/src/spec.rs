@@ -11,7 +11,8 @@ mod tls;
 pub use access_log::AccessLogConfig;
 pub use cluster::{CircuitBreakers, ClusterConfig, ClusterKind, PublishedEndpoints};
 pub use listener::{
-    HeaderMatch, Http2Options, ListenerConfig, RouteConfig, RouteMatch, UpgradeConfig,
+    HeaderMatch, Http2Options, ListenerConfig, RouteConfig, RouteMatch, TcpProxyConfig,
+    UpgradeConfig,
 };
 pub use tls::{
     CertificateFiles, ClientCertificate, ClientCertificateMode, ListenerTls, TlsVersion,

@@ -17,8 +17,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::admission::{Admission, PoolAdmission};
+use super::body::BoxError;
 use super::body::{ProxyBody, MAX_FRAME};
-use super::connector::CountingConnector;
+use super::connector::{CountedConnection, CountingConnector};
 use super::published::PublishedAddresses;
 use crate::overload::{Overflow, Overload};
 use crate::spec::{ClusterConfig, ClusterKind};
@@ -67,6 +68,8 @@ pub struct Cluster {
     /// The TLS its connections were made with (a reload keeps the cluster only with the same).
     tls: Option<Arc<ClientTls>>,
     client: Client<CountingConnector, ProxyBody>,
+    /// What its client connects with, for a TCP proxy's connections (which no pool shares).
+    connector: CountingConnector,
     /// `auto_sni`: a client per request host.
     sni_pools: Option<RefCell<SniPools>>,
     next: Cell<usize>,
@@ -108,8 +111,9 @@ impl Cluster {
             http1_client
         };
         let sni_pools = auto_sni.then(|| RefCell::new(SniPools::new(connector.clone(), build)));
-        let client = build(connector);
+        let client = build(connector.clone());
         Cluster {
+            connector,
             config: config.clone(),
             https,
             tls: kept_tls,
@@ -192,6 +196,14 @@ impl Cluster {
             Some(client) => Ok(client.request(request).await?),
             None => Ok(self.client.request(request).await?),
         }
+    }
+
+    /// Opens a connection of its own to `endpoint` for a TCP proxy: plain or with the cluster's
+    /// TLS, within its connect timeout and `circuit_breakers.max_connections`, as the pool's are.
+    pub async fn connect(&self, endpoint: SocketAddr) -> Result<CountedConnection, BoxError> {
+        use tower_service::Service;
+        let uri: http::Uri = format!("http://{endpoint}/").parse()?;
+        self.connector.clone().call(uri).await
     }
 
     /// For `auto_sni`, the pool of the request's host (`None`: the cluster's own client).

@@ -280,3 +280,55 @@ fn two_listeners_may_not_share_an_address() {
     value["listeners"][1]["address"] = "127.0.0.1:0".into();
     Config::parse(&value.to_string()).expect("port 0 twice: two ports");
 }
+
+#[test]
+fn tcp_proxy_listeners_are_checked_by_field() {
+    let tcp = |listener: serde_json::Value| {
+        let mut value = minimal();
+        value["clusters"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({"name": "dst", "type": "original_dst"}));
+        value["listeners"][0] = listener;
+        value
+    };
+    let good = tcp(
+        serde_json::json!({"name": "t", "address": "127.0.0.1:0", "filters": ["p"],
+                                      "tcp_proxy": {"cluster": "c"}}),
+    );
+    let config = Config::parse(&good.to_string()).unwrap();
+    let proxy = config.listeners[0].tcp_proxy.as_ref().unwrap();
+    assert_eq!(
+        (proxy.cluster.as_str(), proxy.idle_timeout_ms),
+        ("c", 3_600_000)
+    );
+    let err = error_of(tcp(
+        serde_json::json!({"name": "t", "address": "127.0.0.1:0",
+                                              "tcp_proxy": {"cluster": "nope"}}),
+    ));
+    assert!(
+        err.contains("listeners[0].tcp_proxy.cluster") && err.contains("nope"),
+        "{err}"
+    );
+    let err = error_of(tcp(
+        serde_json::json!({"name": "t", "address": "127.0.0.1:0",
+                                              "tcp_proxy": {"cluster": "dst"}}),
+    ));
+    assert!(
+        err.contains("listeners[0].tcp_proxy.cluster") && err.contains("original_dst"),
+        "{err}"
+    );
+    let err = error_of(tcp(
+        serde_json::json!({"name": "t", "address": "127.0.0.1:0",
+        "tcp_proxy": {"cluster": "c"}, "routes": [{"match": {"prefix": "/"}, "cluster": "c"}]}),
+    ));
+    assert!(err.contains("listeners[0].routes"), "{err}");
+    let err = error_of(tcp(
+        serde_json::json!({"name": "t", "address": "127.0.0.1:0",
+                                              "tcp_proxy": {"cluster": "c", "idle": 1}}),
+    ));
+    assert!(
+        err.contains("listeners[0].tcp_proxy") && err.contains("idle"),
+        "{err}"
+    );
+}

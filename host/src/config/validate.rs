@@ -159,6 +159,7 @@ pub fn validate(config: &Config) -> Result<()> {
                 bail!("config error at `listeners[{i}].filters[{j}]`: plugin {filter:?} is a singleton (`plugins[{k}].singleton`), which runs once outside any listener");
             }
         }
+        check_tcp_proxy(listener, i, &cluster_names, config)?;
         for (j, route) in listener.routes.iter().enumerate() {
             if !cluster_names.contains(route.cluster.as_str()) {
                 bail!(
@@ -176,6 +177,40 @@ pub fn validate(config: &Config) -> Result<()> {
         if plugin.canary.is_some() && singletons.contains(&plugin.name.as_str()) {
             bail!("config error at `plugins[{i}].canary`: plugin {:?} is a singleton (in no listener), which has no streams to share with a canary", plugin.name);
         }
+    }
+    Ok(())
+}
+
+/// A TCP listener (`listeners[i].tcp_proxy`) names a cluster it can connect to without a
+/// request (not `original_dst`, whose destination comes from a header) and has nothing of an
+/// HTTP listener's.
+fn check_tcp_proxy(
+    listener: &wasmesh_proxy::spec::ListenerConfig,
+    i: usize,
+    cluster_names: &std::collections::HashSet<&str>,
+    config: &Config,
+) -> Result<()> {
+    let Some(tcp) = &listener.tcp_proxy else {
+        return Ok(());
+    };
+    if !cluster_names.contains(tcp.cluster.as_str()) {
+        bail!(
+            "config error at `listeners[{i}].tcp_proxy.cluster`: no cluster named {:?}",
+            tcp.cluster
+        );
+    }
+    let cluster = config.clusters.iter().find(|c| c.name == tcp.cluster);
+    if cluster.is_some_and(|c| c.kind == wasmesh_proxy::spec::ClusterKind::OriginalDst) {
+        bail!("config error at `listeners[{i}].tcp_proxy.cluster`: cluster {:?} is `original_dst`, whose destination a request header names; a TCP connection has none", tcp.cluster);
+    }
+    if !listener.routes.is_empty() {
+        bail!("config error at `listeners[{i}].routes`: a `tcp_proxy` listener proxies bytes, not requests, and has no routes");
+    }
+    if listener.access_log.is_some() {
+        bail!("config error at `listeners[{i}].access_log`: not offered on a `tcp_proxy` listener yet (HTTP listeners only)");
+    }
+    if !listener.upgrade_configs.is_empty() {
+        bail!("config error at `listeners[{i}].upgrade_configs`: a `tcp_proxy` listener proxies bytes, not requests");
     }
     Ok(())
 }

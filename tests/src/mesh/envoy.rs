@@ -1,7 +1,9 @@
 //! [`MeshConfig`] → Envoy bootstrap (as a JSON value; [`super::to_yaml`] prints it).
 //!
 //! The shape matches the committed examples in `envoy-configs/`: per listener an HTTP connection
-//! manager whose `http_filters` are the plugins (`envoy.filters.http.wasm`, V8) then the router.
+//! manager whose `http_filters` are the plugins (`envoy.filters.http.wasm`, V8) then the router;
+//! a TCP listener has the plugins as network filters (`envoy.filters.network.wasm`) then
+//! `tcp_proxy`.
 
 use serde_json::{json, Value};
 use wasmesh_contract::metric_name;
@@ -14,6 +16,9 @@ use super::{
 const WASM_FILTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
 const WASM_SERVICE_TYPE: &str = "type.googleapis.com/envoy.extensions.wasm.v3.WasmService";
 const STRING_VALUE_TYPE: &str = "type.googleapis.com/google.protobuf.StringValue";
+const NETWORK_WASM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm";
+const TCP_PROXY_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
 const HCM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 const ROUTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
 const TLS_INSPECTOR_TYPE: &str =
@@ -95,6 +100,51 @@ fn socket_address(address: &str, port: u16) -> Value {
 }
 
 fn listener(config: &MeshConfig, listener: &Listener) -> Value {
+    let chain = match &listener.tcp_proxy {
+        Some(cluster) => tcp_chain(config, listener, cluster),
+        None => http_chain(config, listener),
+    };
+    let mut out = json!({
+        "name": listener.name,
+        "address": socket_address("127.0.0.1", 0),
+        "filter_chains": [chain],
+    });
+    if let Some(tls) = &listener.tls {
+        out["filter_chains"][0]["transport_socket"] = downstream_tls(tls);
+        // The SNI reaches `connection.requested_server_name` only through the TLS inspector
+        // (Envoy adds it itself when a filter chain matches on server names).
+        out["listener_filters"] = json!([{
+            "name": "envoy.filters.listener.tls_inspector",
+            "typed_config": { "@type": TLS_INSPECTOR_TYPE },
+        }]);
+    }
+    out
+}
+
+/// A TCP listener's filter chain: the plugins as network filters, then `tcp_proxy`.
+fn tcp_chain(config: &MeshConfig, listener: &Listener, cluster: &str) -> Value {
+    let mut filters: Vec<Value> = listener
+        .filters
+        .iter()
+        .map(|name| {
+            json!({
+                "name": "envoy.filters.network.wasm",
+                "typed_config": {
+                    "@type": NETWORK_WASM_TYPE,
+                    "config": plugin_config(config.plugin_named(name)),
+                },
+            })
+        })
+        .collect();
+    filters.push(json!({
+        "name": "envoy.filters.network.tcp_proxy",
+        "typed_config": { "@type": TCP_PROXY_TYPE, "stat_prefix": listener.name, "cluster": cluster },
+    }));
+    json!({ "filters": filters })
+}
+
+/// An HTTP listener's filter chain: the connection manager with the plugins as HTTP filters.
+fn http_chain(config: &MeshConfig, listener: &Listener) -> Value {
     let mut http_filters: Vec<Value> = listener
         .filters
         .iter()
@@ -140,27 +190,12 @@ fn listener(config: &MeshConfig, listener: &Listener) -> Value {
             },
         }]);
     }
-    let chain = json!({
+    json!({
         "filters": [{
             "name": "envoy.filters.network.http_connection_manager",
             "typed_config": manager,
         }],
-    });
-    let mut out = json!({
-        "name": listener.name,
-        "address": socket_address("127.0.0.1", 0),
-        "filter_chains": [chain],
-    });
-    if let Some(tls) = &listener.tls {
-        out["filter_chains"][0]["transport_socket"] = downstream_tls(tls);
-        // The SNI reaches `connection.requested_server_name` only through the TLS inspector
-        // (Envoy adds it itself when a filter chain matches on server names).
-        out["listener_filters"] = json!([{
-            "name": "envoy.filters.listener.tls_inspector",
-            "typed_config": { "@type": TLS_INSPECTOR_TYPE },
-        }]);
-    }
-    out
+    })
 }
 
 /// A cluster's TLS transport socket: the CA and the identities (URI SANs) an endpoint may

@@ -370,6 +370,9 @@ pub struct Listener {
     /// An access log (wasmesh's `access_log`, Envoy's file access logger), flushed every
     /// 100 ms in both.
     pub access_log: Option<ListenerAccessLog>,
+    /// A TCP listener proxying to this cluster (wasmesh's `tcp_proxy`, Envoy's `tcp_proxy`
+    /// network filter); its `filters` are then network filters and it has no routes.
+    pub tcp_proxy: Option<String>,
 }
 
 /// A listener's access log, as both hosts are told it.
@@ -408,6 +411,15 @@ impl Listener {
             max_concurrent_streams: None,
             tls: None,
             access_log: None,
+            tcp_proxy: None,
+        }
+    }
+
+    /// A TCP listener relaying every connection to `cluster`, through its network filters.
+    pub fn tcp(name: &str, cluster: &str) -> Self {
+        Self {
+            tcp_proxy: Some(cluster.to_string()),
+            ..Self::new(name)
         }
     }
 

@@ -113,6 +113,10 @@ fn listener(listener: &Listener) -> Value {
         "filters": listener.filters,
         "routes": listener.routes.iter().map(route).collect::<Vec<_>>(),
     });
+    if let Some(cluster) = &listener.tcp_proxy {
+        out["tcp_proxy"] = json!({ "cluster": cluster });
+        out.as_object_mut().expect("an object").remove("routes");
+    }
     if let Some(max) = listener.max_connections {
         out["max_connections"] = json!(max);
     }

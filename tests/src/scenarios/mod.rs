@@ -30,6 +30,7 @@ pub mod remote_modules;
 pub mod rollout;
 pub mod singleton;
 pub mod strict;
+pub mod tcp_proxy;
 pub mod tls;
 pub mod websocket;
 pub mod worker_sockets;

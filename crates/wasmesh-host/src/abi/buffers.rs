@@ -1,6 +1,6 @@
 //! Buffers: request/response bodies (the chunk or everything buffered so
-//! far), the HTTP-call response body, a received gRPC message, and the VM and plugin
-//! configuration.
+//! far), a connection's downstream and upstream bytes (network filters), the HTTP-call response
+//! body, a received gRPC message, and the VM and plugin configuration.
 
 use wasmtime::Linker;
 
@@ -22,6 +22,16 @@ fn buffer(state: &mut HostState, buffer_type: u32) -> Result<&[u8], AbiError> {
             };
             body.as_deref().ok_or(missing)
         }
+        2 | 3 => {
+            let stream = state.active_stream().ok_or(Status::NotFound)?;
+            let data = stream.connection.as_ref().ok_or(Status::NotFound)?;
+            let bytes = if buffer_type == 2 {
+                &data.downstream
+            } else {
+                &data.upstream
+            };
+            bytes.as_deref().ok_or(missing)
+        }
         4 => state
             .call_response
             .as_ref()
@@ -33,12 +43,12 @@ fn buffer(state: &mut HostState, buffer_type: u32) -> Result<&[u8], AbiError> {
         },
         6 => Ok(&state.plugin.vm_config),
         7 => Ok(&state.plugin.configuration),
-        2 | 3 | 8 => Err(missing),
+        8 => Err(missing),
         _ => Err(Status::BadArgument.into()),
     }
 }
 
-/// Write access: only the two HTTP bodies can be changed.
+/// Write access: the two HTTP bodies and a connection's two directions can be changed.
 fn body_mut(state: &mut HostState, buffer_type: u32) -> Result<&mut Vec<u8>, AbiError> {
     match buffer_type {
         0 | 1 => {
@@ -50,7 +60,17 @@ fn body_mut(state: &mut HostState, buffer_type: u32) -> Result<&mut Vec<u8>, Abi
             };
             body.as_mut().ok_or(AbiError::Status(Status::NotFound))
         }
-        2..=8 => Err(Status::NotFound.into()),
+        2 | 3 => {
+            let stream = state.active_stream().ok_or(Status::NotFound)?;
+            let data = stream.connection.as_mut().ok_or(Status::NotFound)?;
+            let bytes = if buffer_type == 2 {
+                &mut data.downstream
+            } else {
+                &mut data.upstream
+            };
+            bytes.as_mut().ok_or(AbiError::Status(Status::NotFound))
+        }
+        4..=8 => Err(Status::NotFound.into()),
         _ => Err(Status::BadArgument.into()),
     }
 }

@@ -11,11 +11,16 @@ use crate::store::grpc::GrpcReceived;
 use crate::store::HostState;
 use crate::store::LocalReply;
 
+/// Resumes a paused direction. On a connection, `DOWNSTREAM` resumes reading (Envoy's
+/// `continueReading`); Envoy has no way to resume the upstream direction and answers
+/// `Unimplemented`, and so does wasmesh.
 fn continue_stream(state: &mut HostState, stream_type: u32) -> AbiResult {
     let stream = state.active_stream().ok_or(Status::NotFound)?;
+    let connection = stream.connection.is_some();
     match stream_type {
         0 => stream.signals.continue_request = true,
         1 => stream.signals.continue_response = true,
+        2 if connection => stream.signals.continue_downstream = true,
         2 | 3 => return Err(Status::Unimplemented.into()),
         _ => return Err(Status::BadArgument.into()),
     }
@@ -23,12 +28,17 @@ fn continue_stream(state: &mut HostState, stream_type: u32) -> AbiResult {
     Ok(())
 }
 
+/// Resets an HTTP stream (any stream type), or closes one side of a connection.
 fn close_stream(state: &mut HostState, stream_type: u32) -> AbiResult {
     if stream_type > 3 {
         return Err(Status::BadArgument.into());
     }
     let stream = state.active_stream().ok_or(Status::NotFound)?;
-    stream.signals.close = true;
+    match (stream.connection.is_some(), stream_type) {
+        (true, 2) => stream.signals.close_downstream = true,
+        (true, 3) => stream.signals.close_upstream = true,
+        _ => stream.signals.close = true,
+    }
     stream.wake();
     Ok(())
 }

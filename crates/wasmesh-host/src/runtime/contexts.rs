@@ -27,12 +27,46 @@ impl PluginVm {
         info: Rc<StreamInfo>,
         waker: Rc<Notify>,
     ) -> Result<u32, VmFailure> {
+        self.create_context(HttpStream::new(info, waker))
+    }
+
+    /// Creates a network filter's context for a TCP connection (`proxy_on_context_create` with
+    /// the root as parent); `proxy_on_new_connection` is the driver's next call.
+    pub fn create_connection(
+        &mut self,
+        info: Rc<StreamInfo>,
+        waker: Rc<Notify>,
+    ) -> Result<u32, VmFailure> {
+        self.create_context(HttpStream::connection(info, waker))
+    }
+
+    /// Gives `stream` a fresh id and tells the guest (`proxy_on_context_create`, root as parent).
+    fn create_context(&mut self, stream: HttpStream) -> Result<u32, VmFailure> {
         let state = self.state();
         let ctx = state.fresh_id();
         let root = state.root_context;
-        state.streams.insert(ctx, HttpStream::new(info, waker));
+        state.streams.insert(ctx, stream);
         self.on_context_create(ctx, root)?;
         Ok(ctx)
+    }
+
+    /// Ends connection context `ctx` in Envoy's order for a closed TCP connection: `on_done`,
+    /// `on_log`, `on_delete` (an HTTP stream logs first); forgotten whatever the guest answers.
+    pub fn end_connection(&mut self, ctx: u32) -> Result<(), VmFailure> {
+        if self.stream(ctx).is_none() {
+            return Ok(());
+        }
+        let outcome = (|| {
+            if !self.on_done(ctx)? {
+                self.state().pending_done.insert(ctx);
+            }
+            self.on_log(ctx)?;
+            self.on_delete(ctx)
+        })();
+        let state = self.state();
+        state.pending_done.remove(&ctx);
+        state.streams.remove(&ctx);
+        outcome
     }
 
     /// The state of stream context `ctx`, while it lives.

@@ -11,4 +11,4 @@ pub mod vm;
 
 pub use engine::Runtime;
 pub use plugin::{PluginFactory, PluginSlot};
-pub use vm::{Action, PluginVm, VmFailure};
+pub use vm::{Action, Flow, PeerType, PluginVm, VmFailure};

@@ -15,6 +15,9 @@ use crate::error::ExportError;
 use crate::state::costs::{CallbackCost, PluginCosts};
 use crate::store::HostState;
 
+mod network;
+pub use network::{Flow, PeerType};
+
 /// What a stream callback answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -106,6 +109,11 @@ pub struct Exports {
     on_grpc_receive: F<(u32, u32, u32), ()>,
     on_grpc_receive_trailing_metadata: F<(u32, u32, u32), ()>,
     on_grpc_close: F<(u32, u32, u32), ()>,
+    on_new_connection: F<u32, u32>,
+    on_downstream_data: F<(u32, u32, u32), u32>,
+    on_upstream_data: F<(u32, u32, u32), u32>,
+    on_downstream_connection_close: F<(u32, u32), ()>,
+    on_upstream_connection_close: F<(u32, u32), ()>,
 }
 
 /// A live instance. Its store, and the per-context state in it, are reached only through the
@@ -169,6 +177,11 @@ impl PluginVm {
             on_grpc_receive: export!("proxy_on_grpc_receive"),
             on_grpc_receive_trailing_metadata: export!("proxy_on_grpc_receive_trailing_metadata"),
             on_grpc_close: export!("proxy_on_grpc_close"),
+            on_new_connection: export!("proxy_on_new_connection"),
+            on_downstream_data: export!("proxy_on_downstream_data"),
+            on_upstream_data: export!("proxy_on_upstream_data"),
+            on_downstream_connection_close: export!("proxy_on_downstream_connection_close"),
+            on_upstream_connection_close: export!("proxy_on_upstream_connection_close"),
         };
         let alloc = match instance.get_func(&mut store, "proxy_on_memory_allocate") {
             Some(f) => Some(f),

@@ -1,10 +1,11 @@
-//! An HTTP listener as the proxy serves it: its filter chain, routes, timeouts and limits.
+//! A listener as the proxy serves it: HTTP with its filter chain, routes, timeouts and limits,
+//! or TCP (`tcp_proxy`) with network filters in front of one cluster.
 
 use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-/// An HTTP listener with its filter chain and routes.
+/// A listener: HTTP with its filter chain and routes, or TCP when it has `tcp_proxy`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListenerConfig {
@@ -12,9 +13,14 @@ pub struct ListenerConfig {
     pub name: String,
     /// Bind address; port 0 picks a free port.
     pub address: SocketAddr,
-    /// Plugin names, in request order (responses run them in reverse).
+    /// Plugin names, in request order (responses run them in reverse). On a `tcp_proxy`
+    /// listener they are network filters: read filters in this order, write filters in reverse.
     #[serde(default)]
     pub filters: Vec<String>,
+    /// Proxies TCP connections to a cluster instead of serving HTTP (Envoy's `tcp_proxy` network
+    /// filter, after the listener's network filters); then it has no `routes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_proxy: Option<TcpProxyConfig>,
     /// First match wins.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
@@ -64,6 +70,24 @@ pub struct ListenerConfig {
     /// A line per stream, written off the request path; none when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_log: Option<super::AccessLogConfig>,
+}
+
+/// Where a TCP listener sends its connections (Envoy's `tcp_proxy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpProxyConfig {
+    /// The cluster whose endpoints get the connections (round robin over its endpoints).
+    pub cluster: String,
+    /// A connection on which no byte moves either way for this long is closed (Envoy's
+    /// `idle_timeout`, same default: 1 h; 0 turns it off).
+    #[serde(default = "TcpProxyConfig::default_idle_timeout_ms")]
+    pub idle_timeout_ms: u64,
+}
+
+impl TcpProxyConfig {
+    fn default_idle_timeout_ms() -> u64 {
+        3_600_000
+    }
 }
 
 /// h2 settings a listener offers its clients.
