@@ -103,6 +103,9 @@ pub struct HttpStream {
     pub declared: HashSet<Vec<u8>>,
     /// A network filter's connection data; `None` for an HTTP stream.
     pub connection: Option<ConnectionData>,
+    /// `proxy_on_log` is running: every map reads (a missing one as empty) and none may be
+    /// changed, as in Envoy's access-log phase.
+    pub logging: bool,
 }
 
 /// What a network filter's context reads and writes: the bytes its current callback sees.
@@ -132,6 +135,7 @@ impl HttpStream {
             properties: HashMap::new(),
             declared: HashSet::new(),
             connection: None,
+            logging: false,
         }
     }
 
@@ -223,8 +227,9 @@ pub struct HostState {
     pub root_context: u32,
     /// Stream contexts by id.
     pub streams: HashMap<u32, HttpStream>,
-    /// Root-context properties set by the guest.
-    pub root_properties: HashMap<Vec<u8>, Vec<u8>>,
+    /// `proxy_on_vm_start` or `proxy_on_configure` is running: the plugin configuration is
+    /// readable (Envoy hands it to the guest only then).
+    pub starting: bool,
     /// Properties the root context declared (`declare_property`), by name: whether each is
     /// read-only (a stream may set it once).
     pub declared_properties: HashMap<Vec<u8>, bool>,

@@ -22,6 +22,7 @@ pub mod limits;
 pub mod live_view;
 pub mod metrics;
 pub mod overload;
+pub mod phases;
 pub mod priority;
 pub mod proxying;
 pub mod ratelimit;

@@ -9,18 +9,23 @@ use super::{finish, AbiError, Caller, Status};
 use crate::store::grpc::GrpcReceived;
 use crate::store::HostState;
 
-/// Read access to a buffer; `NotFound` when it is not available now.
+/// Read access to a buffer, with Envoy's answers: an HTTP body the current phase does not
+/// have reads as empty (in any context), the HTTP call's body and a gRPC message only during
+/// their callbacks, the plugin configuration only while the root starts (`proxy_on_vm_start`,
+/// `proxy_on_configure`), the VM configuration always.
 fn buffer(state: &mut HostState, buffer_type: u32) -> Result<&[u8], AbiError> {
     let missing = AbiError::Status(Status::NotFound);
     match buffer_type {
         0 | 1 => {
-            let stream = state.active_stream().ok_or(Status::NotFound)?;
+            let Some(stream) = state.active_stream() else {
+                return Ok(&[]);
+            };
             let body = if buffer_type == 0 {
                 &stream.request_body
             } else {
                 &stream.response_body
             };
-            body.as_deref().ok_or(missing)
+            Ok(body.as_deref().unwrap_or_default())
         }
         2 | 3 => {
             let stream = state.active_stream().ok_or(Status::NotFound)?;
@@ -42,23 +47,27 @@ fn buffer(state: &mut HostState, buffer_type: u32) -> Result<&[u8], AbiError> {
             _ => Err(missing),
         },
         6 => Ok(&state.plugin.vm_config),
-        7 => Ok(&state.plugin.configuration),
-        8 => Err(missing),
+        7 if state.starting => Ok(&state.plugin.configuration),
+        7 | 8 => Err(missing),
         _ => Err(Status::BadArgument.into()),
     }
 }
 
-/// Write access: the two HTTP bodies and a connection's two directions can be changed.
+/// Write access, with Envoy's answers: an HTTP body during its own callback, a connection's
+/// bytes during theirs; `BadArgument` for a body the phase does not have and for the buffers
+/// the guest may only read (a present HTTP-call body, the configurations), `NotFound` for one
+/// that is not there.
 fn body_mut(state: &mut HostState, buffer_type: u32) -> Result<&mut Vec<u8>, AbiError> {
+    let read_only = AbiError::Status(Status::BadArgument);
     match buffer_type {
         0 | 1 => {
-            let stream = state.active_stream().ok_or(Status::NotFound)?;
+            let stream = state.active_stream().ok_or(Status::BadArgument)?;
             let body = if buffer_type == 0 {
                 &mut stream.request_body
             } else {
                 &mut stream.response_body
             };
-            body.as_mut().ok_or(AbiError::Status(Status::NotFound))
+            body.as_mut().ok_or(read_only)
         }
         2 | 3 => {
             let stream = state.active_stream().ok_or(Status::NotFound)?;
@@ -70,7 +79,10 @@ fn body_mut(state: &mut HostState, buffer_type: u32) -> Result<&mut Vec<u8>, Abi
             };
             bytes.as_mut().ok_or(AbiError::Status(Status::NotFound))
         }
-        4..=8 => Err(Status::NotFound.into()),
+        4 if state.call_response.is_some() => Err(read_only),
+        6 => Err(read_only),
+        7 if state.starting => Err(read_only),
+        4 | 5 | 7 | 8 => Err(Status::NotFound.into()),
         _ => Err(Status::BadArgument.into()),
     }
 }

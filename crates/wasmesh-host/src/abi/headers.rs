@@ -1,5 +1,6 @@
 //! Header maps and trailers (request, response, HTTP-call response, gRPC metadata):
-//! pairs, single values, add/replace/remove, with the spec's serialization.
+//! pairs, single values, add/replace/remove, with the spec's serialization, and Envoy's
+//! answers for a map the current phase does not have (the README's hostcall × phase table).
 
 use wasmtime::Linker;
 
@@ -9,12 +10,55 @@ use crate::headers::HeaderMap;
 use crate::store::grpc::GrpcReceived;
 use crate::store::HostState;
 
-/// The map a `proxy_map_type_t` names in the current context, if readable now.
+/// The highest `proxy_map_type_t` (HTTP-call response trailers).
+const LAST_MAP: u32 = 7;
+
+/// The map a `proxy_map_type_t` names, to read, with Envoy's answers: `Some` when the current
+/// context has it now, `None` when it reads as empty (`on_log` reads every map, a missing one
+/// as empty), `BadArgument` when it is not there. An HTTP call's answer without trailers has
+/// none, as in Envoy.
+fn map_ref(state: &mut HostState, map_type: u32) -> Result<Option<&HeaderMap>, AbiError> {
+    let logging = state.active_stream().is_some_and(|stream| stream.logging);
+    let found = match map_type {
+        0..=3 => state.active_stream().and_then(|stream| match map_type {
+            0 => stream.request_headers.as_ref(),
+            1 => stream.request_trailers.as_ref(),
+            2 => stream.response_headers.as_ref(),
+            _ => stream.response_trailers.as_ref(),
+        }),
+        4 | 5 => match (&state.grpc_received, map_type) {
+            (Some(GrpcReceived::InitialMetadata(map)), 4)
+            | (Some(GrpcReceived::TrailingMetadata(map)), 5) => Some(map),
+            _ => None,
+        },
+        6 | 7 => state
+            .call_response
+            .as_ref()
+            .map(|response| (&response.headers, &response.trailers))
+            .and_then(|(headers, trailers)| match map_type {
+                6 => Some(headers),
+                _ => (!trailers.is_empty()).then_some(trailers),
+            }),
+        _ => return Err(Status::BadArgument.into()),
+    };
+    match found {
+        Some(map) => Ok(Some(map)),
+        None if logging => Ok(None),
+        None => Err(Status::BadArgument.into()),
+    }
+}
+
+/// The map a `proxy_map_type_t` names, to change (or size, which Envoy answers only for a map
+/// it could change): the stream's maps while their phase lasts, a gRPC callback's metadata.
+/// `on_log` changes nothing, and an HTTP call's answer is read-only, as in Envoy.
 fn map_mut(state: &mut HostState, map_type: u32) -> Result<&mut HeaderMap, AbiError> {
     let not_available = AbiError::Status(Status::BadArgument);
     match map_type {
         0..=3 => {
             let stream = state.active_stream().ok_or(Status::BadArgument)?;
+            if stream.logging {
+                return Err(not_available);
+            }
             let map = match map_type {
                 0 => &mut stream.request_headers,
                 1 => &mut stream.request_trailers,
@@ -28,14 +72,6 @@ fn map_mut(state: &mut HostState, map_type: u32) -> Result<&mut HeaderMap, AbiEr
             | (Some(GrpcReceived::TrailingMetadata(map)), 5) => Ok(map),
             _ => Err(not_available),
         },
-        6 | 7 => {
-            let response = state.call_response.as_mut().ok_or(Status::BadArgument)?;
-            Ok(if map_type == 6 {
-                &mut response.headers
-            } else {
-                &mut response.trailers
-            })
-        }
         _ => Err(not_available),
     }
 }
@@ -62,11 +98,12 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "proxy_get_header_map_pairs",
         |mut caller: Caller<'_>, map_type: u32, ret_ptr: u32, ret_size: u32| {
             finish((|| {
-                let map = map_mut(caller.data_mut(), map_type)?;
-                let bytes = if map.is_empty() {
-                    Vec::new()
-                } else {
-                    map.serialize()
+                // Envoy answers every map it knows, present or not: a missing one is empty.
+                let bytes = match map_ref(caller.data_mut(), map_type) {
+                    Ok(Some(map)) if !map.is_empty() => map.serialize(),
+                    Ok(_) => Vec::new(),
+                    Err(_) if map_type <= LAST_MAP => Vec::new(),
+                    Err(error) => return Err(error),
                 };
                 return_bytes(&mut caller, &bytes, ret_ptr, ret_size)
             })())
@@ -96,8 +133,8 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
          ret_size: u32| {
             finish((|| {
                 let value = with_bytes(&mut caller, kptr, ksize, |key, state| {
-                    let map = map_mut(state, map_type)?;
-                    map.get(key)
+                    map_ref(state, map_type)?
+                        .and_then(|map| map.get(key))
                         .map(<[u8]>::to_vec)
                         .ok_or(AbiError::Status(Status::NotFound))
                 })??;

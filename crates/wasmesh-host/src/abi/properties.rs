@@ -60,7 +60,7 @@ pub fn lookup(state: &mut HostState, path: &[u8]) -> Option<Vec<u8>> {
         _ => {}
     }
     let own = match state.active_stream() {
-        None => state.root_properties.get(key.as_bytes()).cloned(),
+        None => None,
         Some(stream) => match stream.properties.get(key.as_bytes()) {
             Some(value) => Some(value.clone()),
             None => stream_property(stream, &key).map(Value::encode),
@@ -217,7 +217,8 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                                 }
                                 stream.properties.insert(key, value.to_vec())
                             }
-                            None => state.root_properties.insert(key, value.to_vec()),
+                            // Envoy keeps properties on a stream's info: a root context has none.
+                            None => return Err(Status::NotFound),
                         };
                         Ok(())
                     },

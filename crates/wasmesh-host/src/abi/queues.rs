@@ -43,11 +43,16 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
             finish((|| {
                 let vm_id = read_string(&mut caller, vptr, vsize)?;
                 let name = read_string(&mut caller, nptr, nsize)?;
-                let id = caller
-                    .data()
+                let state = caller.data();
+                // An empty VM id names the caller's own, as in Envoy.
+                let vm_id = match vm_id.is_empty() {
+                    true => state.plugin.vm_id.as_str(),
+                    false => vm_id.as_str(),
+                };
+                let id = state
                     .shared
                     .queues
-                    .resolve(&vm_id, &name)
+                    .resolve(vm_id, &name)
                     .ok_or(Status::NotFound)?;
                 write_u32(&mut caller, ret_id, id)
             })())

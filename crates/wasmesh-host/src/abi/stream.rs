@@ -13,31 +13,46 @@ use crate::store::LocalReply;
 
 /// Resumes a paused direction. On a connection, `DOWNSTREAM` resumes reading (Envoy's
 /// `continueReading`); Envoy has no way to resume the upstream direction and answers
-/// `Unimplemented`, and so does wasmesh.
+/// `Unimplemented`, and so does wasmesh. On an HTTP stream the connection's directions are
+/// not the filter's to resume: `DOWNSTREAM` is `Ok` and does nothing, as in Envoy.
 fn continue_stream(state: &mut HostState, stream_type: u32) -> AbiResult {
-    let stream = state.active_stream().ok_or(Status::NotFound)?;
+    let Some(stream) = state.active_stream() else {
+        // A root context has no stream to resume: Envoy answers as for a stream's other sides.
+        return match stream_type {
+            0..=2 => Ok(()),
+            3 => Err(Status::Unimplemented.into()),
+            _ => Err(Status::BadArgument.into()),
+        };
+    };
     let connection = stream.connection.is_some();
     match stream_type {
         0 => stream.signals.continue_request = true,
         1 => stream.signals.continue_response = true,
         2 if connection => stream.signals.continue_downstream = true,
-        2 | 3 => return Err(Status::Unimplemented.into()),
+        2 => return Ok(()),
+        3 => return Err(Status::Unimplemented.into()),
         _ => return Err(Status::BadArgument.into()),
     }
     stream.wake();
     Ok(())
 }
 
-/// Resets an HTTP stream (any stream type), or closes one side of a connection.
+/// Resets an HTTP stream (`HTTP_REQUEST` or `HTTP_RESPONSE`), or closes a connection
+/// (`DOWNSTREAM` or `UPSTREAM` on a network filter's context). Envoy answers `Ok` and does
+/// nothing for the other pairs (a connection's side on an HTTP stream, an HTTP direction on a
+/// connection), and so does wasmesh.
 fn close_stream(state: &mut HostState, stream_type: u32) -> AbiResult {
     if stream_type > 3 {
         return Err(Status::BadArgument.into());
     }
-    let stream = state.active_stream().ok_or(Status::NotFound)?;
+    let Some(stream) = state.active_stream() else {
+        return Ok(()); // a root context has nothing to close; Envoy answers `Ok`
+    };
     match (stream.connection.is_some(), stream_type) {
         (true, 2) => stream.signals.close_downstream = true,
         (true, 3) => stream.signals.close_upstream = true,
-        _ => stream.signals.close = true,
+        (false, 0 | 1) => stream.signals.close = true,
+        _ => return Ok(()),
     }
     stream.wake();
     Ok(())
@@ -145,8 +160,9 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                         (_, Some(response)) if response.headers.is_empty() => {
                             (14, b"upstream failure".to_vec())
                         }
-                        (_, Some(_)) => (0, Vec::new()),
-                        (_, None) => return Err(Status::NotFound.into()),
+                        // Outside a failed call's callback: 0. (Envoy answers the code it
+                        // recorded last, which is 0 until a call or stream ends.)
+                        _ => (0, Vec::new()),
                     };
                 write_u32(&mut caller, ret_code, code)?;
                 return_bytes(&mut caller, &message, ret_ptr, ret_size)

@@ -75,8 +75,9 @@ impl PluginVm {
     }
 
     /// Ends stream context `ctx`: `on_log` reads the headers as the stream left them (a map it
-    /// never had reads as empty, as in Envoy, whose access-log phase substitutes empty maps),
-    /// then `on_done` and `on_delete`; the context is forgotten whatever the guest answers.
+    /// never had reads as empty, as in Envoy, whose access-log phase substitutes empty maps)
+    /// and changes none, then `on_done` and `on_delete`, which have no map (Envoy's answer is
+    /// `BadArgument`); the context is forgotten whatever the guest answers.
     pub fn end_stream(
         &mut self,
         ctx: u32,
@@ -86,11 +87,21 @@ impl PluginVm {
         let Some(stream) = self.stream(ctx) else {
             return Ok(());
         };
-        stream.request_headers = Some(request_headers.unwrap_or_default());
-        stream.response_headers = Some(response_headers.unwrap_or_default());
+        stream.request_headers = request_headers;
+        stream.response_headers = response_headers;
         stream.request_body = None;
         stream.response_body = None;
-        let outcome = self.finish_context(ctx, true);
+        stream.logging = true;
+        let outcome = self.on_log(ctx).and_then(|()| {
+            if let Some(stream) = self.stream(ctx) {
+                stream.logging = false;
+                stream.request_headers = None;
+                stream.request_trailers = None;
+                stream.response_headers = None;
+                stream.response_trailers = None;
+            }
+            self.finish_context(ctx, false)
+        });
         self.state().streams.remove(&ctx);
         outcome
     }

@@ -170,7 +170,7 @@ impl PluginFactory {
             active_context: 0,
             root_context: 0,
             streams: HashMap::new(),
-            root_properties: HashMap::new(),
+            starting: false,
             declared_properties: HashMap::new(),
             call_response: None,
             effects: Effects::default(),

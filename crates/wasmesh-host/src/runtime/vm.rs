@@ -313,21 +313,23 @@ impl PluginVm {
 
     /// `proxy_on_vm_start`; a missing export counts as success.
     pub fn on_vm_start(&mut self, root: u32, size: u32) -> Result<bool, VmFailure> {
-        Ok(self
-            .call("proxy_on_vm_start", root, |e| &e.on_vm_start, (root, size))?
-            .is_none_or(|r| r != 0))
+        self.store.data_mut().starting = true;
+        let started = self.call("proxy_on_vm_start", root, |e| &e.on_vm_start, (root, size));
+        self.store.data_mut().starting = false;
+        Ok(started?.is_none_or(|r| r != 0))
     }
 
     /// `proxy_on_configure`; a missing export counts as success.
     pub fn on_configure(&mut self, root: u32, size: u32) -> Result<bool, VmFailure> {
-        Ok(self
-            .call(
-                "proxy_on_configure",
-                root,
-                |e| &e.on_configure,
-                (root, size),
-            )?
-            .is_none_or(|r| r != 0))
+        self.store.data_mut().starting = true;
+        let configured = self.call(
+            "proxy_on_configure",
+            root,
+            |e| &e.on_configure,
+            (root, size),
+        );
+        self.store.data_mut().starting = false;
+        Ok(configured?.is_none_or(|r| r != 0))
     }
 
     /// `proxy_on_request_headers`.

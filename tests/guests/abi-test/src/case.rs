@@ -13,6 +13,8 @@ pub struct Env<'a> {
     pub case: &'static str,
     /// What the root context learned at start-up (configurations, metric ids).
     pub root: &'a RootInfo,
+    /// The stream's context id.
+    pub context_id: u32,
 }
 
 /// One behaviour of the exerciser. Each method mirrors the `HttpContext` callback of the same
@@ -62,6 +64,10 @@ pub trait Case {
     fn on_grpc_stream_trailing_metadata(&mut self, _env: &Env<'_>, _token: u32, _count: u32) {}
     /// `proxy_on_grpc_close` for a stream this stream opened.
     fn on_grpc_stream_close(&mut self, _env: &Env<'_>, _token: u32, _status: u32) {}
+    /// `proxy_on_log`.
+    fn on_log(&mut self, _env: &Env<'_>) {}
+    /// `proxy_on_done`.
+    fn on_done(&mut self, _env: &Env<'_>) {}
 }
 
 /// Builds a fresh case for one stream.
@@ -144,6 +150,7 @@ pub const CASES: &[(&str, Constructor)] = &[
     ("config", || Box::new(cases::config::Config)),
     ("declare-property", || Box::new(cases::declare::Declare)),
     ("done", || Box::new(cases::done::Done)),
+    ("phases", || Box::new(cases::phases::Phases::default())),
 ];
 
 /// The case named `name`, with its `'static` name; `None` for an unknown name.

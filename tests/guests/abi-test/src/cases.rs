@@ -16,6 +16,7 @@ pub mod http_call;
 pub mod local_reply;
 pub mod log;
 pub mod metrics;
+pub mod phases;
 pub mod properties;
 pub mod queue;
 pub mod resume;

@@ -9,6 +9,7 @@ mod case;
 mod cases;
 mod counter;
 mod names;
+mod probe;
 mod raw;
 mod report;
 mod root;

@@ -60,6 +60,8 @@ pub struct AbiRoot {
     info: Rc<RootInfo>,
     /// Set when this root is the singleton's: then it does only what `Singleton` does.
     singleton: Option<Singleton>,
+    /// The plugin configuration says `probe-phases`: the next tick probes the hostcalls.
+    probe_tick: bool,
 }
 
 impl AbiRoot {
@@ -73,6 +75,7 @@ impl AbiRoot {
             declared: serde_json::Value::Null,
             info: Rc::new(RootInfo::default()),
             singleton: None,
+            probe_tick: false,
         }
     }
 }
@@ -108,6 +111,10 @@ impl RootContext for AbiRoot {
         if property("plugin_root_id").as_deref() == Some(names::SINGLETON_ROOT_ID) {
             self.singleton = Some(Singleton::start(&plugin_configuration));
             return true;
+        }
+        if text(&plugin_configuration).contains("probe-phases") {
+            crate::cases::phases::log_phase("configure", self.context_id);
+            self.probe_tick = true;
         }
         if self.metrics.is_none() {
             self.metrics = define_metrics();
@@ -148,6 +155,9 @@ impl RootContext for AbiRoot {
     fn on_tick(&mut self) {
         if let Some(singleton) = &self.singleton {
             return singleton.on_tick();
+        }
+        if std::mem::take(&mut self.probe_tick) {
+            crate::cases::phases::log_phase("tick", self.context_id);
         }
         if let Err(s) = counter::add(names::TICKS_KEY, 1) {
             log::warn!("abi-test: counting a tick: {}", status::of(s));

@@ -42,6 +42,7 @@ impl AbiStream {
                 let env = Env {
                     case: name,
                     root: &self.root,
+                    context_id: self.context_id,
                 };
                 f(case.as_mut(), &env)
             }
@@ -104,6 +105,10 @@ impl Context for AbiStream {
     }
 
     fn on_done(&mut self) -> bool {
+        self.with_case(|case, env| {
+            case.on_done(env);
+            Action::Continue
+        });
         log::info!(
             "abi-test: on_done context={} case={}",
             self.context_id,
@@ -155,6 +160,10 @@ impl HttpContext for AbiStream {
     }
 
     fn on_log(&mut self) {
+        self.with_case(|case, env| {
+            case.on_log(env);
+            Action::Continue
+        });
         let status = report::pairs(MapType::HttpResponseHeaders)
             .into_iter()
             .find(|(name, _)| name == ":status")
