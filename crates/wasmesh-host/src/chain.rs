@@ -81,6 +81,9 @@ pub struct ChainStream {
     buffer_limit: usize,
     /// What the embedder runs once the filters have ended (an access log entry).
     at_end: RefCell<Option<AtEnd>>,
+    /// A filter paused the request headers: Envoy then holds the body that arrives meanwhile
+    /// and hands it on in one piece (see [`ChainStream::request_headers_paused`]).
+    request_paused: Cell<bool>,
 }
 
 /// Run with the stream's facts when it ends, after every filter's `on_log`.
@@ -180,6 +183,7 @@ impl ChainStream {
             pause_limit,
             buffer_limit,
             at_end: RefCell::new(None),
+            request_paused: Cell::new(false),
         })
     }
 
@@ -187,6 +191,13 @@ impl ChainStream {
     /// log: the stream's facts are final then).
     pub fn at_end(&self, at_end: AtEnd) {
         *self.at_end.borrow_mut() = Some(at_end);
+    }
+
+    /// Whether a filter paused the request headers (and resumed, or the stream would not have
+    /// gone on). Envoy buffers what the client sends meanwhile and passes it to the body
+    /// callbacks in one piece, with the end of stream if it came; the embedder does the same.
+    pub fn request_headers_paused(&self) -> bool {
+        self.request_paused.get()
     }
 
     /// Facts about the stream.
@@ -465,6 +476,9 @@ impl ChainStream {
             }
             action
         });
+        if matches!(flow, Flow::Pause) {
+            self.request_paused.set(true);
+        }
         if let Some(step) = self
             .settle(i, flow, Direction::Request, headers, |s| {
                 s.request_headers.take()

@@ -191,6 +191,36 @@ fn client_body_failed(error: &(dyn std::error::Error + 'static)) -> Step {
     Step::LocalReply(reply)
 }
 
+/// What the client sent while a filter held the request headers, in one piece as Envoy passes
+/// it on: `first` and every frame already read, up to the end (then `end` is true) or the
+/// trailers (returned apart, for the next turn); the error if the body fails.
+async fn arrived_meanwhile<B: ReadBody>(
+    body: &mut B,
+    first: (Vec<u8>, bool),
+) -> Result<(Vec<u8>, bool, Option<http::HeaderMap>), B::Failure> {
+    let (mut data, mut end) = first;
+    end |= body.is_end_stream();
+    while !end {
+        // What the connection has read is handed over within a turn of the worker (as for
+        // [`first_frame`]); what has not arrived yet is not waited for.
+        let Some(polled) = first_frame(body).await else {
+            break;
+        };
+        match polled {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(more) => {
+                    data.extend_from_slice(&more);
+                    end = body.is_end_stream();
+                }
+                Err(frame) => return Ok((data, false, frame.into_trailers().ok())),
+            },
+            None => end = true,
+            Some(Err(e)) => return Err(e),
+        }
+    }
+    Ok((data, end, None))
+}
+
 /// Streams the client's request body through the chain into the upstream body.
 pub async fn request_body<B: ReadBody>(
     stream: Rc<ChainStream>,
@@ -201,8 +231,25 @@ pub async fn request_body<B: ReadBody>(
 ) {
     let info = stream.info().clone();
     let end_flagged = info.protocol() == "HTTP/2";
+    let mut coalesce = stream.request_headers_paused();
+    let mut held_trailers = None;
     loop {
-        let (data, end, trailers) = match client_frame(&mut body, end_flagged).await {
+        let frame = match held_trailers.take() {
+            Some(trailers) => Ok((Vec::new(), true, Some(trailers))),
+            None => client_frame(&mut body, end_flagged).await,
+        };
+        let frame = match frame {
+            Ok((data, end, None)) if std::mem::take(&mut coalesce) => {
+                arrived_meanwhile(&mut body, (data, end))
+                    .await
+                    .map(|(data, end, trailers)| {
+                        held_trailers = trailers;
+                        (data, end, None)
+                    })
+            }
+            frame => frame,
+        };
+        let (data, end, trailers) = match frame {
             Ok(frame) => frame,
             Err(e) => {
                 abort.raise(client_body_failed(&e));

@@ -15,16 +15,23 @@ const LAST_MAP: u32 = 7;
 
 /// The map a `proxy_map_type_t` names, to read, with Envoy's answers: `Some` when the current
 /// context has it now, `None` when it reads as empty (`on_log` reads every map, a missing one
-/// as empty), `BadArgument` when it is not there. An HTTP call's answer without trailers has
-/// none, as in Envoy.
+/// as empty), `BadArgument` when it is not there. Trailers nobody sent or added are not there
+/// (the map a body's end offers for adding them is created by the first change, in Envoy), nor
+/// are an HTTP call's answer's without any.
 fn map_ref(state: &mut HostState, map_type: u32) -> Result<Option<&HeaderMap>, AbiError> {
     let logging = state.active_stream().is_some_and(|stream| stream.logging);
     let found = match map_type {
         0..=3 => state.active_stream().and_then(|stream| match map_type {
             0 => stream.request_headers.as_ref(),
-            1 => stream.request_trailers.as_ref(),
+            1 => stream
+                .request_trailers
+                .as_ref()
+                .filter(|map| !map.is_empty()),
             2 => stream.response_headers.as_ref(),
-            _ => stream.response_trailers.as_ref(),
+            _ => stream
+                .response_trailers
+                .as_ref()
+                .filter(|map| !map.is_empty()),
         }),
         4 | 5 => match (&state.grpc_received, map_type) {
             (Some(GrpcReceived::InitialMetadata(map)), 4)
