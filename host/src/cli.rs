@@ -11,7 +11,7 @@ use crate::host::{ConfigSource, Generation, Host};
 use wasmesh_host::runtime::Runtime;
 use wasmesh_host::state::SharedState;
 
-/// A proxy-wasm host proxy: runs wasm filters on HTTP traffic, as Envoy does.
+/// A proxy-wasm host proxy: runs wasm filters on HTTP and TCP traffic, as Envoy does.
 #[derive(Parser)]
 #[command(name = "wasmesh", version)]
 pub struct Cli {

@@ -7,7 +7,8 @@
 //!   side. `StopIteration` holds the bytes in that filter; the next bytes from the client are
 //!   appended and iteration starts again from the first filter (Envoy's read buffer is not
 //!   drained while a filter holds it), and `proxy_continue_stream(DOWNSTREAM)` resumes after the
-//!   filter that held them.
+//!   filter that held them. A filter that stopped in `proxy_on_new_connection` is not called
+//!   again before it resumes: the bytes wait, as in Envoy.
 //! - **Write filters, in reverse order**, every one that was initialized: `proxy_on_upstream_data`,
 //!   then, for the upstream's end of stream, `proxy_on_upstream_connection_close(UNKNOWN)` (Envoy
 //!   reports the upstream side only this way). A hold keeps the bytes; the next ones are
@@ -70,6 +71,9 @@ pub struct ConnectionChain {
     waker: Rc<Notify>,
     /// The read filter holding the client's bytes.
     downstream_holder: Cell<Option<usize>>,
+    /// It holds them from `proxy_on_new_connection`: nothing is offered to any filter until it
+    /// resumes (Envoy does not call a filter that stopped there again before it continues).
+    held_at_start: Cell<bool>,
     /// The write filter holding the upstream's bytes.
     upstream_holder: Cell<Option<usize>>,
     /// The client ended its side: every later pass carries end of stream.
@@ -94,6 +98,7 @@ impl ConnectionChain {
             info,
             waker: Rc::new(Notify::new()),
             downstream_holder: Cell::new(None),
+            held_at_start: Cell::new(false),
             upstream_holder: Cell::new(None),
             downstream_ended: Cell::new(false),
             ended: Cell::new(false),
@@ -116,6 +121,14 @@ impl ConnectionChain {
     pub fn from_downstream(&self, bytes: &[u8], eos: bool) -> Verdict {
         if eos {
             self.downstream_ended.set(true);
+        }
+        if self.held_at_start.get() {
+            if let Some(holder) = self.downstream_holder.get() {
+                let mut data = self.take_held(Flow::Downstream);
+                data.extend_from_slice(bytes);
+                self.hold(holder, Flow::Downstream, data);
+                return Verdict::Held;
+            }
         }
         let mut data = self.take_held(Flow::Downstream);
         data.extend_from_slice(bytes);
@@ -228,6 +241,7 @@ impl ConnectionChain {
     /// One pass of the client's bytes through the read filters from `from`.
     fn read_pass(&self, from: usize, mut data: Vec<u8>) -> Verdict {
         self.downstream_holder.set(None);
+        self.held_at_start.set(false);
         let eos = self.downstream_ended.get();
         for i in from..self.filters.len() {
             let filter = &self.filters[i];
@@ -236,6 +250,7 @@ impl ConnectionChain {
                     Step::Next(()) => {}
                     Step::Held => {
                         self.hold(i, Flow::Downstream, data);
+                        self.held_at_start.set(true);
                         return Verdict::Held;
                     }
                     Step::Close => return Verdict::Close,

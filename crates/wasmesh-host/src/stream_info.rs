@@ -35,6 +35,8 @@ pub struct StreamInfo {
     code_details: RefCell<Cow<'static, str>>,
     request_body_bytes: Cell<u64>,
     response_body_bytes: Cell<u64>,
+    /// The cluster a filter chose for a TCP connection (`envoy.tcp_proxy.cluster`).
+    tcp_proxy_cluster: RefCell<Option<String>>,
 }
 
 impl StreamInfo {
@@ -64,6 +66,7 @@ impl StreamInfo {
             code_details: RefCell::new(Cow::Borrowed("")),
             request_body_bytes: Cell::new(0),
             response_body_bytes: Cell::new(0),
+            tcp_proxy_cluster: RefCell::new(None),
         }
     }
 
@@ -125,6 +128,14 @@ impl StreamInfo {
         *self.response_headers.borrow_mut() = Some(headers);
     }
 
+    /// A filter set Envoy's filter state `envoy.tcp_proxy.cluster`: a TCP listener connects to
+    /// this cluster instead of its own, if it has not connected yet (as Envoy's `tcp_proxy`
+    /// reads it when it connects). Recorded on an HTTP stream too, where nothing reads it, as in
+    /// Envoy.
+    pub fn tcp_proxy_cluster_chosen(&self, cluster: String) {
+        *self.tcp_proxy_cluster.borrow_mut() = Some(cluster);
+    }
+
     /// Response body bytes went to the client (`response.size` counts them).
     pub fn response_body_sent(&self, bytes: usize) {
         self.response_body_bytes
@@ -132,6 +143,11 @@ impl StreamInfo {
     }
 
     // Reads.
+
+    /// The cluster a filter chose for this TCP connection, if one did.
+    pub fn tcp_proxy_cluster(&self) -> Option<String> {
+        self.tcp_proxy_cluster.borrow().clone()
+    }
 
     /// The client's address (`source.*`).
     pub fn source(&self) -> SocketAddr {

@@ -263,13 +263,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Relay<'_, S> {
         }
     }
 
-    /// Connects to the cluster's next endpoint; `None` (logged) when it cannot.
+    /// Connects to the next endpoint of the listener's cluster, or of the one a filter chose
+    /// (`envoy.tcp_proxy.cluster`); `None` (logged) when it cannot.
     async fn connect(&mut self) -> Option<Side<Upstream>> {
-        let cluster = self.upstreams.get(&self.tcp.cluster)?;
+        let chosen = self.chain.info().tcp_proxy_cluster();
+        let name = chosen.as_deref().unwrap_or(&self.tcp.cluster);
+        let Some(cluster) = self.upstreams.get(name) else {
+            log::debug!("a filter chose cluster {name:?}, which does not exist: closing");
+            return None;
+        };
         let endpoint: SocketAddr = match cluster.pick(&mut Default::default()) {
             Ok(endpoint) => endpoint,
             Err(e) => {
-                log::debug!("cluster {:?}: no endpoint: {e:?}", self.tcp.cluster);
+                log::debug!("cluster {name:?}: no endpoint: {e:?}");
                 return None;
             }
         };
@@ -280,10 +286,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Relay<'_, S> {
                 Some(Side::new(read, write))
             }
             Err(e) => {
-                log::debug!(
-                    "cluster {:?}: connecting to {endpoint} failed: {e}",
-                    self.tcp.cluster
-                );
+                log::debug!("cluster {name:?}: connecting to {endpoint} failed: {e}");
                 None
             }
         }

@@ -276,3 +276,40 @@ pub fn tcp_vm_failure_follows_fail_open(kind: ProxyKind) {
         );
     }
 }
+
+/// `tcp_filter_chooses_the_cluster`: in `proxy_on_new_connection` the filter sets Envoy's
+/// filter state `envoy.tcp_proxy.cluster` (`set_envoy_filter_state`) to the cluster its
+/// configuration names: the connection goes there instead of the listener's cluster, and to a
+/// cluster that does not exist it is closed.
+pub fn tcp_filter_chooses_the_cluster(kind: ProxyKind) {
+    let (echo, other, http) = (TcpEcho::start(), TcpEcho::start(), Backend::start("http"));
+    for route_to in ["other", "nowhere"] {
+        let plugin = Plugin::new("tcp-test", &build_filters().tcp_test)
+            .configuration(json!({ "call_cluster": "http", "route_to": route_to }));
+        let config = MeshConfig::new()
+            .plugin(plugin)
+            .cluster(Cluster::fixed("echo", [echo.addr]))
+            .cluster(Cluster::fixed("other", [other.addr]))
+            .cluster(Cluster::fixed("http", [http.addr]))
+            .listener(Listener::tcp("tcp", "echo").filter("tcp-test"));
+        let proxy = kind.start(&config);
+        let mut client = Client::connect(&proxy);
+        let port = client.port();
+        client.send(b"routed\n");
+        if route_to == "other" {
+            assert_eq!(client.receive(7), b"R0UTED\n", "{}", kind.name());
+            assert_eq!(client.finish(), b"", "{}", kind.name());
+            assert_eq!(finished(&other), [b"ROUTED\n".to_vec()], "{}", kind.name());
+        } else {
+            assert_eq!(client.read_to_end(), b"", "{}", kind.name());
+        }
+        let seen = callbacks(&proxy, port);
+        let set = format!("set_envoy_filter_state cluster={route_to} status=Ok");
+        assert!(seen.contains(&set), "{}: {seen:#?}", kind.name());
+    }
+    assert!(
+        echo.received().is_empty(),
+        "{}: the listener's cluster was used",
+        kind.name()
+    );
+}

@@ -9,8 +9,11 @@
 //!   which is what the call asks for.
 //! - `declare_property`: a property's declaration, of which wasmesh keeps read-only-ness
 //!   (`declare.rs`).
+//! - `set_envoy_filter_state`: the filter-state objects that mean something here
+//!   (`filter_state.rs`: `envoy.tcp_proxy.cluster`).
 
 mod declare;
+mod filter_state;
 mod zlib;
 
 use wasmtime::Linker;
@@ -28,6 +31,7 @@ fn call(name: &str, arguments: &[u8], state: &mut HostState) -> Result<Vec<u8>, 
         // The result must fit in the guest's memory: more is refused before it is made.
         "uncompress" => zlib::uncompress(arguments, state.plugin.memory_bytes),
         "clear_route_cache" => Ok(Vec::new()),
+        "set_envoy_filter_state" => filter_state::set(arguments, state),
         _ => Err(Status::NotFound),
     }
 }

@@ -8,6 +8,7 @@
 mod case;
 mod cases;
 mod counter;
+mod imports;
 mod names;
 mod probe;
 mod raw;

@@ -11,68 +11,7 @@ use std::ptr::null_mut;
 
 use proxy_wasm::types::{BufferType, MapType};
 
-#[link(wasm_import_module = "env")]
-extern "C" {
-    fn proxy_get_log_level(return_level: *mut u32) -> u32;
-    fn proxy_add_header_map_value(
-        map_type: u32,
-        key_data: *const u8,
-        key_size: usize,
-        value_data: *const u8,
-        value_size: usize,
-    ) -> u32;
-    fn proxy_get_buffer_status(
-        buffer_type: u32,
-        return_buffer_size: *mut usize,
-        return_flags: *mut u32,
-    ) -> u32;
-    fn proxy_get_status(
-        return_code: *mut u32,
-        return_message_data: *mut *mut u8,
-        return_message_size: *mut usize,
-    ) -> u32;
-    fn proxy_done() -> u32;
-    fn proxy_get_header_map_size(map_type: u32, return_size: *mut usize) -> u32;
-    fn proxy_grpc_call(
-        upstream_data: *const u8,
-        upstream_size: usize,
-        service_name_data: *const u8,
-        service_name_size: usize,
-        method_name_data: *const u8,
-        method_name_size: usize,
-        initial_metadata_data: *const u8,
-        initial_metadata_size: usize,
-        message_data: *const u8,
-        message_size: usize,
-        timeout_ms: u32,
-        return_call_id: *mut u32,
-    ) -> u32;
-    fn proxy_grpc_stream(
-        upstream_data: *const u8,
-        upstream_size: usize,
-        service_name_data: *const u8,
-        service_name_size: usize,
-        method_name_data: *const u8,
-        method_name_size: usize,
-        initial_metadata_data: *const u8,
-        initial_metadata_size: usize,
-        return_stream_id: *mut u32,
-    ) -> u32;
-    fn proxy_grpc_send(
-        stream_id: u32,
-        message_data: *const u8,
-        message_size: usize,
-        end_stream: bool,
-    ) -> u32;
-    fn proxy_set_property(
-        path_data: *const u8,
-        path_size: usize,
-        value_data: *const u8,
-        value_size: usize,
-    ) -> u32;
-    fn proxy_grpc_cancel(call_or_stream_id: u32) -> u32;
-    fn proxy_grpc_close(call_or_stream_id: u32) -> u32;
-}
+use crate::imports::*;
 
 /// Where a gRPC call or stream goes: cluster, service, method.
 pub struct GrpcTarget<'a> {

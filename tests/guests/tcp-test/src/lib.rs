@@ -8,13 +8,21 @@ use proxy_wasm::types::{Action, ContextType, LogLevel, PeerType};
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Trace);
-    proxy_wasm::set_root_context(|_| Box::new(TcpTestRoot { call_cluster: String::new() }));
+    proxy_wasm::set_root_context(|_| {
+        Box::new(TcpTestRoot {
+            call_cluster: String::new(),
+            route_to: String::new(),
+        })
+    });
 }}
 
 /// Reads the configuration and makes a [`Connection`] per TCP connection.
 struct TcpTestRoot {
     /// Where a `CALL` line sends its HTTP call.
     call_cluster: String,
+    /// The cluster every connection is sent to through Envoy's filter state
+    /// `envoy.tcp_proxy.cluster` (configuration `route_to`); none when empty.
+    route_to: String,
 }
 
 impl Context for TcpTestRoot {}
@@ -23,13 +31,8 @@ impl RootContext for TcpTestRoot {
     fn on_configure(&mut self, _: usize) -> bool {
         let config = self.get_plugin_configuration().unwrap_or_default();
         let config = String::from_utf8_lossy(&config);
-        // A tiny `{"call_cluster": "name"}` reader: the filter needs no JSON crate for one key.
-        self.call_cluster = config
-            .split("\"call_cluster\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').nth(1))
-            .unwrap_or_default()
-            .to_string();
+        self.call_cluster = string_field(&config, "call_cluster");
+        self.route_to = string_field(&config, "route_to");
         true
     }
 
@@ -42,6 +45,7 @@ impl RootContext for TcpTestRoot {
             tag: String::new(),
             call_cluster: self.call_cluster.clone(),
             saw_upstream: false,
+            route_to: self.route_to.clone(),
         }))
     }
 }
@@ -52,9 +56,41 @@ struct Connection {
     tag: String,
     call_cluster: String,
     saw_upstream: bool,
+    route_to: String,
+}
+
+/// A string field of a flat JSON object (`{"key": "value", ...}`): the filter needs no JSON
+/// crate for two keys.
+fn string_field(config: &str, key: &str) -> String {
+    config
+        .split(&format!("\"{key}\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').nth(1))
+        .unwrap_or_default()
+        .to_string()
 }
 
 impl Connection {
+    /// Sets Envoy's filter state `envoy.tcp_proxy.cluster` (a serialized
+    /// `SetEnvoyFilterStateArguments`: field 1 the name, field 2 the value) and logs the status.
+    fn choose_cluster(&self, cluster: &str) {
+        let name = b"envoy.tcp_proxy.cluster";
+        let mut arguments = vec![0x0a, name.len() as u8];
+        arguments.extend_from_slice(name);
+        arguments.extend_from_slice(&[0x12, cluster.len() as u8]);
+        arguments.extend_from_slice(cluster.as_bytes());
+        let status = match proxy_wasm::hostcalls::call_foreign_function(
+            "set_envoy_filter_state",
+            Some(&arguments),
+        ) {
+            Ok(_) => "Ok".to_string(),
+            Err(status) => format!("{status:?}"),
+        };
+        self.say(&format!(
+            "set_envoy_filter_state cluster={cluster} status={status}"
+        ));
+    }
+
     fn say(&self, what: &str) {
         log::info!("tcp-test {}: {what}", self.tag);
     }
@@ -98,6 +134,9 @@ impl StreamContext for Connection {
         self.say(&format!(
             "new_connection source={source} destination={destination}"
         ));
+        if !self.route_to.is_empty() {
+            self.choose_cluster(&self.route_to.clone());
+        }
         Action::Continue
     }
 
