@@ -73,12 +73,20 @@ impl Client {
         self.read_to_end()
     }
 
+    /// Reads until the proxy ends the connection: its end of stream, or a reset (a proxy that
+    /// closes a connection with bytes of the client's still unread resets it, Envoy and wasmesh
+    /// alike).
     fn read_to_end(&mut self) -> Vec<u8> {
         let mut rest = Vec::new();
-        self.stream
-            .read_to_end(&mut rest)
-            .expect("the proxy ends the connection");
-        rest
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return rest,
+                Ok(n) => rest.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return rest,
+                Err(e) => panic!("reading until the proxy ends the connection: {e}"),
+            }
+        }
     }
 }
 
