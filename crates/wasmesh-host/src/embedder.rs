@@ -24,7 +24,7 @@ pub trait Embedder: Send + Sync {
     /// removed. Default: the `log` crate, target `wasm`, prefixed as Envoy prefixes it
     /// ([`log_prefix`]).
     fn log(&self, plugin: &PluginInfo, level: log::Level, message: &str) {
-        log::log!(target: "wasm", level, "{}: {}", log_prefix(plugin), message);
+        log::log!(target: "wasm", level, "{}: {}", LogPrefix(plugin), message);
     }
 
     /// The level a guest is told (`proxy_get_log_level`); lines below it are usually not sent.
@@ -61,14 +61,32 @@ pub type SharedEmbedder = Arc<dyn Embedder>;
 /// VM id, each only when it is not empty (`wasm log my-filter: ...` for a plugin with neither).
 /// A canary's lines name it `<name>@canary` ([`PluginInfo::label`]).
 pub fn log_prefix(plugin: &PluginInfo) -> String {
-    let mut prefix = String::from("wasm log");
-    for part in [&plugin.label(), &plugin.root_id, &plugin.vm_id] {
-        if !part.is_empty() {
-            prefix.push(' ');
-            prefix.push_str(part);
+    LogPrefix(plugin).to_string()
+}
+
+/// [`log_prefix`] written straight into a log line: a guest that logs per request costs no
+/// allocation for it.
+pub struct LogPrefix<'a>(pub &'a PluginInfo);
+
+impl std::fmt::Display for LogPrefix<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plugin = self.0;
+        f.write_str("wasm log")?;
+        // The plugin's label (`name`, or `name@version` for a version other than stable).
+        let version = plugin.version.as_deref().filter(|v| *v != "stable");
+        if !plugin.name.is_empty() || version.is_some() {
+            write!(f, " {}", plugin.name)?;
+            if let Some(version) = version {
+                write!(f, "@{version}")?;
+            }
         }
+        for id in [&plugin.root_id, &plugin.vm_id] {
+            if !id.is_empty() {
+                write!(f, " {id}")?;
+            }
+        }
+        Ok(())
     }
-    prefix
 }
 
 /// The system's wall clock in nanoseconds since the Unix epoch (0 before 1970).
