@@ -49,11 +49,22 @@ pub enum Mode {
     /// TLS: each host terminating TLS 1.3 with the same certificate, requests/s and p99 over
     /// keep-alive connections, and handshakes/s with a new connection per request.
     Tls(TlsArgs),
+    /// TCP: each host as a TCP proxy (`tcp_proxy`) without and with a network filter, against
+    /// the bench's own relay, under keep-alive HTTP/1.1 passing through as bytes.
+    Tcp(TcpArgs),
 }
 
 /// Options of `wasmesh-bench tls`.
 #[derive(Args, Debug, Clone)]
 pub struct TlsArgs {
+    /// The load.
+    #[command(flatten)]
+    pub load: Load,
+}
+
+/// Options of `wasmesh-bench tcp`.
+#[derive(Args, Debug, Clone)]
+pub struct TcpArgs {
     /// The load.
     #[command(flatten)]
     pub load: Load,

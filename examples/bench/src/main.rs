@@ -2,7 +2,8 @@
 //! run, so the figures are comparable ratios. Without a subcommand: what a proxy and a filter
 //! chain cost ([`cost`]); `lb`: how the `lb` filter's policies cope with a slow endpoint ([`lb`]);
 //! `memory`: what hostile clients make each proxy hold, with clients of its own ([`memory`]);
-//! `tls`: each host terminating TLS, kept-alive and a handshake per request ([`tls`]).
+//! `tls`: each host terminating TLS, kept-alive and a handshake per request ([`tls`]); `tcp`:
+//! each host as a TCP proxy, without and with a network filter ([`tcp`]).
 //!
 //! Thin on purpose: parse → check tools → build → measure → report.
 
@@ -16,6 +17,7 @@ mod lb;
 mod machine;
 mod memory;
 mod module_rss;
+mod pinned;
 mod probe;
 mod process;
 mod relay;
@@ -24,6 +26,7 @@ mod setup;
 mod snapshot;
 mod stats;
 mod table;
+mod tcp;
 mod tls;
 mod wrk;
 
@@ -81,6 +84,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         (Some(Mode::Tls(args)), Some(wrk)) => {
             let results = tls::measure::run(args, wrk, &artifacts)?;
             tls::report::print(args, &before, &Machine::read(), version, &results);
+        }
+        (Some(Mode::Tcp(args)), Some(wrk)) => {
+            let results = tcp::measure::run(args, wrk, &artifacts)?;
+            tcp::report::print(args, &before, &Machine::read(), version, &results);
         }
         (_, None) => unreachable!("wrk is looked for in every mode but memory"),
     }

@@ -16,7 +16,7 @@ use crate::launch::RunningProxy;
 use crate::probe;
 use crate::rounds;
 use crate::tls::handshaker;
-use crate::wrk::{self, WrkResult};
+use crate::wrk;
 
 /// How a case's connections go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,31 +67,7 @@ impl Case {
     }
 }
 
-/// One measurement of one case.
-#[derive(Debug, Clone)]
-pub struct Sample {
-    /// What the load generator measured (wrk, or the handshake client in wrk's terms).
-    pub wrk: WrkResult,
-    /// CPU time the proxy process spent during the measured run (not the warm-up).
-    pub cpu: Option<Spent>,
-    /// How long the measured run lasted.
-    pub seconds: f64,
-}
-
-impl Sample {
-    /// The share of one core the proxy used during the measurement, in percent: near 100
-    /// with a proxy on a core of its own means the proxy was the limit.
-    pub fn busy_percent(&self) -> Option<f64> {
-        let ticks = self.cpu?.ticks as f64;
-        Some(100.0 * ticks / (crate::cpu::ticks_per_sec() as f64 * self.seconds))
-    }
-
-    /// The proxy's CPU microseconds per request: with one load generator on a small machine
-    /// the client may be what limits requests/s, and then this is the figure that compares.
-    pub fn cpu_us_per_request(&self) -> Option<f64> {
-        self.cpu?.micros_per_request(self.wrk.requests)
-    }
-}
+pub use crate::pinned::Sample;
 
 /// Every case's samples in round order, indexed like [`Case::ALL`].
 pub type Results = Vec<Vec<Sample>>;
@@ -136,13 +112,13 @@ pub fn run(args: &TlsArgs, wrk: &Path, artifacts: &Artifacts) -> anyhow::Result<
                 cpu,
                 seconds: load.duration.as_secs_f64(),
             };
-            let extra = match (sample.cpu_us_per_request(), sample.busy_percent()) {
-                (Some(us), Some(busy)) => {
-                    format!("  cpu {us:>6.1} us/req, proxy {busy:>3.0} % busy")
-                }
-                _ => String::new(),
-            };
-            rounds::progress(round, load.rounds, &case.label(), &sample.wrk, &extra);
+            rounds::progress(
+                round,
+                load.rounds,
+                &case.label(),
+                &sample.wrk,
+                &sample.cpu_note(),
+            );
             results[i].push(sample);
         }
     }

@@ -3,9 +3,8 @@
 
 use crate::args::TlsArgs;
 use crate::machine::Machine;
+use crate::pinned::median;
 use crate::setup;
-use crate::stats::Summary;
-use crate::table::{column, ms};
 use crate::tls::measure::{Case, Connections, Results, Sample};
 use wasmesh_tests::ProxyKind;
 
@@ -27,22 +26,12 @@ pub fn print(
     }
     println!("load:     keep-alive: wrk -t1; handshake per request: the bench's own client (one thread, rustls, X25519, no session resumption, server certificate not checked), since wrk's OpenSSL handshake costs more CPU than either proxy's");
     println!();
-    println!(
-        "{:<36} {:>24} {:>20} {:>22} {:>22} {:>16} {:>7}",
-        "case", "requests/s", "p50 ms", "p99 ms", "cpu us/request", "busy %", "errors"
+    crate::pinned::print_table(
+        Case::ALL
+            .iter()
+            .zip(results)
+            .map(|(c, s)| (c.label(), s.as_slice())),
     );
-    for (case, samples) in Case::ALL.iter().zip(results) {
-        println!(
-            "{:<36} {:>24} {:>20} {:>22} {:>22} {:>16} {:>7}",
-            case.label(),
-            column(samples, |s| Some(s.wrk.requests_per_sec), 0),
-            column(samples, |s| Some(ms(s.wrk.p50)), 2),
-            column(samples, |s| Some(ms(s.wrk.p99)), 2),
-            column(samples, Sample::cpu_us_per_request, 1),
-            column(samples, Sample::busy_percent, 0),
-            samples.iter().map(|s| s.wrk.errors).sum::<u64>(),
-        );
-    }
     println!();
     for (connections, aim, what) in [
         (Connections::KeepAlive, 1.5, "TLS requests/s"),
@@ -70,8 +59,4 @@ pub fn print(
             "wasmesh / envoy {what}: {ratio:.2}× (aim ≥ {aim:.1}×: {verdict}); envoy's CPU per request / wasmesh's: {cpu_ratio}"
         );
     }
-}
-
-fn median(samples: &[Sample], figure: fn(&Sample) -> Option<f64>) -> Option<f64> {
-    Summary::of(samples.iter().filter_map(figure)).map(|s| s.median)
 }

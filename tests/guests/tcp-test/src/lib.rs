@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, RootContext, StreamContext};
-use proxy_wasm::types::{Action, ContextType, LogLevel, PeerType};
+use proxy_wasm::types::{Action, ContextType, LogLevel, MetricType, PeerType};
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Trace);
@@ -12,6 +13,7 @@ proxy_wasm::main! {{
         Box::new(TcpTestRoot {
             call_cluster: String::new(),
             route_to: String::new(),
+            counters: None,
         })
     });
 }}
@@ -23,6 +25,9 @@ struct TcpTestRoot {
     /// The cluster every connection is sent to through Envoy's filter state
     /// `envoy.tcp_proxy.cluster` (configuration `route_to`); none when empty.
     route_to: String,
+    /// `quiet` in the configuration: the ids of the byte counters (client's, upstream's), and
+    /// nothing but counting happens.
+    counters: Option<(u32, u32)>,
 }
 
 impl Context for TcpTestRoot {}
@@ -33,6 +38,11 @@ impl RootContext for TcpTestRoot {
         let config = String::from_utf8_lossy(&config);
         self.call_cluster = string_field(&config, "call_cluster");
         self.route_to = string_field(&config, "route_to");
+        if config.contains("\"quiet\": true") || config.contains("\"quiet\":true") {
+            let define = |name| hostcalls::define_metric(MetricType::Counter, name).ok();
+            self.counters =
+                define("tcp_test_downstream_bytes").zip(define("tcp_test_upstream_bytes"));
+        }
         true
     }
 
@@ -41,6 +51,12 @@ impl RootContext for TcpTestRoot {
     }
 
     fn create_stream_context(&self, _: u32) -> Option<Box<dyn StreamContext>> {
+        if let Some((downstream, upstream)) = self.counters {
+            return Some(Box::new(Counting {
+                downstream,
+                upstream,
+            }));
+        }
         Some(Box::new(Connection {
             tag: String::new(),
             call_cluster: self.call_cluster.clone(),
@@ -79,13 +95,11 @@ impl Connection {
         arguments.extend_from_slice(name);
         arguments.extend_from_slice(&[0x12, cluster.len() as u8]);
         arguments.extend_from_slice(cluster.as_bytes());
-        let status = match proxy_wasm::hostcalls::call_foreign_function(
-            "set_envoy_filter_state",
-            Some(&arguments),
-        ) {
-            Ok(_) => "Ok".to_string(),
-            Err(status) => format!("{status:?}"),
-        };
+        let status =
+            match hostcalls::call_foreign_function("set_envoy_filter_state", Some(&arguments)) {
+                Ok(_) => "Ok".to_string(),
+                Err(status) => format!("{status:?}"),
+            };
         self.say(&format!(
             "set_envoy_filter_state cluster={cluster} status={status}"
         ));
@@ -121,6 +135,27 @@ impl Context for Connection {
     fn on_done(&mut self) -> bool {
         self.say("done");
         true
+    }
+}
+
+/// A connection in the quiet mode: each chunk's size counted, nothing else (the benchmark's
+/// network filter: what any filter pays to be called for every chunk both ways).
+struct Counting {
+    downstream: u32,
+    upstream: u32,
+}
+
+impl Context for Counting {}
+
+impl StreamContext for Counting {
+    fn on_downstream_data(&mut self, size: usize, _: bool) -> Action {
+        let _ = hostcalls::increment_metric(self.downstream, size as i64);
+        Action::Continue
+    }
+
+    fn on_upstream_data(&mut self, size: usize, _: bool) -> Action {
+        let _ = hostcalls::increment_metric(self.upstream, size as i64);
+        Action::Continue
     }
 }
 
