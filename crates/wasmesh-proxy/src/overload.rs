@@ -1,5 +1,6 @@
 //! Admission control shared by every worker: the counts that listener connection limits and
-//! cluster circuit breakers are checked against, and the counters of what they turned away.
+//! cluster circuit breakers are checked against, the counters of what they turned away, and the
+//! other per-listener counters of connections (TLS handshakes, TCP listeners' connections).
 //! Limits come from each generation's configuration; the counts live here, keyed by name, so a
 //! reload that changes a threshold keeps the connections and requests already counted.
 
@@ -35,6 +36,16 @@ pub struct Overload {
     pub tls_handshake_errors: LabelledCounter,
     /// Access-log lines dropped because the log's writer was that far behind, by listener.
     pub access_log_dropped: LabelledCounter,
+    /// TCP listeners' connections that ended, by listener.
+    pub tcp_connections: LabelledCounter,
+    /// Bytes TCP listeners received from their clients, by listener.
+    pub tcp_received_bytes: LabelledCounter,
+    /// Bytes TCP listeners sent to their clients, by listener.
+    pub tcp_sent_bytes: LabelledCounter,
+    /// TCP connections closed because no upstream connection could be made, by listener.
+    pub tcp_connect_failures: LabelledCounter,
+    /// TCP connections closed for being idle, by listener.
+    pub tcp_idle_timeouts: LabelledCounter,
 }
 
 impl Default for Overload {
@@ -87,6 +98,31 @@ impl Default for Overload {
                 "Access-log lines dropped because the file's writer had 16 384 lines queued (a disk slower than the traffic); requests never wait for the log.",
                 "listener",
             ),
+            tcp_connections: LabelledCounter::new(
+                "wasmesh_tcp_connections_total",
+                "Connections a TCP listener (tcp_proxy) relayed, counted when they end (Envoy: tcp.<prefix>.downstream_cx_total).",
+                "listener",
+            ),
+            tcp_received_bytes: LabelledCounter::new(
+                "wasmesh_tcp_received_bytes_total",
+                "Bytes TCP listeners received from their clients, counted when a connection ends (Envoy: tcp.<prefix>.downstream_cx_rx_bytes_total).",
+                "listener",
+            ),
+            tcp_sent_bytes: LabelledCounter::new(
+                "wasmesh_tcp_sent_bytes_total",
+                "Bytes TCP listeners sent to their clients, counted when a connection ends (Envoy: tcp.<prefix>.downstream_cx_tx_bytes_total).",
+                "listener",
+            ),
+            tcp_connect_failures: LabelledCounter::new(
+                "wasmesh_tcp_upstream_connect_failures_total",
+                "TCP connections closed because the cluster had no endpoint or none could be connected (Envoy: the cluster's upstream_cx_connect_fail).",
+                "listener",
+            ),
+            tcp_idle_timeouts: LabelledCounter::new(
+                "wasmesh_tcp_idle_timeouts_total",
+                "TCP connections closed after idle_timeout_ms without a byte either way (Envoy: tcp.<prefix>.idle_timeout).",
+                "listener",
+            ),
         }
     }
 }
@@ -134,6 +170,11 @@ impl Overload {
             &self.tls_handshakes,
             &self.tls_handshake_errors,
             &self.access_log_dropped,
+            &self.tcp_connections,
+            &self.tcp_received_bytes,
+            &self.tcp_sent_bytes,
+            &self.tcp_connect_failures,
+            &self.tcp_idle_timeouts,
         ] {
             counter.render(out);
         }

@@ -8,7 +8,9 @@
 //! the rest of the answer; the connection ends when both sides have ended, when either side
 //! fails, when a filter closes it, or after `idle_timeout_ms` with no byte moving. While a
 //! filter holds bytes, the side they come from is not read past the listener's
-//! `per_connection_buffer_limit_bytes` (Envoy's read-disable at its buffer limit).
+//! `per_connection_buffer_limit_bytes` (Envoy's read-disable at its buffer limit). Each
+//! connection is counted when it ends: per listener, its bytes each way, and whether it was
+//! closed for its upstream or for being idle (`wasmesh_tcp_*` at `/metrics`).
 
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -60,8 +62,20 @@ where
         upstream: None,
         upstream_ended: false,
         downstream_shut_first: false,
+        received: 0,
+        sent: 0,
+        ended_by: None,
     };
     let peer = relay.run().await;
+    let overload = worker.overload();
+    overload.tcp_connections.inc(&name);
+    overload.tcp_received_bytes.add(&name, relay.received);
+    overload.tcp_sent_bytes.add(&name, relay.sent);
+    match relay.ended_by {
+        Some(Cause::ConnectFailure) => overload.tcp_connect_failures.inc(&name),
+        Some(Cause::Idle) => overload.tcp_idle_timeouts.inc(&name),
+        None => {}
+    }
     log::debug!(
         "listener {name}: connection from {} closed ({})",
         downstream.peer(),
@@ -120,6 +134,15 @@ async fn read_from<T: AsyncRead>(
     }
 }
 
+/// Why the proxy closed a connection, where a counter says so.
+#[derive(Clone, Copy)]
+enum Cause {
+    /// No upstream connection could be made.
+    ConnectFailure,
+    /// Nothing moved for `idle_timeout_ms`.
+    Idle,
+}
+
 /// What stopped the relay.
 enum Ended {
     /// Both sides ended their streams (`downstream_shut_first` tells who ended it last).
@@ -141,6 +164,12 @@ struct Relay<'a, S> {
     upstream_ended: bool,
     /// We shut the client's receiving side before it ended its own.
     downstream_shut_first: bool,
+    /// Bytes read from the client.
+    received: u64,
+    /// Bytes written to the client.
+    sent: u64,
+    /// Why the proxy closed it, when a counter tells.
+    ended_by: Option<Cause>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Relay<'_, S> {
@@ -184,6 +213,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Relay<'_, S> {
                             self.on_downstream_verdict(verdict).await
                         }
                         Ok(n) => {
+                            self.received += n as u64;
                             let verdict = self.chain.from_downstream(&self.downstream.buffer[..n], false);
                             self.on_downstream_verdict(verdict).await
                         }
@@ -210,6 +240,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Relay<'_, S> {
                 },
                 () = sleep_until(idle_deadline) => {
                     log::debug!("TCP connection idle for {:?}: closing", idle.unwrap_or_default());
+                    self.ended_by = Some(Cause::Idle);
                     Some(Ended::Closed)
                 },
             };
@@ -229,7 +260,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Relay<'_, S> {
         if self.upstream.is_none() {
             match self.connect().await {
                 Some(upstream) => self.upstream = Some(upstream),
-                None => return Some(Ended::Closed),
+                None => {
+                    self.ended_by = Some(Cause::ConnectFailure);
+                    return Some(Ended::Closed);
+                }
             }
         }
         let end = self.downstream.ended;
@@ -255,7 +289,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Relay<'_, S> {
             self.downstream_shut_first = !self.downstream.ended;
         }
         match self.downstream.send(&bytes, end).await {
-            Ok(()) => None,
+            Ok(()) => {
+                self.sent += bytes.len() as u64;
+                None
+            }
             Err(e) => {
                 log::debug!("writing to the client failed: {e}");
                 Some(Ended::ClientFailed)

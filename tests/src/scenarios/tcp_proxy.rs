@@ -321,3 +321,45 @@ pub fn tcp_filter_chooses_the_cluster(kind: ProxyKind) {
         kind.name()
     );
 }
+
+/// `tcp_connections_are_counted` (wasmesh only; Envoy names its own `tcp.<prefix>.*` stats):
+/// each ended connection counts once per listener with its bytes each way, and one whose
+/// upstream refuses counts as a connect failure.
+pub fn tcp_connections_are_counted() {
+    let (echo, http) = (TcpEcho::start(), Backend::start("http"));
+    let refusing = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("its address")
+    };
+    let config = tcp_mesh(&echo, &http)
+        .cluster(Cluster::fixed("dead", [refusing]))
+        .listener(Listener::tcp("down", "dead"));
+    let proxy = ProxyKind::Wasmesh.start(&config);
+    let mut client = Client::connect(&proxy);
+    client.send(b"hello\n");
+    assert_eq!(client.receive(6), b"HELL0\n");
+    assert_eq!(client.finish(), b"");
+    let addr = proxy.listener("down");
+    let mut refused = TcpStream::connect(addr).expect("connecting to the down listener");
+    let _ = refused.write_all(b"anyone?\n");
+    let mut rest = Vec::new();
+    let _ = refused.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "{rest:?}");
+    let want = [
+        "wasmesh_tcp_connections_total{listener=\"tcp\"} 1",
+        "wasmesh_tcp_received_bytes_total{listener=\"tcp\"} 6",
+        "wasmesh_tcp_sent_bytes_total{listener=\"tcp\"} 6",
+        "wasmesh_tcp_connections_total{listener=\"down\"} 1",
+        "wasmesh_tcp_upstream_connect_failures_total{listener=\"down\"} 1",
+    ];
+    poll_until("the TCP counters", Duration::from_secs(5), || {
+        let metrics = proxy.admin_get("/metrics").text();
+        match want
+            .iter()
+            .find(|line| !metrics.lines().any(|l| l == **line))
+        {
+            None => Ok(()),
+            Some(missing) => Err(format!("no {missing} in:\n{metrics}")),
+        }
+    });
+}

@@ -1,6 +1,6 @@
 //! A counter with one label, for events that are rare and worth naming (a listener that
-//! refused a connection, a cluster that refused a request): a lock per event is cheap at that
-//! rate, and the map only holds labels the configuration names.
+//! refused a connection, a cluster that refused a request, a TCP connection that ended): a lock
+//! per event is cheap at that rate, and the map only holds labels the configuration names.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -27,11 +27,16 @@ impl LabelledCounter {
 
     /// Counts one event for `value`.
     pub fn inc(&self, value: &str) {
+        self.add(value, 1);
+    }
+
+    /// Adds `n` for `value` (a connection's bytes, counted once when it ends).
+    pub fn add(&self, value: &str, n: u64) {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         match counts.get_mut(value) {
-            Some(n) => *n += 1,
+            Some(count) => *count += n,
             None => {
-                counts.insert(value.to_string(), 1);
+                counts.insert(value.to_string(), n);
             }
         }
     }
