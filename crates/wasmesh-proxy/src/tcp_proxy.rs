@@ -17,7 +17,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 use wasmesh_host::connection_chain::{ConnectionChain, Signal, Verdict};
 use wasmesh_host::runtime::{Flow, PeerType};
@@ -52,13 +52,12 @@ where
     let hold_limit = listener.config.per_connection_buffer_limit_bytes as usize;
     let upstreams = listener.upstreams.clone();
     drop(listener);
-    let (read, write) = tokio::io::split(io);
     let mut relay = Relay {
         chain: &chain,
         tcp: &tcp,
         upstreams: &upstreams,
         hold_limit,
-        downstream: Side::new(read, write),
+        downstream: Side::new(io),
         upstream: None,
         upstream_ended: false,
         downstream_shut_first: false,
@@ -88,10 +87,11 @@ where
     chain.closed(peer);
 }
 
-/// One side of the relay: its two halves and whether it has ended each way.
+/// One side of the relay: its stream and whether it has ended each way. The relay's one task
+/// reads in a `select!` and writes after it, so the stream is never split (a split stream
+/// takes a lock for every read and write).
 struct Side<T> {
-    read: ReadHalf<T>,
-    write: WriteHalf<T>,
+    io: T,
     /// Its peer ended its side (read 0 bytes).
     ended: bool,
     /// We shut our sending side down.
@@ -99,11 +99,10 @@ struct Side<T> {
     buffer: Vec<u8>,
 }
 
-impl<T: AsyncRead + AsyncWrite> Side<T> {
-    fn new(read: ReadHalf<T>, write: WriteHalf<T>) -> Side<T> {
+impl<T: AsyncRead + AsyncWrite + Unpin> Side<T> {
+    fn new(io: T) -> Side<T> {
         Side {
-            read,
-            write,
+            io,
             ended: false,
             shut: false,
             buffer: vec![0; READ_CHUNK],
@@ -113,23 +112,23 @@ impl<T: AsyncRead + AsyncWrite> Side<T> {
     /// Writes `bytes`, then shuts the sending side down when `end` (once).
     async fn send(&mut self, bytes: &[u8], end: bool) -> std::io::Result<()> {
         if !bytes.is_empty() {
-            self.write.write_all(bytes).await?;
+            self.io.write_all(bytes).await?;
         }
         if end && !self.shut {
             self.shut = true;
-            self.write.shutdown().await?;
+            self.io.shutdown().await?;
         }
         Ok(())
     }
 }
 
 /// Reads from a side unless it ended or may not be read now.
-async fn read_from<T: AsyncRead>(
+async fn read_from<T: AsyncRead + AsyncWrite + Unpin>(
     side: Option<&mut Side<T>>,
     allowed: bool,
 ) -> std::io::Result<usize> {
     match side {
-        Some(side) if allowed && !side.ended => side.read.read(&mut side.buffer).await,
+        Some(side) if allowed && !side.ended => side.io.read(&mut side.buffer).await,
         _ => std::future::pending().await,
     }
 }
@@ -318,10 +317,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Relay<'_, S> {
         };
         self.chain.info().upstream_picked(endpoint);
         match cluster.connect(endpoint).await {
-            Ok(connection) => {
-                let (read, write) = tokio::io::split(TokioIo::new(connection));
-                Some(Side::new(read, write))
-            }
+            Ok(connection) => Some(Side::new(TokioIo::new(connection))),
             Err(e) => {
                 log::debug!("cluster {name:?}: connecting to {endpoint} failed: {e}");
                 None

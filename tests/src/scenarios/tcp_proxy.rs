@@ -363,3 +363,33 @@ pub fn tcp_connections_are_counted() {
         }
     });
 }
+
+/// `tcp_listener_terminates_tls`: a TCP listener with `tls` (Envoy: the filter chain's
+/// transport socket) terminates it and relays the plain bytes: an HTTPS request reaches the
+/// plain HTTP backend through the network filter in quiet mode and its answer comes back.
+pub fn tcp_listener_terminates_tls(kind: ProxyKind) {
+    let pki = crate::pki::TestPki::mint();
+    let backend = Backend::start("b1");
+    let plugin =
+        Plugin::new("tcp-test", &build_filters().tcp_test).configuration(json!({ "quiet": true }));
+    let tls = crate::ListenerTls {
+        certificate_chain: pki.server.cert.clone(),
+        private_key: pki.server.key.clone(),
+        client_ca: None,
+        require_client_certificate: false,
+    };
+    let config = MeshConfig::new()
+        .plugin(plugin)
+        .cluster(Cluster::fixed("backend", [backend.addr]))
+        .listener(Listener::tcp("tcp", "backend").filter("tcp-test").tls(tls));
+    let proxy = kind.start(&config);
+    let port = proxy.listener("tcp").port();
+    let outcome = crate::tls_client::Https::get("api.test", port, "/through-tls", &pki.ca).send();
+    assert_eq!(
+        (outcome.exit, outcome.status),
+        (0, 200),
+        "{}: {outcome:?}",
+        kind.name()
+    );
+    assert_eq!(outcome.json()["path"], "/through-tls", "{}", kind.name());
+}
