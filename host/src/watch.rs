@@ -28,13 +28,18 @@ pub fn spawn(host: Arc<Host>) -> Result<()> {
         return Ok(());
     };
     let (tx, rx) = channel();
-    let watcher = notify::recommended_watcher(move |event| {
+    let mut watcher = notify::recommended_watcher(move |event| {
         let _ = tx.send(event);
     })
     .context("starting the file watcher")?;
+    // The directories are watched before this returns, so before the proxy says it is ready:
+    // a file changed right after start is seen (the thread once registered them itself, and a
+    // change made before its first turn went unnoticed).
+    let files = watched_files(&config_path, &host);
+    let dirs = watch_dirs(&mut watcher, &files, &BTreeSet::new());
     std::thread::Builder::new()
         .name("wasmesh-watch".into())
-        .spawn(move || watch_loop(host, config_path, watcher, rx))?;
+        .spawn(move || watch_loop(host, config_path, watcher, rx, files, dirs))?;
     Ok(())
 }
 
@@ -45,9 +50,9 @@ fn watch_loop(
     config_path: PathBuf,
     mut watcher: notify::RecommendedWatcher,
     events: Events,
+    mut files: BTreeSet<PathBuf>,
+    mut dirs: BTreeSet<PathBuf>,
 ) {
-    let mut files = watched_files(&config_path, &host);
-    let mut dirs = watch_dirs(&mut watcher, &files, &BTreeSet::new());
     loop {
         if !wait_for_change(&events, &files) {
             return; // the watcher is gone: the process is stopping
