@@ -27,6 +27,17 @@ impl Backend {
 
     /// Starts a backend named `name` on `addr` (e.g. the demo's fixed ports 8081–8083).
     pub fn start_on(name: &str, addr: SocketAddr) -> std::io::Result<BackendHandle> {
+        Self::start_with(name, addr, 1)
+    }
+
+    /// Starts a backend named `name` on an ephemeral port of 127.0.0.1 serving its connections
+    /// on `threads` threads (all named `backend-<name>`): a backend a many-core proxy cannot
+    /// saturate, for scaling measurements. One thread is [`Backend::start`].
+    pub fn start_threads(name: &str, threads: usize) -> std::io::Result<BackendHandle> {
+        Self::start_with(name, "127.0.0.1:0".parse().expect("valid address"), threads)
+    }
+
+    fn start_with(name: &str, addr: SocketAddr, threads: usize) -> std::io::Result<BackendHandle> {
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -34,9 +45,17 @@ impl Backend {
         let extra_delay = ExtraDelay::default();
         let flaky = Flaky::default();
         let (stop, stopped) = oneshot::channel::<()>();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = match threads {
+            0 | 1 => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?,
+            // The accept loop runs on the thread below; connections on the runtime's workers.
+            n => tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(n)
+                .thread_name(format!("backend-{name}"))
+                .enable_all()
+                .build()?,
+        };
         let thread = std::thread::Builder::new()
             .name(format!("backend-{name}"))
             .spawn({

@@ -52,6 +52,36 @@ pub enum Mode {
     /// TCP: each host as a TCP proxy (`tcp_proxy`) without and with a network filter, against
     /// the bench's own relay, under keep-alive HTTP/1.1 passing through as bytes.
     Tcp(TcpArgs),
+    /// Scaling across cores: each host at 1, 2, 4, … workers (Envoy's `--concurrency`), without
+    /// and with the chain, the workers on cores of their own and the load on others; requests/s,
+    /// p50, p99, CPU per request, how busy the proxy, wrk and the backend were, and the scaling
+    /// efficiency.
+    Scale(ScaleArgs),
+}
+
+/// Options of `wasmesh-bench scale`.
+#[derive(Args, Debug, Clone)]
+pub struct ScaleArgs {
+    /// The load; `--connections` is per worker here (wrk opens it times the worker count).
+    #[command(flatten)]
+    pub load: Load,
+    /// Worker counts, comma-separated; by default 1, 2, 4, … up to the cores left after two
+    /// for the load (1,2 on a machine too small for that, sharing cores: the report says so).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(usize))]
+    pub workers: Option<Vec<usize>>,
+    /// The filter chain, as in the proxy-cost benchmark.
+    #[arg(long, default_value = "metrics,failover,lb")]
+    pub chain: Chain,
+    /// wrk's threads; by default one per core wrk gets.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub wrk_threads: Option<u32>,
+    /// The backend's threads; by default one per core the backend gets.
+    #[arg(long, value_parser = clap::value_parser!(usize))]
+    pub backend_threads: Option<usize>,
+    /// Another `wasmesh` binary measured in the same rounds at every worker count, without
+    /// and with the chain: before and after, from one run.
+    #[arg(long, value_name = "WASMESH_BINARY")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// Options of `wasmesh-bench tls`.
@@ -240,6 +270,20 @@ mod tests {
         };
         assert_eq!(lb.peak_ewma(), Some(serde_json::json!({"decay_ms": 1000})));
         assert!(Cli::try_parse_from(["b", "--rounds", "2", "lb"]).is_err());
+    }
+
+    #[test]
+    fn scale_takes_worker_counts_and_a_baseline() {
+        let cli =
+            Cli::try_parse_from(["b", "scale", "--workers", "1,2,4", "--baseline", "old"]).unwrap();
+        let Some(Mode::Scale(scale)) = cli.mode else {
+            panic!("not scale: {cli:?}")
+        };
+        assert_eq!(scale.workers, Some(vec![1, 2, 4]));
+        assert_eq!(scale.baseline, Some(PathBuf::from("old")));
+        assert_eq!(scale.chain.label(), "metrics + failover + lb");
+        assert_eq!(scale.load.connections, 64);
+        assert!(Cli::try_parse_from(["b", "scale", "--workers", "two"]).is_err());
     }
 
     #[test]

@@ -62,16 +62,27 @@ pub fn this_thread_id() -> Option<u32> {
 /// The id of the bench's thread named `name` (`comm`, at most 15 bytes): how the in-process
 /// backend's thread (`backend-<name>`, named by `wasmesh-backend`) is found from outside it.
 pub fn thread_named(name: &str) -> Option<u32> {
-    fs::read_dir("/proc/self/task")
-        .ok()?
+    threads_named(name).into_iter().next()
+}
+
+/// The ids of every thread of the bench's named `name`, in `/proc`'s order: a multi-threaded
+/// backend's (its runtime names every worker alike).
+pub fn threads_named(name: &str) -> Vec<u32> {
+    let Ok(tasks) = fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    tasks
         .filter_map(Result::ok)
-        .find(|task| {
+        .filter(|task| {
             fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.trim_end() == name)
-        })?
-        .file_name()
-        .to_str()?
-        .parse()
-        .ok()
+        })
+        .filter_map(|task| task.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+/// utime + stime of all of `threads` of the bench, in clock ticks; `None` if one cannot be read.
+pub fn ticks_of_threads(threads: &[u32]) -> Option<u64> {
+    threads.iter().map(|&tid| Source::Thread(tid).ticks()).sum()
 }
 
 /// [`thread_named`], waiting up to a second: a thread names itself once it runs, which may be

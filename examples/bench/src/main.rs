@@ -3,7 +3,8 @@
 //! chain cost ([`cost`]); `lb`: how the `lb` filter's policies cope with a slow endpoint ([`lb`]);
 //! `memory`: what hostile clients make each proxy hold, with clients of its own ([`memory`]);
 //! `tls`: each host terminating TLS, kept-alive and a handshake per request ([`tls`]); `tcp`:
-//! each host as a TCP proxy, without and with a network filter ([`tcp`]).
+//! each host as a TCP proxy, without and with a network filter ([`tcp`]); `scale`: each host at
+//! 1, 2, 4, … workers on cores of their own ([`scale`]).
 //!
 //! Thin on purpose: parse → check tools → build → measure → report.
 
@@ -22,6 +23,7 @@ mod probe;
 mod process;
 mod relay;
 mod rounds;
+mod scale;
 mod setup;
 mod snapshot;
 mod stats;
@@ -57,7 +59,11 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     process::stop_children_on_signal()?;
     let before = Machine::read();
-    let artifacts = artifacts::Artifacts::prepare(cli.baseline.as_deref())?;
+    let baseline = match &cli.mode {
+        Some(Mode::Scale(args)) => args.baseline.as_deref(),
+        _ => cli.baseline.as_deref(),
+    };
+    let artifacts = artifacts::Artifacts::prepare(baseline)?;
     let version = &artifacts.envoy_version;
     match (&cli.mode, wrk.as_deref()) {
         (None, Some(wrk)) => {
@@ -88,6 +94,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         (Some(Mode::Tcp(args)), Some(wrk)) => {
             let results = tcp::measure::run(args, wrk, &artifacts)?;
             tcp::report::print(args, &before, &Machine::read(), version, &results);
+        }
+        (Some(Mode::Scale(args)), Some(wrk)) => {
+            let workers = scale::measure::worker_counts(args);
+            let cases = scale::measure::cases(&workers, &args.chain, args.baseline.is_some());
+            let results = scale::measure::run(args, &cases, wrk, &artifacts)?;
+            scale::report::print(args, &before, &Machine::read(), version, &cases, &results);
         }
         (_, None) => unreachable!("wrk is looked for in every mode but memory"),
     }

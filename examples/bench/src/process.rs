@@ -7,13 +7,9 @@
 use std::collections::BTreeMap;
 use std::process::{Child, ChildStdout, Command, ExitStatus};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
 use anyhow::Context;
 use tokio::signal::unix::{signal, SignalKind};
-
-/// How often [`Guarded::wait`] looks at a child: short next to any wrk run.
-const WAIT_POLL: Duration = Duration::from_millis(10);
 
 /// Running children by pid.
 static CHILDREN: Mutex<BTreeMap<u32, Child>> = Mutex::new(BTreeMap::new());
@@ -55,16 +51,6 @@ impl Guarded {
         let mut table = children();
         let child = table.get_mut(&self.pid)?;
         child.try_wait().ok().flatten()
-    }
-
-    /// Waits for the child to exit.
-    pub fn wait(&self) -> ExitStatus {
-        loop {
-            if let Some(status) = self.exited() {
-                return status;
-            }
-            std::thread::sleep(WAIT_POLL);
-        }
     }
 }
 

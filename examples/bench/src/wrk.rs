@@ -42,7 +42,30 @@ pub fn find() -> anyhow::Result<PathBuf> {
         .ok_or_else(|| anyhow!("wrk not found on PATH: install it with `apt-get install wrk`"))
 }
 
-/// `wrk -t1 -c<connections> -d<duration> --latency [-H header]… [-s pace.lua] <url>`.
+/// How wrk is run: one thread on any core (every mode but `scale`), or several threads kept
+/// to some cores, apart from the proxy's.
+#[derive(Debug, Clone)]
+pub struct Generator<'a> {
+    /// The wrk binary.
+    pub wrk: &'a Path,
+    /// `-t`.
+    pub threads: u32,
+    /// A `taskset` CPU list wrk runs on; `None`: wherever the bench runs.
+    pub cpus: Option<String>,
+}
+
+impl<'a> Generator<'a> {
+    /// One thread, unpinned: the load the project's anchor figures were taken with.
+    pub fn single(wrk: &'a Path) -> Self {
+        Self {
+            wrk,
+            threads: THREADS,
+            cpus: None,
+        }
+    }
+}
+
+/// One wrk run with [`Generator::single`].
 fn run(
     wrk: &Path,
     url: &str,
@@ -50,10 +73,32 @@ fn run(
     load: &Load,
     duration: Duration,
 ) -> anyhow::Result<WrkResult> {
-    let mut command = Command::new(wrk);
+    let generator = Generator::single(wrk);
+    Ok(run_on(&generator, url, headers, load, duration)?.0)
+}
+
+/// `wrk -t<threads> -c<connections> -d<duration> --latency [-H header]… [-s pace.lua] <url>`,
+/// under `taskset -c <cpus>` when the generator is pinned: what it measured, and the CPU clock
+/// ticks wrk itself spent (read from `/proc` every few milliseconds while it ran; `None` if it
+/// could not be read), which tell whether the load generator was the limit.
+fn run_on(
+    generator: &Generator,
+    url: &str,
+    headers: &[&str],
+    load: &Load,
+    duration: Duration,
+) -> anyhow::Result<(WrkResult, Option<u64>)> {
+    let mut command = match &generator.cpus {
+        Some(cpus) => {
+            let mut taskset = Command::new("taskset");
+            taskset.args(["-c", cpus]).arg(generator.wrk);
+            taskset
+        }
+        None => Command::new(generator.wrk),
+    };
     command
-        .arg(format!("-t{THREADS}"))
-        .arg(format!("-c{}", load.connections))
+        .arg(format!("-t{}", generator.threads))
+        .arg(format!("-c{}", load.connections.max(generator.threads)))
         .arg(format!("-d{}s", duration.as_secs().max(1)))
         .arg("--latency");
     for header in headers {
@@ -64,17 +109,35 @@ fn run(
     }
     command.arg(url).stdin(Stdio::null()).stdout(Stdio::piped());
     let (process, stdout) = Guarded::spawn(command)?;
-    let mut output = String::new();
-    stdout
-        .ok_or_else(|| anyhow!("wrk's stdout was not piped"))?
-        .read_to_string(&mut output)
+    let mut stdout = stdout.ok_or_else(|| anyhow!("wrk's stdout was not piped"))?;
+    // wrk prints its report as it exits: read it on the side while its CPU time is sampled
+    // here (once it has exited and been reaped, `/proc` no longer knows it).
+    let reader = std::thread::spawn(move || {
+        let mut output = String::new();
+        stdout.read_to_string(&mut output).map(|_| output)
+    });
+    let own = crate::cpu::Source::Process(process.pid());
+    let mut ticks = None;
+    let status = loop {
+        ticks = own.ticks().or(ticks);
+        if let Some(status) = process.exited() {
+            break status;
+        }
+        std::thread::sleep(CPU_SAMPLE);
+    };
+    let output = reader
+        .join()
+        .map_err(|_| anyhow!("reading wrk's output panicked"))?
         .context("reading wrk's output")?;
-    let status = process.wait();
     if !status.success() {
         bail!("wrk {url} failed ({status}):\n{output}");
     }
-    parse(&output).with_context(|| format!("reading wrk's report:\n{output}"))
+    let result = parse(&output).with_context(|| format!("reading wrk's report:\n{output}"))?;
+    Ok((result, ticks))
 }
+
+/// How often wrk's CPU time is read while it runs: what is lost at its end is at most this.
+const CPU_SAMPLE: Duration = Duration::from_millis(10);
 
 /// A wrk script whose `delay()` makes every connection wait `ms` before each request.
 fn pace_script(ms: u32) -> anyhow::Result<PathBuf> {
@@ -109,6 +172,20 @@ pub fn warm_up_then_measure_with<S>(
     let started = at_start();
     let result = run(wrk, url, headers, load, load.duration)?;
     Ok((started, result))
+}
+
+/// [`warm_up_then_measure_with`] with `generator`'s threads and cores, returning too the CPU
+/// clock ticks wrk spent in the measured run.
+pub fn warm_up_then_measure_on<S>(
+    generator: &Generator,
+    url: &str,
+    load: &Load,
+    at_start: impl FnOnce() -> S,
+) -> anyhow::Result<(S, WrkResult, Option<u64>)> {
+    run_on(generator, url, &[], load, load.warmup)?;
+    let started = at_start();
+    let (result, ticks) = run_on(generator, url, &[], load, load.duration)?;
+    Ok((started, result, ticks))
 }
 
 /// Reads the figures out of wrk's report.

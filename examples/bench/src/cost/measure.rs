@@ -117,7 +117,7 @@ pub fn run(
 /// Starts wasmesh once with the longest chain, unmeasured: it compiles any module its disk cache
 /// does not hold yet (e.g. just rebuilt), so every measured start is the cached cold start, the
 /// one the aim is about, instead of round 1 alone paying for Cranelift.
-fn prime_module_cache(
+pub(crate) fn prime_module_cache(
     targets: &[Target],
     upstreams: &Upstreams,
     artifacts: &Artifacts,
@@ -230,7 +230,11 @@ fn measure(
 /// answer 503 ([`FAILING_PATH`], for `failover` to retry); then every known filter's mark must
 /// show exactly when the target's chain has that filter, so a line never measures a broken or
 /// wrong chain.
-fn check_chain(target: &Target, proxy: &RunningProxy, upstreams: Upstreams) -> anyhow::Result<()> {
+pub(crate) fn check_chain(
+    target: &Target,
+    proxy: &RunningProxy,
+    upstreams: Upstreams,
+) -> anyhow::Result<()> {
     let label = target.label();
     let (response, echo) = probe::echo(&label, &url_of(proxy.listener))?;
     let failing_url = format!("http://{}{FAILING_PATH}", proxy.listener);
