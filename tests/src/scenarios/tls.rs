@@ -259,7 +259,7 @@ pub fn refused_client_certificates(kind: ProxyKind) {
 pub fn access_log_names_the_client(kind: ProxyKind) {
     let metrics = Plugin::new("metrics", &build_filters().metrics)
         .vm_id("metrics")
-        .configuration(json!({ "direction": "inbound" }));
+        .configuration(json!({ "direction": "inbound", "access_log": true }));
     let setup = TlsSetup::start_with(kind, ClientAuth::Require, metrics);
     let outcome = Https::get(HOST, setup.port(), "/echo", &setup.pki.ca)
         .client(&setup.pki.client)
@@ -406,7 +406,7 @@ pub fn auto_sni(kind: ProxyKind) {
 pub fn upstream_mtls(kind: ProxyKind) {
     let metrics = Plugin::new("metrics", &build_filters().metrics)
         .vm_id("metrics")
-        .configuration(json!({ "direction": "inbound" }));
+        .configuration(json!({ "direction": "inbound", "access_log": true }));
     let server = TlsSetup::start_with(ProxyKind::Wasmesh, ClientAuth::Require, metrics);
     let front = front(kind, &server, &spiffe_id("api"));
     let response = crate::client::get(

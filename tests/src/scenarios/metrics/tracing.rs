@@ -70,7 +70,7 @@ pub fn traceparent_is_started_when_absent_or_invalid(kind: ProxyKind) {
 /// upstream received, the method, path, status, route, endpoint and classification.
 pub fn access_log_line_names_the_request(kind: ProxyKind) {
     let host = kind.name();
-    let rig = Rig::start(kind, json!({}));
+    let rig = Rig::start(kind, json!({ "access_log": true }));
     let (trace, echo) = upstream_traceparent(&rig, &[]);
     let request_id = echo
         .header("x-request-id")

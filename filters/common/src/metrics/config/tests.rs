@@ -15,19 +15,19 @@ fn empty_means_defaults() {
     let d = MetricsConfig::default();
     assert_eq!(d.direction, Direction::Inbound);
     assert_eq!(d.max_label_values, 100);
-    assert!(d.access_log && d.trace);
+    assert!(!d.access_log && d.trace);
 }
 
 #[test]
 fn full_config() {
     let c = parse(
-        r#"{"direction":"outbound","max_label_values":5,"access_log":false,"trace":false,
+        r#"{"direction":"outbound","max_label_values":5,"access_log":true,"trace":false,
             "routes":[{"name":"users","path":"/users/{id}"},{"name":"api","prefix":"/api/"}]}"#,
     )
     .unwrap();
     assert_eq!(c.direction, Direction::Outbound);
     assert_eq!(c.max_label_values, 5);
-    assert!(!c.access_log && !c.trace);
+    assert!(c.access_log && !c.trace);
     assert_eq!(c.routes.len(), 2);
     assert_eq!(c.routes.name_of("/users/7"), "users");
     assert_eq!(c.routes.name_of("/api/x"), "api");
