@@ -210,11 +210,13 @@ impl Stream {
         if std::mem::replace(&mut self.ended, true) {
             return Ok(());
         }
-        let request = self.info.request_headers().clone();
-        let response = self.info.response_headers().clone();
+        let (mut request, mut response) = self.info.take_ended_headers();
         let ctx = self.ctx;
-        self.plugin
-            .with_vm(|vm| vm.end_stream(ctx, request, response))
+        let ended = self
+            .plugin
+            .with_vm(|vm| vm.end_stream(ctx, &mut request, &mut response));
+        self.info.restore_ended_headers(request, response);
+        ended
     }
 
     /// A header callback. When the filter lets the phase end (anything but a pause), the map

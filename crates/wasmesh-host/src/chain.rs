@@ -547,23 +547,25 @@ impl ChainStream {
         }
     }
 
-    /// Ends every context: `on_log`, `on_done`, `on_delete`, then forgets it.
+    /// Ends every context: `on_log`, `on_done`, `on_delete`, then forgets it. Every filter's
+    /// `on_log` reads the same two maps, lent in turn (a shadow canary gets copies: it runs on
+    /// its own).
     fn finish(&self) {
         for shadow in self.shadows.take() {
             let request = self.info.request_headers().clone();
             let response = self.info.response_headers().clone();
             shadow.finish(request, response);
         }
+        let (mut request, mut response) = self.info.take_ended_headers();
         for filter in &self.filters {
             let Some((ctx, generation)) = filter.context.take() else {
                 continue;
             };
-            let request = self.info.request_headers().clone();
-            let response = self.info.response_headers().clone();
-            let _ = filter
-                .slot()
-                .with_vm_of(generation, |vm| vm.end_stream(ctx, request, response));
+            let _ = filter.slot().with_vm_of(generation, |vm| {
+                vm.end_stream(ctx, &mut request, &mut response)
+            });
         }
+        self.info.restore_ended_headers(request, response);
         if let Some(at_end) = self.at_end.take() {
             at_end(&self.info);
         }

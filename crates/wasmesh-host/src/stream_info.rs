@@ -184,6 +184,19 @@ impl StreamInfo {
         self.started.elapsed()
     }
 
+    /// Both maps once their phases ended, taken out to be lent to each filter's `on_log` in
+    /// turn without a copy per filter; [`StreamInfo::restore_ended_headers`] puts them back for
+    /// what reads them after (the access log).
+    pub fn take_ended_headers(&self) -> (Option<HeaderMap>, Option<HeaderMap>) {
+        (self.request_headers.take(), self.response_headers.take())
+    }
+
+    /// Puts back what [`StreamInfo::take_ended_headers`] took.
+    pub fn restore_ended_headers(&self, request: Option<HeaderMap>, response: Option<HeaderMap>) {
+        *self.request_headers.borrow_mut() = request;
+        *self.response_headers.borrow_mut() = response;
+    }
+
     /// The request headers once their phase ended ([`StreamInfo::request_headers_ended`]).
     pub fn request_headers(&self) -> Ref<'_, Option<HeaderMap>> {
         self.request_headers.borrow()

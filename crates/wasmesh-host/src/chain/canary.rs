@@ -131,11 +131,11 @@ impl ShadowPick {
 
 impl ShadowRun {
     /// Ends the canary's context with the stream's real headers (`on_log` sees the outcome).
-    pub(super) fn finish(&self, request: Option<HeaderMap>, response: Option<HeaderMap>) {
+    pub(super) fn finish(&self, mut request: Option<HeaderMap>, mut response: Option<HeaderMap>) {
         let (ctx, generation) = self.context;
-        let ended = self
-            .slot
-            .with_vm_of(generation, |vm| vm.end_stream(ctx, request, response));
+        let ended = self.slot.with_vm_of(generation, |vm| {
+            vm.end_stream(ctx, &mut request, &mut response)
+        });
         if let Some(Err(failure)) = ended {
             self.rollout.record_failure(failure.kind);
         }

@@ -78,26 +78,33 @@ impl PluginVm {
     /// never had reads as empty, as in Envoy, whose access-log phase substitutes empty maps)
     /// and changes none, then `on_done` and `on_delete`, which have no map (Envoy's answer is
     /// `BadArgument`); the context is forgotten whatever the guest answers.
+    ///
+    /// The maps are lent: `on_log` reads them in place, and they are given back unchanged (it may
+    /// change none), so a chain passes the same two maps through every filter's `on_log` instead
+    /// of copying them for each.
     pub fn end_stream(
         &mut self,
         ctx: u32,
-        request_headers: Option<HeaderMap>,
-        response_headers: Option<HeaderMap>,
+        request_headers: &mut Option<HeaderMap>,
+        response_headers: &mut Option<HeaderMap>,
     ) -> Result<(), VmFailure> {
         let Some(stream) = self.stream(ctx) else {
             return Ok(());
         };
-        stream.request_headers = request_headers;
-        stream.response_headers = response_headers;
+        stream.request_headers = request_headers.take();
+        stream.response_headers = response_headers.take();
         stream.request_body = None;
         stream.response_body = None;
         stream.logging = true;
-        let outcome = self.on_log(ctx).and_then(|()| {
+        let logged = self.on_log(ctx);
+        if let Some(stream) = self.stream(ctx) {
+            *request_headers = stream.request_headers.take();
+            *response_headers = stream.response_headers.take();
+        }
+        let outcome = logged.and_then(|()| {
             if let Some(stream) = self.stream(ctx) {
                 stream.logging = false;
-                stream.request_headers = None;
                 stream.request_trailers = None;
-                stream.response_headers = None;
                 stream.response_trailers = None;
             }
             self.finish_context(ctx, false)

@@ -41,7 +41,7 @@ pub fn print(
     let mut seen = Vec::new();
     for sample in results.iter().filter_map(|samples| samples.first()) {
         let line = format!(
-            "cores:    {} workers: {}",
+            "cores:    N = {}: {}",
             sample.layout.proxy.count, sample.layout
         );
         if !seen.contains(&line) {
@@ -125,10 +125,7 @@ fn print_ratios(cases: &[Case], results: &Results) {
                 parts.push(format!("{what} {:.2}× (p99 {wp:.2} vs {ep:.2} ms)", w / e));
             }
         }
-        println!(
-            "{n} workers, wasmesh / envoy requests/s: {}",
-            parts.join("; ")
-        );
+        println!("N = {n}: wasmesh / envoy requests/s {}", parts.join("; "));
     }
 }
 
