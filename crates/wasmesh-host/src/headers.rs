@@ -22,6 +22,14 @@ impl HeaderMap {
         HeaderMap::default()
     }
 
+    /// An empty map with room for `pairs` pairs: a head converted from a codec's, whose size is
+    /// known, allocates its list once instead of doubling its way up.
+    pub fn with_capacity(pairs: usize) -> HeaderMap {
+        HeaderMap {
+            pairs: Vec::with_capacity(pairs),
+        }
+    }
+
     /// Number of pairs.
     pub fn len(&self) -> usize {
         self.pairs.len()

@@ -45,9 +45,14 @@ fn is_te_trailers(name: &str, value: &http::HeaderValue) -> bool {
             .eq_ignore_ascii_case(b"trailers")
 }
 
-fn copy_end_to_end(from: &http::HeaderMap, into: &mut HeaderMap) {
+/// Appends `from`'s end-to-end headers to `into`, leaving out `except` too (`host`, which a
+/// request carries as `:authority`).
+fn copy_end_to_end(from: &http::HeaderMap, into: &mut HeaderMap, except: Option<&HeaderName>) {
     let listed = connection_listed(from);
     for (name, value) in from {
+        if Some(name) == except {
+            continue;
+        }
         if !is_hop_by_hop(name.as_str(), &listed) || is_te_trailers(name.as_str(), value) {
             into.add(name.as_str().as_bytes(), value.as_bytes());
         }
@@ -56,7 +61,8 @@ fn copy_end_to_end(from: &http::HeaderMap, into: &mut HeaderMap) {
 
 /// A downstream request head as filters see it.
 pub fn request_to_map(parts: &request::Parts, tls: bool) -> HeaderMap {
-    let mut map = HeaderMap::new();
+    // Room for the pseudo headers, the client's, and the few the proxy and filters add.
+    let mut map = HeaderMap::with_capacity(parts.headers.len() + 8);
     // An absolute-form URI's userinfo (`user:pw@`) is not part of the host (RFC 9110 §4.2.4
     // deprecates it; Envoy drops it), so it never reaches `:authority` or the upstream's Host.
     let authority = parts
@@ -95,21 +101,15 @@ pub fn request_to_map(parts: &request::Parts, tls: bool) -> HeaderMap {
             .unwrap_or(connection_scheme)
             .as_bytes(),
     );
-    let mut rest = HeaderMap::new();
-    copy_end_to_end(&parts.headers, &mut rest);
-    for (k, v) in rest.iter() {
-        if k != b"host" {
-            map.add(k, v);
-        }
-    }
+    copy_end_to_end(&parts.headers, &mut map, Some(&http::header::HOST));
     map
 }
 
 /// An upstream response head as filters see it.
 pub fn response_to_map(parts: &response::Parts) -> HeaderMap {
-    let mut map = HeaderMap::new();
+    let mut map = HeaderMap::with_capacity(parts.headers.len() + 4);
     map.add(b":status", parts.status.as_str().as_bytes());
-    copy_end_to_end(&parts.headers, &mut map);
+    copy_end_to_end(&parts.headers, &mut map, None);
     map
 }
 
