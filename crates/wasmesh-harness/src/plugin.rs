@@ -295,7 +295,7 @@ impl Plugin {
     /// A shared-data value of the plugin's VM id.
     pub fn shared_data(&self, key: &str) -> Option<Vec<u8>> {
         let (value, _cas) = self.shared.shared_data.get(&self.vm_id, key.as_bytes())?;
-        Some(value)
+        Some(value.to_vec())
     }
 
     /// Sets a shared-data value of the plugin's VM id, as another plugin (or another worker's

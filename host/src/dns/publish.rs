@@ -71,7 +71,7 @@ fn write<T>(
     let key = keys::endpoints(service);
     for _ in 0..3 {
         let stored = shared.get(vm_id, key.as_bytes());
-        let (bytes, result) = change(stored.as_ref().map(|(v, _)| v.as_slice()))?;
+        let (bytes, result) = change(stored.as_ref().map(|(v, _)| &v[..]))?;
         let cas = stored.map_or(0, |(_, cas)| cas);
         if shared.set(vm_id, key.as_bytes(), &bytes, cas) == SetOutcome::Ok {
             return Some(result);

@@ -8,7 +8,7 @@
 //! distinct keys forever cannot grow the host without bound.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use super::refusal::Refusals;
 
@@ -31,7 +31,8 @@ pub enum SetOutcome {
 }
 
 struct Entry {
-    value: Vec<u8>,
+    /// Shared, so a read takes a reference under the lock and copies into the guest after it.
+    value: Arc<[u8]>,
     cas: u32,
 }
 
@@ -70,8 +71,9 @@ impl Default for SharedData {
 }
 
 impl SharedData {
-    /// Value and CAS of a key, or `None` when absent.
-    pub fn get(&self, vm_id: &str, key: &[u8]) -> Option<(Vec<u8>, u32)> {
+    /// Value and CAS of a key, or `None` when absent. The value is the stored one, shared: no
+    /// copy is made while the VM id's lock is held.
+    pub fn get(&self, vm_id: &str, key: &[u8]) -> Option<(Arc<[u8]>, u32)> {
         self.read(vm_id, |data| {
             data.map.get(key).map(|e| (e.value.clone(), e.cas))
         })
@@ -129,7 +131,7 @@ impl SharedData {
         data.usage = usage;
         let cas = self.fresh_cas();
         let entry = Entry {
-            value: value.to_vec(),
+            value: Arc::from(value),
             cas,
         };
         match data.map.get_mut(key) {
@@ -177,10 +179,10 @@ mod tests {
         assert!(data.get("vm", b"k").is_none());
         assert_eq!(data.set("vm", b"k", b"1", 0), SetOutcome::Ok);
         let (value, cas) = data.get("vm", b"k").unwrap();
-        assert_eq!(value, b"1");
+        assert_eq!(&*value, b"1");
         assert_eq!(data.set("vm", b"k", b"2", cas), SetOutcome::Ok);
         assert_eq!(data.set("vm", b"k", b"3", cas), SetOutcome::CasMismatch);
-        assert_eq!(data.get("vm", b"k").unwrap().0, b"2");
+        assert_eq!(&*data.get("vm", b"k").unwrap().0, b"2");
         assert!(data.get("other", b"k").is_none());
     }
 
@@ -200,7 +202,7 @@ mod tests {
             data.set("vm", &0usize.to_le_bytes(), b"x", 0),
             SetOutcome::Ok
         );
-        assert_eq!(data.get("vm", &0usize.to_le_bytes()).unwrap().0, b"x");
+        assert_eq!(&*data.get("vm", &0usize.to_le_bytes()).unwrap().0, b"x");
         assert_eq!(data.set("other", &extra, b"", 0), SetOutcome::Ok);
     }
 
@@ -216,7 +218,7 @@ mod tests {
         // Growing an existing key past the cap is refused and leaves the old value.
         let bigger = vec![8u8; MAX_BYTES_PER_VM / 2];
         assert_eq!(data.set("vm", b"a", &bigger, 0), SetOutcome::Refused);
-        assert_eq!(data.get("vm", b"a").unwrap().0, big);
+        assert_eq!(&*data.get("vm", b"a").unwrap().0, &big[..]);
         // Shrinking one frees room for the new key.
         assert_eq!(data.set("vm", b"a", b"small", 0), SetOutcome::Ok);
         assert_eq!(data.set("vm", b"d", &big, 0), SetOutcome::Ok);
