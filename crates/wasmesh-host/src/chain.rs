@@ -412,8 +412,16 @@ impl ChainStream {
         let step = self
             .request_headers_through_chain(headers, end_of_stream)
             .await;
-        self.info.request_headers_ended(headers.clone());
+        if self.reads_ended_headers() {
+            self.info.request_headers_ended(headers.clone());
+        }
         step
+    }
+
+    /// Whether anything reads the headers after their phase: a filter (properties, `on_log`) or
+    /// the embedder's access log. Without either, they are not copied for nobody.
+    fn reads_ended_headers(&self) -> bool {
+        !self.filters.is_empty() || self.at_end.borrow().is_some()
     }
 
     async fn request_headers_through_chain(
@@ -518,7 +526,11 @@ impl ChainStream {
                 return step;
             }
         }
-        self.info.response_headers_ended(headers.clone());
+        if self.reads_ended_headers() {
+            self.info.response_headers_ended(headers.clone());
+        } else {
+            self.info.response_status_ended(headers);
+        }
         Step::Continue
     }
 

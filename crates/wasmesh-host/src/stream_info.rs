@@ -121,11 +121,17 @@ impl StreamInfo {
     /// `:status` (which a filter may have rewritten) becomes `response.code`, and
     /// `response.headers` reads them from now on, `on_log` included.
     pub fn response_headers_ended(&self, headers: HeaderMap) {
+        self.response_status_ended(&headers);
+        *self.response_headers.borrow_mut() = Some(headers);
+    }
+
+    /// The response-header phase ended and nothing will read the map: only its `:status`
+    /// becomes `response.code`.
+    pub fn response_status_ended(&self, headers: &HeaderMap) {
         let status = headers.get_str(":status").and_then(|s| s.parse().ok());
         if status.is_some() {
             self.response_code.set(status);
         }
-        *self.response_headers.borrow_mut() = Some(headers);
     }
 
     /// A filter set Envoy's filter state `envoy.tcp_proxy.cluster`: a TCP listener connects to
