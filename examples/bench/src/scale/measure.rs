@@ -33,7 +33,7 @@ pub struct Case {
 }
 
 impl Case {
-    /// `wasmesh + metrics + failover + lb, 4 workers`.
+    /// `wasmesh + metrics + failover + lb`, or `direct (the load's capacity)`.
     pub fn label(&self) -> String {
         match self.target.host {
             None => "direct (the load's capacity)".into(),

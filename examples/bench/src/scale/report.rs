@@ -142,8 +142,9 @@ fn efficiency(cases: &[Case], results: &Results, case: &Case) -> Option<f64> {
     Some(rps(at)? / (case.workers as f64 * rps(one)?))
 }
 
-/// What was saturated in most of the samples: `proxy`, `wrk`, `backend` (several joined by
-/// `+`), `none`, or `shared` when the proxy shared cores with the load.
+/// What was saturated, by the median over the samples of how busy each part was: `proxy`,
+/// `wrk`, `backend` (several joined by `+`), `none`, or `shared` when the proxy shared cores
+/// with the load.
 fn limit(samples: &[Sample]) -> String {
     let Some(first) = samples.first() else {
         return "—".into();
