@@ -10,6 +10,11 @@ fn traffic_mix_is_counted_exactly() {
 }
 
 #[test]
+fn counts_from_every_worker_add_up() {
+    metrics::counts_from_every_worker_add_up(Envoy);
+}
+
+#[test]
 fn promtool_accepts_the_exposition() {
     metrics::promtool_accepts_the_exposition(Envoy);
 }

@@ -10,6 +10,17 @@ fn traffic_mix_is_counted_exactly() {
 }
 
 #[test]
+fn counts_from_every_worker_add_up() {
+    metrics::counts_from_every_worker_add_up(Wasmesh);
+}
+
+/// wasmesh only: its reload replaces the VMs of a plugin whose configuration changed.
+#[test]
+fn counts_outlive_the_vms_a_reload_replaces() {
+    metrics::counts_outlive_the_vms_a_reload_replaces();
+}
+
+#[test]
 fn promtool_accepts_the_exposition() {
     metrics::promtool_accepts_the_exposition(Wasmesh);
 }

@@ -249,9 +249,10 @@ pub struct HostState {
     pub queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
     /// Contexts whose `proxy_on_done` answered false: they may call `proxy_done`.
     pub pending_done: HashSet<u32>,
-    /// The metrics this VM has used, by id: a request's increments find them here instead of
-    /// under the host-wide registry's lock (ids are never reused or removed).
-    pub metrics_used: HashMap<u32, Arc<crate::state::metrics::Metric>>,
+    /// The metrics this VM has used, by id, and its own cells for their counts: a request's
+    /// updates find them here instead of under the host-wide registry's lock (ids are never
+    /// reused or removed).
+    pub metric_cells: crate::state::metrics::MetricCells,
     /// The program this VM runs in: guest log lines, the clock, its own properties.
     pub embedder: SharedEmbedder,
 }

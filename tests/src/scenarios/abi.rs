@@ -697,7 +697,8 @@ fn prometheus_value(text: &str, name: &str) -> Option<u64> {
     })
 }
 
-/// `metrics`: counter / gauge / histogram statuses, the counter host-wide and cumulative, and
+/// `metrics`: counter / gauge / histogram statuses (recording adds to a counter, adding zero is
+/// refused), the counter host-wide and cumulative, and
 /// visible in the admin (`/stats/prometheus` on both; Envoy also names it
 /// `wasmcustom.abi_counter` in `/stats?format=json`).
 pub fn metrics(kind: ProxyKind) {
@@ -709,7 +710,8 @@ pub fn metrics(kind: ProxyKind) {
         let counter = body["counter"].as_u64().expect("counter is a number");
         let expected = json!({
             "value": 42, "counter": counter, "counter_get": "Ok", "counter_increment": "Ok",
-            "counter_decrement": "BadArgument",
+            "counter_decrement": "BadArgument", "counter_zero": "BadArgument",
+            "counter_record": "Ok",
             "gauge": 45, "gauge_get": "Ok", "gauge_record": "Ok", "gauge_increment": "Ok",
             "gauge_decrement": "Ok",
             "histogram_record": "Ok", "histogram_get": "BadArgument",
@@ -725,7 +727,8 @@ pub fn metrics(kind: ProxyKind) {
         counters.push(counter);
     }
     assert!(counters[0] >= 1, "{kind:?}: {counters:?}");
-    assert_eq!(counters[1], counters[0] + 1, "{kind:?}: {counters:?}");
+    // One increment and a recorded 3 per request: recording adds to a counter.
+    assert_eq!(counters[1], counters[0] + 4, "{kind:?}: {counters:?}");
     let last = counters[1];
     poll_until("the counter in /stats/prometheus", ASYNC_DEADLINE, || {
         let text = abi.proxy.admin_get("/stats/prometheus").text();

@@ -2,8 +2,8 @@
 //! host's `/stats/prometheus` as a Prometheus user sees them, trace headers as the upstream sees
 //! them, and the access-log line in the proxy's log.
 //!
-//! One worker everywhere: label caps are per worker (per VM), so exact series counts are only
-//! promised per worker. Envoy publishes histograms at each stats flush (the rig sets 1 s), so
+//! One worker everywhere but in `workers.rs`: label caps are per worker (per VM), so exact series
+//! counts are only promised per worker. Envoy publishes histograms at each stats flush (the rig sets 1 s), so
 //! metric assertions poll.
 
 mod cardinality;
@@ -11,6 +11,7 @@ mod failures;
 mod lb_ewma;
 mod promtool;
 pub(crate) mod tracing;
+mod workers;
 
 pub use cardinality::distinct_paths_and_hosts_stay_capped;
 pub use failures::{
@@ -23,6 +24,7 @@ pub use tracing::{
     access_log_line_names_the_request, traceparent_is_continued_with_a_new_span,
     traceparent_is_started_when_absent_or_invalid,
 };
+pub use workers::{counts_from_every_worker_add_up, counts_outlive_the_vms_a_reload_replaces};
 
 use std::time::Duration;
 

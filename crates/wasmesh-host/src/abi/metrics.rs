@@ -1,13 +1,12 @@
 //! Metrics: define (counter, gauge, histogram), increment, record, get.
-//! They land in the host-wide registry that `/metrics` exposes.
-
-use std::sync::Arc;
+//! They land in the host-wide registry that `/metrics` exposes; a VM's updates go through its
+//! own cells (`state/metrics/cells.rs`).
 
 use wasmtime::Linker;
 
 use super::memory::{read_string, write_u32, write_u64};
 use super::{finish, Caller, Status};
-use crate::state::metrics::{Metric, MetricError, MetricKind};
+use crate::state::metrics::{MetricError, MetricKind};
 use crate::store::HostState;
 
 fn status(error: MetricError) -> Status {
@@ -17,25 +16,6 @@ fn status(error: MetricError) -> Status {
         // No status says "full"; BadArgument, as for an over-size shared-data value.
         MetricError::Refused => Status::BadArgument,
     }
-}
-
-/// `f` on the metric behind `id`: from the VM's own table once it has used it, so the request
-/// path takes no lock and touches no shared reference count (an `Arc` clone per call would
-/// bounce one cache line between every worker recording the metric); the first use looks it up
-/// in the host-wide registry.
-fn with_metric<T>(
-    caller: &mut Caller<'_>,
-    id: u32,
-    f: impl FnOnce(&Metric) -> Result<T, Status>,
-) -> Result<T, Status> {
-    let state = caller.data_mut();
-    if let Some(metric) = state.metrics_used.get(&id) {
-        return f(metric);
-    }
-    let metric: Arc<Metric> = state.shared.metrics.get(id).map_err(status)?;
-    let result = f(&metric);
-    state.metrics_used.insert(id, metric);
-    result
 }
 
 /// Registers this family's hostcalls with the linker.
@@ -64,23 +44,20 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_increment_metric",
         |mut caller: Caller<'_>, id: u32, delta: i64| {
-            finish(
-                with_metric(&mut caller, id, |m| m.increment(delta).map_err(status))
-                    .map_err(Into::into),
-            )
+            let state = caller.data_mut();
+            let result = state
+                .metric_cells
+                .increment(&state.shared.metrics, id, delta);
+            finish(result.map_err(|e| status(e).into()))
         },
     )?;
     linker.func_wrap(
         "env",
         "proxy_record_metric",
         |mut caller: Caller<'_>, id: u32, value: u64| {
-            finish(
-                with_metric(&mut caller, id, |m| {
-                    m.record(value);
-                    Ok(())
-                })
-                .map_err(Into::into),
-            )
+            let state = caller.data_mut();
+            let result = state.metric_cells.record(&state.shared.metrics, id, value);
+            finish(result.map_err(|e| status(e).into()))
         },
     )?;
     linker.func_wrap(
@@ -88,7 +65,11 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "proxy_get_metric",
         |mut caller: Caller<'_>, id: u32, ret: u32| {
             finish((|| {
-                let value = with_metric(&mut caller, id, |m| m.get().map_err(status))?;
+                let state = caller.data_mut();
+                let value = state
+                    .metric_cells
+                    .get(&state.shared.metrics, id)
+                    .map_err(status)?;
                 write_u64(&mut caller, ret, value)
             })())
         },

@@ -180,7 +180,7 @@ impl PluginFactory {
             calls_in_flight: std::collections::HashSet::new(),
             queue_waker,
             pending_done: std::collections::HashSet::new(),
-            metrics_used: HashMap::new(),
+            metric_cells: Default::default(),
             time_cap: Default::default(),
             embedder: self.embedder.clone(),
         };

@@ -1,6 +1,7 @@
 //! The metric registry behind `proxy_define_metric` and friends, plus the
-//! host's own figures. Values are atomics so every worker records without a
-//! lock; only defining a new metric takes the write lock.
+//! host's own figures. Only defining a new metric takes the registry's write lock; a VM
+//! records its counters and histograms in cells of its own (`cells.rs`), summed at a scrape,
+//! and gauges in the metric's shared atomic.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -70,10 +71,14 @@ pub struct Metric {
     /// Prometheus labels from the name, rendered `k="v",…` (empty without labels).
     labels: String,
     bounds: Vec<f64>,
+    /// A gauge's value; a counter's, recorded by the host or left by VMs that are gone.
     value: AtomicI64,
+    /// A histogram's per-bucket counts (not cumulative), sum and count, as `value`.
     buckets: Vec<AtomicU64>,
     sum: AtomicU64,
     count: AtomicU64,
+    /// Every live VM's part of a counter or histogram.
+    parts: cells::Parts,
 }
 
 /// Why an update was refused.
@@ -109,13 +114,15 @@ impl Metric {
             value: AtomicI64::new(0),
             sum: AtomicU64::new(0),
             count: AtomicU64::new(0),
+            parts: cells::Parts::default(),
         }
     }
 
-    /// Adds `delta` (counters refuse negative deltas; histograms refuse increments).
+    /// Adds `delta`, as Envoy does: a counter takes positive deltas only, a gauge any, a
+    /// histogram none.
     pub fn increment(&self, delta: i64) -> Result<(), MetricError> {
         match self.kind {
-            MetricKind::Counter if delta < 0 => Err(MetricError::BadArgument),
+            MetricKind::Counter if delta <= 0 => Err(MetricError::BadArgument),
             MetricKind::Histogram => Err(MetricError::BadArgument),
             _ => {
                 self.value.fetch_add(delta, Ordering::Relaxed);
@@ -124,34 +131,46 @@ impl Metric {
         }
     }
 
-    /// Sets a gauge or counter, or records a histogram sample.
+    /// Records `value` as Envoy does: adds it to a counter, sets a gauge, records a histogram
+    /// sample.
     pub fn record(&self, value: u64) {
         match self.kind {
             MetricKind::Histogram => {
-                let v = value as f64;
-                if let Some(i) = self.bounds.iter().position(|b| v <= *b) {
+                if let Some(i) = self.bucket_of(value) {
                     self.buckets[i].fetch_add(1, Ordering::Relaxed);
                 }
                 self.sum.fetch_add(value, Ordering::Relaxed);
                 self.count.fetch_add(1, Ordering::Relaxed);
             }
-            _ => self.value.store(value as i64, Ordering::Relaxed),
+            MetricKind::Counter => {
+                self.value.fetch_add(value as i64, Ordering::Relaxed);
+            }
+            MetricKind::Gauge => self.value.store(value as i64, Ordering::Relaxed),
         }
     }
 
-    /// A histogram's sample count and sum (0 for other kinds).
-    pub fn samples(&self) -> (u64, u64) {
-        (
-            self.count.load(Ordering::Relaxed),
-            self.sum.load(Ordering::Relaxed),
-        )
+    /// The bucket a histogram sample falls in; none above the last bound (only `+Inf` counts it).
+    fn bucket_of(&self, value: u64) -> Option<usize> {
+        let v = value as f64;
+        self.bounds.iter().position(|b| v <= *b)
     }
 
-    /// Current value; histograms cannot be read back (Envoy answers `BadArgument` too).
+    /// A histogram's sample count and sum over every VM (0 for other kinds).
+    pub fn samples(&self) -> (u64, u64) {
+        if self.kind != MetricKind::Histogram {
+            return (0, 0);
+        }
+        let (_, sum, count) = self.histogram_total();
+        (count, sum)
+    }
+
+    /// Current value (a counter's over every VM); histograms cannot be read back (Envoy answers
+    /// `BadArgument` too).
     pub fn get(&self) -> Result<u64, MetricError> {
         match self.kind {
             MetricKind::Histogram => Err(MetricError::BadArgument),
-            _ => Ok(self.value.load(Ordering::Relaxed) as u64),
+            MetricKind::Counter => Ok(self.counter_total()),
+            MetricKind::Gauge => Ok(self.value.load(Ordering::Relaxed) as u64),
         }
     }
 }
@@ -260,7 +279,10 @@ impl Registry {
     }
 }
 
+mod cells;
 mod render;
+
+pub use cells::{MetricCells, MAX_SLOTS};
 
 pub use render::prometheus_name;
 use render::render_labels;

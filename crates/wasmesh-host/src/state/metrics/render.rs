@@ -55,23 +55,26 @@ impl Metric {
         let name = &self.family;
         let labels = &self.labels;
         match self.kind {
-            MetricKind::Counter | MetricKind::Gauge => {
+            MetricKind::Counter => {
+                let value = self.counter_total();
+                let _ = writeln!(out, "{name}{} {value}", braces(labels));
+            }
+            MetricKind::Gauge => {
                 let value = self.value.load(Ordering::Relaxed);
                 let _ = writeln!(out, "{name}{} {value}", braces(labels));
             }
             MetricKind::Histogram => {
                 let sep = if labels.is_empty() { "" } else { "," };
+                let (buckets, sum, total) = self.histogram_total();
                 let mut cumulative = 0;
-                for (bound, count) in self.bounds.iter().zip(&self.buckets) {
-                    cumulative += count.load(Ordering::Relaxed);
+                for (bound, count) in self.bounds.iter().zip(buckets) {
+                    cumulative += count;
                     let _ = writeln!(
                         out,
                         "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {cumulative}"
                     );
                 }
-                let total = self.count.load(Ordering::Relaxed);
                 let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {total}");
-                let sum = self.sum.load(Ordering::Relaxed);
                 let _ = writeln!(out, "{name}_sum{} {sum}", braces(labels));
                 let _ = writeln!(out, "{name}_count{} {total}", braces(labels));
             }

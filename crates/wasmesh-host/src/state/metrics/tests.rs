@@ -1,6 +1,7 @@
 use super::*;
 
-fn render(registry: &Registry) -> String {
+/// The registry's exposition.
+pub(super) fn render(registry: &Registry) -> String {
     let mut text = String::new();
     registry.render_prometheus(&mut text);
     text

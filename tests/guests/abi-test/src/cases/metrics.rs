@@ -1,5 +1,6 @@
 //! `metrics`: increment, record and read the counter, gauge and histogram the root defined,
-//! plus the refusals the spec and Envoy define (decrementing a counter, unknown ids).
+//! plus the refusals the spec and Envoy define (decrementing a counter or adding zero to it,
+//! unknown ids).
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::types::Action;
@@ -10,6 +11,10 @@ use crate::{report, status};
 
 /// A metric id no host hands out in a test run (its low bits say "counter" in Envoy's scheme).
 const BAD_METRIC_ID: u32 = 0x7fff_fff0;
+
+/// Recorded on the counter after incrementing it by one: Envoy adds a recorded value to a
+/// counter.
+const COUNTER_RECORD: u64 = 3;
 
 /// Value used when the request has no (valid) `x-abi-value`.
 const DEFAULT_VALUE: u64 = 7;
@@ -35,6 +40,8 @@ impl Case for Metrics {
             .unwrap_or(DEFAULT_VALUE);
         let counter_increment = hostcalls::increment_metric(ids.counter, 1);
         let counter_decrement = hostcalls::increment_metric(ids.counter, -1);
+        let counter_zero = hostcalls::increment_metric(ids.counter, 0);
+        let counter_record = hostcalls::record_metric(ids.counter, COUNTER_RECORD);
         let (counter_get, counter) = get(ids.counter);
         let gauge_record = hostcalls::record_metric(ids.gauge, value);
         let gauge_increment = hostcalls::increment_metric(ids.gauge, 5);
@@ -62,6 +69,8 @@ impl Case for Metrics {
                 "counter_get": counter_get,
                 "counter_increment": status::of_result(&counter_increment),
                 "counter_decrement": status::of_result(&counter_decrement),
+                "counter_zero": status::of_result(&counter_zero),
+                "counter_record": status::of_result(&counter_record),
                 "gauge": gauge,
                 "gauge_get": gauge_get,
                 "gauge_record": status::of_result(&gauge_record),
