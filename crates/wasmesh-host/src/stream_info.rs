@@ -37,6 +37,8 @@ pub struct StreamInfo {
     response_body_bytes: Cell<u64>,
     /// The cluster a filter chose for a TCP connection (`envoy.tcp_proxy.cluster`).
     tcp_proxy_cluster: RefCell<Option<String>>,
+    /// Response flags a TCP connection's relay set (it has no answer to derive them from).
+    connection_flags: Cell<u64>,
 }
 
 impl StreamInfo {
@@ -67,6 +69,7 @@ impl StreamInfo {
             request_body_bytes: Cell::new(0),
             response_body_bytes: Cell::new(0),
             tcp_proxy_cluster: RefCell::new(None),
+            connection_flags: Cell::new(0),
         }
     }
 
@@ -140,6 +143,14 @@ impl StreamInfo {
     /// Envoy.
     pub fn tcp_proxy_cluster_chosen(&self, cluster: String) {
         *self.tcp_proxy_cluster.borrow_mut() = Some(cluster);
+    }
+
+    /// A TCP connection's upstream could not be had: `flag` is Envoy's `tcp_proxy` flag for why
+    /// (`UH` no endpoint, `UF` the connection failed, `NC` no such cluster). A TCP connection has
+    /// no answer to derive its flags from, so they are set as Envoy's `tcp_proxy` sets them.
+    pub fn connection_failed(&self, flag: u64) {
+        self.connection_flags
+            .set(self.connection_flags.get() | flag);
     }
 
     /// Response body bytes went to the client (`response.size` counts them).
@@ -240,7 +251,7 @@ impl StreamInfo {
 
     /// Envoy's `response.flags`, from the details (0 until there are any).
     pub fn response_flags(&self) -> u64 {
-        response_flags::of(&self.code_details())
+        response_flags::of(&self.code_details()) | self.connection_flags.get()
     }
 
     /// Request body bytes received so far.

@@ -10,7 +10,9 @@
 //! filter holds bytes, the side they come from is not read past the listener's
 //! `per_connection_buffer_limit_bytes` (Envoy's read-disable at its buffer limit). Each
 //! connection is counted when it ends: per listener, its bytes each way, and whether it was
-//! closed for its upstream or for being idle (`wasmesh_tcp_*` at `/metrics`).
+//! closed for its upstream or for being idle (`wasmesh_tcp_*` at `/metrics`), and written to the
+//! listener's access log if it has one (Envoy's `tcp_proxy` `access_log`: the bytes each way,
+//! the duration, the upstream, `UH`/`UF,URX`/`NC` when there was none).
 
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -21,7 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 use wasmesh_host::connection_chain::{ConnectionChain, Signal, Verdict};
 use wasmesh_host::runtime::{Flow, PeerType};
-use wasmesh_host::stream_info::StreamInfo;
+use wasmesh_host::stream_info::{response_flags, StreamInfo};
 
 use super::connector::CountedConnection;
 use super::downstream::Downstream;
@@ -51,6 +53,7 @@ where
     let chain = ConnectionChain::new(&slots, Rc::new(info));
     let hold_limit = listener.config.per_connection_buffer_limit_bytes as usize;
     let upstreams = listener.upstreams.clone();
+    let access_log = listener.access_log.clone();
     drop(listener);
     let mut relay = Relay {
         chain: &chain,
@@ -83,8 +86,17 @@ where
             _ => "by the proxy",
         }
     );
+    let (received, sent) = (relay.received, relay.sent);
     drop(relay);
     chain.closed(peer);
+    if let Some(log) = access_log {
+        // Envoy's `tcp_proxy` logs the connection's bytes each way as `BYTES_RECEIVED` and
+        // `BYTES_SENT`, which an HTTP stream's entry reads from its bodies.
+        let info = chain.info();
+        info.request_body_received(received as usize);
+        info.response_body_sent(sent as usize);
+        log.record(info, overload);
+    }
 }
 
 /// One side of the relay: its stream and whether it has ended each way. The relay's one task
@@ -304,22 +316,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Relay<'_, S> {
     async fn connect(&mut self) -> Option<Side<Upstream>> {
         let chosen = self.chain.info().tcp_proxy_cluster();
         let name = chosen.as_deref().unwrap_or(&self.tcp.cluster);
+        let info = self.chain.info();
         let Some(cluster) = self.upstreams.get(name) else {
             log::debug!("a filter chose cluster {name:?}, which does not exist: closing");
+            info.connection_failed(response_flags::NO_CLUSTER_FOUND);
             return None;
         };
         let endpoint: SocketAddr = match cluster.pick(&mut Default::default()) {
             Ok(endpoint) => endpoint,
             Err(e) => {
                 log::debug!("cluster {name:?}: no endpoint: {e:?}");
+                info.connection_failed(response_flags::NO_HEALTHY_UPSTREAM);
                 return None;
             }
         };
-        self.chain.info().upstream_picked(endpoint);
+        info.upstream_picked(endpoint);
         match cluster.connect(endpoint).await {
             Ok(connection) => Some(Side::new(TokioIo::new(connection))),
             Err(e) => {
                 log::debug!("cluster {name:?}: connecting to {endpoint} failed: {e}");
+                // Envoy's `tcp_proxy` makes one attempt by default, and says it ran out.
+                info.connection_failed(
+                    response_flags::UPSTREAM_CONNECTION_FAILURE
+                        | response_flags::UPSTREAM_RETRY_LIMIT_EXCEEDED,
+                );
                 None
             }
         }

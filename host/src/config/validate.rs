@@ -206,9 +206,6 @@ fn check_tcp_proxy(
     if !listener.routes.is_empty() {
         bail!("config error at `listeners[{i}].routes`: a `tcp_proxy` listener proxies bytes, not requests, and has no routes");
     }
-    if listener.access_log.is_some() {
-        bail!("config error at `listeners[{i}].access_log`: not offered on a `tcp_proxy` listener yet (HTTP listeners only)");
-    }
     if !listener.upgrade_configs.is_empty() {
         bail!("config error at `listeners[{i}].upgrade_configs`: a `tcp_proxy` listener proxies bytes, not requests");
     }

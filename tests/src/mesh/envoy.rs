@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use wasmesh_contract::metric_name;
 
 use super::{
-    as_plugin_string, Cluster, ClusterKind, ClusterTls, Listener, ListenerTls, MeshConfig,
-    PathMatch, Plugin, Route,
+    as_plugin_string, Cluster, ClusterKind, ClusterTls, Listener, ListenerAccessLog, ListenerTls,
+    MeshConfig, PathMatch, Plugin, Route,
 };
 
 const WASM_FILTER_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
@@ -136,11 +136,26 @@ fn tcp_chain(config: &MeshConfig, listener: &Listener, cluster: &str) -> Value {
             })
         })
         .collect();
-    filters.push(json!({
-        "name": "envoy.filters.network.tcp_proxy",
-        "typed_config": { "@type": TCP_PROXY_TYPE, "stat_prefix": listener.name, "cluster": cluster },
-    }));
+    let mut proxy =
+        json!({ "@type": TCP_PROXY_TYPE, "stat_prefix": listener.name, "cluster": cluster });
+    if let Some(log) = &listener.access_log {
+        proxy["access_log"] = file_access_log(log);
+    }
+    filters.push(json!({ "name": "envoy.filters.network.tcp_proxy", "typed_config": proxy }));
     json!({ "filters": filters })
+}
+
+/// The file access logger writing `log`'s fields (an HTTP listener's connection manager and a
+/// TCP listener's `tcp_proxy` take the same).
+fn file_access_log(log: &ListenerAccessLog) -> Value {
+    json!([{
+        "name": "envoy.access_loggers.file",
+        "typed_config": {
+            "@type": FILE_ACCESS_LOG_TYPE,
+            "path": log.path,
+            "log_format": { "json_format": log.json_format },
+        },
+    }])
 }
 
 /// An HTTP listener's filter chain: the connection manager with the plugins as HTTP filters.
@@ -181,14 +196,7 @@ fn http_chain(config: &MeshConfig, listener: &Listener) -> Value {
         manager["http2_protocol_options"] = json!({ "max_concurrent_streams": max });
     }
     if let Some(log) = &listener.access_log {
-        manager["access_log"] = json!([{
-            "name": "envoy.access_loggers.file",
-            "typed_config": {
-                "@type": FILE_ACCESS_LOG_TYPE,
-                "path": log.path,
-                "log_format": { "json_format": log.json_format },
-            },
-        }]);
+        manager["access_log"] = file_access_log(log);
     }
     json!({
         "filters": [{

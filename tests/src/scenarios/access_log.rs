@@ -4,6 +4,10 @@
 //! codes, bytes and durations, `null` for a value a stream does not have, `-` for one inside
 //! a longer string). Entries are read back from the file each host wrote.
 
+mod tcp;
+
+pub use tcp::tcp_access_log_entries;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -35,18 +39,27 @@ fn json_format() -> BTreeMap<String, String> {
     .collect()
 }
 
-/// `access_log_entries`: four requests, four entries, equal in both hosts but for the time.
-pub fn access_log_entries(kind: ProxyKind) {
-    let backend = Backend::start("b1");
-    let refusing = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        listener.local_addr().expect("its address")
-    };
-    let path = crate::process::run_dir("access-log").join("access.log");
+/// An address nothing listens on (the port was bound, then freed): connecting is refused.
+fn refusing_address() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address")
+}
+
+/// A log file in a fresh run directory named `dir`, with [`json_format`]'s fields.
+fn log_in(dir: &str) -> (std::path::PathBuf, ListenerAccessLog) {
+    let path = crate::process::run_dir(dir).join("access.log");
     let log = ListenerAccessLog {
         path: path.clone(),
         json_format: json_format(),
     };
+    (path, log)
+}
+
+/// `access_log_entries`: four requests, four entries, equal in both hosts but for the time.
+pub fn access_log_entries(kind: ProxyKind) {
+    let backend = Backend::start("b1");
+    let refusing = refusing_address();
+    let (path, log) = log_in("access-log");
     let config = MeshConfig::new()
         .cluster(Cluster::fixed("backend", [backend.addr]))
         .cluster(Cluster::fixed("down", [refusing]))
@@ -157,11 +170,7 @@ pub fn access_log_entries(kind: ProxyKind) {
 /// refuses the configuration naming the field, and the running log goes on.
 pub fn bad_access_logs_are_refused() {
     let backend = Backend::start("b1");
-    let path = crate::process::run_dir("access-log").join("access.log");
-    let log = ListenerAccessLog {
-        path: path.clone(),
-        json_format: json_format(),
-    };
+    let (path, log) = log_in("access-log");
     let mesh = MeshConfig::new()
         .cluster(Cluster::fixed("backend", [backend.addr]))
         .listener(

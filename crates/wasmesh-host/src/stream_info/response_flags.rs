@@ -16,6 +16,9 @@ pub const UPSTREAM_CONNECTION_TERMINATION: u64 = 0x40;
 pub const UPSTREAM_OVERFLOW: u64 = 0x80;
 /// `NR`: no route.
 pub const NO_ROUTE_FOUND: u64 = 0x100;
+/// `URX`: the attempts to reach an upstream ran out (a TCP connection's one connect attempt
+/// failed, in Envoy's `tcp_proxy`).
+pub const UPSTREAM_RETRY_LIMIT_EXCEEDED: u64 = 0x8000;
 /// `SI`: the stream idle timeout.
 pub const STREAM_IDLE_TIMEOUT: u64 = 0x10000;
 /// `NC`: the route's cluster does not exist.

@@ -205,7 +205,12 @@ fn value(op: &Operator, info: &StreamInfo) -> Rendered {
     let text = |s: Option<String>| s.map_or(Rendered::Missing, Rendered::Text);
     match op {
         Operator::StartTime => Rendered::Text(rfc3339_millis(info.start_time())),
-        Operator::Protocol => Rendered::Text(info.protocol().to_string()),
+        // A TCP connection has no protocol: Envoy leaves it out.
+        Operator::Protocol => text(
+            Some(info.protocol())
+                .filter(|p| !p.is_empty())
+                .map(str::to_string),
+        ),
         Operator::ResponseCode => Rendered::Number(u64::from(info.response_code().unwrap_or(0))),
         Operator::ResponseCodeDetails => {
             let details = info.code_details();
@@ -255,15 +260,16 @@ fn header(headers: Option<&HeaderMap>, pick: &HeaderPick) -> Option<String> {
     })
 }
 
-/// Envoy's short names of the flags set, comma-separated; `-` for none.
+/// Envoy's short names of the flags set, comma-separated in Envoy's order; `-` for none.
 fn flags(bits: u64) -> String {
-    const NAMES: [(u64, &str); 8] = [
+    const NAMES: [(u64, &str); 9] = [
         (response_flags::NO_HEALTHY_UPSTREAM, "UH"),
         (response_flags::UPSTREAM_REQUEST_TIMEOUT, "UT"),
         (response_flags::UPSTREAM_CONNECTION_FAILURE, "UF"),
         (response_flags::UPSTREAM_CONNECTION_TERMINATION, "UC"),
         (response_flags::UPSTREAM_OVERFLOW, "UO"),
         (response_flags::NO_ROUTE_FOUND, "NR"),
+        (response_flags::UPSTREAM_RETRY_LIMIT_EXCEEDED, "URX"),
         (response_flags::STREAM_IDLE_TIMEOUT, "SI"),
         (response_flags::NO_CLUSTER_FOUND, "NC"),
     ];
