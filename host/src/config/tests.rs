@@ -331,4 +331,12 @@ fn tcp_proxy_listeners_are_checked_by_field() {
         err.contains("listeners[0].tcp_proxy") && err.contains("idle"),
         "{err}"
     );
+    let mut with_canary = good.clone();
+    with_canary["plugins"][0]["canary"] =
+        serde_json::json!({"share_percent": 10, "configuration": {"v": 2}});
+    let err = error_of(with_canary);
+    assert!(
+        err.contains("plugins[0].canary") && err.contains("TCP listener \"t\""),
+        "{err}"
+    );
 }

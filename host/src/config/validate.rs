@@ -177,6 +177,15 @@ pub fn validate(config: &Config) -> Result<()> {
         if plugin.canary.is_some() && singletons.contains(&plugin.name.as_str()) {
             bail!("config error at `plugins[{i}].canary`: plugin {:?} is a singleton (in no listener), which has no streams to share with a canary", plugin.name);
         }
+        // A TCP connection's network filters have no fallback to the stable version and no
+        // rollback accounting yet: a canary there would run unwatched, so it is refused.
+        let tcp_listener = config
+            .listeners
+            .iter()
+            .find(|l| l.tcp_proxy.is_some() && l.filters.iter().any(|f| f == &plugin.name));
+        if let (Some(_), Some(listener)) = (&plugin.canary, tcp_listener) {
+            bail!("config error at `plugins[{i}].canary`: plugin {:?} runs on TCP listener {:?}, where canaries are not offered yet (HTTP listeners only)", plugin.name, listener.name);
+        }
     }
     Ok(())
 }
