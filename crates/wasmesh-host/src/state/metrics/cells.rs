@@ -156,7 +156,7 @@ impl Metric {
 /// A metric a VM has used: the registry's entry, and the VM's part of it if it has one.
 struct Used {
     metric: Arc<Metric>,
-    /// Index into [`MetricCells::blocks`] and the first slot.
+    /// Index of its block among the VM's blocks, and its first slot there.
     part: Option<(usize, usize)>,
 }
 
