@@ -249,7 +249,8 @@ impl StreamInfo {
         Ref::map(self.code_details.borrow(), |details| details.as_ref())
     }
 
-    /// Envoy's `response.flags`, from the details (0 until there are any).
+    /// Envoy's `response.flags`: from the details, or as a TCP relay set them (0 until there are
+    /// any).
     pub fn response_flags(&self) -> u64 {
         response_flags::of(&self.code_details()) | self.connection_flags.get()
     }
