@@ -85,7 +85,7 @@ impl Abi {
         let input = Input::decode(data);
         let factory = self.factory.with_shared(SharedState::new());
         let mut vm = factory
-            .instantiate(Arc::new(|_| {}))
+            .instantiate(Arc::new(|_, _| {}))
             .expect("the hostcalls guest instantiates");
         let root = vm.state().root_context;
         let ctx = add_stream(&mut vm, input.state);

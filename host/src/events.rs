@@ -4,10 +4,12 @@
 
 /// Messages to a worker from other threads.
 pub enum WorkerEvent {
-    /// An item was enqueued on a queue the slot's root context registered.
+    /// An item was enqueued on a queue a root context in one of the worker's VMs registered.
     QueueReady {
-        /// The slot's key.
-        slot: u64,
+        /// The VM's number on its worker.
+        vm: u64,
+        /// The root context that registered the queue.
+        root: u32,
         /// The queue.
         queue: u32,
     },

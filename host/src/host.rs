@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::events::WorkerEvent;
 use crate::listeners::{BoundListener, ListenerPlan};
 use wasmesh_host::rollout::Rollout;
-use wasmesh_host::runtime::plugin::VmFailureCounters;
+use wasmesh_host::runtime::failures::VmFailureCounters;
 use wasmesh_host::runtime::{PluginFactory, Runtime};
 use wasmesh_host::state::SharedState;
 use wasmesh_proxy::access_log::AccessLog;
@@ -121,7 +121,7 @@ impl Generation {
                 None => {
                     let _check = factory
                         .with_shared(scratch.clone())
-                        .instantiate(Arc::new(|_| {}))?;
+                        .instantiate(Arc::new(|_, _| {}))?;
                     factory
                 }
             };
@@ -149,7 +149,7 @@ impl Generation {
                 .with_context(context)?;
             let _check = factory
                 .with_shared(scratch.clone())
-                .instantiate(Arc::new(|_| {}))
+                .instantiate(Arc::new(|_, _| {}))
                 .with_context(context)?;
             let fingerprint = format!(
                 "{:?} {:?} {:?}",

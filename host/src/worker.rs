@@ -1,6 +1,6 @@
 //! Worker threads, as in Envoy: each has its own current-thread runtime and
-//! its own instance of every plugin, so a request never leaves its thread and no VM is
-//! shared. The locks a request can meet guard the process-wide stores (shared data, queues, a
+//! its own instance of every plugin (one for the plugins that share a VM key), so a request
+//! never leaves its thread and no VM is shared between threads. The locks a request can meet guard the process-wide stores (shared data, queues, a
 //! metric's first definition) and its connection's activity clocks, which only its worker
 //! touches.
 //! A worker builds its local copy of the current generation and swaps to a
@@ -21,7 +21,7 @@ use crate::events::WorkerEvent;
 use crate::host::{Generation, Host};
 use crate::singletons::{self, SINGLETON_WORKER};
 use wasmesh_host::chain::ChainEntry;
-use wasmesh_host::runtime::{PluginFactory, PluginSlot};
+use wasmesh_host::runtime::{PluginFactory, PluginSlot, VmKey, WorkerVm};
 use wasmesh_proxy::{ListenerLocal, WorkerView};
 use wasmesh_proxy::{PumpUpstreams, Upstreams};
 
@@ -52,12 +52,16 @@ pub struct Worker {
     index: usize,
     events: UnboundedSender<WorkerEvent>,
     local: RefCell<Option<Rc<LocalGeneration>>>,
-    slots: RefCell<HashMap<u64, Weak<PluginSlot>>>,
+    /// The VMs it runs, by the number their queue wake-ups name.
+    vms: RefCell<HashMap<u64, Weak<WorkerVm>>>,
+    /// The same VMs by what a plugin must have to join one (its VM key, and whether it is a
+    /// singleton: Envoy runs singletons on its main thread, apart from the workers' VMs).
+    vm_keys: RefCell<HashMap<(VmKey, bool), u64>>,
     /// Stop signals of the listeners this worker accepts on, by name.
     accepting: RefCell<HashMap<String, watch::Sender<bool>>>,
 }
 
-static NEXT_SLOT_KEY: AtomicU64 = AtomicU64::new(1);
+static NEXT_VM: AtomicU64 = AtomicU64::new(1);
 
 impl WorkerView for Worker {
     fn count_request(&self) {
@@ -164,30 +168,36 @@ impl Worker {
         // A plugin whose factory the generation kept keeps its slot here: the same VM, its
         // memory and root context, its ticks (its pump is pointed at the new clusters once the
         // whole generation is built).
-        let mut slot_for =
-            |key: String, factory: &Arc<PluginFactory>| -> Result<(Rc<PluginSlot>, bool)> {
-                let kept = previous
-                    .as_ref()
-                    .and_then(|p| p.running.get(&key))
-                    .filter(|r| Arc::ptr_eq(&r.slot.factory, factory))
-                    .cloned();
-                let (entry, is_new) = match kept {
-                    Some(kept) => (kept, false),
-                    None => (self.start_slot(factory, &upstreams)?, true),
-                };
-                let slot = entry.slot.clone();
-                running.insert(key, entry);
-                Ok((slot, is_new))
+        let mut slot_for = |key: String,
+                            factory: &Arc<PluginFactory>,
+                            singleton: bool|
+         -> Result<(Rc<PluginSlot>, bool)> {
+            let kept = previous
+                .as_ref()
+                .and_then(|p| p.running.get(&key))
+                .filter(|r| Arc::ptr_eq(&r.slot.factory, factory))
+                .cloned();
+            let (entry, is_new) = match kept {
+                Some(kept) => (kept, false),
+                None => (self.start_slot(factory, &upstreams, singleton)?, true),
             };
+            let slot = entry.slot.clone();
+            running.insert(key, entry);
+            Ok((slot, is_new))
+        };
         let singleton_names = generation.config.singletons();
         let mut slots: HashMap<String, Rc<PluginSlot>> = HashMap::new();
         let mut singletons = Vec::new();
-        for (name, factory) in &generation.factories {
+        // In the configuration's order, as Envoy starts them: the plugins sharing a VM get
+        // their root contexts in that order.
+        let factories = (generation.config.plugins.iter())
+            .filter_map(|p| Some((&p.name, generation.factories.get(&p.name)?)));
+        for (name, factory) in factories {
             let singleton = singleton_names.contains(&name.as_str());
             if singleton && self.index != SINGLETON_WORKER {
                 continue;
             }
-            let (slot, is_new) = slot_for(name.clone(), factory)
+            let (slot, is_new) = slot_for(name.clone(), factory, singleton)
                 .with_context(|| format!("starting plugin {name:?}"))?;
             if singleton {
                 // Kept up once: a slot kept from a generation where it was a singleton already
@@ -206,14 +216,14 @@ impl Worker {
         }
         let mut canaries = HashMap::new();
         for (name, canary) in &generation.canaries {
-            let (slot, _) = slot_for(format!("{name}@canary"), &canary.factory)
+            let (slot, _) = slot_for(format!("{name}@canary"), &canary.factory, false)
                 .with_context(|| format!("starting plugin {name:?}'s canary"))?;
             canaries.insert(name.clone(), (slot, canary.rollout.clone()));
         }
         for kept in running.values() {
             kept.pump.retarget(upstreams.clone());
         }
-        self.slots.borrow_mut().retain(|_, s| s.strong_count() > 0);
+        self.forget_gone_vms();
         let listeners = generation
             .config
             .listeners
@@ -247,21 +257,52 @@ impl Worker {
         })
     }
 
-    /// A VM of `factory` on this worker, its effects pumped and its queues' wake-ups routed.
+    /// `factory`'s plugin on this worker, its effects pumped: in the VM this worker runs for
+    /// its VM key when there is one (Envoy's VM sharing), else in a new one.
     fn start_slot(
         &self,
         factory: &Arc<PluginFactory>,
         upstreams: &Rc<Upstreams>,
+        singleton: bool,
     ) -> Result<Running> {
-        let key = NEXT_SLOT_KEY.fetch_add(1, Ordering::Relaxed);
-        let events = self.events.clone();
-        let waker = Arc::new(move |queue| {
-            let _ = events.send(WorkerEvent::QueueReady { slot: key, queue });
-        });
-        let slot = PluginSlot::new(factory.clone(), waker, self.host.counters.vms.clone())?;
+        let key = factory.vm_key().map(|key| (key, singleton));
+        let running = key
+            .as_ref()
+            .and_then(|key| self.vm_keys.borrow().get(key).copied())
+            .and_then(|id| self.vms.borrow().get(&id).and_then(Weak::upgrade));
+        let vm = match running {
+            Some(vm) => vm,
+            None => {
+                let id = NEXT_VM.fetch_add(1, Ordering::Relaxed);
+                let events = self.events.clone();
+                let waker = Arc::new(move |root, queue| {
+                    let _ = events.send(WorkerEvent::QueueReady {
+                        vm: id,
+                        root,
+                        queue,
+                    });
+                });
+                let counters = self.host.counters.vms.clone();
+                let vm = WorkerVm::start(factory.clone(), waker, counters)?;
+                self.vms.borrow_mut().insert(id, Rc::downgrade(&vm));
+                if let Some(key) = key {
+                    self.vm_keys.borrow_mut().insert(key, id);
+                }
+                vm
+            }
+        };
+        let slot = PluginSlot::join(&vm, factory.clone())?;
         let pump = wasmesh_proxy::start_pump(&slot, upstreams.clone());
-        self.slots.borrow_mut().insert(key, Rc::downgrade(&slot));
         Ok(Running { slot, pump })
+    }
+
+    /// Forgets the VMs no plugin runs in any more.
+    fn forget_gone_vms(&self) {
+        let mut vms = self.vms.borrow_mut();
+        vms.retain(|_, vm| vm.strong_count() > 0);
+        self.vm_keys
+            .borrow_mut()
+            .retain(|_, id| vms.contains_key(id));
     }
 
     fn deliver(self: &Rc<Self>, event: WorkerEvent) {
@@ -278,10 +319,10 @@ impl Worker {
                     }
                 }
             }
-            WorkerEvent::QueueReady { slot, queue } => {
-                let slot = self.slots.borrow().get(&slot).and_then(Weak::upgrade);
-                if let Some(slot) = slot {
-                    let _ = slot.with_vm(|vm| vm.deliver_queue_ready(queue));
+            WorkerEvent::QueueReady { vm, root, queue } => {
+                let vm = self.vms.borrow().get(&vm).and_then(Weak::upgrade);
+                if let Some(vm) = vm {
+                    vm.deliver_queue_ready(root, queue);
                 }
             }
         }
@@ -339,7 +380,8 @@ fn run(
             index,
             events: events_tx,
             local: RefCell::new(None),
-            slots: RefCell::new(HashMap::new()),
+            vms: RefCell::new(HashMap::new()),
+            vm_keys: RefCell::new(HashMap::new()),
             accepting: RefCell::new(HashMap::new()),
         });
         let generation = worker.host.current();

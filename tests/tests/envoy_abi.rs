@@ -182,3 +182,8 @@ fn config() {
 fn done() {
     abi::done(Envoy);
 }
+
+#[test]
+fn plugins_with_one_vm_id_share_an_instance() {
+    wasmesh_tests::scenarios::vm_sharing::plugins_with_one_vm_id_share_an_instance(Envoy);
+}

@@ -237,3 +237,8 @@ fn capability_report() {
         "{table}"
     );
 }
+
+#[test]
+fn plugins_with_one_vm_id_share_an_instance() {
+    wasmesh_tests::scenarios::vm_sharing::plugins_with_one_vm_id_share_an_instance(Wasmesh);
+}

@@ -612,3 +612,66 @@ fn a_worker_that_cannot_start_a_generation_is_reported() {
         assert_eq!(client::get(&proxy.url("main", "/"), &[]).status, 200);
     }
 }
+
+/// Two plugins sharing a VM (the same VM id, VM configuration and module); a reload changes
+/// the second one's configuration: its new root context starts in the same VM, as in Envoy, so
+/// the module's globals (the `vm-instance` case's stream count) live on, and the first plugin
+/// keeps its root.
+#[test]
+fn a_changed_plugin_stays_in_the_vm_it_shares() {
+    let backend = Backend::start("b1");
+    let abi = build_filters().abi_test.clone();
+    let config = |second: &str| {
+        let plugin = |name: &str, configuration: &str| {
+            Plugin::new(name, &abi)
+                .root_id(name)
+                .vm_id("shared")
+                .vm_config(json!("sharing"))
+                .configuration(json!(configuration))
+        };
+        MeshConfig::single(
+            vec![plugin("first", "one"), plugin("second", second)],
+            [backend.addr],
+        )
+        .to_wasmesh_json()
+    };
+    let proxy = Wasmesh::start(config("two"));
+    let seen = |root: &str| {
+        let response = client::get(&proxy.url("main", "/"), &[("x-abi-case", "vm-instance")]);
+        assert_eq!(response.status, 200, "{}", response.text());
+        let value = response.header(&format!("x-abi-instance-{root}"));
+        let value = value.unwrap_or_else(|| panic!("{root}: {:?}", response.headers));
+        let field = |key: &str| {
+            let pair = value.split(';').find(|p| p.starts_with(&format!("{key}=")));
+            let n = pair
+                .and_then(|p| p.split_once('='))
+                .map(|(_, n)| n.parse::<u32>());
+            n.expect("the field").expect("a count")
+        };
+        (field("stream"), field("root_context"))
+    };
+    let (stream, first_root) = seen("first");
+    assert_eq!(stream, 1);
+    let (stream, second_root) = seen("second");
+    assert_eq!(stream, 4, "two requests, two plugins, one instance");
+    rewrite_config(&proxy, &config("two, changed"));
+    poll_until("generation 2", Duration::from_secs(10), || {
+        let _ = client::shared().get_checked(&proxy.url("main", "/"));
+        match generation(&proxy) {
+            2 => Ok(()),
+            n => Err(format!("generation {n}")),
+        }
+    });
+    let (stream, root) = seen("first");
+    assert_eq!(
+        (stream, root),
+        (5, first_root),
+        "the first plugin's root counts on in the same instance"
+    );
+    let (stream, root) = seen("second");
+    assert_eq!(stream, 8, "the changed plugin runs in the same instance");
+    assert_ne!(
+        root, second_root,
+        "the changed plugin has a new root context"
+    );
+}

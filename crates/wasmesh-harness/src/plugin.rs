@@ -135,7 +135,7 @@ impl PluginBuilder {
         let embedder = Arc::new(TestEmbedder::new(unix_nanos(self.time), self.properties));
         let vm = factory
             .with_embedder(embedder.clone())
-            .instantiate(Arc::new(|_| {}))
+            .instantiate(Arc::new(|_, _| {}))
             .map_err(|reason| HarnessError::Start {
                 reason,
                 logs: embedder.logs().clone(),

@@ -20,7 +20,7 @@ use std::time::Duration;
 use wasmesh_host::chain::{ChainStream, Step};
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::plugin_info::PluginInfo;
-use wasmesh_host::runtime::plugin::VmFailureCounters;
+use wasmesh_host::runtime::failures::VmFailureCounters;
 use wasmesh_host::runtime::{PluginFactory, PluginSlot, Runtime};
 use wasmesh_host::state::SharedState;
 use wasmesh_host::stream_info::StreamInfo;
@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // One VM per plugin on this thread; a multi-threaded proxy makes one slot per worker.
         slots.push(PluginSlot::new(
             factory,
-            Arc::new(|_| {}),
+            Arc::new(|_, _| {}),
             counters.clone(),
         )?);
     }

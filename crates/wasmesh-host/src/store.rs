@@ -103,6 +103,8 @@ pub struct HttpStream {
     pub declared: HashSet<Vec<u8>>,
     /// A network filter's connection data; `None` for an HTTP stream.
     pub connection: Option<ConnectionData>,
+    /// The root context it was created under: its plugin's, in a VM several plugins share.
+    pub root: u32,
     /// `proxy_on_log` is running: every map reads (a missing one as empty) and none may be
     /// changed, as in Envoy's access-log phase.
     pub logging: bool,
@@ -135,6 +137,7 @@ impl HttpStream {
             properties: HashMap::new(),
             declared: HashSet::new(),
             connection: None,
+            root: 0,
             logging: false,
         }
     }
@@ -205,11 +208,27 @@ impl Effects {
     pub fn is_empty(&self) -> bool {
         self.tick_period.is_none() && self.http_calls.is_empty() && self.grpc.is_empty()
     }
+
+    /// Adds `later`, asked for after these: its tick period replaces theirs, its calls and
+    /// gRPC commands come after theirs.
+    pub fn merge(&mut self, later: Effects) {
+        if later.tick_period.is_some() {
+            self.tick_period = later.tick_period;
+        }
+        self.http_calls.extend(later.http_calls);
+        self.grpc.extend(later.grpc);
+    }
 }
+
+/// Where a VM's queue wake-ups go, on its worker: called with the root context that registered
+/// the queue (which gets `proxy_on_queue_ready`, as in Envoy) and the queue's id.
+pub type QueueDispatch = Arc<dyn Fn(u32, u32) + Send + Sync>;
 
 /// The per-VM store data.
 pub struct HostState {
-    /// The plugin this VM runs.
+    /// The plugin the VM runs a callback for now: the one whose root context
+    /// [`HostState::enter`] entered. A VM runs one plugin, or several that share it (the same
+    /// VM id, VM configuration and module, as in Envoy), each with a root context of its own.
     pub plugin: Arc<PluginInfo>,
     /// Host-wide stores.
     pub shared: Arc<SharedState>,
@@ -223,8 +242,10 @@ pub struct HostState {
     pub active_context: u32,
     /// The running callback's time cap.
     pub time_cap: time_cap::TimeCap,
-    /// The root context's id.
+    /// The root context of [`HostState::plugin`] (0 before the first root is started).
     pub root_context: u32,
+    /// Every root context in the VM, with its plugin.
+    pub roots: HashMap<u32, Arc<PluginInfo>>,
     /// Stream contexts by id.
     pub streams: HashMap<u32, HttpStream>,
     /// `proxy_on_vm_start` or `proxy_on_configure` is running: the plugin configuration is
@@ -245,8 +266,8 @@ pub struct HostState {
     pub ids: ContextIds,
     /// Tokens of HTTP calls whose response has not been delivered yet.
     pub calls_in_flight: HashSet<u32>,
-    /// Registers queue wakers that reach this VM's worker.
-    pub queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
+    /// Where the queues this VM registers wake it up.
+    pub queue_waker: QueueDispatch,
     /// Contexts whose `proxy_on_done` answered false: they may call `proxy_done`.
     pub pending_done: HashSet<u32>,
     /// The metrics this VM has used, by id, and its own cells for their counts: a request's
@@ -267,14 +288,32 @@ impl HostState {
     /// A fresh id for a context or an HTTP call: never one a live context, a context waiting
     /// for `proxy_done` or an unanswered call still has.
     pub fn fresh_id(&mut self) -> u32 {
-        let (root, streams, pending, calls) = (
-            self.root_context,
+        let (roots, streams, pending, calls) = (
+            &self.roots,
             &self.streams,
             &self.pending_done,
             &self.calls_in_flight,
         );
         self.ids.fresh(|id| {
-            id == root || streams.contains_key(&id) || pending.contains(&id) || calls.contains(&id)
+            roots.contains_key(&id)
+                || streams.contains_key(&id)
+                || pending.contains(&id)
+                || calls.contains(&id)
         })
+    }
+
+    /// Runs what follows for root context `root`'s plugin: the hostcalls read its names,
+    /// configuration and limits, and the contexts and calls it makes hang off `root`. False
+    /// (and nothing changed) when the VM has no such root.
+    pub fn enter(&mut self, root: u32) -> bool {
+        if root == self.root_context {
+            return root != 0;
+        }
+        let Some(plugin) = self.roots.get(&root) else {
+            return false;
+        };
+        self.plugin = plugin.clone();
+        self.root_context = root;
+        true
     }
 }

@@ -37,7 +37,8 @@ pub const EMBEDDED_DEFAULT: &str = include_str!("../../../examples/demo/wasmesh.
 pub struct Config {
     /// Where the admin server listens.
     pub admin: AdminConfig,
-    /// Worker threads; each has its own instance of every plugin. Default: cores.
+    /// Worker threads; each has its own instance of every plugin (one for the plugins sharing a
+    /// VM key). Default: cores.
     #[serde(default)]
     pub workers: Option<usize>,
     /// Wasm plugins that listeners chain by name.

@@ -33,5 +33,6 @@ pub mod singleton;
 pub mod strict;
 pub mod tcp_proxy;
 pub mod tls;
+pub mod vm_sharing;
 pub mod websocket;
 pub mod worker_sockets;

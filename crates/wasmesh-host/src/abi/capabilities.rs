@@ -403,7 +403,7 @@ mod tests {
         };
         let factory =
             PluginFactory::from_module(&runtime, SharedState::new(), &module, info).expect("links");
-        let mut vm = factory.instantiate(Arc::new(|_| {})).expect("starts");
+        let mut vm = factory.instantiate(Arc::new(|_, _| {})).expect("starts");
         let mut linker = wasmtime::Linker::new(vm.store.engine());
         crate::abi::add_to_linker(&mut linker).expect("links");
         linker

@@ -27,10 +27,16 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
                 let name = read_string(&mut caller, ptr, size)?;
                 let state = caller.data();
                 let waker = state.queue_waker.clone();
+                // The queue wakes the root of the registering context, whichever context it is.
+                let root = state.root_context;
                 let id = state
                     .shared
                     .queues
-                    .register(&state.plugin.vm_id, &name, Box::new(move |id| waker(id)))
+                    .register(
+                        &state.plugin.vm_id,
+                        &name,
+                        Box::new(move |id| waker(root, id)),
+                    )
                     .map_err(status)?;
                 write_u32(&mut caller, ret_id, id)
             })())

@@ -134,7 +134,13 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "proxy_set_effective_context",
         |mut caller: Caller<'_>, ctx: u32| {
             let state = caller.data_mut();
-            if ctx == state.root_context || state.streams.contains_key(&ctx) {
+            // Any context in the VM, another plugin's too (its plugin's facts apply until the
+            // callback returns, when the driver's root is entered again).
+            let root = match state.streams.get(&ctx) {
+                Some(stream) => stream.root,
+                None => ctx,
+            };
+            if state.enter(root) {
                 state.active_context = ctx;
                 finish(Ok(()))
             } else {

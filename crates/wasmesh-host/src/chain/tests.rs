@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::{ChainStream, Step};
 use crate::headers::HeaderMap;
 use crate::plugin_info::PluginInfo;
-use crate::runtime::plugin::VmFailureCounters;
+use crate::runtime::failures::VmFailureCounters;
 use crate::runtime::{PluginFactory, PluginSlot, PluginVm, Runtime};
 use crate::state::SharedState;
 use crate::stream_info::StreamInfo;
@@ -50,7 +50,8 @@ impl Chain {
                 };
                 let factory = PluginFactory::from_module(&runtime, shared.clone(), &module, info)
                     .expect("tagger links");
-                PluginSlot::new(factory, Arc::new(|_| {}), counters.clone()).expect("tagger starts")
+                PluginSlot::new(factory, Arc::new(|_, _| {}), counters.clone())
+                    .expect("tagger starts")
             })
             .collect();
         Chain {

@@ -5,19 +5,58 @@
 //! does, and an HTTP call's answer is readable only during its callback.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use tokio::sync::Notify;
 
 use super::vm::{GrpcCallback, PluginVm, VmFailure};
+use crate::error::StartError;
 use crate::headers::HeaderMap;
+use crate::plugin_info::PluginInfo;
 use crate::store::grpc::{GrpcReceived, TokenKind};
 use crate::store::{CallResponse, Effects, HttpStream};
 use crate::stream_info::StreamInfo;
 
 impl PluginVm {
-    /// The root context's id (ticks, queues and the plugin's own HTTP and gRPC calls run in it).
+    /// The running plugin's root context (ticks, queues and the plugin's own HTTP and gRPC
+    /// calls run in it).
     pub fn root_context(&mut self) -> u32 {
         self.state().root_context
+    }
+
+    /// Starts a root context for `plugin`, as Envoy starts each plugin in its VM:
+    /// `proxy_on_context_create` (no parent), `proxy_on_vm_start` (every root gets it, with the
+    /// VM's configuration) and `proxy_on_configure`; the VM then runs for it. A root whose
+    /// start refused is ended again; a failure is the VM's.
+    pub fn start_root(&mut self, plugin: Arc<PluginInfo>) -> Result<u32, RootStartError> {
+        let vm_config_len = plugin.vm_config.len() as u32;
+        let config_len = plugin.configuration.len() as u32;
+        let state = self.state();
+        let root = state.fresh_id();
+        state.roots.insert(root, plugin);
+        state.enter(root);
+        self.on_context_create(root, 0)?;
+        if !self.on_vm_start(root, vm_config_len)? {
+            self.end_root(root)?;
+            return Err(RootStartError::VmStartRefused);
+        }
+        if !self.on_configure(root, config_len)? {
+            self.end_root(root)?;
+            return Err(RootStartError::ConfigureRefused);
+        }
+        Ok(root)
+    }
+
+    /// Ends root context `root` (`on_done`, `on_delete`): its plugin leaves the VM. The VM
+    /// runs for the other plugins it holds.
+    pub fn end_root(&mut self, root: u32) -> Result<(), VmFailure> {
+        if !self.state().enter(root) {
+            return Ok(());
+        }
+        let ended = self.finish_context(root, false);
+        self.state().roots.remove(&root);
+        self.forget_account(root);
+        ended
     }
 
     /// Creates an HTTP stream context (`proxy_on_context_create` with the root as parent).
@@ -41,10 +80,11 @@ impl PluginVm {
     }
 
     /// Gives `stream` a fresh id and tells the guest (`proxy_on_context_create`, root as parent).
-    fn create_context(&mut self, stream: HttpStream) -> Result<u32, VmFailure> {
+    fn create_context(&mut self, mut stream: HttpStream) -> Result<u32, VmFailure> {
         let state = self.state();
         let ctx = state.fresh_id();
         let root = state.root_context;
+        stream.root = root;
         state.streams.insert(ctx, stream);
         self.on_context_create(ctx, root)?;
         Ok(ctx)
@@ -182,6 +222,34 @@ impl PluginVm {
     /// gRPC commands to carry out).
     pub fn take_effects(&mut self) -> Effects {
         std::mem::take(&mut self.state().effects)
+    }
+}
+
+/// Why a root context did not start.
+#[derive(Debug)]
+pub enum RootStartError {
+    /// `proxy_on_vm_start` answered false.
+    VmStartRefused,
+    /// `proxy_on_configure` answered false.
+    ConfigureRefused,
+    /// A callback failed: the VM is failed.
+    Failed(VmFailure),
+}
+
+impl RootStartError {
+    /// The error that says plugin `plugin` could not start.
+    pub fn for_plugin(self, plugin: String) -> StartError {
+        match self {
+            RootStartError::VmStartRefused => StartError::VmStartRefused { plugin },
+            RootStartError::ConfigureRefused => StartError::ConfigureRefused { plugin },
+            RootStartError::Failed(failure) => StartError::Callback { plugin, failure },
+        }
+    }
+}
+
+impl From<VmFailure> for RootStartError {
+    fn from(failure: VmFailure) -> Self {
+        RootStartError::Failed(failure)
     }
 }
 

@@ -1,27 +1,21 @@
-//! A plugin: its compiled module linked against the host ABI
-//! ([`PluginFactory`], shared by all workers) and its live VM on one worker
-//! ([`PluginSlot`]), rebuilt after a failure with backoff so a module that
-//! keeps crashing is not rebuilt in a hot loop.
+//! A plugin's compiled module linked against the host ABI ([`PluginFactory`], shared by all
+//! workers), which instantiates its VMs, and the key that says which plugins share one.
 
-use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::Path;
-use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::{InstancePre, Linker, Module, Store, StoreLimitsBuilder};
 
 use super::engine::Runtime;
-use super::vm::{PluginVm, VmFailure};
+use super::vm::PluginVm;
 use crate::embedder::{ProcessEmbedder, SharedEmbedder};
 use crate::error::{LoadError, StartError};
 use crate::plugin_info::PluginInfo;
-use crate::state::labelled::LabelledCounter;
 use crate::state::SharedState;
 use crate::store::context_ids::ContextIds;
-use crate::store::{Effects, HostState};
+use crate::store::{Effects, HostState, QueueDispatch};
 
 /// The ABI markers we accept (0.2.1, and 0.2.0 whose HTTP callbacks are the same).
 const ABI_MARKERS: &[&str] = &["proxy_abi_version_0_2_1", "proxy_abi_version_0_2_0"];
@@ -149,12 +143,20 @@ impl PluginFactory {
         }
     }
 
-    /// Instantiates the module, runs its start function, creates the root
-    /// context and passes `on_vm_start` and `on_configure`.
-    pub fn instantiate(
-        &self,
-        queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
-    ) -> Result<PluginVm, StartError> {
+    /// Instantiates the module, runs its start function and starts the plugin's root context
+    /// (`on_context_create`, `on_vm_start`, `on_configure`): a VM that runs this plugin alone.
+    pub fn instantiate(&self, queue_waker: QueueDispatch) -> Result<PluginVm, StartError> {
+        let mut vm = self.instantiate_module(queue_waker)?;
+        vm.start_root(self.info.clone())
+            .map_err(|e| e.for_plugin(self.info.label()))?;
+        Ok(vm)
+    }
+
+    /// Instantiates the module and runs its start function: a VM with no root context yet,
+    /// which [`PluginVm::start_root`] gives one per plugin it runs. Its limits (memory, the
+    /// callback time cap) are this plugin's, which every plugin sharing it has
+    /// ([`PluginFactory::vm_key`]).
+    pub fn instantiate_module(&self, queue_waker: QueueDispatch) -> Result<PluginVm, StartError> {
         let plugin = || self.info.label();
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.info.memory_bytes)
@@ -169,6 +171,7 @@ impl PluginFactory {
             memory: None,
             active_context: 0,
             root_context: 0,
+            roots: HashMap::new(),
             streams: HashMap::new(),
             starting: false,
             declared_properties: HashMap::new(),
@@ -204,23 +207,36 @@ impl PluginFactory {
                 plugin: plugin(),
                 failure,
             })?;
-        let callback = |failure| StartError::Callback {
-            plugin: plugin(),
-            failure,
-        };
-        let root = vm.state().fresh_id();
-        vm.state().root_context = root;
-        vm.on_context_create(root, 0).map_err(callback)?;
-        let vm_config_len = self.info.vm_config.len() as u32;
-        if !vm.on_vm_start(root, vm_config_len).map_err(callback)? {
-            return Err(StartError::VmStartRefused { plugin: plugin() });
-        }
-        let config_len = self.info.configuration.len() as u32;
-        if !vm.on_configure(root, config_len).map_err(callback)? {
-            return Err(StartError::ConfigureRefused { plugin: plugin() });
-        }
         Ok(vm)
     }
+
+    /// Which VM on a worker this plugin runs in: plugins with the same key share one instance
+    /// of the module, each with a root context of its own, as Envoy shares a VM between the
+    /// plugins with the same VM id, VM configuration and module. The key also holds what
+    /// wasmesh sets per VM (the memory cap and the callback time cap), and keeps a canary out
+    /// of its stable version's VM (a canary's failure must not fail the stable version).
+    /// `None` for a module compiled from memory, which shares with nothing.
+    pub fn vm_key(&self) -> Option<VmKey> {
+        Some(VmKey {
+            module_sha256: self.module_sha256.clone()?,
+            vm_id: self.info.vm_id.clone(),
+            vm_config: self.info.vm_config.clone(),
+            memory_bytes: self.info.memory_bytes,
+            callback_time: self.info.callback_time,
+            canary: self.info.version.as_deref() == Some("canary"),
+        })
+    }
+}
+
+/// What plugins must have in common to share a VM ([`PluginFactory::vm_key`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VmKey {
+    module_sha256: String,
+    vm_id: String,
+    vm_config: Vec<u8>,
+    memory_bytes: usize,
+    callback_time: Duration,
+    canary: bool,
 }
 
 fn check_exports(module: &Module) -> Result<(), LoadError> {
@@ -235,241 +251,4 @@ fn check_exports(module: &Module) -> Result<(), LoadError> {
         return Err(LoadError::NoMemory);
     }
     Ok(())
-}
-
-/// Counters of VM failures, host-wide, by kind (for `/metrics`).
-pub struct VmFailureCounters {
-    /// Failures of any kind.
-    pub total: AtomicU64,
-    /// VMs rebuilt after a failure.
-    pub rebuilt: AtomicU64,
-    /// Failures by (plugin, kind): which plugin fails and how (`timeout`, `memory_limit`, …).
-    /// A lock is fine: it is taken only when a VM has just failed.
-    by_kind: std::sync::Mutex<std::collections::BTreeMap<(String, &'static str), u64>>,
-    /// Streams cut for spending more than `limits.request_cpu_ms` in a plugin, by plugin. Not
-    /// VM failures (the VM is fine and serves on), but counted beside them.
-    pub request_cpu_exceeded: LabelledCounter,
-    /// `rebuilt` by plugin: which plugin keeps being rebuilt.
-    pub rebuilt_by_plugin: LabelledCounter,
-}
-
-impl Default for VmFailureCounters {
-    fn default() -> Self {
-        VmFailureCounters {
-            total: AtomicU64::new(0),
-            rebuilt: AtomicU64::new(0),
-            by_kind: Default::default(),
-            request_cpu_exceeded: LabelledCounter::new(
-                "wasmesh_request_cpu_exceeded_total",
-                "Streams given the plugin's fail_open outcome for spending more than limits.request_cpu_ms in it.",
-                "plugin",
-            ),
-            rebuilt_by_plugin: LabelledCounter::new(
-                "wasmesh_vm_rebuilds_by_plugin_total",
-                "Wasm VMs rebuilt after a failure, by plugin.",
-                "plugin",
-            ),
-        }
-    }
-}
-
-impl VmFailureCounters {
-    /// Counts a failure of `plugin`'s VM.
-    pub fn record(&self, plugin: &str, kind: &'static str) {
-        self.total.fetch_add(1, Ordering::Relaxed);
-        let mut by_kind = self.by_kind.lock().unwrap_or_else(|e| e.into_inner());
-        *by_kind.entry((plugin.to_string(), kind)).or_default() += 1;
-    }
-
-    /// Failures by (plugin, kind), sorted.
-    pub fn by_kind(&self) -> Vec<(String, &'static str, u64)> {
-        let by_kind = self.by_kind.lock().unwrap_or_else(|e| e.into_inner());
-        by_kind
-            .iter()
-            .map(|((plugin, kind), n)| (plugin.clone(), *kind, *n))
-            .collect()
-    }
-}
-
-/// Shortest and longest wait before rebuilding a VM that keeps failing.
-const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
-
-/// A plugin's VM on one worker, with its rebuild policy.
-pub struct PluginSlot {
-    /// What to build the VM from.
-    pub factory: Arc<PluginFactory>,
-    /// The plugin's name in logs and host-side metrics ([`PluginInfo::label`]).
-    label: String,
-    vm: RefCell<Option<PluginVm>>,
-    /// Bumped when the VM is replaced, so contexts of an older VM are recognised.
-    generation: Cell<u64>,
-    consecutive_failures: Cell<u32>,
-    retry_at: Cell<Option<Instant>>,
-    queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
-    counters: Arc<VmFailureCounters>,
-    effects_ready: Rc<tokio::sync::Notify>,
-}
-
-impl PluginSlot {
-    /// A slot whose VM is created now (an error means the plugin cannot start).
-    pub fn new(
-        factory: Arc<PluginFactory>,
-        queue_waker: Arc<dyn Fn(u32) + Send + Sync>,
-        counters: Arc<VmFailureCounters>,
-    ) -> Result<Rc<PluginSlot>, StartError> {
-        let vm = factory.instantiate(queue_waker.clone())?;
-        let slot = Rc::new(PluginSlot {
-            label: factory.info.label(),
-            factory,
-            vm: RefCell::new(Some(vm)),
-            generation: Cell::new(1),
-            consecutive_failures: Cell::new(0),
-            retry_at: Cell::new(None),
-            queue_waker,
-            counters,
-            effects_ready: Rc::new(tokio::sync::Notify::new()),
-        });
-        // on_vm_start / on_configure may have set a timer already.
-        slot.effects_ready.notify_one();
-        Ok(slot)
-    }
-
-    /// Current VM generation.
-    pub fn generation(&self) -> u64 {
-        self.generation.get()
-    }
-
-    /// The plugin's name for logs and host-side metrics (`<name>@canary` for a canary).
-    pub fn name(&self) -> &str {
-        &self.label
-    }
-
-    /// Runs `f` on the VM when one is up (rebuilding a failed one if its backoff
-    /// has passed). `None` when no VM is available; `Some(Err)` when `f` failed,
-    /// after which the VM is torn down.
-    pub fn with_vm<R>(
-        &self,
-        f: impl FnOnce(&mut PluginVm) -> Result<R, VmFailure>,
-    ) -> Option<Result<R, VmFailure>> {
-        self.ensure_vm();
-        let mut guard = self.vm.borrow_mut();
-        let vm = guard.as_mut()?;
-        let result = f(vm);
-        if result.is_ok() && !vm.state().effects.is_empty() {
-            self.effects_ready.notify_one();
-        }
-        if let Err(failure) = &result {
-            log::error!(
-                "plugin {:?}: VM failed, it will be rebuilt: {failure}",
-                self.label
-            );
-            self.counters.record(&self.label, failure.kind);
-            if let Some(dead) = guard.take() {
-                wake_all_streams(dead);
-            }
-            let failures = self.consecutive_failures.get() + 1;
-            self.consecutive_failures.set(failures);
-            let backoff = BACKOFF_MIN
-                .saturating_mul(1 << failures.min(16).saturating_sub(1))
-                .min(BACKOFF_MAX);
-            self.retry_at.set(Some(
-                Instant::now()
-                    + if failures <= 1 {
-                        Duration::ZERO
-                    } else {
-                        backoff
-                    },
-            ));
-            self.generation.set(self.generation.get() + 1);
-        }
-        Some(result)
-    }
-
-    /// Like [`PluginSlot::with_vm`] but only on the VM of `generation`.
-    pub fn with_vm_of<R>(
-        &self,
-        generation: u64,
-        f: impl FnOnce(&mut PluginVm) -> Result<R, VmFailure>,
-    ) -> Option<Result<R, VmFailure>> {
-        if generation != self.generation.get() || self.vm.borrow().is_none() {
-            return None;
-        }
-        self.with_vm(f)
-    }
-
-    fn ensure_vm(&self) {
-        if self.vm.borrow().is_some() {
-            return;
-        }
-        if let Some(at) = self.retry_at.get() {
-            if Instant::now() < at {
-                return;
-            }
-        }
-        match self.factory.instantiate(self.queue_waker.clone()) {
-            Ok(vm) => {
-                log::info!("plugin {:?}: VM rebuilt", self.label);
-                self.counters.rebuilt.fetch_add(1, Ordering::Relaxed);
-                (self.counters.rebuilt_by_plugin).inc(&self.label);
-                *self.vm.borrow_mut() = Some(vm);
-                self.retry_at.set(None);
-                self.effects_ready.notify_one();
-            }
-            Err(e) => {
-                let failures = self.consecutive_failures.get() + 1;
-                self.consecutive_failures.set(failures);
-                let backoff = BACKOFF_MIN
-                    .saturating_mul(1 << failures.min(16))
-                    .min(BACKOFF_MAX);
-                log::error!(
-                    "plugin {:?}: rebuilding the VM failed, next try in {backoff:?}: {e:#}",
-                    self.label
-                );
-                self.retry_at.set(Some(Instant::now() + backoff));
-            }
-        }
-    }
-
-    /// A stream spent more than `limits.request_cpu_ms` in this plugin: count it.
-    pub fn request_cpu_exceeded(&self) {
-        self.counters.request_cpu_exceeded.inc(self.name());
-    }
-
-    /// A request went through this VM without failure: reset the backoff.
-    pub fn mark_healthy(&self) {
-        self.consecutive_failures.set(0);
-    }
-
-    /// Woken when callbacks left effects (timers, HTTP calls, gRPC commands) to apply.
-    pub fn effects_ready(&self) -> Rc<tokio::sync::Notify> {
-        self.effects_ready.clone()
-    }
-
-    /// Takes the effects the last callbacks asked for.
-    pub fn take_effects(&self) -> Effects {
-        match self.vm.borrow_mut().as_mut() {
-            Some(vm) => std::mem::take(&mut vm.state().effects),
-            None => Effects::default(),
-        }
-    }
-}
-
-impl Drop for PluginSlot {
-    /// A replaced generation's VM is told it is done (`on_done`, `on_delete` of its root context).
-    fn drop(&mut self) {
-        if let Some(vm) = self.vm.get_mut().as_mut() {
-            let root = vm.state().root_context;
-            if let Err(e) = vm.finish_context(root, false) {
-                log::warn!("plugin {:?}: shutting the VM down: {e}", self.label);
-            }
-        }
-    }
-}
-
-/// Streams paused on a VM that just died must wake up and take the fail outcome.
-fn wake_all_streams(mut dead: PluginVm) {
-    for stream in dead.state().streams.values() {
-        stream.wake();
-    }
 }

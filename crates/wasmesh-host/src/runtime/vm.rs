@@ -126,12 +126,31 @@ pub struct PluginVm {
     exports: Exports,
     /// The plugin's per-callback time cap (see [`crate::store::time_cap`]).
     cap: std::time::Duration,
-    /// The plugin's callback histograms, host-wide.
+    /// The root context whose plugin [`PluginVm::account`] records for.
+    account_root: u32,
+    /// Where the running plugin's callback times and the memory size go.
+    account: CostAccount,
+    /// The other roots' accounts, while another root's plugin runs (a shared VM).
+    parked: HashMap<u32, CostAccount>,
+}
+
+/// One plugin's callback histograms and memory gauge, host-wide, with the histograms by
+/// callback so recording a call takes no lock.
+struct CostAccount {
     costs: Arc<PluginCosts>,
-    /// Those histograms by callback, so recording a call takes no lock.
-    callback_costs: HashMap<&'static str, CallbackCost>,
-    /// Where this VM publishes its linear memory size.
+    callbacks: HashMap<&'static str, CallbackCost>,
     memory_size: Arc<AtomicU64>,
+}
+
+impl CostAccount {
+    fn of(state: &HostState) -> CostAccount {
+        let name = state.plugin.label();
+        CostAccount {
+            costs: state.shared.costs.plugin(&name),
+            callbacks: HashMap::new(),
+            memory_size: state.shared.costs.memory_cell(&name),
+        }
+    }
 }
 
 impl PluginVm {
@@ -197,21 +216,14 @@ impl PluginVm {
         let memory = instance.get_memory(&mut store, "memory");
         store.data_mut().memory = memory;
         let cap = store.data().plugin.callback_time;
-        let (costs, memory_size) = {
-            let state = store.data();
-            let name = state.plugin.label();
-            (
-                state.shared.costs.plugin(&name),
-                state.shared.costs.memory_cell(&name),
-            )
-        };
+        let account = CostAccount::of(store.data());
         Ok(PluginVm {
             store,
             exports,
             cap,
-            costs,
-            callback_costs: HashMap::new(),
-            memory_size,
+            account_root: 0,
+            account,
+            parked: HashMap::new(),
         })
     }
 
@@ -249,28 +261,60 @@ impl PluginVm {
         };
         let state = self.store.data_mut();
         state.active_context = context;
+        let root = state.root_context;
         let deadline = state.time_cap.start(self.cap);
         self.store.set_epoch_deadline(deadline);
         let started = Instant::now();
         let result = func.call(&mut self.store, params);
+        // `proxy_set_effective_context` may have moved to another plugin's context: the
+        // driver's plugin is the running one again once the callback returns.
+        let state = self.store.data_mut();
+        if state.root_context != root {
+            state.enter(root);
+        }
         self.record_cost(name, started.elapsed());
         result.map(Some).map_err(|e| VmFailure::from_error(name, e))
     }
 
-    /// Counts a callback's time in the plugin's histogram and publishes the memory size.
+    /// Counts a callback's time in the running plugin's histogram and publishes the memory
+    /// size.
     fn record_cost(&mut self, name: &'static str, took: Duration) {
-        let cost = match self.callback_costs.get(name) {
+        let root = self.store.data().root_context;
+        if root != self.account_root {
+            self.switch_account(root);
+        }
+        let account = &mut self.account;
+        let cost = match account.callbacks.get(name) {
             Some(cost) => cost,
             None => {
-                let cost = self.costs.callback(name);
-                self.callback_costs.entry(name).or_insert(cost)
+                let cost = account.costs.callback(name);
+                account.callbacks.entry(name).or_insert(cost)
             }
         };
         cost.record(took);
         if let Some(memory) = self.store.data().memory {
             let bytes = memory.data_size(&self.store) as u64;
-            self.memory_size.store(bytes, Ordering::Relaxed);
+            self.account.memory_size.store(bytes, Ordering::Relaxed);
         }
+    }
+
+    /// Drops ended root `root`'s account.
+    pub(super) fn forget_account(&mut self, root: u32) {
+        self.parked.remove(&root);
+    }
+
+    /// Records for root context `root`'s plugin from now on (a VM that several plugins share
+    /// switches as it runs each one's callbacks).
+    fn switch_account(&mut self, root: u32) {
+        let next = match self.parked.remove(&root) {
+            Some(account) => account,
+            None => CostAccount::of(self.store.data()),
+        };
+        let previous = std::mem::replace(&mut self.account, next);
+        if self.account_root != 0 && self.store.data().roots.contains_key(&self.account_root) {
+            self.parked.insert(self.account_root, previous);
+        }
+        self.account_root = root;
     }
 
     /// Runs a start function (`_initialize` then `main`, or `_start`) as the spec orders.

@@ -20,7 +20,7 @@ use crate::timers::StreamTimers;
 use wasmesh_host::chain::{ChainStream, Step};
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::plugin_info::PluginInfo;
-use wasmesh_host::runtime::plugin::VmFailureCounters;
+use wasmesh_host::runtime::failures::VmFailureCounters;
 use wasmesh_host::runtime::{PluginFactory, PluginSlot, Runtime};
 use wasmesh_host::state::SharedState;
 use wasmesh_host::stream_info::StreamInfo;
@@ -118,7 +118,8 @@ impl Fixture {
         let factory = PluginFactory::from_module(&runtime, SharedState::new(), &module, info)
             .expect("the guest links");
         let counters = Arc::new(VmFailureCounters::default());
-        let slot = PluginSlot::new(factory, Arc::new(|_| {}), counters).expect("the guest starts");
+        let slot =
+            PluginSlot::new(factory, Arc::new(|_, _| {}), counters).expect("the guest starts");
         let client = "10.0.0.1:40000".parse().expect("an address");
         let listener = "127.0.0.1:10000".parse().expect("an address");
         let info = Rc::new(StreamInfo::new(client, listener, "HTTP/1.1", false));

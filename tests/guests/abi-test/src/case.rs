@@ -151,6 +151,9 @@ pub const CASES: &[(&str, Constructor)] = &[
     ("declare-property", || Box::new(cases::declare::Declare)),
     ("done", || Box::new(cases::done::Done)),
     ("phases", || Box::new(cases::phases::Phases::default())),
+    ("vm-instance", || {
+        Box::new(cases::instance::Instance::default())
+    }),
 ];
 
 /// The case named `name`, with its `'static` name; `None` for an unknown name.

@@ -13,6 +13,7 @@ pub mod grpc_echo;
 pub mod grpc_ratelimit;
 pub mod headers;
 pub mod http_call;
+pub mod instance;
 pub mod local_reply;
 pub mod log;
 pub mod metrics;

@@ -48,6 +48,8 @@ pub struct RootInfo {
     pub metrics: Option<MetricIds>,
     /// The statuses of the root's `declare_property` calls (the `declare-property` case).
     pub declared: serde_json::Value,
+    /// The root context's id (the `vm-instance` case).
+    pub root_context_id: u32,
 }
 
 /// One per plugin per worker.
@@ -67,6 +69,7 @@ pub struct AbiRoot {
 impl AbiRoot {
     /// A root context before `on_vm_start`.
     pub fn new(context_id: u32) -> Self {
+        crate::cases::instance::ROOTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self {
             context_id,
             vm_configuration: Vec::new(),
@@ -95,6 +98,7 @@ impl Context for AbiRoot {
 
 impl RootContext for AbiRoot {
     fn on_vm_start(&mut self, vm_configuration_size: usize) -> bool {
+        crate::cases::instance::VM_STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.vm_configuration_size = vm_configuration_size;
         self.vm_configuration = read_buffer(BufferType::VmConfiguration, vm_configuration_size);
         log::info!(
@@ -148,6 +152,7 @@ impl RootContext for AbiRoot {
             plugin_configuration_size,
             metrics: self.metrics,
             declared: self.declared.clone(),
+            root_context_id: self.context_id,
         });
         true
     }
