@@ -1,6 +1,7 @@
 //! The ABI exerciser guest in real Envoy: the reference for `wasmesh_abi.rs`.
 
 use wasmesh_tests::scenarios::abi;
+use wasmesh_tests::scenarios::signature::KeyKind;
 use wasmesh_tests::ProxyKind::Envoy;
 
 #[test]
@@ -186,4 +187,14 @@ fn done() {
 #[test]
 fn plugins_with_one_vm_id_share_an_instance() {
     wasmesh_tests::scenarios::vm_sharing::plugins_with_one_vm_id_share_an_instance(Envoy);
+}
+
+#[test]
+fn sign_and_verify_with_rsa() {
+    wasmesh_tests::scenarios::signature::sign_and_verify(Envoy, KeyKind::Rsa);
+}
+
+#[test]
+fn sign_and_verify_with_ec() {
+    wasmesh_tests::scenarios::signature::sign_and_verify(Envoy, KeyKind::Ec);
 }

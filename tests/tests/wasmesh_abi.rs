@@ -1,6 +1,7 @@
 //! The ABI exerciser guest through wasmesh: the same scenarios as `envoy_abi.rs`.
 
 use wasmesh_tests::scenarios::abi;
+use wasmesh_tests::scenarios::signature::KeyKind;
 use wasmesh_tests::ProxyKind::Wasmesh;
 
 #[test]
@@ -241,4 +242,14 @@ fn capability_report() {
 #[test]
 fn plugins_with_one_vm_id_share_an_instance() {
     wasmesh_tests::scenarios::vm_sharing::plugins_with_one_vm_id_share_an_instance(Wasmesh);
+}
+
+#[test]
+fn sign_and_verify_with_rsa() {
+    wasmesh_tests::scenarios::signature::sign_and_verify(Wasmesh, KeyKind::Rsa);
+}
+
+#[test]
+fn sign_and_verify_with_ec() {
+    wasmesh_tests::scenarios::signature::sign_and_verify(Wasmesh, KeyKind::Ec);
 }

@@ -29,6 +29,7 @@ pub mod ratelimit;
 pub mod reload;
 pub mod remote_modules;
 pub mod rollout;
+pub mod signature;
 pub mod singleton;
 pub mod strict;
 pub mod tcp_proxy;

@@ -11,9 +11,11 @@
 //!   (`declare.rs`).
 //! - `set_envoy_filter_state`: the filter-state objects that mean something here
 //!   (`filter_state.rs`: `envoy.tcp_proxy.cluster`).
+//! - `verify_signature` / `sign`: RSA and ECDSA with Envoy's messages (`signature.rs`).
 
 mod declare;
 mod filter_state;
+mod signature;
 mod zlib;
 
 use wasmtime::Linker;
@@ -32,6 +34,8 @@ fn call(name: &str, arguments: &[u8], state: &mut HostState) -> Result<Vec<u8>, 
         "uncompress" => zlib::uncompress(arguments, state.plugin.memory_bytes),
         "clear_route_cache" => Ok(Vec::new()),
         "set_envoy_filter_state" => filter_state::set(arguments, state),
+        "verify_signature" => signature::verify(arguments),
+        "sign" => signature::sign(arguments),
         _ => Err(Status::NotFound),
     }
 }

@@ -154,6 +154,7 @@ pub const CASES: &[(&str, Constructor)] = &[
     ("vm-instance", || {
         Box::new(cases::instance::Instance::default())
     }),
+    ("signature", || Box::new(cases::signature::Signature)),
 ];
 
 /// The case named `name`, with its `'static` name; `None` for an unknown name.

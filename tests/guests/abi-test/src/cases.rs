@@ -22,6 +22,7 @@ pub mod properties;
 pub mod queue;
 pub mod resume;
 pub mod shared_data;
+pub mod signature;
 pub mod singleton;
 pub mod trailers;
 pub mod unknown;
