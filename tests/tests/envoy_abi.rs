@@ -198,3 +198,8 @@ fn sign_and_verify_with_rsa() {
 fn sign_and_verify_with_ec() {
     wasmesh_tests::scenarios::signature::sign_and_verify(Envoy, KeyKind::Ec);
 }
+
+#[test]
+fn cel() {
+    abi::cel(Envoy);
+}

@@ -253,3 +253,8 @@ fn sign_and_verify_with_rsa() {
 fn sign_and_verify_with_ec() {
     wasmesh_tests::scenarios::signature::sign_and_verify(Wasmesh, KeyKind::Ec);
 }
+
+#[test]
+fn cel() {
+    abi::cel(Wasmesh);
+}

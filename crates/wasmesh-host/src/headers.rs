@@ -10,6 +10,28 @@ pub struct MalformedPairs;
 /// cannot make the host allocate without end.
 pub const MAX_PAIRS: usize = 8192;
 
+/// `pairs` in the spec's serialization: count, (key len, value len)*, then NUL-terminated keys
+/// and values. Header maps use it, and so do other values Envoy hands over as pairs (a CEL map
+/// or list), whose keys are kept as they are.
+pub fn serialize_pairs<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<u8> {
+    let data: usize = (pairs.iter())
+        .map(|(k, v)| k.as_ref().len() + v.as_ref().len() + 2)
+        .sum();
+    let mut out = Vec::with_capacity(4 + pairs.len() * 8 + data);
+    out.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
+    for (k, v) in pairs {
+        out.extend_from_slice(&(k.as_ref().len() as u32).to_le_bytes());
+        out.extend_from_slice(&(v.as_ref().len() as u32).to_le_bytes());
+    }
+    for (k, v) in pairs {
+        out.extend_from_slice(k.as_ref());
+        out.push(0);
+        out.extend_from_slice(v.as_ref());
+        out.push(0);
+    }
+    out
+}
+
 /// Ordered `(name, value)` pairs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HeaderMap {
@@ -90,20 +112,7 @@ impl HeaderMap {
 
     /// The spec's serialization: count, (key len, value len)*, then NUL-terminated keys and values.
     pub fn serialize(&self) -> Vec<u8> {
-        let data: usize = self.pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-        let mut out = Vec::with_capacity(4 + self.pairs.len() * 8 + data);
-        out.extend_from_slice(&(self.pairs.len() as u32).to_le_bytes());
-        for (k, v) in &self.pairs {
-            out.extend_from_slice(&(k.len() as u32).to_le_bytes());
-            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-        }
-        for (k, v) in &self.pairs {
-            out.extend_from_slice(k);
-            out.push(0);
-            out.extend_from_slice(v);
-            out.push(0);
-        }
-        out
+        serialize_pairs(&self.pairs)
     }
 
     /// Parses the spec's serialization; an empty input (or a single 0 byte) is an empty map.

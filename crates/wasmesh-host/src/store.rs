@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use wasmtime::{StoreLimits, TypedFunc};
 
 pub mod context_ids;
+pub mod expressions;
 pub mod grpc;
 pub mod time_cap;
 
@@ -276,6 +277,8 @@ pub struct HostState {
     pub metric_cells: crate::state::metrics::MetricCells,
     /// The program this VM runs in: guest log lines, the clock, its own properties.
     pub embedder: SharedEmbedder,
+    /// The CEL expressions its root contexts created (`expr_create`).
+    pub expressions: expressions::Expressions,
 }
 
 impl HostState {

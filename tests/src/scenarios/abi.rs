@@ -1175,3 +1175,64 @@ pub fn declare_property(kind: ProxyKind) {
         "{kind:?}"
     );
 }
+
+/// `cel`: Envoy's CEL foreign functions over the request's attributes (`GET /cel/path`): the
+/// values in Envoy's encoding, and the statuses of what cannot be created or evaluated.
+pub fn cel(kind: ProxyKind) {
+    let abi = Abi::start(kind);
+    let mut body = abi.json_case("cel", "/cel/path", &[]);
+    let host = abi.host();
+    // The client's port differs per run: only its address is checked.
+    let source = body["source_address"]["hex"].take();
+    let source = source.as_str().map(unhex).unwrap_or_default();
+    assert!(
+        source.starts_with("127.0.0.1:"),
+        "{host}: source.address {source:?}"
+    );
+    let value = |hex: &str| json!({"create": "Ok", "evaluate": "Ok", "hex": hex});
+    let failed = |status: &str| json!({"create": "Ok", "evaluate": status});
+    let yes = value("01");
+    assert_eq!(
+        body,
+        json!({
+            "string": value("2f63656c2f7061746821"),
+            "int": value("1200000000000000"),
+            "bool": yes,
+            "double": value("0000000000000840"),
+            "list": value("02000000080000000000000008000000000000000100000000000000000002000000000000000000"),
+            "map": value("01000000010000000100000061006200"),
+            "missing_header": failed("InternalFailure"),
+            "method_in": yes,
+            "uint": value("0200000000000000"),
+            "bytes": value("6162"),
+            "null": failed("SerializationFailure"),
+            "timestamp": value("0032961cf2ca8618"),
+            "duration": value("002f685900000000"),
+            "request_time": yes,
+            "nested": value("020000000f00000000000000170000000000000001000000010000000000000078000000000100000001000000080000006b000100000000000000000000"),
+            "source_port_positive": yes,
+            "destination_port": yes,
+            "source_address": {"create": "Ok", "evaluate": "Ok", "hex": null},
+            "mtls": value("00"),
+            "response_code": failed("InternalFailure"),
+            "plugin_name": value("616269"),
+            "headers_size": yes,
+            "starts_with": yes,
+            "matches": yes,
+            "unknown_ident": failed("InternalFailure"),
+            "div_zero": failed("InternalFailure"),
+            "parse_error": "BadArgument",
+            "delete": "Ok",
+            "evaluate_deleted": "NotFound",
+            "evaluate_short_token": "BadArgument",
+        }),
+        "{host}"
+    );
+}
+
+fn unhex(hex: &str) -> String {
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}

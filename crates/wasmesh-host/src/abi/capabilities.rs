@@ -139,7 +139,7 @@ pub const HOSTCALLS: &[Entry] = &[
         "proxy_call_foreign_function",
         "foreign functions",
         Partial,
-        "compress, uncompress, clear_route_cache, declare_property, set_envoy_filter_state (envoy.tcp_proxy.cluster), verify_signature and sign (RSA PKCS#1 v1.5 and ECDSA, the digest and curve combinations AWS-LC has); any other name answers NotFound",
+        "compress, uncompress, clear_route_cache, declare_property, set_envoy_filter_state (envoy.tcp_proxy.cluster), verify_signature and sign (RSA PKCS#1 v1.5 and ECDSA, the digest and curve combinations AWS-LC has), expr_create, expr_evaluate and expr_delete (CEL over the context's attributes); any other name answers NotFound",
     ),
 ];
 

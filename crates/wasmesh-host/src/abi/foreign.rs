@@ -12,7 +12,10 @@
 //! - `set_envoy_filter_state`: the filter-state objects that mean something here
 //!   (`filter_state.rs`: `envoy.tcp_proxy.cluster`).
 //! - `verify_signature` / `sign`: RSA and ECDSA with Envoy's messages (`signature.rs`).
+//! - `expr_create` / `expr_evaluate` / `expr_delete`: CEL over the context's attributes
+//!   (`cel.rs`).
 
+mod cel;
 mod declare;
 mod filter_state;
 mod signature;
@@ -36,6 +39,9 @@ fn call(name: &str, arguments: &[u8], state: &mut HostState) -> Result<Vec<u8>, 
         "set_envoy_filter_state" => filter_state::set(arguments, state),
         "verify_signature" => signature::verify(arguments),
         "sign" => signature::sign(arguments),
+        "expr_create" => cel::create(arguments, state),
+        "expr_evaluate" => cel::evaluate(arguments, state),
+        "expr_delete" => cel::delete(arguments, state),
         _ => Err(Status::NotFound),
     }
 }

@@ -14,25 +14,106 @@ use crate::store::HostState;
 use crate::store::HttpStream;
 use crate::stream_info::TlsSession;
 
-/// A property value before encoding.
-enum Value {
-    Bytes(Vec<u8>),
+/// An attribute's value, typed as Envoy's CEL expressions see it (`foreign/cel.rs`); a property
+/// is its encoding.
+pub(crate) enum Value {
+    Text(String),
     Int(i64),
+    Bool(bool),
+    /// Nanoseconds since the Unix epoch.
+    Timestamp(i64),
+    /// Nanoseconds.
+    Duration(i64),
     Map(HeaderMap),
 }
 
 impl Value {
+    /// The property encoding: text as its bytes, numbers and times as 8 bytes little-endian, a
+    /// bool as one byte, a map as serialized pairs.
     fn encode(self) -> Vec<u8> {
         match self {
-            Value::Bytes(b) => b,
-            Value::Int(i) => i.to_le_bytes().to_vec(),
+            Value::Text(s) => s.into_bytes(),
+            Value::Int(i) | Value::Timestamp(i) | Value::Duration(i) => i.to_le_bytes().to_vec(),
+            Value::Bool(b) => vec![u8::from(b)],
             Value::Map(m) => m.serialize(),
         }
     }
 }
 
 fn text(s: impl AsRef<str>) -> Option<Value> {
-    Some(Value::Bytes(s.as_ref().as_bytes().to_vec()))
+    Some(Value::Text(s.as_ref().to_string()))
+}
+
+/// The attribute families and their fields (in groups), as Envoy's CEL activation has them:
+/// what a CEL expression may reach under each top-level name.
+pub(crate) const FAMILIES: &[(&str, &[&[&str]])] = &[
+    (
+        "request",
+        &[&[
+            "path",
+            "url_path",
+            "query",
+            "host",
+            "scheme",
+            "method",
+            "headers",
+            "referer",
+            "useragent",
+            "id",
+            "protocol",
+            "time",
+            "duration",
+            "size",
+        ]],
+    ),
+    (
+        "response",
+        &[&["code", "code_details", "flags", "headers", "size"]],
+    ),
+    ("source", &[&PEER_FIELDS]),
+    ("destination", &[&PEER_FIELDS]),
+    (
+        "connection",
+        &[
+            &TLS_FIELDS,
+            &["mtls", "requested_server_name", "dns_san_local_certificate"],
+        ],
+    ),
+    ("upstream", &[&PEER_FIELDS, &TLS_FIELDS]),
+];
+
+const PEER_FIELDS: [&str; 2] = ["address", "port"];
+
+/// A TLS session's fields, downstream (`connection.*`) and upstream (`upstream.*`).
+const TLS_FIELDS: [&str; 7] = [
+    "tls_version",
+    "subject_peer_certificate",
+    "uri_san_peer_certificate",
+    "dns_san_peer_certificate",
+    "sha256_peer_certificate_digest",
+    "subject_local_certificate",
+    "uri_san_local_certificate",
+];
+
+/// The attributes with a top-level name of their own.
+pub(crate) const TOP_LEVEL: &[&str] = &[
+    "plugin_name",
+    "plugin_root_id",
+    "plugin_vm_id",
+    "route_name",
+];
+
+/// Attribute `key` (dotted) of the current context, typed: what a CEL expression reads. Unlike a
+/// property, what a filter set with `proxy_set_property` is not an attribute.
+pub(crate) fn attribute(state: &mut HostState, key: &str) -> Option<Value> {
+    let plugin = &state.plugin;
+    match key {
+        "plugin_name" => return text(&plugin.name),
+        "plugin_root_id" => return text(&plugin.root_id),
+        "plugin_vm_id" => return text(&plugin.vm_id),
+        _ => {}
+    }
+    stream_property(state.active_stream()?, key)
 }
 
 /// Splits a path into segments: NUL-separated as the SDKs send it, or dotted.
@@ -118,18 +199,18 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
         "request.id" => request_header(stream, "x-request-id").and_then(text),
         "request.protocol" => text(info.protocol()),
         "request.headers" => request_headers(stream).map(Value::Map),
-        "request.time" => Some(Value::Int(
+        "request.time" => Some(Value::Timestamp(
             info.start_time()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_nanos() as i64)
                 .unwrap_or(0),
         )),
-        "request.duration" => Some(Value::Int(info.elapsed().as_nanos() as i64)),
+        "request.duration" => Some(Value::Duration(info.elapsed().as_nanos() as i64)),
         "request.size" => Some(Value::Int(info.request_body_bytes() as i64)),
         "response.code" => info.response_code().map(|c| Value::Int(c as i64)),
         "response.code_details" => {
             let details = info.code_details();
-            (!details.is_empty()).then(|| Value::Bytes(details.as_bytes().to_vec()))
+            (!details.is_empty()).then(|| Value::Text(details.to_string()))
         }
         "response.flags" => Some(Value::Int(info.response_flags() as i64)),
         "response.headers" => response_headers(stream).map(Value::Map),
@@ -164,7 +245,7 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
 fn connection_property(tls: Option<&TlsSession>, name: &str) -> Option<Value> {
     if name == "mtls" {
         let presented = tls.is_some_and(|tls| tls.peer.is_some());
-        return Some(Value::Bytes(vec![u8::from(presented)]));
+        return Some(Value::Bool(presented));
     }
     let tls = tls?;
     let (peer, local) = (tls.peer.as_ref(), tls.local.as_ref());

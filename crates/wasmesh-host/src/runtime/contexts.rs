@@ -54,7 +54,9 @@ impl PluginVm {
             return Ok(());
         }
         let ended = self.finish_context(root, false);
-        self.state().roots.remove(&root);
+        let state = self.state();
+        state.roots.remove(&root);
+        state.expressions.forget_root(root);
         self.forget_account(root);
         ended
     }

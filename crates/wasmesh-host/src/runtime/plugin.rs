@@ -186,6 +186,7 @@ impl PluginFactory {
             metric_cells: Default::default(),
             time_cap: Default::default(),
             embedder: self.embedder.clone(),
+            expressions: Default::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);

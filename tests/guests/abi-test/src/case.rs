@@ -155,6 +155,7 @@ pub const CASES: &[(&str, Constructor)] = &[
         Box::new(cases::instance::Instance::default())
     }),
     ("signature", || Box::new(cases::signature::Signature)),
+    ("cel", || Box::new(cases::cel::Cel)),
 ];
 
 /// The case named `name`, with its `'static` name; `None` for an unknown name.

@@ -2,6 +2,7 @@
 
 pub mod body;
 pub mod body_calls;
+pub mod cel;
 pub mod clock;
 pub mod close;
 pub mod config;
