@@ -106,6 +106,9 @@ pub struct HttpStream {
     pub connection: Option<ConnectionData>,
     /// The root context it was created under: its plugin's, in a VM several plugins share.
     pub root: u32,
+    /// The stream is over (`on_log`, `on_done`, `on_delete` run now): what Envoy knows only
+    /// then, the request's duration, reads.
+    pub ended: bool,
     /// `proxy_on_log` is running: every map reads (a missing one as empty) and none may be
     /// changed, as in Envoy's access-log phase.
     pub logging: bool,
@@ -139,6 +142,7 @@ impl HttpStream {
             declared: HashSet::new(),
             connection: None,
             root: 0,
+            ended: false,
             logging: false,
         }
     }

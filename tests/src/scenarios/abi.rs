@@ -1209,6 +1209,8 @@ pub fn cel(kind: ProxyKind) {
             "timestamp": value("0032961cf2ca8618"),
             "duration": value("002f685900000000"),
             "request_time": yes,
+            // Known once the stream is over, in Envoy as here.
+            "request_duration": failed("InternalFailure"),
             "nested": value("020000000f00000000000000170000000000000001000000010000000000000078000000000100000001000000080000006b000100000000000000000000"),
             "source_port_positive": yes,
             "destination_port": yes,

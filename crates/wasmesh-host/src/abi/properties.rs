@@ -205,7 +205,10 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
                 .map(|d| d.as_nanos() as i64)
                 .unwrap_or(0),
         )),
-        "request.duration" => Some(Value::Duration(info.elapsed().as_nanos() as i64)),
+        // Envoy knows it once the stream is over (its log and done phases).
+        "request.duration" => {
+            (stream.ended).then(|| Value::Duration(info.elapsed().as_nanos() as i64))
+        }
         "request.size" => Some(Value::Int(info.request_body_bytes() as i64)),
         "response.code" => info.response_code().map(|c| Value::Int(c as i64)),
         "response.code_details" => {

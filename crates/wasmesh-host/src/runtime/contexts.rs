@@ -95,9 +95,10 @@ impl PluginVm {
     /// Ends connection context `ctx` in Envoy's order for a closed TCP connection: `on_done`,
     /// `on_log`, `on_delete` (an HTTP stream logs first); forgotten whatever the guest answers.
     pub fn end_connection(&mut self, ctx: u32) -> Result<(), VmFailure> {
-        if self.stream(ctx).is_none() {
+        let Some(stream) = self.stream(ctx) else {
             return Ok(());
-        }
+        };
+        stream.ended = true;
         let outcome = (|| {
             if !self.on_done(ctx)? {
                 self.state().pending_done.insert(ctx);
@@ -138,6 +139,7 @@ impl PluginVm {
         stream.request_body = None;
         stream.response_body = None;
         stream.logging = true;
+        stream.ended = true;
         let logged = self.on_log(ctx);
         if let Some(stream) = self.stream(ctx) {
             *request_headers = stream.request_headers.take();

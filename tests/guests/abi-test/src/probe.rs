@@ -34,8 +34,9 @@ const BUFFERS: [(u32, &str); 5] = [
 ];
 
 /// The properties probed, one per family.
-const PROPERTIES: [&str; 5] = [
+const PROPERTIES: [&str; 6] = [
     "request.path",
+    "request.duration",
     "response.code",
     "source.address",
     "upstream.address",

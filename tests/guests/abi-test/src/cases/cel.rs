@@ -32,6 +32,7 @@ const EXPRESSIONS: &[(&str, &str)] = &[
         "request_time",
         "request.time > timestamp('2026-01-01T00:00:00Z')",
     ),
+    ("request_duration", "request.duration"),
     ("nested", "[['x'], {'k': 1}]"),
     ("source_port_positive", "source.port > 0"),
     ("destination_port", "destination.port > 0"),
