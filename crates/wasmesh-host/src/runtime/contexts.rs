@@ -169,9 +169,12 @@ impl PluginVm {
         self.on_queue_ready(root, queue)
     }
 
-    /// Delivers the answer to HTTP call `token` to context `caller` (the root, which makes every
-    /// call, as in Envoy): readable through the call-response buffers and maps only during
-    /// `proxy_on_http_call_response`. An answer for a context that no longer exists is dropped.
+    /// Delivers the answer to HTTP call `token` to context `caller` (the root that made it,
+    /// which makes every call, as in Envoy): readable through the call-response buffers and
+    /// maps only during `proxy_on_http_call_response`. In a VM several plugins share, the root
+    /// may be another plugin's than the one driving (a callback that moved to that plugin's
+    /// context made the call): it runs for its own plugin, and the driver's runs again after.
+    /// An answer for a context that no longer exists is dropped.
     pub fn deliver_call_response(
         &mut self,
         token: u32,
@@ -180,7 +183,12 @@ impl PluginVm {
     ) -> Result<(), VmFailure> {
         let state = self.state();
         state.calls_in_flight.remove(&token);
-        if caller != state.root_context && !state.streams.contains_key(&caller) {
+        let root = match state.streams.get(&caller) {
+            Some(stream) => stream.root,
+            None => caller,
+        };
+        let driver = state.root_context;
+        if !state.enter(root) {
             return Ok(());
         }
         let headers = response.headers.len() as u32;
@@ -188,7 +196,9 @@ impl PluginVm {
         let trailers = response.trailers.len() as u32;
         state.call_response = Some(response);
         let result = self.on_http_call_response(caller, token, headers, body, trailers);
-        self.state().call_response = None;
+        let state = self.state();
+        state.call_response = None;
+        state.enter(driver);
         result
     }
 

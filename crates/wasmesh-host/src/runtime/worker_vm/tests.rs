@@ -1,6 +1,7 @@
 //! Plugins sharing one VM (`members.wat`): a root context each, effects kept apart, one
 //! failure fails the VM for all and the rebuild starts every root again, a plugin that leaves
-//! ends only its root, queue wake-ups reach the root that registered.
+//! ends only its root, queue wake-ups reach the root that registered, a call made from another
+//! plugin's context is answered in that plugin's root.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -39,7 +40,7 @@ fn shared_vm(plugins: &[(&str, &str)]) -> Shared {
             memory_bytes: 16 << 20,
             callback_time: Duration::from_secs(1),
             request_cpu: None,
-            clusters: Arc::new(Vec::new()),
+            clusters: Arc::new(vec!["c".to_string()]),
             version: None,
         };
         PluginFactory::from_module(&runtime, shared.clone(), &module, info).expect("it links")
@@ -158,4 +159,43 @@ fn queue_wake_ups_reach_the_root_that_registered_the_queue() {
     assert_eq!(readied(), None, "a root the VM does not have gets nothing");
     vm.vm.deliver_queue_ready(second.root(), 1);
     assert_eq!(readied(), Some(second.root()));
+}
+
+#[test]
+fn a_call_made_from_another_plugins_context_is_answered_in_that_plugins_root() {
+    let vm = shared_vm(&[("caller", "no"), ("other", "no")]);
+    let [caller, other] = [&vm.slots[0], &vm.slots[1]];
+    assert_eq!(
+        (caller.root(), other.root()),
+        (1, 2),
+        "the module's tick expects these"
+    );
+    caller.take_effects();
+    // The caller's tick moves to context 2 (the other plugin's root) and calls from there.
+    let ticked = caller.with_vm(|vm| vm.deliver_tick());
+    assert!(matches!(ticked, Some(Ok(()))));
+    let calls = caller.take_effects().http_calls;
+    assert_eq!(calls.len(), 1, "the caller's pump sends it");
+    assert_eq!(
+        calls[0].context_id,
+        other.root(),
+        "made in the other plugin's root"
+    );
+    let token = calls[0].token;
+    let delivered = caller.with_vm(|vm| {
+        vm.deliver_call_response(token, other.root(), crate::store::CallResponse::default())
+    });
+    assert!(matches!(delivered, Some(Ok(()))));
+    let answered = vm.shared.shared_data.get(VM_ID, b"call-answered");
+    let answered = answered.map(|(bytes, _)| u32::from_le_bytes(bytes[..4].try_into().expect("4")));
+    assert_eq!(
+        answered,
+        Some(other.root()),
+        "the other plugin's root got the answer"
+    );
+    assert_eq!(
+        running_for(caller).1,
+        "caller",
+        "and the caller's plugin runs again after"
+    );
 }
