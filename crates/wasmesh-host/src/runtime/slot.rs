@@ -87,11 +87,6 @@ impl PluginSlot {
         self.vm.generation()
     }
 
-    /// The VM it runs in.
-    pub fn worker_vm(&self) -> &Rc<WorkerVm> {
-        &self.vm
-    }
-
     /// The plugin's name for logs and host-side metrics (`<name>@canary` for a canary).
     pub fn name(&self) -> &str {
         &self.label

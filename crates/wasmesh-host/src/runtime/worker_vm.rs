@@ -62,11 +62,6 @@ impl WorkerVm {
         self.generation.get()
     }
 
-    /// Which VMs plugins of `factory` may join: this one's key.
-    pub fn factory(&self) -> &Arc<PluginFactory> {
-        &self.factory
-    }
-
     /// What counts its failures.
     pub(super) fn counters(&self) -> &Arc<VmFailureCounters> {
         &self.counters
