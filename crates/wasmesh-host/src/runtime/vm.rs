@@ -15,7 +15,9 @@ use crate::error::ExportError;
 use crate::state::costs::{CallbackCost, PluginCosts};
 use crate::store::HostState;
 
+mod callback;
 mod network;
+pub use callback::Callback;
 pub use network::{Flow, PeerType};
 
 /// What a stream callback answered.
@@ -134,11 +136,11 @@ pub struct PluginVm {
     parked: HashMap<u32, CostAccount>,
 }
 
-/// One plugin's callback histograms and memory gauge, host-wide, with the histograms by
-/// callback so recording a call takes no lock.
+/// One plugin's callback histograms and memory gauge: this VM's cells of them, by callback, so
+/// recording a call takes no lock and writes nothing another worker writes.
 struct CostAccount {
     costs: Arc<PluginCosts>,
-    callbacks: HashMap<&'static str, CallbackCost>,
+    callbacks: [Option<CallbackCost>; Callback::COUNT],
     memory_size: Arc<AtomicU64>,
 }
 
@@ -147,7 +149,7 @@ impl CostAccount {
         let name = state.plugin.label();
         CostAccount {
             costs: state.shared.costs.plugin(&name),
-            callbacks: HashMap::new(),
+            callbacks: std::array::from_fn(|_| None),
             memory_size: state.shared.costs.memory_cell(&name),
         }
     }
@@ -251,7 +253,7 @@ impl PluginVm {
     /// type registry), which a profile showed at ~2 % of a worker's cycles with three filters.
     fn call<P: WasmParams, R: WasmResults>(
         &mut self,
-        name: &'static str,
+        callback: Callback,
         context: u32,
         pick: impl FnOnce(&Exports) -> &F<P, R>,
         params: P,
@@ -272,26 +274,23 @@ impl PluginVm {
         if state.root_context != root {
             state.enter(root);
         }
-        self.record_cost(name, started.elapsed());
-        result.map(Some).map_err(|e| VmFailure::from_error(name, e))
+        self.record_cost(callback, started.elapsed());
+        result
+            .map(Some)
+            .map_err(|e| VmFailure::from_error(callback.name(), e))
     }
 
     /// Counts a callback's time in the running plugin's histogram and publishes the memory
     /// size.
-    fn record_cost(&mut self, name: &'static str, took: Duration) {
+    fn record_cost(&mut self, callback: Callback, took: Duration) {
         let root = self.store.data().root_context;
         if root != self.account_root {
             self.switch_account(root);
         }
         let account = &mut self.account;
-        let cost = match account.callbacks.get(name) {
-            Some(cost) => cost,
-            None => {
-                let cost = account.costs.callback(name);
-                account.callbacks.entry(name).or_insert(cost)
-            }
-        };
-        cost.record(took);
+        account.callbacks[callback.index()]
+            .get_or_insert_with(|| account.costs.callback(callback.name()))
+            .record(took);
         if let Some(memory) = self.store.data().memory {
             let bytes = memory.data_size(&self.store) as u64;
             self.account.memory_size.store(bytes, Ordering::Relaxed);
@@ -347,7 +346,7 @@ impl PluginVm {
     /// `proxy_on_context_create`.
     pub fn on_context_create(&mut self, id: u32, parent: u32) -> Result<(), VmFailure> {
         self.call(
-            "proxy_on_context_create",
+            Callback::ContextCreate,
             id,
             |e| &e.on_context_create,
             (id, parent),
@@ -358,7 +357,7 @@ impl PluginVm {
     /// `proxy_on_vm_start`; a missing export counts as success.
     pub fn on_vm_start(&mut self, root: u32, size: u32) -> Result<bool, VmFailure> {
         self.store.data_mut().starting = true;
-        let started = self.call("proxy_on_vm_start", root, |e| &e.on_vm_start, (root, size));
+        let started = self.call(Callback::VmStart, root, |e| &e.on_vm_start, (root, size));
         self.store.data_mut().starting = false;
         Ok(started?.is_none_or(|r| r != 0))
     }
@@ -366,12 +365,7 @@ impl PluginVm {
     /// `proxy_on_configure`; a missing export counts as success.
     pub fn on_configure(&mut self, root: u32, size: u32) -> Result<bool, VmFailure> {
         self.store.data_mut().starting = true;
-        let configured = self.call(
-            "proxy_on_configure",
-            root,
-            |e| &e.on_configure,
-            (root, size),
-        );
+        let configured = self.call(Callback::Configure, root, |e| &e.on_configure, (root, size));
         self.store.data_mut().starting = false;
         Ok(configured?.is_none_or(|r| r != 0))
     }
@@ -379,34 +373,34 @@ impl PluginVm {
     /// `proxy_on_request_headers`.
     pub fn on_request_headers(&mut self, ctx: u32, n: u32, eos: bool) -> Result<Action, VmFailure> {
         let r = self.call(
-            "proxy_on_request_headers",
+            Callback::RequestHeaders,
             ctx,
             |e| &e.on_request_headers,
             (ctx, n, eos as u32),
         )?;
-        Action::from_abi("proxy_on_request_headers", r, MAX_HEADERS_STATUS)
+        Action::from_abi(Callback::RequestHeaders.name(), r, MAX_HEADERS_STATUS)
     }
 
     /// `proxy_on_request_body`.
     pub fn on_request_body(&mut self, ctx: u32, size: u32, eos: bool) -> Result<Action, VmFailure> {
         let r = self.call(
-            "proxy_on_request_body",
+            Callback::RequestBody,
             ctx,
             |e| &e.on_request_body,
             (ctx, size, eos as u32),
         )?;
-        Action::from_abi("proxy_on_request_body", r, MAX_BODY_STATUS)
+        Action::from_abi(Callback::RequestBody.name(), r, MAX_BODY_STATUS)
     }
 
     /// `proxy_on_request_trailers`.
     pub fn on_request_trailers(&mut self, ctx: u32, n: u32) -> Result<Action, VmFailure> {
         let r = self.call(
-            "proxy_on_request_trailers",
+            Callback::RequestTrailers,
             ctx,
             |e| &e.on_request_trailers,
             (ctx, n),
         )?;
-        Action::from_abi("proxy_on_request_trailers", r, MAX_TRAILERS_STATUS)
+        Action::from_abi(Callback::RequestTrailers.name(), r, MAX_TRAILERS_STATUS)
     }
 
     /// `proxy_on_response_headers`.
@@ -417,12 +411,12 @@ impl PluginVm {
         eos: bool,
     ) -> Result<Action, VmFailure> {
         let r = self.call(
-            "proxy_on_response_headers",
+            Callback::ResponseHeaders,
             ctx,
             |e| &e.on_response_headers,
             (ctx, n, eos as u32),
         )?;
-        Action::from_abi("proxy_on_response_headers", r, MAX_HEADERS_STATUS)
+        Action::from_abi(Callback::ResponseHeaders.name(), r, MAX_HEADERS_STATUS)
     }
 
     /// `proxy_on_response_body`.
@@ -433,41 +427,41 @@ impl PluginVm {
         eos: bool,
     ) -> Result<Action, VmFailure> {
         let r = self.call(
-            "proxy_on_response_body",
+            Callback::ResponseBody,
             ctx,
             |e| &e.on_response_body,
             (ctx, size, eos as u32),
         )?;
-        Action::from_abi("proxy_on_response_body", r, MAX_BODY_STATUS)
+        Action::from_abi(Callback::ResponseBody.name(), r, MAX_BODY_STATUS)
     }
 
     /// `proxy_on_response_trailers`.
     pub fn on_response_trailers(&mut self, ctx: u32, n: u32) -> Result<Action, VmFailure> {
         let r = self.call(
-            "proxy_on_response_trailers",
+            Callback::ResponseTrailers,
             ctx,
             |e| &e.on_response_trailers,
             (ctx, n),
         )?;
-        Action::from_abi("proxy_on_response_trailers", r, MAX_TRAILERS_STATUS)
+        Action::from_abi(Callback::ResponseTrailers.name(), r, MAX_TRAILERS_STATUS)
     }
 
     /// `proxy_on_done`; true when the context may be deleted now.
     pub fn on_done(&mut self, ctx: u32) -> Result<bool, VmFailure> {
         Ok(self
-            .call("proxy_on_done", ctx, |e| &e.on_done, ctx)?
+            .call(Callback::Done, ctx, |e| &e.on_done, ctx)?
             .is_none_or(|r| r != 0))
     }
 
     /// `proxy_on_log`.
     pub fn on_log(&mut self, ctx: u32) -> Result<(), VmFailure> {
-        self.call("proxy_on_log", ctx, |e| &e.on_log, ctx)
+        self.call(Callback::Log, ctx, |e| &e.on_log, ctx)
             .map(|_| ())
     }
 
     /// `proxy_on_delete`.
     pub fn on_delete(&mut self, ctx: u32) -> Result<(), VmFailure> {
-        self.call("proxy_on_delete", ctx, |e| &e.on_delete, ctx)
+        self.call(Callback::Delete, ctx, |e| &e.on_delete, ctx)
             .map(|_| ())
     }
 
@@ -488,14 +482,14 @@ impl PluginVm {
 
     /// `proxy_on_tick`.
     pub fn on_tick(&mut self, root: u32) -> Result<(), VmFailure> {
-        self.call("proxy_on_tick", root, |e| &e.on_tick, root)
+        self.call(Callback::Tick, root, |e| &e.on_tick, root)
             .map(|_| ())
     }
 
     /// `proxy_on_queue_ready`.
     pub fn on_queue_ready(&mut self, root: u32, queue: u32) -> Result<(), VmFailure> {
         self.call(
-            "proxy_on_queue_ready",
+            Callback::QueueReady,
             root,
             |e| &e.on_queue_ready,
             (root, queue),
@@ -513,7 +507,7 @@ impl PluginVm {
         trailers: u32,
     ) -> Result<(), VmFailure> {
         self.call(
-            "proxy_on_http_call_response",
+            Callback::HttpCallResponse,
             ctx,
             |e| &e.on_http_call_response,
             (ctx, token, headers, body, trailers),
@@ -530,17 +524,17 @@ impl PluginVm {
         token: u32,
         n: u32,
     ) -> Result<(), VmFailure> {
-        let (name, pick): (&str, PickGrpc) = match callback {
-            GrpcCallback::InitialMetadata => ("proxy_on_grpc_receive_initial_metadata", |e| {
+        let (callback, pick): (Callback, PickGrpc) = match callback {
+            GrpcCallback::InitialMetadata => (Callback::GrpcInitialMetadata, |e| {
                 &e.on_grpc_receive_initial_metadata
             }),
-            GrpcCallback::Message => ("proxy_on_grpc_receive", |e| &e.on_grpc_receive),
-            GrpcCallback::TrailingMetadata => ("proxy_on_grpc_receive_trailing_metadata", |e| {
+            GrpcCallback::Message => (Callback::GrpcMessage, |e| &e.on_grpc_receive),
+            GrpcCallback::TrailingMetadata => (Callback::GrpcTrailingMetadata, |e| {
                 &e.on_grpc_receive_trailing_metadata
             }),
-            GrpcCallback::Close => ("proxy_on_grpc_close", |e| &e.on_grpc_close),
+            GrpcCallback::Close => (Callback::GrpcClose, |e| &e.on_grpc_close),
         };
-        self.call(name, ctx, pick, (ctx, token, n)).map(|_| ())
+        self.call(callback, ctx, pick, (ctx, token, n)).map(|_| ())
     }
 }
 

@@ -1,18 +1,13 @@
 //! The network filter callbacks (`proxy_on_new_connection`, the data and close callbacks of a
 //! TCP connection), kept apart from the HTTP ones in `vm.rs`.
 
-use super::{Action, Exports, PluginVm, VmFailure, F};
+use super::{Action, Callback, Exports, PluginVm, VmFailure, F};
 
 impl PluginVm {
     /// `proxy_on_new_connection`.
     pub fn on_new_connection(&mut self, ctx: u32) -> Result<Action, VmFailure> {
-        let r = self.call(
-            "proxy_on_new_connection",
-            ctx,
-            |e| &e.on_new_connection,
-            ctx,
-        )?;
-        Action::from_abi("proxy_on_new_connection", r, MAX_NETWORK_STATUS)
+        let r = self.call(Callback::NewConnection, ctx, |e| &e.on_new_connection, ctx)?;
+        Action::from_abi(Callback::NewConnection.name(), r, MAX_NETWORK_STATUS)
     }
 
     /// `proxy_on_downstream_data` (`size` bytes in buffer 2) or `proxy_on_upstream_data`
@@ -24,12 +19,12 @@ impl PluginVm {
         size: u32,
         eos: bool,
     ) -> Result<Action, VmFailure> {
-        let (name, pick): (&str, PickData) = match direction {
-            Flow::Downstream => ("proxy_on_downstream_data", |e| &e.on_downstream_data),
-            Flow::Upstream => ("proxy_on_upstream_data", |e| &e.on_upstream_data),
+        let (callback, pick): (Callback, PickData) = match direction {
+            Flow::Downstream => (Callback::DownstreamData, |e| &e.on_downstream_data),
+            Flow::Upstream => (Callback::UpstreamData, |e| &e.on_upstream_data),
         };
-        let r = self.call(name, ctx, pick, (ctx, size, eos as u32))?;
-        Action::from_abi(name, r, MAX_NETWORK_STATUS)
+        let r = self.call(callback, ctx, pick, (ctx, size, eos as u32))?;
+        Action::from_abi(callback.name(), r, MAX_NETWORK_STATUS)
     }
 
     /// `proxy_on_downstream_connection_close` or `proxy_on_upstream_connection_close`, with
@@ -40,15 +35,14 @@ impl PluginVm {
         ctx: u32,
         peer: PeerType,
     ) -> Result<(), VmFailure> {
-        let (name, pick): (&str, PickClose) = match side {
-            Flow::Downstream => ("proxy_on_downstream_connection_close", |e| {
+        let (callback, pick): (Callback, PickClose) = match side {
+            Flow::Downstream => (Callback::DownstreamClose, |e| {
                 &e.on_downstream_connection_close
             }),
-            Flow::Upstream => ("proxy_on_upstream_connection_close", |e| {
-                &e.on_upstream_connection_close
-            }),
+            Flow::Upstream => (Callback::UpstreamClose, |e| &e.on_upstream_connection_close),
         };
-        self.call(name, ctx, pick, (ctx, peer as u32)).map(|_| ())
+        self.call(callback, ctx, pick, (ctx, peer as u32))
+            .map(|_| ())
     }
 }
 
