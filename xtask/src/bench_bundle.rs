@@ -36,12 +36,11 @@ pub fn run(out: &Path, baseline: Option<&Path>) -> anyhow::Result<()> {
     crate::envoy::install()?;
     crate::tools::install(crate::tools::BENCH_TOOLS)?;
     crate::filters::build()?;
+    // Every binary of both packages: `wasmesh` is the proxy's only one.
     cmd::run(&mut cargo([
         "build",
         "--release",
         "-p",
-        "wasmesh",
-        "--bin",
         "wasmesh",
         "-p",
         "wasmesh-bench",
