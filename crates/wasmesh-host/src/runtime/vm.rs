@@ -163,46 +163,47 @@ impl PluginVm {
     ) -> Result<PluginVm, ExportError> {
         let s = &mut store;
         macro_rules! export {
-            ($name:literal) => {
-                match instance.get_func(&mut *s, $name) {
+            ($callback:ident) => {{
+                let name = Callback::$callback.name();
+                match instance.get_func(&mut *s, name) {
                     Some(f) => {
                         Some(
                             f.typed(&mut *s)
                                 .map_err(|error| ExportError::WrongSignature {
-                                    export: $name,
+                                    export: name,
                                     error,
                                 })?,
                         )
                     }
                     None => None,
                 }
-            };
+            }};
         }
         let exports = Exports {
-            on_context_create: export!("proxy_on_context_create"),
-            on_vm_start: export!("proxy_on_vm_start"),
-            on_configure: export!("proxy_on_configure"),
-            on_request_headers: export!("proxy_on_request_headers"),
-            on_request_body: export!("proxy_on_request_body"),
-            on_request_trailers: export!("proxy_on_request_trailers"),
-            on_response_headers: export!("proxy_on_response_headers"),
-            on_response_body: export!("proxy_on_response_body"),
-            on_response_trailers: export!("proxy_on_response_trailers"),
-            on_done: export!("proxy_on_done"),
-            on_log: export!("proxy_on_log"),
-            on_delete: export!("proxy_on_delete"),
-            on_tick: export!("proxy_on_tick"),
-            on_queue_ready: export!("proxy_on_queue_ready"),
-            on_http_call_response: export!("proxy_on_http_call_response"),
-            on_grpc_receive_initial_metadata: export!("proxy_on_grpc_receive_initial_metadata"),
-            on_grpc_receive: export!("proxy_on_grpc_receive"),
-            on_grpc_receive_trailing_metadata: export!("proxy_on_grpc_receive_trailing_metadata"),
-            on_grpc_close: export!("proxy_on_grpc_close"),
-            on_new_connection: export!("proxy_on_new_connection"),
-            on_downstream_data: export!("proxy_on_downstream_data"),
-            on_upstream_data: export!("proxy_on_upstream_data"),
-            on_downstream_connection_close: export!("proxy_on_downstream_connection_close"),
-            on_upstream_connection_close: export!("proxy_on_upstream_connection_close"),
+            on_context_create: export!(ContextCreate),
+            on_vm_start: export!(VmStart),
+            on_configure: export!(Configure),
+            on_request_headers: export!(RequestHeaders),
+            on_request_body: export!(RequestBody),
+            on_request_trailers: export!(RequestTrailers),
+            on_response_headers: export!(ResponseHeaders),
+            on_response_body: export!(ResponseBody),
+            on_response_trailers: export!(ResponseTrailers),
+            on_done: export!(Done),
+            on_log: export!(Log),
+            on_delete: export!(Delete),
+            on_tick: export!(Tick),
+            on_queue_ready: export!(QueueReady),
+            on_http_call_response: export!(HttpCallResponse),
+            on_grpc_receive_initial_metadata: export!(GrpcInitialMetadata),
+            on_grpc_receive: export!(GrpcMessage),
+            on_grpc_receive_trailing_metadata: export!(GrpcTrailingMetadata),
+            on_grpc_close: export!(GrpcClose),
+            on_new_connection: export!(NewConnection),
+            on_downstream_data: export!(DownstreamData),
+            on_upstream_data: export!(UpstreamData),
+            on_downstream_connection_close: export!(DownstreamClose),
+            on_upstream_connection_close: export!(UpstreamClose),
         };
         let alloc = match instance.get_func(&mut store, "proxy_on_memory_allocate") {
             Some(f) => Some(f),

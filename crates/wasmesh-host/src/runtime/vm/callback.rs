@@ -60,6 +60,34 @@ impl Callback {
     /// How many callbacks there are: the length of an array indexed by [`Callback::index`].
     pub const COUNT: usize = Callback::UpstreamClose as usize + 1;
 
+    /// Every callback, in index order.
+    pub const ALL: [Callback; Callback::COUNT] = [
+        Callback::ContextCreate,
+        Callback::VmStart,
+        Callback::Configure,
+        Callback::RequestHeaders,
+        Callback::RequestBody,
+        Callback::RequestTrailers,
+        Callback::ResponseHeaders,
+        Callback::ResponseBody,
+        Callback::ResponseTrailers,
+        Callback::Done,
+        Callback::Log,
+        Callback::Delete,
+        Callback::Tick,
+        Callback::QueueReady,
+        Callback::HttpCallResponse,
+        Callback::GrpcInitialMetadata,
+        Callback::GrpcMessage,
+        Callback::GrpcTrailingMetadata,
+        Callback::GrpcClose,
+        Callback::NewConnection,
+        Callback::DownstreamData,
+        Callback::UpstreamData,
+        Callback::DownstreamClose,
+        Callback::UpstreamClose,
+    ];
+
     /// Its place in `0..COUNT`.
     pub fn index(self) -> usize {
         self as usize
@@ -93,5 +121,20 @@ impl Callback {
             Callback::DownstreamClose => "proxy_on_downstream_connection_close",
             Callback::UpstreamClose => "proxy_on_upstream_connection_close",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_callback_has_its_own_index_and_name() {
+        for (i, callback) in Callback::ALL.iter().enumerate() {
+            assert_eq!(callback.index(), i, "{callback:?}");
+        }
+        let names: std::collections::BTreeSet<&str> =
+            Callback::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names.len(), Callback::COUNT);
     }
 }
