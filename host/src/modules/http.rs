@@ -41,7 +41,9 @@ impl Client {
     /// A client trusting the CA bundle `trusted_ca` (PEM) when given, Mozilla's roots
     /// otherwise; `field` names the bundle's config field in errors.
     pub fn new(limits: FetchLimits, trusted_ca: Option<&Path>, field: &str) -> Result<Client> {
-        let mut tls = TlsConfig::builder();
+        let mut tls = TlsConfig::builder().unversioned_rustls_crypto_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ));
         if let Some(path) = trusted_ca {
             tls = tls.root_certs(RootCerts::Specific(Arc::new(roots(path, field)?)));
         }
