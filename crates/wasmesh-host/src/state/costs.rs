@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
+use super::metrics::cells::add_single_writer as add;
+
 /// Upper bounds of the histogram's buckets, in microseconds (`+Inf` follows).
 const BOUNDS_US: [u64; 14] = [
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 50_000,
@@ -33,14 +35,6 @@ struct Histogram {
     buckets: [AtomicU64; BUCKETS],
     count: AtomicU64,
     sum_ns: AtomicU64,
-}
-
-/// Adds to a value only one thread writes: no read-modify-write instruction needed.
-fn add(value: &AtomicU64, delta: u64) {
-    value.store(
-        value.load(Ordering::Relaxed).wrapping_add(delta),
-        Ordering::Relaxed,
-    );
 }
 
 impl Histogram {

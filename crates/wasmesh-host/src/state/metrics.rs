@@ -279,7 +279,7 @@ impl Registry {
     }
 }
 
-mod cells;
+pub(crate) mod cells;
 mod render;
 
 pub use cells::{MetricCells, MAX_SLOTS};

@@ -16,6 +16,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{Metric, MetricError, MetricKind, Registry};
 
+/// Adds to a value only one thread writes (others only read it): a load and a store, no
+/// read-modify-write instruction. Also the callback-time cells' (`crate::state::costs`).
+pub(crate) fn add_single_writer(value: &AtomicU64, delta: u64) {
+    value.store(
+        value.load(Ordering::Relaxed).wrapping_add(delta),
+        Ordering::Relaxed,
+    );
+}
+
 /// Slots one VM may hold: 8 192 (64 KiB). A filter records tens of counters and histograms,
 /// a histogram taking its bucket count plus two slots.
 pub const MAX_SLOTS: usize = 8192;
@@ -51,13 +60,9 @@ impl Block {
         &self.lines[at / LINE_SLOTS].0[at % LINE_SLOTS]
     }
 
-    /// Adds to a slot only this block's VM writes: no read-modify-write instruction needed.
+    /// Adds to a slot only this block's VM writes.
     fn add(&self, at: usize, delta: u64) {
-        let slot = self.slot(at);
-        slot.store(
-            slot.load(Ordering::Relaxed).wrapping_add(delta),
-            Ordering::Relaxed,
-        );
+        add_single_writer(self.slot(at), delta);
     }
 
     fn get(&self, at: usize) -> u64 {
