@@ -14,29 +14,69 @@ pub const MAX_PAIRS: usize = 8192;
 /// and values. Header maps use it, and so do other values Envoy hands over as pairs (a CEL map
 /// or list), whose keys are kept as they are.
 pub fn serialize_pairs<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<u8> {
-    let data: usize = (pairs.iter())
-        .map(|(k, v)| k.as_ref().len() + v.as_ref().len() + 2)
-        .sum();
-    let mut out = Vec::with_capacity(4 + pairs.len() * 8 + data);
-    out.extend_from_slice(&(pairs.len() as u32).to_le_bytes());
-    for (k, v) in pairs {
-        out.extend_from_slice(&(k.as_ref().len() as u32).to_le_bytes());
-        out.extend_from_slice(&(v.as_ref().len() as u32).to_le_bytes());
+    serialize_each(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+}
+
+/// [`serialize_pairs`] over pairs the iterator yields (walked twice: lengths, then bytes).
+fn serialize_each<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone) -> Vec<u8> {
+    let (count, data) = (pairs.clone()).fold((0, 0), |(count, data), (k, v)| {
+        (count + 1, data + k.len() + v.len() + 2)
+    });
+    let mut out = Vec::with_capacity(4 + count * 8 + data);
+    out.extend_from_slice(&(count as u32).to_le_bytes());
+    for (k, v) in pairs.clone() {
+        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
     }
     for (k, v) in pairs {
-        out.extend_from_slice(k.as_ref());
+        out.extend_from_slice(k);
         out.push(0);
-        out.extend_from_slice(v.as_ref());
+        out.extend_from_slice(v);
         out.push(0);
     }
     out
 }
 
-/// Ordered `(name, value)` pairs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Ordered `(name, value)` pairs, every name and value kept back to back in one buffer.
+///
+/// A map is built, copied and dropped for every request and response (converted from the
+/// codec's, lent to each filter, kept for `on_log` and the access log): one buffer and one
+/// list instead of two allocations per pair keeps that off the allocator. A value replaced or
+/// a pair removed leaves its bytes behind until they outweigh the live ones; then the buffer
+/// is rewritten, so a filter that rewrites a header in a loop cannot grow it without bound.
+#[derive(Clone, Default)]
 pub struct HeaderMap {
-    pairs: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Names (lowercase) and values, back to back, with the dead bytes of replaced values and
+    /// removed pairs among them.
+    bytes: Vec<u8>,
+    /// Each pair's name and value in `bytes`, in order.
+    pairs: Vec<Pair>,
+    /// Bytes in `bytes` that no pair points at.
+    dead: usize,
 }
+
+/// Where one pair's name and value lie in the map's buffer.
+#[derive(Clone, Copy)]
+struct Pair {
+    name: Span,
+    value: Span,
+}
+
+/// A range of the map's buffer.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    len: usize,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start..self.start + self.len
+    }
+}
+
+/// Bytes of name and value a converted head's pair takes on average, to size its buffer once.
+const BYTES_PER_PAIR: usize = 40;
 
 impl HeaderMap {
     /// An empty map.
@@ -45,10 +85,12 @@ impl HeaderMap {
     }
 
     /// An empty map with room for `pairs` pairs: a head converted from a codec's, whose size is
-    /// known, allocates its list once instead of doubling its way up.
+    /// known, allocates its list and buffer once instead of doubling its way up.
     pub fn with_capacity(pairs: usize) -> HeaderMap {
         HeaderMap {
+            bytes: Vec::with_capacity(pairs * BYTES_PER_PAIR),
             pairs: Vec::with_capacity(pairs),
+            dead: 0,
         }
     }
 
@@ -62,18 +104,27 @@ impl HeaderMap {
         self.pairs.is_empty()
     }
 
+    fn bytes_of(&self, span: Span) -> &[u8] {
+        &self.bytes[span.range()]
+    }
+
     /// All pairs in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.pairs.iter().map(|(k, v)| (k.as_slice(), v.as_slice()))
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + Clone {
+        self.pairs
+            .iter()
+            .map(|pair| (self.bytes_of(pair.name), self.bytes_of(pair.value)))
+    }
+
+    /// Index of the first pair named `name` (keys are stored lowercase: compared without
+    /// making a lowercase copy).
+    fn position(&self, name: &[u8]) -> Option<usize> {
+        (self.pairs.iter()).position(|pair| self.bytes_of(pair.name).eq_ignore_ascii_case(name))
     }
 
     /// First value of `name`.
     pub fn get(&self, name: &[u8]) -> Option<&[u8]> {
-        // Keys are stored lowercase: compare without allocating a lowercase copy.
-        self.pairs
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+        self.position(name)
+            .map(|i| self.bytes_of(self.pairs[i].value))
     }
 
     /// First value of `name` as text.
@@ -82,37 +133,83 @@ impl HeaderMap {
             .and_then(|v| std::str::from_utf8(v).ok())
     }
 
+    /// Appends `bytes` (lowercased with `lowercase`) to the buffer.
+    fn push_bytes(&mut self, bytes: &[u8], lowercase: bool) -> Span {
+        let start = self.bytes.len();
+        if lowercase {
+            (self.bytes).extend(bytes.iter().map(u8::to_ascii_lowercase));
+        } else {
+            self.bytes.extend_from_slice(bytes);
+        }
+        Span {
+            start,
+            len: bytes.len(),
+        }
+    }
+
     /// Appends a pair (a second value for an existing name is kept as a separate pair).
     pub fn add(&mut self, name: &[u8], value: &[u8]) {
-        self.pairs.push((name.to_ascii_lowercase(), value.to_vec()));
+        let name = self.push_bytes(name, true);
+        let value = self.push_bytes(value, false);
+        self.pairs.push(Pair { name, value });
     }
 
     /// Sets `name` to exactly `value`: the first occurrence is replaced in place,
     /// the others removed; appended when absent.
     pub fn replace(&mut self, name: &[u8], value: &[u8]) {
-        let name = name.to_ascii_lowercase();
-        match self.pairs.iter().position(|(k, _)| *k == name) {
-            Some(first) => {
-                self.pairs[first].1 = value.to_vec();
-                let mut i = 0;
-                self.pairs.retain(|(k, _)| {
-                    let keep = i <= first || *k != name;
-                    i += 1;
-                    keep
-                });
+        let Some(first) = self.position(name) else {
+            return self.add(name, value);
+        };
+        self.dead += self.pairs[first].value.len;
+        self.pairs[first].value = self.push_bytes(value, false);
+        let mut i = 0;
+        let mut dead = 0;
+        let bytes = &self.bytes;
+        self.pairs.retain(|pair| {
+            let keep = i <= first || !bytes[pair.name.range()].eq_ignore_ascii_case(name);
+            if !keep {
+                dead += pair.name.len + pair.value.len;
             }
-            None => self.pairs.push((name, value.to_vec())),
-        }
+            i += 1;
+            keep
+        });
+        self.dead += dead;
+        self.compact_if_mostly_dead();
     }
 
     /// Removes every pair named `name`.
     pub fn remove(&mut self, name: &[u8]) {
-        self.pairs.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        let mut dead = 0;
+        let bytes = &self.bytes;
+        self.pairs.retain(|pair| {
+            let keep = !bytes[pair.name.range()].eq_ignore_ascii_case(name);
+            if !keep {
+                dead += pair.name.len + pair.value.len;
+            }
+            keep
+        });
+        self.dead += dead;
+        self.compact_if_mostly_dead();
+    }
+
+    /// Rewrites the buffer with only the live pairs once dead bytes outnumber them (and are
+    /// more than a small map's worth, so that a few edits to a small map cost no copy).
+    fn compact_if_mostly_dead(&mut self) {
+        if self.dead <= 1024 || self.dead <= self.bytes.len() - self.dead {
+            return;
+        }
+        let mut compact = HeaderMap::with_capacity(self.pairs.len());
+        for (name, value) in self.iter() {
+            let name = compact.push_bytes(name, false);
+            let value = compact.push_bytes(value, false);
+            compact.pairs.push(Pair { name, value });
+        }
+        *self = compact;
     }
 
     /// The spec's serialization: count, (key len, value len)*, then NUL-terminated keys and values.
     pub fn serialize(&self) -> Vec<u8> {
-        serialize_pairs(&self.pairs)
+        serialize_each(self.iter())
     }
 
     /// Parses the spec's serialization; an empty input (or a single 0 byte) is an empty map.
@@ -129,7 +226,11 @@ impl HeaderMap {
             return Err(MalformedPairs);
         }
         let mut data = 4 + count * 8;
-        let mut pairs = Vec::with_capacity(count);
+        let mut map = HeaderMap {
+            bytes: Vec::with_capacity(bytes.len() - data.min(bytes.len())),
+            pairs: Vec::with_capacity(count),
+            dead: 0,
+        };
         for i in 0..count {
             let klen = word(4 + i * 8)?;
             let vlen = word(8 + i * 8)?;
@@ -137,12 +238,31 @@ impl HeaderMap {
             data = data.checked_add(klen + 1).ok_or(MalformedPairs)?;
             let value = bytes.get(data..data + vlen).ok_or(MalformedPairs)?;
             data = data.checked_add(vlen + 1).ok_or(MalformedPairs)?;
-            pairs.push((key.to_ascii_lowercase(), value.to_vec()));
+            map.add(key, value);
         }
         if data > bytes.len() {
             return Err(MalformedPairs);
         }
-        Ok(HeaderMap { pairs })
+        Ok(map)
+    }
+}
+
+/// Maps are equal when their pairs are, in order (whatever dead bytes either buffer holds).
+impl PartialEq for HeaderMap {
+    fn eq(&self, other: &HeaderMap) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for HeaderMap {}
+
+/// The pairs, as text where they are UTF-8.
+impl std::fmt::Debug for HeaderMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        f.debug_list()
+            .entries(self.iter().map(|(k, v)| (text(k), text(v))))
+            .finish()
     }
 }
 
@@ -197,5 +317,34 @@ mod tests {
         );
         map.remove(b"Y");
         assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn rewriting_a_header_many_times_keeps_the_buffer_bounded() {
+        let mut map = HeaderMap::new();
+        map.add(b":path", b"/");
+        let value = [b'v'; 100];
+        for n in 0..10_000 {
+            map.replace(b"x-count", &value);
+            map.add(b"x-gone", &value);
+            map.remove(b"X-Gone");
+            assert_eq!(map.len(), 2, "after {n} rounds");
+        }
+        assert!(map.bytes.len() < 4096, "{} bytes kept", map.bytes.len());
+        assert_eq!(map.get(b"x-count"), Some(&value[..]));
+        assert_eq!(map.get(b":path"), Some(&b"/"[..]));
+    }
+
+    #[test]
+    fn maps_with_the_same_pairs_are_equal_whatever_their_buffers_hold() {
+        let pairs = |pairs: &[(&str, &str)]| HeaderMap::deserialize(&serialize_pairs(pairs));
+        let mut edited = pairs(&[("A", "old"), ("b", "2")]).unwrap();
+        edited.replace(b"a", b"1");
+        let mut fresh = pairs(&[("a", "1"), ("b", "2")]).unwrap();
+        assert_eq!(edited, fresh);
+        assert_eq!(edited.serialize(), fresh.serialize());
+        assert_eq!(format!("{edited:?}"), r#"[("a", "1"), ("b", "2")]"#);
+        fresh.add(b"c", b"3");
+        assert_ne!(edited, fresh);
     }
 }
