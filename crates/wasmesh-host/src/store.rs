@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustc_hash::FxHashMap;
 use tokio::sync::Notify;
 use wasmtime::{StoreLimits, TypedFunc};
 
@@ -250,9 +251,9 @@ pub struct HostState {
     /// The root context of [`HostState::plugin`] (0 before the first root is started).
     pub root_context: u32,
     /// Every root context in the VM, with its plugin.
-    pub roots: HashMap<u32, Arc<PluginInfo>>,
+    pub roots: FxHashMap<u32, Arc<PluginInfo>>,
     /// Stream contexts by id.
-    pub streams: HashMap<u32, HttpStream>,
+    pub streams: FxHashMap<u32, HttpStream>,
     /// `proxy_on_vm_start` or `proxy_on_configure` is running: the plugin configuration is
     /// readable (Envoy hands it to the guest only then).
     pub starting: bool,
