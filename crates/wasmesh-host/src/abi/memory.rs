@@ -71,7 +71,11 @@ pub fn read_string(caller: &mut Caller<'_>, ptr: u32, size: u32) -> Result<Strin
 /// Writes raw bytes at a guest address.
 pub fn write(caller: &mut Caller<'_>, ptr: u32, bytes: &[u8]) -> Result<(), AbiError> {
     let memory = memory(caller)?;
-    let data = memory.data_mut(&mut *caller);
+    copy_into(memory.data_mut(&mut *caller), ptr, bytes)
+}
+
+/// Copies `bytes` into the guest memory `data` at `ptr`, bounds-checked.
+fn copy_into(data: &mut [u8], ptr: u32, bytes: &[u8]) -> Result<(), AbiError> {
     let range = range(data.len(), ptr, bytes.len() as u32)?;
     data[range].copy_from_slice(bytes);
     Ok(())
@@ -96,9 +100,9 @@ pub fn return_bytes(
     ptr_ptr: u32,
     size_ptr: u32,
 ) -> Result<(), AbiError> {
+    let memory = memory(caller)?;
     // Check the out-pointers first so a bad one costs no allocation.
     {
-        let memory = memory(caller)?;
         let len = memory.data_size(&*caller);
         range(len, ptr_ptr, 4)?;
         range(len, size_ptr, 4)?;
@@ -121,8 +125,14 @@ pub fn return_bytes(
         if guest_ptr == 0 {
             return Err(Status::InternalFailure.into());
         }
-        write(caller, guest_ptr, bytes)?;
     }
-    write_u32(caller, ptr_ptr, guest_ptr)?;
-    write_u32(caller, size_ptr, bytes.len() as u32)
+    // The data and both out-values written through one borrow of the memory (which the
+    // allocator may have grown): each borrow looks the memory up in the store again, and this
+    // runs for every hostcall that returns data.
+    let data = memory.data_mut(&mut *caller);
+    if guest_ptr != 0 {
+        copy_into(data, guest_ptr, bytes)?;
+    }
+    copy_into(data, ptr_ptr, &guest_ptr.to_le_bytes())?;
+    copy_into(data, size_ptr, &(bytes.len() as u32).to_le_bytes())
 }
