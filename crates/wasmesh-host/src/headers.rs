@@ -162,30 +162,25 @@ impl HeaderMap {
         };
         self.dead += self.pairs[first].value.len;
         self.pairs[first].value = self.push_bytes(value, false);
-        let mut i = 0;
-        let mut dead = 0;
-        let bytes = &self.bytes;
-        self.pairs.retain(|pair| {
-            let keep = i <= first || !bytes[pair.name.range()].eq_ignore_ascii_case(name);
-            if !keep {
-                dead += pair.name.len + pair.value.len;
-            }
-            i += 1;
-            keep
-        });
-        self.dead += dead;
-        self.compact_if_mostly_dead();
+        self.remove_from(first + 1, name);
     }
 
     /// Removes every pair named `name`.
     pub fn remove(&mut self, name: &[u8]) {
+        self.remove_from(0, name);
+    }
+
+    /// Removes the pairs named `name` at index `from` and after, counting their bytes as dead.
+    fn remove_from(&mut self, from: usize, name: &[u8]) {
+        let mut i = 0;
         let mut dead = 0;
         let bytes = &self.bytes;
         self.pairs.retain(|pair| {
-            let keep = !bytes[pair.name.range()].eq_ignore_ascii_case(name);
+            let keep = i < from || !bytes[pair.name.range()].eq_ignore_ascii_case(name);
             if !keep {
                 dead += pair.name.len + pair.value.len;
             }
+            i += 1;
             keep
         });
         self.dead += dead;
@@ -200,9 +195,7 @@ impl HeaderMap {
         }
         let mut compact = HeaderMap::with_capacity(self.pairs.len());
         for (name, value) in self.iter() {
-            let name = compact.push_bytes(name, false);
-            let value = compact.push_bytes(value, false);
-            compact.pairs.push(Pair { name, value });
+            compact.add(name, value);
         }
         *self = compact;
     }
