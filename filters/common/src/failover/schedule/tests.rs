@@ -34,3 +34,32 @@ fn ticks_fast_only_while_something_is_close() {
     s.set_retry(2, 10_000);
     assert_eq!(s.tick_period_ms(0, 250, 5), 5, "a retry backing off");
 }
+
+#[test]
+fn a_moved_time_replaces_the_one_before() {
+    let mut s = Schedule::default();
+    s.set_deadline(1, 100);
+    s.set_deadline(1, 5_000);
+    assert_eq!(
+        s.tick_period_ms(0, 250, 5),
+        250,
+        "only the later deadline is left"
+    );
+    assert_eq!(s.take_due(1_000), vec![]);
+    assert_eq!(s.take_due(5_000), vec![Due::Timeout(1)]);
+    assert!(s.is_empty());
+}
+
+#[test]
+fn due_items_of_one_kind_come_earliest_first() {
+    let mut s = Schedule::default();
+    s.set_retry(1, 300);
+    s.set_retry(2, 100);
+    s.set_retry(3, 200);
+    s.set_retry(4, 900);
+    assert_eq!(
+        s.take_due(300),
+        vec![Due::Retry(2), Due::Retry(3), Due::Retry(1)]
+    );
+    assert!(!s.is_empty(), "stream 4's retry is still owed");
+}
