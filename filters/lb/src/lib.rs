@@ -6,6 +6,7 @@
 //! keeps its balancers), feed it the endpoint set (static, or from shared data), and tell it
 //! how each request went. See the README for the configuration and the metrics.
 
+mod address_text;
 mod hash_input;
 mod health;
 mod metrics;

@@ -6,6 +6,7 @@ use wasmesh_common::lb::{Balancer, LbConfig, LevelView};
 use wasmesh_contract::endpoint::EndpointSet;
 use wasmesh_contract::keys;
 
+use crate::address_text::AddressTexts;
 use crate::health::HealthWatch;
 use crate::metrics::Metrics;
 
@@ -35,6 +36,8 @@ pub struct Service {
     pub balancer: Balancer,
     /// Per-endpoint counters.
     pub metrics: Metrics,
+    /// The endpoints' `ip:port` texts the headers carry.
+    pub texts: AddressTexts,
     source: Source,
     health: HealthWatch,
     /// The balancer's levels version last shown in the level gauges.
@@ -60,6 +63,7 @@ impl Service {
         let mut service = Self {
             metrics: Metrics::new(&config.service),
             health: HealthWatch::new(&config.service),
+            texts: AddressTexts::default(),
             config,
             balancer,
             source,

@@ -21,6 +21,8 @@ use crate::service::Service;
 /// What a stream remembers about its pick.
 struct Pick {
     address: SocketAddr,
+    /// `address` as the headers carry it.
+    text: Rc<str>,
     started_ns: u64,
     observed: bool,
 }
@@ -79,17 +81,17 @@ impl HttpContext for LbStream {
             reply_no_endpoint(&name);
             return Action::Pause;
         };
-        let value = address.to_string();
+        let text = service.texts.of(address);
         // Replace, never add: a client's own value must not reach the router.
         if let Err(status) = hostcalls::set_map_value(
             MapType::HttpRequestHeaders,
             &service.config.header,
-            Some(&value),
+            Some(&text),
         ) {
             log::warn!("lb: setting {}: {status:?}", service.config.header);
         }
         log::debug!(
-            "lb: {} {} -> {value}",
+            "lb: {} {} -> {text}",
             service.config.service,
             service.config.policy.name()
         );
@@ -97,6 +99,7 @@ impl HttpContext for LbStream {
         service.metrics.add(Counter::InFlight, address, 1);
         self.pick = Some(Pick {
             address,
+            text,
             started_ns: now,
             observed: false,
         });
@@ -104,9 +107,10 @@ impl HttpContext for LbStream {
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let (Some(service), Some(address)) =
-            (self.service.clone(), self.pick.as_ref().map(|p| p.address))
-        else {
+        let (Some(service), Some(text)) = (
+            self.service.clone(),
+            self.pick.as_ref().map(|p| Rc::clone(&p.text)),
+        ) else {
             return Action::Continue;
         };
         let mut service = service.borrow_mut();
@@ -120,9 +124,8 @@ impl HttpContext for LbStream {
         };
         self.observe(&mut service, outcome);
         if let Some(name) = &service.config.response_header {
-            let value = address.to_string();
             if let Err(status) =
-                hostcalls::set_map_value(MapType::HttpResponseHeaders, name, Some(&value))
+                hostcalls::set_map_value(MapType::HttpResponseHeaders, name, Some(&text))
             {
                 log::warn!("lb: setting response header {name}: {status:?}");
             }
