@@ -5,9 +5,8 @@
 //! counter. Bounded like the names they stand for: authority and endpoint are capped
 //! [`LabelId`]s, routes come from the configuration, statuses are `u16`.
 
-use std::collections::HashMap;
-
 use proxy_wasm::types::MetricType;
+use rustc_hash::FxHashMap;
 use wasmesh_common::metrics::names::{self, RequestLabels};
 use wasmesh_common::metrics::{Classification, LabelId};
 
@@ -52,18 +51,19 @@ pub struct Ids {
     /// value is (routes from the configuration, authority and endpoint capped, status codes
     /// three digits).
     series: Series,
-    requests: HashMap<(LabelId, RouteIndex), RequestIds>,
-    responses: HashMap<(ResponseSeries, LabelId, RouteIndex, Outcome), Option<u32>>,
-    endpoints: HashMap<(LabelId, Classification), Option<u32>>,
+    // Fx-hashed: every key is small integers this filter assigned, looked up on every stream.
+    requests: FxHashMap<(LabelId, RouteIndex), RequestIds>,
+    responses: FxHashMap<(ResponseSeries, LabelId, RouteIndex, Outcome), Option<u32>>,
+    endpoints: FxHashMap<(LabelId, Classification), Option<u32>>,
 }
 
 impl Default for Ids {
     fn default() -> Self {
         Self {
             series: Series::new("metrics"),
-            requests: HashMap::new(),
-            responses: HashMap::new(),
-            endpoints: HashMap::new(),
+            requests: FxHashMap::default(),
+            responses: FxHashMap::default(),
+            endpoints: FxHashMap::default(),
         }
     }
 }

@@ -6,8 +6,9 @@
 //! worker and the `lb` filter then honour. With N workers an endpoint may take up to N ×
 //! threshold failures before ejection in the worst case (Envoy aggregates on its main thread).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
+
+use rustc_hash::FxHashMap;
 
 use super::classify::Outcome;
 
@@ -48,7 +49,8 @@ struct Counts {
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
     thresholds: Thresholds,
-    counts: HashMap<SocketAddr, Counts>,
+    /// Fx-hashed: endpoints the configuration or discovery named, one lookup per response.
+    counts: FxHashMap<SocketAddr, Counts>,
 }
 
 impl Detector {
@@ -56,7 +58,7 @@ impl Detector {
     pub fn new(thresholds: Thresholds) -> Self {
         Self {
             thresholds,
-            counts: HashMap::new(),
+            counts: FxHashMap::default(),
         }
     }
 

@@ -7,9 +7,10 @@
 //! does to the world (send a try, answer a client, retune the tick, count) goes through
 //! [`Effects`], which the `failover` filter implements over proxy-wasm and the unit tests fake.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 use crate::failover::budget::Budget;
 use crate::failover::classify::{classify, retryable};
@@ -94,9 +95,10 @@ pub enum Event {
 pub struct Retries {
     config: Rc<FailoverConfig>,
     budget: Budget,
-    flights: HashMap<u32, Flight>,
+    /// By context id (Fx-hashed: ids the host assigns, looked up on every callback).
+    flights: FxHashMap<u32, Flight>,
     /// Retry calls in flight: token → the stream's context id.
-    calls: HashMap<u32, u32>,
+    calls: FxHashMap<u32, u32>,
     schedule: Schedule,
     rng: SplitMix64,
     /// The tick period last set (0 before the first), so an unchanged one is not set again:
@@ -109,8 +111,8 @@ impl Retries {
     pub fn new(config: Rc<FailoverConfig>, seed: u64) -> Self {
         Self {
             budget: Budget::new(config.retry.budget),
-            flights: HashMap::new(),
-            calls: HashMap::new(),
+            flights: FxHashMap::default(),
+            calls: FxHashMap::default(),
             schedule: Schedule::default(),
             rng: SplitMix64::new(seed),
             tick_ms: 0,
