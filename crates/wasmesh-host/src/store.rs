@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use rustc_hash::FxHashMap;
 use tokio::sync::Notify;
-use wasmtime::{StoreLimits, TypedFunc};
+use wasmtime::TypedFunc;
 
 pub mod context_ids;
 pub mod expressions;
 pub mod grpc;
+pub mod memory_limits;
 pub mod time_cap;
 
 use context_ids::ContextIds;
@@ -238,8 +239,8 @@ pub struct HostState {
     pub plugin: Arc<PluginInfo>,
     /// Host-wide stores.
     pub shared: Arc<SharedState>,
-    /// Memory cap enforcement.
-    pub limits: StoreLimits,
+    /// Memory cap enforcement, and whether the memory grew since its size was published.
+    pub limits: memory_limits::MemoryLimits,
     /// The guest's allocator (`proxy_on_memory_allocate` or `malloc`), for returning data.
     pub alloc: Option<TypedFunc<u32, u32>>,
     /// The guest's exported memory, looked up once (hostcalls run per request).

@@ -15,6 +15,7 @@ use crate::error::{LoadError, StartError};
 use crate::plugin_info::PluginInfo;
 use crate::state::SharedState;
 use crate::store::context_ids::ContextIds;
+use crate::store::memory_limits::MemoryLimits;
 use crate::store::{Effects, HostState, QueueDispatch};
 
 /// The ABI markers we accept (0.2.1, and 0.2.0 whose HTTP callbacks are the same).
@@ -166,7 +167,7 @@ impl PluginFactory {
         let state = HostState {
             plugin: self.info.clone(),
             shared: self.shared.clone(),
-            limits,
+            limits: MemoryLimits::new(limits),
             alloc: None,
             memory: None,
             active_context: 0,

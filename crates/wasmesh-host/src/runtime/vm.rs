@@ -3,7 +3,6 @@
 //! call returns either the guest's answer or a [`VmFailure`]; a failed VM is
 //! never called again (the slot rebuilds it).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -128,12 +127,12 @@ pub struct PluginVm {
     exports: Exports,
     /// The plugin's per-callback time cap (see [`crate::store::time_cap`]).
     cap: std::time::Duration,
-    /// The root context whose plugin [`PluginVm::account`] records for.
-    account_root: u32,
-    /// Where the running plugin's callback times and the memory size go.
-    account: CostAccount,
-    /// The other roots' accounts, while another root's plugin runs (a shared VM).
-    parked: HashMap<u32, CostAccount>,
+    /// Where each plugin's callback times and the memory size go, by root context: one per
+    /// plugin the VM runs, so a few at most, found by a scan. Plugins sharing a VM take turns
+    /// on every request, so nothing is moved when the running one changes.
+    accounts: Vec<(u32, CostAccount)>,
+    /// The index in `accounts` of the root recorded for last.
+    current: usize,
 }
 
 /// One plugin's callback histograms and memory gauge: this VM's cells of them, by callback, so
@@ -219,14 +218,12 @@ impl PluginVm {
         let memory = instance.get_memory(&mut store, "memory");
         store.data_mut().memory = memory;
         let cap = store.data().plugin.callback_time;
-        let account = CostAccount::of(store.data());
         Ok(PluginVm {
             store,
             exports,
             cap,
-            account_root: 0,
-            account,
-            parked: HashMap::new(),
+            accounts: Vec::new(),
+            current: 0,
         })
     }
 
@@ -281,40 +278,53 @@ impl PluginVm {
             .map_err(|e| VmFailure::from_error(callback.name(), e))
     }
 
-    /// Counts a callback's time in the running plugin's histogram and publishes the memory
-    /// size.
+    /// Counts a callback's time in the running plugin's histogram, and publishes the memory
+    /// size if the callback grew the memory.
     fn record_cost(&mut self, callback: Callback, took: Duration) {
         let root = self.store.data().root_context;
-        if root != self.account_root {
-            self.switch_account(root);
-        }
-        let account = &mut self.account;
+        let index = match self.accounts.get(self.current) {
+            Some((recorded, _)) if *recorded == root => self.current,
+            _ => self.account_of(root),
+        };
+        self.current = index;
+        let account = &mut self.accounts[index].1;
         account.callbacks[callback.index()]
             .get_or_insert_with(|| account.costs.callback(callback.name()))
             .record(took);
-        if let Some(memory) = self.store.data().memory {
-            let bytes = memory.data_size(&self.store) as u64;
-            self.account.memory_size.store(bytes, Ordering::Relaxed);
+        if self.store.data_mut().limits.take_grew() {
+            let bytes = self.memory_size();
+            for (_, account) in &self.accounts {
+                account.memory_size.store(bytes, Ordering::Relaxed);
+            }
         }
+    }
+
+    /// The index of root context `root`'s account, opened (showing the memory size now) if it
+    /// has none yet.
+    fn account_of(&mut self, root: u32) -> usize {
+        if let Some(index) = self.accounts.iter().position(|(r, _)| *r == root) {
+            return index;
+        }
+        let account = CostAccount::of(self.store.data());
+        account
+            .memory_size
+            .store(self.memory_size(), Ordering::Relaxed);
+        self.accounts.push((root, account));
+        self.accounts.len() - 1
+    }
+
+    /// The guest memory's size in bytes (0 for a module without one).
+    fn memory_size(&self) -> u64 {
+        self.store
+            .data()
+            .memory
+            .map_or(0, |memory| memory.data_size(&self.store) as u64)
     }
 
     /// Drops ended root `root`'s account.
     pub(super) fn forget_account(&mut self, root: u32) {
-        self.parked.remove(&root);
-    }
-
-    /// Records for root context `root`'s plugin from now on (a VM that several plugins share
-    /// switches as it runs each one's callbacks).
-    fn switch_account(&mut self, root: u32) {
-        let next = match self.parked.remove(&root) {
-            Some(account) => account,
-            None => CostAccount::of(self.store.data()),
-        };
-        let previous = std::mem::replace(&mut self.account, next);
-        if self.account_root != 0 && self.store.data().roots.contains_key(&self.account_root) {
-            self.parked.insert(self.account_root, previous);
-        }
-        self.account_root = root;
+        self.accounts.retain(|(r, _)| *r != root);
+        self.current = 0;
     }
 
     /// Runs a start function (`_initialize` then `main`, or `_start`) as the spec orders.

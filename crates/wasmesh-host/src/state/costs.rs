@@ -8,8 +8,10 @@
 //! one writer, so recording a call is plain loads and stores on cache lines no other worker
 //! writes. One histogram shared by every worker's VMs took three atomic additions per callback
 //! on lines all the workers bounced between their cores, twenty-odd callbacks per request
-//! with three filters. Each VM publishes its memory size after every callback into a cell the
-//! registry holds weakly, so a VM that is gone stops counting.
+//! with three filters. Each VM publishes its memory size into a cell per plugin it runs, which
+//! the registry holds weakly, so a VM that is gone stops counting: at the plugin's first
+//! callback, then after any callback that grew the memory (growth goes through the store's
+//! limiter, which notes it).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

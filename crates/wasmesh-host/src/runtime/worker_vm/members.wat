@@ -2,8 +2,8 @@
 ;; asks for a tick every second from `proxy_on_configure`; `proxy_on_queue_ready` stores the
 ;; root context it ran in (4 bytes, little-endian) in shared data under `queue-ready`. A tick
 ;; in root context 1 moves to context 2 (`proxy_set_effective_context`) and makes an HTTP call
-;; to cluster `c` from there; `proxy_on_http_call_response` stores the context it ran in under
-;; `call-answered`.
+;; to cluster `c` from there; a tick in any other root grows the memory by a page.
+;; `proxy_on_http_call_response` stores the context it ran in under `call-answered`.
 (module
   (import "env" "proxy_set_tick_period_milliseconds" (func $set_tick (param i32) (result i32)))
   (import "env" "proxy_set_shared_data" (func $set_shared (param i32 i32 i32 i32 i32) (result i32)))
@@ -40,7 +40,8 @@
         (drop (call $set_context (i32.const 2)))
         (drop (call $http_call (i32.const 0x220) (i32.const 1) (i32.const 0x400) (i32.const 61)
           (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 1000)
-          (i32.const 0x310))))))
+          (i32.const 0x310))))
+      (else (drop (memory.grow (i32.const 1))))))
   (func (export "proxy_on_http_call_response") (param $ctx i32) (param i32 i32 i32 i32)
     (i32.store (i32.const 0x300) (local.get $ctx))
     (drop (call $set_shared (i32.const 0x210) (i32.const 13) (i32.const 0x300) (i32.const 4)

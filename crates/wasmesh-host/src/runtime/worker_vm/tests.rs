@@ -199,3 +199,33 @@ fn a_call_made_from_another_plugins_context_is_answered_in_that_plugins_root() {
         "and the caller's plugin runs again after"
     );
 }
+
+/// The memory gauge of every plugin sharing the VM follows a growth in any one's callback.
+#[test]
+fn a_memory_growth_shows_in_the_gauge_of_every_plugin_of_the_vm() {
+    let vm = shared_vm(&[("first", "no"), ("grower", "no")]);
+    let [first, grower] = [&vm.slots[0], &vm.slots[1]];
+    let gauges = || {
+        let mut text = String::new();
+        vm.shared.costs.render(&mut text);
+        let gauge = |plugin: &str| {
+            let prefix = format!("wasmesh_plugin_memory_bytes{{plugin=\"{plugin}\"}} ");
+            text.lines()
+                .find_map(|line| line.strip_prefix(&prefix)?.parse::<u64>().ok())
+        };
+        (gauge("first"), gauge("grower"))
+    };
+    let ticked = first.with_vm(|vm| vm.deliver_tick());
+    assert!(matches!(ticked, Some(Ok(()))));
+    assert_eq!(
+        gauges().0,
+        Some(65536),
+        "one page, shown at first's first callback"
+    );
+    let ticked = grower.with_vm(|vm| vm.deliver_tick());
+    assert!(
+        matches!(ticked, Some(Ok(()))),
+        "grower's tick grows the memory a page"
+    );
+    assert_eq!(gauges(), (Some(131072), Some(131072)));
+}
