@@ -6,7 +6,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::{Instance, Store, Trap, TypedFunc, WasmParams, WasmResults};
 
@@ -15,8 +15,10 @@ use crate::state::costs::{CallbackCost, PluginCosts};
 use crate::store::HostState;
 
 mod callback;
+mod callback_clock;
 mod network;
 pub use callback::Callback;
+use callback_clock::CallbackClock;
 pub use network::{Flow, PeerType};
 
 /// What a stream callback answered.
@@ -133,6 +135,8 @@ pub struct PluginVm {
     accounts: Vec<(u32, CostAccount)>,
     /// The index in `accounts` of the root recorded for last.
     current: usize,
+    /// Times each callback.
+    clock: CallbackClock,
 }
 
 /// One plugin's callback histograms and memory gauge: this VM's cells of them, by callback, so
@@ -224,6 +228,7 @@ impl PluginVm {
             cap,
             accounts: Vec::new(),
             current: 0,
+            clock: CallbackClock::new(),
         })
     }
 
@@ -264,7 +269,7 @@ impl PluginVm {
         let root = state.root_context;
         let deadline = state.time_cap.start(self.cap);
         self.store.set_epoch_deadline(deadline);
-        let started = Instant::now();
+        let started = self.clock.mark();
         let result = func.call(&mut self.store, params);
         // `proxy_set_effective_context` may have moved to another plugin's context: the
         // driver's plugin is the running one again once the callback returns.
@@ -272,7 +277,8 @@ impl PluginVm {
         if state.root_context != root {
             state.enter(root);
         }
-        self.record_cost(callback, started.elapsed());
+        let took = self.clock.since(started);
+        self.record_cost(callback, took);
         result
             .map(Some)
             .map_err(|e| VmFailure::from_error(callback.name(), e))
