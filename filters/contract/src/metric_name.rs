@@ -63,7 +63,9 @@ pub fn value_cow(raw: &str) -> Cow<'_, str> {
         return Cow::Borrowed("unknown");
     }
     let safe = |c: char| !(c == ';' || c == '=' || !c.is_ascii() || c.is_ascii_control());
-    if raw.len() <= MAX_VALUE_LEN && raw.chars().all(safe) {
+    // By bytes: every byte of a non-ASCII character is non-ASCII, so this is `chars().all(safe)`
+    // without decoding (it runs on every request's authority in `metrics`).
+    if raw.len() <= MAX_VALUE_LEN && raw.bytes().all(|b| safe(char::from(b))) {
         return Cow::Borrowed(raw);
     }
     raw.chars()
