@@ -115,7 +115,16 @@ pub fn response_to_map(parts: &response::Parts) -> HeaderMap {
 
 /// Non-pseudo pairs as hyper headers; invalid names or values are dropped with a log line.
 pub fn to_http_headers(map: &HeaderMap) -> http::HeaderMap {
-    let mut out = http::HeaderMap::with_capacity(map.len());
+    into_http_headers(map, http::HeaderMap::with_capacity(map.len()))
+}
+
+/// [`to_http_headers`] into `out`, emptied first: a head the codec parsed (the client's request
+/// head for the upstream request, the upstream's response head for the client's response)
+/// lends its allocation to the head that replaces it. A hyper map allocates a table sized for
+/// its capacity; building a fresh one for each head was about 2 % of a worker's cycles with
+/// three filters.
+pub fn into_http_headers(map: &HeaderMap, mut out: http::HeaderMap) -> http::HeaderMap {
+    out.clear();
     for (k, v) in map.iter() {
         if k.first() == Some(&b':') {
             continue;
@@ -144,10 +153,12 @@ pub fn trailers_to_map(trailers: &http::HeaderMap) -> HeaderMap {
 
 /// The request to send upstream (or for an HTTP call): method and path from the pseudo
 /// headers, an absolute URI to `endpoint`, `host` from `:authority`.
+/// `reuse` lends its allocation to the request's header map ([`into_http_headers`]).
 pub fn upstream_request(
     headers: &HeaderMap,
     endpoint: SocketAddr,
     body: ProxyBody,
+    reuse: http::HeaderMap,
 ) -> Result<http::Request<ProxyBody>, http::Error> {
     let path = headers.get_str(":path").unwrap_or("/");
     let method = headers.get_str(":method").unwrap_or("GET");
@@ -155,7 +166,7 @@ pub fn upstream_request(
         .method(method)
         .uri(format!("http://{endpoint}{path}"))
         .body(body)?;
-    let mut out = to_http_headers(headers);
+    let mut out = into_http_headers(headers, reuse);
     if let Some(authority) = headers.get_str(":authority") {
         if let Ok(value) = http::HeaderValue::from_str(authority) {
             out.insert(http::header::HOST, value);

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use super::body::{self, ProxyBody};
-use super::headers_conv::to_http_headers;
+use super::headers_conv::into_http_headers;
 use wasmesh_host::chain::{ChainStream, Step};
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::store::LocalReply;
@@ -78,6 +78,11 @@ fn head(reply: &LocalReply) -> HeaderMap {
 
 /// Builds a hyper response from a filtered header map and a body.
 pub fn build(headers: &HeaderMap, body: ProxyBody) -> HandlerResult {
+    build_into(headers, body, http::HeaderMap::with_capacity(headers.len()))
+}
+
+/// [`build`], the response's header map made in `reuse`'s allocation (the upstream's head).
+pub fn build_into(headers: &HeaderMap, body: ProxyBody, reuse: http::HeaderMap) -> HandlerResult {
     let status = headers
         .get_str(":status")
         .and_then(|s| s.parse::<u16>().ok())
@@ -85,7 +90,7 @@ pub fn build(headers: &HeaderMap, body: ProxyBody) -> HandlerResult {
         .unwrap_or(http::StatusCode::BAD_GATEWAY);
     let mut response = http::Response::new(body);
     *response.status_mut() = status;
-    *response.headers_mut() = to_http_headers(headers);
+    *response.headers_mut() = into_http_headers(headers, reuse);
     Ok(response)
 }
 

@@ -144,6 +144,7 @@ pub async fn handle(
         end_of_stream,
         upgrade,
         downstream,
+        head: std::mem::take(&mut parts.headers),
     };
     forward(listener, stream, headers, client).await
 }
@@ -175,6 +176,9 @@ struct Client {
     /// The client's side of an allowed upgrade.
     upgrade: Option<OnUpgrade>,
     downstream: Rc<Downstream>,
+    /// The client's header map as the codec parsed it, its allocation lent to the upstream
+    /// request's.
+    head: http::HeaderMap,
 }
 
 /// How long a filter may keep a stream paused: the longest route timeout, or the stream idle
@@ -207,6 +211,7 @@ async fn forward(
         end_of_stream,
         upgrade,
         downstream,
+        head,
     } = client;
     let Some(index) = super::routing::find(&listener.config.routes, &headers) else {
         return local_reply::through_filters(stream, LocalReply::text(404, "", "route_not_found"))
@@ -272,7 +277,7 @@ async fn forward(
         ));
         rx.boxed()
     };
-    let request = match headers_conv::upstream_request(&headers, endpoint, upstream_body) {
+    let request = match headers_conv::upstream_request(&headers, endpoint, upstream_body, head) {
         Ok(mut request) => {
             if !end_of_stream && !cluster.config.http2 {
                 announce_body(&mut request);

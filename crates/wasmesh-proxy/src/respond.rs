@@ -29,13 +29,15 @@ pub async fn respond(
     downstream: Rc<Downstream>,
     admitted: Admission,
 ) -> HandlerResult {
-    let (parts, mut body) = response.into_parts();
+    let (mut parts, mut body) = response.into_parts();
     let is_h2 = stream.info().protocol() == "HTTP/2";
     // How the upstream's codec ends the body, which is how the filters see its end: an h2
     // upstream flags its last DATA frame, an HTTP/1 message ends after its data (Envoy's
     // codecs pass the data, then the end on its own).
     let end_flagged = parts.version == http::Version::HTTP_2;
     let mut headers = response_to_map(&parts);
+    // The upstream's head, its allocation lent to the client's response head.
+    let head = std::mem::take(&mut parts.headers);
     // `response.code` is readable from the response callbacks on.
     stream
         .info()
@@ -47,7 +49,7 @@ pub async fn respond(
         Step::Reset => return Err("stream reset by a filter".into()),
     }
     if end_of_stream {
-        return local_reply::build(&headers, body::empty());
+        return local_reply::build_into(&headers, body::empty(), head);
     }
     // When the body's first frame came with the head (a small answer, the common case) it
     // is here after one turn of the worker's scheduler; if it also ends the body, the
@@ -55,10 +57,10 @@ pub async fn respond(
     let first = pumps::first_frame(&mut body).await;
     let first = match first {
         Some(Some(Ok(frame))) if body.is_end_stream() => match frame.into_data() {
-            Ok(data) => return whole(stream, &headers, data.to_vec(), end_flagged).await,
+            Ok(data) => return whole(stream, &headers, head, data.to_vec(), end_flagged).await,
             Err(frame) => Some(Some(Ok(frame))),
         },
-        Some(None) => return whole(stream, &headers, Vec::new(), true).await,
+        Some(None) => return whole(stream, &headers, head, Vec::new(), true).await,
         other => other,
     };
     let (tx, rx) = body::channel();
@@ -80,7 +82,7 @@ pub async fn respond(
             }
         }
     });
-    local_reply::build(&headers, rx.boxed())
+    local_reply::build_into(&headers, rx.boxed(), head)
 }
 
 /// A body that is all here: through the response filters at once, then sent
@@ -90,6 +92,7 @@ pub async fn respond(
 async fn whole(
     stream: Rc<ChainStream>,
     headers: &HeaderMap,
+    head: http::HeaderMap,
     data: Vec<u8>,
     end_flagged: bool,
 ) -> HandlerResult {
@@ -123,5 +126,5 @@ async fn whole(
             rx.boxed()
         }
     };
-    local_reply::build(headers, body)
+    local_reply::build_into(headers, body, head)
 }

@@ -134,9 +134,17 @@ mod tests {
         let first = label(&mut state, "a.example");
         assert_ne!(first, LabelId::OVERFLOW);
         assert_eq!(label(&mut state, "a.example"), first);
-        assert_eq!(label(&mut state, "b.example"), LabelId::OVERFLOW, "over the cap of 1");
+        assert_eq!(
+            label(&mut state, "b.example"),
+            LabelId::OVERFLOW,
+            "over the cap of 1"
+        );
         assert_eq!(label(&mut state, "b.example"), LabelId::OVERFLOW);
         assert_eq!(label(&mut state, "a.example"), first, "back to the first");
-        assert_eq!(label(&mut state, ""), LabelId::OVERFLOW, "`unknown` is a new value");
+        assert_eq!(
+            label(&mut state, ""),
+            LabelId::OVERFLOW,
+            "`unknown` is a new value"
+        );
     }
 }
