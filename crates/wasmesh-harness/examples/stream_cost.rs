@@ -5,6 +5,9 @@
 //! `cargo run --release -p wasmesh-harness --example stream_cost -- <filter.wasm>
 //! '<configuration json>' [streams] [in_flight]`
 //!
+//! A `.wat` file is assembled first: `crates/wasmesh-harness/examples/noop.wat`, a filter that
+//! does nothing, gives what the host itself costs per stream.
+//!
 //! Each stream is a GET with its request headers, then (once `in_flight` newer streams are
 //! open, as under a load generator with that many connections) a 200 with a 12-byte body and
 //! its end (`on_log`, `on_done`, `on_delete`). Prints five runs of `streams` streams each, in
@@ -38,7 +41,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let configuration = args.next().unwrap_or_default();
     let streams: usize = args.next().map_or(Ok(200_000), |s| s.parse())?;
     let in_flight: usize = args.next().map_or(Ok(64), |s| s.parse())?;
-    let plugin = Plugin::load(&wasm).configuration(configuration).start()?;
+    let builder = if wasm.ends_with(".wat") {
+        Plugin::from_bytes(wat::parse_file(&wasm)?)
+    } else {
+        Plugin::load(&wasm)
+    };
+    let plugin = builder.configuration(configuration).start()?;
     run(&plugin, streams / 10, in_flight)?;
     let mut samples = (0..5)
         .map(|_| run(&plugin, streams, in_flight))
