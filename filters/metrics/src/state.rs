@@ -47,9 +47,17 @@ impl State {
     /// The stream key of a request to `authority` (raw `:authority`) on `path`: the authority
     /// made safe for a name, then capped; the route from the configured table.
     pub fn key(&mut self, authority: &str, path: &str) -> StreamKey {
-        let label = match &self.last_authority {
+        let label = match &mut self.last_authority {
             Some((last, label)) if last == authority => *label,
-            _ => {
+            // A new one: remembered in the same buffer, so traffic that alternates between
+            // authorities does not allocate for them on every request.
+            Some((last, label)) => {
+                *label = self.authorities.admit(&metric_name::value_cow(authority));
+                last.clear();
+                last.push_str(authority);
+                *label
+            }
+            None => {
                 let label = self.authorities.admit(&metric_name::value_cow(authority));
                 self.last_authority = Some((authority.to_string(), label));
                 label
