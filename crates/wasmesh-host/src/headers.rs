@@ -55,6 +55,9 @@ pub struct HeaderMap {
     dead: usize,
 }
 
+/// Where one pair's name and value lie in [`HeaderMap::buffer_and_ranges`]'s buffer.
+pub type PairRanges = (std::ops::Range<usize>, std::ops::Range<usize>);
+
 /// Where one pair's name and value lie in the map's buffer.
 #[derive(Clone, Copy)]
 struct Pair {
@@ -113,6 +116,14 @@ impl HeaderMap {
         self.pairs
             .iter()
             .map(|pair| (self.bytes_of(pair.name), self.bytes_of(pair.value)))
+    }
+
+    /// The buffer every name and value lies in, with each pair's name and value as ranges of
+    /// it, in order: a converter to another map type can copy the buffer once and share that
+    /// copy among the values it makes, instead of allocating one per value.
+    pub fn buffer_and_ranges(&self) -> (&[u8], impl Iterator<Item = PairRanges> + '_) {
+        let ranges = (self.pairs.iter()).map(|pair| (pair.name.range(), pair.value.range()));
+        (&self.bytes, ranges)
     }
 
     /// Index of the first pair named `name` (keys are stored lowercase: compared without

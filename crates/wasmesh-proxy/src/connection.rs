@@ -20,6 +20,7 @@ use tokio::sync::{watch, Notify};
 use super::body;
 use super::downstream::Downstream;
 use super::idle::{head_too_slow, quiet_for, IdleIo};
+use super::polled_when_woken::PolledWhenWoken;
 use super::request::handle;
 use super::tcp_proxy::serve_tcp;
 use super::worker_view::WorkerView;
@@ -174,29 +175,41 @@ async fn serve_connection<S>(
     tokio::pin!(connection);
     // Idle for too long, or its listener draining: finish what is in flight, then close
     // (HTTP/1.1 closes after the current response, h2 sends GOAWAY). A head too slow to
-    // arrive, or a response that outlived its route timeout unread: close now.
+    // arrive, or a response that outlived its route timeout unread: close now. The watchdogs
+    // are polled only when one of them wakes, not on every read and write of the codec.
+    let watchdogs = PolledWhenWoken::new(async {
+        tokio::select! {
+            _ = quiet_for(activity.clone(), idle_timeout) => {
+                Watchdog::Graceful(format!("idle for {idle_timeout:?}"))
+            }
+            _ = stop.wait_for(|stopped| *stopped) => {
+                Watchdog::Graceful(format!("listener {listener_name} draining"))
+            }
+            () = spent.notified() => {
+                Watchdog::Graceful("max_requests_per_connection reached".to_string())
+            }
+            () = activity.control_flood() => {
+                log::debug!("connection from {peer}: SETTINGS/PING flood: closing");
+                overload.protocol_errors.inc("control_frame_flood");
+                Watchdog::Close
+            }
+            () = head_too_slow(activity.clone(), head_timeout) => {
+                log::debug!("connection from {peer}: no whole request head within {head_timeout:?}: closing");
+                Watchdog::Close
+            }
+            () = downstream.cut_requested() => {
+                log::debug!("connection from {peer}: closed, a response outlived its route timeout");
+                Watchdog::Close
+            }
+        }
+    });
     let graceful = tokio::select! {
+        biased;
         result = connection.as_mut() => Err(result),
-        _ = quiet_for(activity.clone(), idle_timeout) => {
-            Ok(format!("idle for {idle_timeout:?}"))
-        }
-        _ = stop.wait_for(|stopped| *stopped) => {
-            Ok(format!("listener {listener_name} draining"))
-        }
-        () = spent.notified() => Ok("max_requests_per_connection reached".to_string()),
-        () = activity.control_flood() => {
-            log::debug!("connection from {peer}: SETTINGS/PING flood: closing");
-            overload.protocol_errors.inc("control_frame_flood");
-            Err(Ok(()))
-        }
-        () = head_too_slow(activity.clone(), head_timeout) => {
-            log::debug!("connection from {peer}: no whole request head within {head_timeout:?}: closing");
-            Err(Ok(()))
-        }
-        () = downstream.cut_requested() => {
-            log::debug!("connection from {peer}: closed, a response outlived its route timeout");
-            Err(Ok(()))
-        }
+        watchdog = watchdogs => match watchdog {
+            Watchdog::Graceful(why) => Ok(why),
+            Watchdog::Close => Err(Ok(())),
+        },
     };
     let result = match graceful {
         Err(result) => result,
@@ -215,6 +228,14 @@ async fn serve_connection<S>(
             overload.protocol_errors.inc(&reason);
         }
     }
+}
+
+/// What ended a connection's wait on its codec, other than the codec itself.
+enum Watchdog {
+    /// Finish the requests in flight, then close; why, for the log.
+    Graceful(String),
+    /// Close now.
+    Close,
 }
 
 /// What a connection's codec takes from its listener's configuration.

@@ -13,6 +13,9 @@ use crate::overload::ConnectionSlot;
 /// What every stream of one downstream connection shares.
 pub struct Downstream {
     peer: SocketAddr,
+    /// The client's IP as text, for every request's `x-forwarded-for`: written once per
+    /// connection, not per request.
+    peer_ip: Box<str>,
     local: SocketAddr,
     /// The TLS session, on a TLS listener.
     tls: Option<Arc<TlsSession>>,
@@ -35,6 +38,7 @@ impl Downstream {
     ) -> Downstream {
         Downstream {
             peer,
+            peer_ip: peer.ip().to_string().into(),
             local,
             tls,
             cut: Notify::new(),
@@ -45,6 +49,11 @@ impl Downstream {
     /// The client's address.
     pub fn peer(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// The client's IP address, as `x-forwarded-for` names it.
+    pub fn peer_ip(&self) -> &str {
+        &self.peer_ip
     }
 
     /// The listener's address the client reached.

@@ -172,7 +172,12 @@ async fn send(upstreams: &Upstreams, call: &PendingHttpCall) -> Result<CallRespo
     let mut headers: HeaderMap = call.headers.clone();
     let endpoint = cluster.pick(&mut headers)?;
     let head = http::HeaderMap::with_capacity(headers.len());
-    let request = upstream_request(&headers, endpoint, body::full(call.body.clone()), head)?;
+    let request = upstream_request(
+        &headers,
+        cluster.authority(endpoint),
+        body::full(call.body.clone()),
+        head,
+    )?;
     // Counted among the cluster's outstanding requests until the body is read, as Envoy's
     // async client (which goes through the router) is.
     let mut admission = cluster.admission.admit().map_err(SendError::from)?;

@@ -3,7 +3,6 @@
 //! upstream, and answered through the response filters ([`super::respond`], or
 //! [`super::upgrade`] for a WebSocket); every failure answered as Envoy answers it.
 
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -38,13 +37,14 @@ fn protocol(version: http::Version) -> &'static str {
 
 /// Adds what a proxy adds before filters run (as Envoy's connection manager does): the
 /// client's address, the scheme it used when it did not say, a request id.
-fn add_forwarding_headers(headers: &mut HeaderMap, peer: SocketAddr, tls: bool) {
-    let client = peer.ip().to_string();
-    let xff = match headers.get_str("x-forwarded-for") {
-        Some(existing) => format!("{existing}, {client}"),
-        None => client,
-    };
-    headers.replace(b"x-forwarded-for", xff.as_bytes());
+fn add_forwarding_headers(headers: &mut HeaderMap, client: &str, tls: bool) {
+    match headers.get_str("x-forwarded-for") {
+        Some(existing) => {
+            let xff = format!("{existing}, {client}");
+            headers.replace(b"x-forwarded-for", xff.as_bytes());
+        }
+        None => headers.replace(b"x-forwarded-for", client.as_bytes()),
+    }
     if headers.get(b"x-forwarded-proto").is_none() {
         headers.add(b"x-forwarded-proto", if tls { b"https" } else { b"http" });
     }
@@ -132,7 +132,11 @@ pub async fn handle(
         _ => None,
     };
     listener.upstreams.strip_destination_headers(&mut headers);
-    add_forwarding_headers(&mut headers, peer, downstream.tls().is_some());
+    add_forwarding_headers(
+        &mut headers,
+        downstream.peer_ip(),
+        downstream.tls().is_some(),
+    );
     let end_of_stream = body.is_end_stream();
     match stream.request_headers(&mut headers, end_of_stream).await {
         Step::Continue => {}
@@ -277,7 +281,12 @@ async fn forward(
         ));
         rx.boxed()
     };
-    let request = match headers_conv::upstream_request(&headers, endpoint, upstream_body, head) {
+    let request = match headers_conv::upstream_request(
+        &headers,
+        cluster.authority(endpoint),
+        upstream_body,
+        head,
+    ) {
         Ok(mut request) => {
             if !end_of_stream && !cluster.config.http2 {
                 announce_body(&mut request);

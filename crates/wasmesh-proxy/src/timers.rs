@@ -6,6 +6,8 @@ pub mod route;
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 pub use idle::StreamIdle;
 pub use route::RouteTimer;
 
@@ -37,11 +39,38 @@ impl StreamTimers {
         }
     }
 
-    /// Resolves when either clock runs out.
+    /// Resolves when either clock runs out (the route timeout first when both have). One timer
+    /// waits for whichever deadline comes first, not one per clock: a proxied request sets this
+    /// up while it waits for its upstream, and each timer is an entry in the worker's timer
+    /// wheel to add and remove.
     pub async fn expired(&self) -> Expiry {
-        tokio::select! {
-            () = self.route.expired() => Expiry::Route,
-            () = self.idle.expired() => Expiry::Idle,
+        loop {
+            let now = Instant::now();
+            let route = self.route.deadline();
+            if route.is_some_and(|at| now >= at) {
+                return Expiry::Route;
+            }
+            let idle = self.idle.deadline();
+            if idle.is_some_and(|at| now >= at) {
+                return Expiry::Idle;
+            }
+            let next = match (route, idle) {
+                (Some(route), Some(idle)) => Some(route.min(idle)),
+                (route, idle) => route.or(idle),
+            };
+            // The route clock has yet to start: its start moves the next deadline.
+            let starting = !self.route.is_off() && !self.route.request_is_complete();
+            match (next, starting) {
+                (Some(at), false) => tokio::time::sleep_until(at).await,
+                (Some(at), true) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at) => {}
+                        () = self.route.started() => {}
+                    }
+                }
+                (None, true) => self.route.started().await,
+                (None, false) => std::future::pending().await,
+            }
         }
     }
 }
@@ -54,4 +83,69 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
         .build()
         .expect("a test runtime")
         .block_on(future)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How long `timers` took to expire, and which clock it was.
+    async fn expiry(timers: &StreamTimers) -> (Expiry, Duration) {
+        let started = Instant::now();
+        let expiry = timers.expired().await;
+        (expiry, started.elapsed())
+    }
+
+    #[test]
+    fn the_clock_that_runs_out_first_ends_the_stream() {
+        block_on(async {
+            let timers = StreamTimers::new(Duration::from_millis(200), Duration::from_millis(40));
+            timers.route.request_complete();
+            let (which, took) = expiry(&timers).await;
+            assert_eq!(which, Expiry::Idle);
+            assert!(took >= Duration::from_millis(40) && took < Duration::from_millis(200));
+
+            let timers = StreamTimers::new(Duration::from_millis(40), Duration::from_millis(200));
+            timers.route.request_complete();
+            assert_eq!(expiry(&timers).await.0, Expiry::Route);
+        });
+    }
+
+    #[test]
+    fn activity_lets_the_route_timeout_fire_instead() {
+        block_on(async {
+            let timers = StreamTimers::new(Duration::from_millis(150), Duration::from_millis(60));
+            timers.route.request_complete();
+            let touching = async {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    timers.idle.touch();
+                }
+            };
+            let which = tokio::select! {
+                (which, _) = expiry(&timers) => which,
+                () = touching => unreachable!(),
+            };
+            assert_eq!(which, Expiry::Route);
+        });
+    }
+
+    #[test]
+    fn a_route_clock_started_later_is_waited_for() {
+        block_on(async {
+            // Only the route clock is on, and it starts 30 ms in: the wait must see the start.
+            let timers = StreamTimers::new(Duration::from_millis(30), Duration::ZERO);
+            let start = async {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                timers.route.request_complete();
+                std::future::pending::<()>().await;
+            };
+            let (which, took) = tokio::select! {
+                result = expiry(&timers) => result,
+                () = start => unreachable!(),
+            };
+            assert_eq!(which, Expiry::Route);
+            assert!(took >= Duration::from_millis(60), "{took:?}");
+        });
+    }
 }

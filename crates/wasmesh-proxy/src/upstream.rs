@@ -3,6 +3,7 @@
 //! `auto_sni`, [`sni_pools`]), endpoint choice (round robin for static clusters, the
 //! filter-set header for `original_dst`), and sending.
 
+mod authorities;
 mod sni_pools;
 
 use std::cell::{Cell, RefCell};
@@ -24,6 +25,7 @@ use super::published::PublishedAddresses;
 use crate::overload::{Overflow, Overload};
 use crate::spec::{ClusterConfig, ClusterKind};
 use crate::tls::upstream::{sni_of_host, ClientTls};
+use authorities::Authorities;
 use sni_pools::SniPools;
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::state::SharedState;
@@ -73,6 +75,8 @@ pub struct Cluster {
     /// `auto_sni`: a client per request host.
     sni_pools: Option<RefCell<SniPools>>,
     next: Cell<usize>,
+    /// The URI authority of each endpoint it sent to.
+    authorities: RefCell<Authorities>,
     /// Its circuit breakers, as this worker applies them.
     pub admission: PoolAdmission,
     overload: Arc<Overload>,
@@ -120,6 +124,7 @@ impl Cluster {
             client,
             sni_pools,
             next: Cell::new(0),
+            authorities: RefCell::default(),
             admission,
             overload: overload.clone(),
             published: config
@@ -173,6 +178,11 @@ impl Cluster {
                 Ok(destination)
             }
         }
+    }
+
+    /// The authority of the requests sent to `endpoint`.
+    pub fn authority(&self, endpoint: SocketAddr) -> http::uri::Authority {
+        self.authorities.borrow_mut().of(endpoint)
     }
 
     /// Sends a request (its URI already absolute) on the pooled client, once the circuit

@@ -198,7 +198,7 @@ async fn send(
     let mut headers = head(target, timeout);
     let endpoint = cluster.pick(&mut headers)?;
     let head = http::HeaderMap::with_capacity(headers.len());
-    let request = upstream_request(&headers, endpoint, body, head)?;
+    let request = upstream_request(&headers, cluster.authority(endpoint), body, head)?;
     // Counted among the cluster's outstanding requests until the exchange ends, as Envoy's
     // gRPC client (which goes through the router) is.
     let mut admission = cluster.admission.admit().map_err(SendError::from)?;

@@ -29,6 +29,11 @@ impl StreamIdle {
         self.last.set(Instant::now());
     }
 
+    /// When it runs out if nothing moves before; `None` when it is off.
+    pub fn deadline(&self) -> Option<Instant> {
+        (!self.timeout.is_zero()).then(|| self.last.get() + self.timeout)
+    }
+
     /// Resolves once nothing has moved for the timeout; never when it is 0.
     pub async fn expired(&self) {
         if self.timeout.is_zero() {

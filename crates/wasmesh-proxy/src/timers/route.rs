@@ -46,20 +46,29 @@ impl RouteTimer {
         self.complete.get().is_some()
     }
 
-    /// Resolves when the timeout has passed since the request was complete; never when the
-    /// timeout is 0.
-    pub async fn expired(&self) {
-        if self.timeout.is_zero() {
-            return std::future::pending().await;
+    /// Whether it is off (a timeout of 0).
+    pub fn is_off(&self) -> bool {
+        self.timeout.is_zero()
+    }
+
+    /// When it runs out: `None` while the request is arriving, and always when it is off.
+    pub fn deadline(&self) -> Option<Instant> {
+        if self.is_off() {
+            return None;
         }
-        let complete = loop {
+        self.complete.get().map(|complete| complete + self.timeout)
+    }
+
+    /// Resolves once the request is complete (at once if it is).
+    pub async fn started(&self) {
+        loop {
+            // Made before the look, so a completion between the two is not missed.
             let notified = self.completed.notified();
-            if let Some(at) = self.complete.get() {
-                break at;
+            if self.request_is_complete() {
+                return;
             }
             notified.await;
-        };
-        tokio::time::sleep_until(complete + self.timeout).await;
+        }
     }
 }
 
