@@ -9,6 +9,7 @@
 
 pub mod backoff;
 pub mod budget;
+pub mod captured;
 pub mod classify;
 pub mod config;
 pub mod flight;

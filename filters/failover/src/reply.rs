@@ -1,6 +1,7 @@
 //! Turning a retry's `http_call` response into the client's response (a local reply).
 
 use proxy_wasm::hostcalls;
+use wasmesh_common::failover::captured::CapturedHeaders;
 
 /// Headers the host sets itself on a local reply, or that describe the old connection.
 const DROPPED: &[&str] = &[
@@ -27,9 +28,8 @@ pub fn send(status: u32, headers: &[(String, String)], extra: &[(&str, &str)], b
 
 /// The request headers a retry replays: everything but framing and hop-by-hop headers and
 /// the pick header (set per try).
-pub fn replayable(headers: Vec<(String, String)>, pick_header: &str) -> Vec<(String, String)> {
-    headers
-        .into_iter()
-        .filter(|(k, _)| !DROPPED.contains(&k.as_str()) && k != pick_header)
-        .collect()
+pub fn replayable(headers: CapturedHeaders, pick_header: &str) -> CapturedHeaders {
+    headers.without(|name| {
+        DROPPED.iter().any(|d| d.as_bytes() == name) || name == pick_header.as_bytes()
+    })
 }

@@ -15,9 +15,11 @@ use std::rc::Rc;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, BufferType, MapType};
+use wasmesh_common::failover::captured::CapturedHeaders;
 use wasmesh_common::failover::classify::classify;
 use wasmesh_common::failover::replay::Replay;
 use wasmesh_filter_glue::clock::now_ms;
+use wasmesh_filter_glue::header_map::serialized_pairs;
 
 use crate::effects::{call_body, call_head};
 use crate::reply;
@@ -71,8 +73,10 @@ impl HttpContext for FailoverStream {
             .unwrap_or_default();
         let config = svc.retries.config();
         let replay = if config.retries_method(&method) {
-            let headers = hostcalls::get_map(MapType::HttpRequestHeaders).unwrap_or_default();
-            Replay::start(reply::replayable(headers, &config.header), end_of_stream)
+            let headers = serialized_pairs(MapType::HttpRequestHeaders);
+            let headers =
+                reply::replayable(CapturedHeaders::from_serialized(headers), &config.header);
+            Replay::start(headers, end_of_stream)
         } else {
             Replay::No
         };

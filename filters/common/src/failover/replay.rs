@@ -3,6 +3,8 @@
 //! dropped at once, and the request is then not retried (as Envoy does when a request
 //! outgrows its buffer limit).
 
+use super::captured::CapturedHeaders;
+
 /// The replay state of one request.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub enum Replay {
@@ -12,14 +14,14 @@ pub enum Replay {
     /// Headers kept; the body is still arriving (`body` is what came so far).
     Buffering {
         /// Replayable request headers.
-        headers: Vec<(String, String)>,
+        headers: CapturedHeaders,
         /// The body so far.
         body: Vec<u8>,
     },
     /// Headers and the whole body kept: ready to replay.
     Ready {
         /// Replayable request headers.
-        headers: Vec<(String, String)>,
+        headers: CapturedHeaders,
         /// The whole body (empty for a bodiless request).
         body: Vec<u8>,
     },
@@ -30,7 +32,7 @@ pub enum Replay {
 impl Replay {
     /// A retryable request's replay: `Ready` if it has no body (`end_of_stream` on its
     /// headers), else `Buffering`.
-    pub fn start(headers: Vec<(String, String)>, end_of_stream: bool) -> Self {
+    pub fn start(headers: CapturedHeaders, end_of_stream: bool) -> Self {
         if end_of_stream {
             Replay::Ready {
                 headers,

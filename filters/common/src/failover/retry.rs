@@ -271,10 +271,8 @@ impl Retries {
             return false;
         };
         let value = target.to_string();
-        let mut pairs: Vec<(&str, &str)> = headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let decoded = headers.pairs();
+        let mut pairs: Vec<(&str, &str)> = decoded.iter().map(|(k, v)| (&**k, &**v)).collect();
         pairs.push((self.config.header.as_str(), value.as_str()));
         let body = (!body.is_empty()).then_some(body.as_slice());
         let attempt = Attempt {

@@ -1,7 +1,9 @@
 use super::*;
 
-fn headers() -> Vec<(String, String)> {
-    vec![(":method".into(), "POST".into())]
+use crate::failover::captured::CapturedHeaders;
+
+fn headers() -> CapturedHeaders {
+    CapturedHeaders::from_pairs(&[(":method", "POST")])
 }
 
 #[test]

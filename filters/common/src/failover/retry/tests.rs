@@ -1,4 +1,5 @@
 use super::*;
+use crate::failover::captured::CapturedHeaders;
 use wasmesh_contract::health::EndpointHealth;
 
 const A: &str = "127.0.0.1:8081";
@@ -133,7 +134,7 @@ impl Effects for Fake {
 }
 
 fn get_request() -> Replay {
-    Replay::start(vec![(":method".into(), "GET".into())], true)
+    Replay::start(CapturedHeaders::from_pairs(&[(":method", "GET")]), true)
 }
 
 fn head(status: u16) -> impl FnOnce() -> (Vec<(String, String)>, Option<u16>) {
@@ -228,7 +229,12 @@ fn a_method_that_is_not_retried_goes_through() {
 #[test]
 fn the_body_is_replayed_unless_incomplete_or_too_large() {
     let (mut r, mut fx) = (retries(r#""max_body_bytes":4"#, ""), Fake::new());
-    r.on_request(&mut fx, STREAM, Replay::start(Vec::new(), false), 0);
+    r.on_request(
+        &mut fx,
+        STREAM,
+        Replay::start(CapturedHeaders::default(), false),
+        0,
+    );
     assert!(r.wants_body(STREAM));
     r.on_request_body(STREAM, b"ab", false);
     r.on_request_body(STREAM, b"cd", true);
@@ -237,12 +243,22 @@ fn the_body_is_replayed_unless_incomplete_or_too_large() {
     assert_eq!(fx.sent[0].body.as_deref(), Some(&b"abcd"[..]));
 
     let (mut r, mut fx) = (retries("", ""), Fake::new());
-    r.on_request(&mut fx, STREAM, Replay::start(Vec::new(), false), 0);
+    r.on_request(
+        &mut fx,
+        STREAM,
+        Replay::start(CapturedHeaders::default(), false),
+        0,
+    );
     assert!(!r.on_response(&mut fx, STREAM, addr(A), Outcome::Status(502), 10));
     assert_eq!(fx.events, vec![Event::NotRetried("body_incomplete")]);
 
     let (mut r, mut fx) = (retries(r#""max_body_bytes":4"#, ""), Fake::new());
-    r.on_request(&mut fx, STREAM, Replay::start(Vec::new(), false), 0);
+    r.on_request(
+        &mut fx,
+        STREAM,
+        Replay::start(CapturedHeaders::default(), false),
+        0,
+    );
     r.on_request_body(STREAM, b"abcde", true);
     assert!(!r.on_response(&mut fx, STREAM, addr(A), Outcome::Status(502), 10));
     assert_eq!(fx.events, vec![Event::NotRetried("body_too_large")]);
