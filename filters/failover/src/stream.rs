@@ -18,8 +18,8 @@ use proxy_wasm::types::{Action, BufferType, MapType};
 use wasmesh_common::failover::captured::CapturedHeaders;
 use wasmesh_common::failover::classify::classify;
 use wasmesh_common::failover::replay::Replay;
+use wasmesh_filter_glue::abi::serialized_pairs;
 use wasmesh_filter_glue::clock::now_ms;
-use wasmesh_filter_glue::header_map::serialized_pairs;
 
 use crate::effects::{call_body, call_head};
 use crate::reply;

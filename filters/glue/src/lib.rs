@@ -2,13 +2,13 @@
 //!
 //! `wasmesh-common` holds the filters' logic and stays free of the ABI so it is unit-tested
 //! natively; this crate is the other side: small helpers that talk to the host. Each concept
-//! has its module ([`clock`], [`header_map`], [`metric`]); reading the plugin configuration and a call's
+//! has its module ([`abi`], [`clock`], [`metric`]); reading the plugin configuration and a call's
 //! response are the functions below.
 
 #![deny(missing_docs)]
 
+pub mod abi;
 pub mod clock;
-pub mod header_map;
 pub mod metric;
 
 use std::fmt::Display;
