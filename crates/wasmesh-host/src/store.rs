@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tokio::sync::Notify;
 use wasmtime::TypedFunc;
 
@@ -272,11 +272,11 @@ pub struct HostState {
     /// Context ids and call tokens handed out.
     pub ids: ContextIds,
     /// Tokens of HTTP calls whose response has not been delivered yet.
-    pub calls_in_flight: HashSet<u32>,
+    pub calls_in_flight: FxHashSet<u32>,
     /// Where the queues this VM registers wake it up.
     pub queue_waker: QueueDispatch,
     /// Contexts whose `proxy_on_done` answered false: they may call `proxy_done`.
-    pub pending_done: HashSet<u32>,
+    pub pending_done: FxHashSet<u32>,
     /// The metrics this VM has used, by id, and its own cells for their counts: a request's
     /// updates find them here instead of under the host-wide registry's lock (ids are never
     /// reused or removed).

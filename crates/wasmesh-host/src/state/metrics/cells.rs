@@ -10,9 +10,10 @@
 //! each VM at most [`MAX_SLOTS`] × 8 bytes here.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use rustc_hash::FxHashMap;
 
 use super::{Metric, MetricError, MetricKind, Registry};
 
@@ -170,7 +171,7 @@ struct Used {
 /// go on).
 #[derive(Default)]
 pub struct MetricCells {
-    used: HashMap<u32, Used>,
+    used: FxHashMap<u32, Used>,
     blocks: Blocks,
 }
 
@@ -237,7 +238,7 @@ impl MetricCells {
 /// no lock and touches no shared reference count; the first use looks the metric up in the
 /// host-wide registry and gives the VM its part.
 fn used<'a>(
-    used: &'a mut HashMap<u32, Used>,
+    used: &'a mut FxHashMap<u32, Used>,
     blocks: &mut Blocks,
     registry: &Registry,
     id: u32,
