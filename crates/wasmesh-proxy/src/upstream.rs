@@ -158,14 +158,18 @@ impl Cluster {
             }
             ClusterKind::OriginalDst => {
                 let name = self.config.header.as_bytes();
-                let value = headers
-                    .get(name)
-                    .map(|v| String::from_utf8_lossy(v).into_owned());
+                // Parsed where it lies (no copy per request); the error alone copies it.
+                let parsed = headers.get(name).map(|value| {
+                    std::str::from_utf8(value)
+                        .ok()
+                        .and_then(|text| text.trim().parse::<SocketAddr>().ok())
+                        .ok_or_else(|| String::from_utf8_lossy(value).into_owned())
+                });
                 headers.remove(name);
-                let value = value.ok_or_else(|| {
+                let parsed = parsed.ok_or_else(|| {
                     PickError::NoEndpoint(format!("no {} header", self.config.header))
                 })?;
-                let destination: SocketAddr = value.trim().parse().map_err(|_| {
+                let destination = parsed.map_err(|value| {
                     PickError::NoEndpoint(format!(
                         "{} is not ip:port: {value:?}",
                         self.config.header
