@@ -124,12 +124,12 @@ impl PluginSlot {
     }
 
     /// Moves what this plugin's callbacks asked of the VM into its own effects, and wakes its
-    /// pump.
+    /// pump. Most callbacks ask for nothing: looked at in place then, not taken and dropped.
     fn keep_effects(&self, vm: &mut PluginVm) {
-        let effects = vm.take_effects();
-        if effects.is_empty() {
+        if vm.state().effects.is_empty() {
             return;
         }
+        let effects = vm.take_effects();
         self.effects.borrow_mut().merge(effects);
         self.effects_ready.notify_one();
     }
