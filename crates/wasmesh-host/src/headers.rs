@@ -14,27 +14,7 @@ pub const MAX_PAIRS: usize = 8192;
 /// and values. Header maps use it, and so do other values Envoy hands over as pairs (a CEL map
 /// or list), whose keys are kept as they are.
 pub fn serialize_pairs<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Vec<u8> {
-    serialize_each(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
-}
-
-/// [`serialize_pairs`] over pairs the iterator yields (walked twice: lengths, then bytes).
-fn serialize_each<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone) -> Vec<u8> {
-    let (count, data) = (pairs.clone()).fold((0, 0), |(count, data), (k, v)| {
-        (count + 1, data + k.len() + v.len() + 2)
-    });
-    let mut out = Vec::with_capacity(4 + count * 8 + data);
-    out.extend_from_slice(&(count as u32).to_le_bytes());
-    for (k, v) in pairs.clone() {
-        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-    }
-    for (k, v) in pairs {
-        out.extend_from_slice(k);
-        out.push(0);
-        out.extend_from_slice(v);
-        out.push(0);
-    }
-    out
+    wasmesh_contract::pairs::serialize(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
 }
 
 /// Ordered `(name, value)` pairs, every name and value kept back to back in one buffer.
@@ -216,7 +196,7 @@ impl HeaderMap {
 
     /// The spec's serialization: count, (key len, value len)*, then NUL-terminated keys and values.
     pub fn serialize(&self) -> Vec<u8> {
-        serialize_each(self.iter())
+        wasmesh_contract::pairs::serialize(self.iter())
     }
 
     /// Parses the spec's serialization; an empty input (or a single 0 byte) is an empty map.

@@ -9,6 +9,8 @@
 
 use std::borrow::Cow;
 
+use wasmesh_contract::pairs;
+
 /// Serialized header pairs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CapturedHeaders {
@@ -23,8 +25,8 @@ impl CapturedHeaders {
 
     /// Headers from pairs, serialized as the host would.
     pub fn from_pairs<K: AsRef<[u8]>, V: AsRef<[u8]>>(pairs: &[(K, V)]) -> Self {
-        let pairs = pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
-        CapturedHeaders::from_serialized(serialize(pairs))
+        let as_bytes = pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref()));
+        CapturedHeaders::from_serialized(pairs::serialize(as_bytes))
     }
 
     /// The same headers without those whose name `drop` picks; the buffer is rewritten only
@@ -34,7 +36,7 @@ impl CapturedHeaders {
             return self;
         }
         let kept = self.raw_pairs().filter(|(name, _)| !drop(name));
-        CapturedHeaders::from_serialized(serialize(kept))
+        CapturedHeaders::from_serialized(pairs::serialize(kept))
     }
 
     /// The pairs in order, as text. The SDK's calls take text; a name or value that is not
@@ -68,24 +70,6 @@ impl CapturedHeaders {
             Some((name, value))
         })
     }
-}
-
-/// The spec's pair serialization of `pairs`.
-fn serialize<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone) -> Vec<u8> {
-    let count = pairs.clone().count();
-    let mut out = Vec::new();
-    out.extend_from_slice(&(count as u32).to_le_bytes());
-    for (k, v) in pairs.clone() {
-        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-    }
-    for (k, v) in pairs {
-        out.extend_from_slice(k);
-        out.push(0);
-        out.extend_from_slice(v);
-        out.push(0);
-    }
-    out
 }
 
 #[cfg(test)]
