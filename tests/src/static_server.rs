@@ -42,6 +42,9 @@ pub enum Answer {
     Endless(u64),
     /// What the function answers.
     Computed(Handler),
+    /// `200` with these bytes on a kept-alive connection (no `connection: close`), which the
+    /// server closes this long after, as servers close idle connections.
+    BytesThenClose(Vec<u8>, Duration),
 }
 
 /// The running server.
@@ -49,6 +52,7 @@ pub struct StaticServer {
     /// Where it listens.
     pub addr: SocketAddr,
     requests: Arc<AtomicU64>,
+    connections: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 }
 
@@ -64,11 +68,13 @@ impl StaticServer {
             Arc::new(AtomicU64::new(0)),
             Arc::new(AtomicBool::new(false)),
         );
-        let (counted, stopped) = (requests.clone(), stop.clone());
+        let connections = Arc::new(AtomicU64::new(0));
+        let (counted, stopped, accepted) = (requests.clone(), stop.clone(), connections.clone());
         std::thread::spawn(move || {
             while !stopped.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
+                        accepted.fetch_add(1, Ordering::SeqCst);
                         let (paths, counted, stopped) =
                             (paths.clone(), counted.clone(), stopped.clone());
                         std::thread::spawn(move || serve(stream, &paths, &counted, &stopped));
@@ -81,6 +87,7 @@ impl StaticServer {
         StaticServer {
             addr,
             requests,
+            connections,
             stop,
         }
     }
@@ -93,6 +100,11 @@ impl StaticServer {
     /// Requests answered or started so far.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 
@@ -152,6 +164,14 @@ fn serve(
                 {
                     return;
                 }
+            }
+            Some(Answer::BytesThenClose(bytes, after)) => {
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", bytes.len());
+                let _ = writer
+                    .write_all(head.as_bytes())
+                    .and_then(|()| writer.write_all(bytes));
+                std::thread::sleep(*after);
+                return;
             }
             Some(Answer::Hang) => {
                 while !stop.load(Ordering::SeqCst) {

@@ -1,6 +1,6 @@
 //! Plain proxying in real Envoy: the reference for `wasmesh_proxying.rs`.
 
-use wasmesh_tests::scenarios::proxying;
+use wasmesh_tests::scenarios::{proxying, upstream_pool};
 use wasmesh_tests::ProxyKind::Envoy;
 
 #[test]
@@ -61,4 +61,14 @@ fn x_forwarded_for() {
 #[test]
 fn client_cannot_choose_the_upstream() {
     proxying::client_cannot_choose_the_upstream(Envoy);
+}
+
+#[test]
+fn upstream_connections_are_used_again() {
+    upstream_pool::upstream_connections_are_used_again(Envoy);
+}
+
+#[test]
+fn a_connection_the_backend_closed_is_not_used() {
+    upstream_pool::a_connection_the_backend_closed_is_not_used(Envoy);
 }

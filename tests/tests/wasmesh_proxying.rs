@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde_json::json;
-use wasmesh_tests::scenarios::proxying;
+use wasmesh_tests::scenarios::{proxying, upstream_pool};
 use wasmesh_tests::ProxyKind::Wasmesh;
 use wasmesh_tests::{build_filters, client, target_dir, Backend, MeshConfig, Plugin};
 
@@ -159,4 +159,14 @@ fn module_cache_survives_a_restart() {
 #[test]
 fn client_cannot_choose_the_upstream() {
     proxying::client_cannot_choose_the_upstream(Wasmesh);
+}
+
+#[test]
+fn upstream_connections_are_used_again() {
+    upstream_pool::upstream_connections_are_used_again(Wasmesh);
+}
+
+#[test]
+fn a_connection_the_backend_closed_is_not_used() {
+    upstream_pool::a_connection_the_backend_closed_is_not_used(Wasmesh);
 }

@@ -1,5 +1,5 @@
 //! A cluster's circuit breakers as one worker applies them to its pool: whether a request may
-//! go to the pooled client now, wait as a pending request, or be turned away. The counts over
+//! go to the cluster's pool now, wait as a pending request, or be turned away. The counts over
 //! every worker are in [`crate::overload::ClusterLoad`]; this adds what only the worker knows,
 //! whether its own pool may have an idle connection to hand out.
 

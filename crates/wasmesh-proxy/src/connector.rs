@@ -1,8 +1,10 @@
-//! The connector of a cluster's pooled client: hyper's TCP connector, then the cluster's TLS
+//! The connector of a cluster's pool: hyper's TCP connector, then the cluster's TLS
 //! handshake when it has TLS, with each connection counted against the cluster's
 //! `circuit_breakers.max_connections` (over every worker) and in this worker's pool (so the
-//! cluster can tell whether the pool may have an idle one) for as long as it is open. Requests wait as pending *before* they reach the client
-//! ([`super::upstream::Cluster::ready`]); the connector itself only waits out a short grace.
+//! cluster can tell whether the pool may have an idle one) for as long as it is open.
+//! Requests wait as pending *before* they reach the pool
+//! ([`crate::admission::PoolAdmission::ready`]); the connector itself only waits out a short
+//! grace.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -132,6 +134,13 @@ pub struct CountedConnection {
     h2: bool,
     _permit: Permit,
     open_here: Arc<AtomicUsize>,
+}
+
+impl CountedConnection {
+    /// Its TLS session, when it has TLS.
+    pub fn tls_session(&self) -> Option<Arc<TlsSession>> {
+        self.tls.clone()
+    }
 }
 
 impl Drop for CountedConnection {

@@ -181,7 +181,7 @@ async fn send(upstreams: &Upstreams, call: &PendingHttpCall) -> Result<CallRespo
     // Counted among the cluster's outstanding requests until the body is read, as Envoy's
     // async client (which goes through the router) is.
     let mut admission = cluster.admission.admit().map_err(SendError::from)?;
-    let response = cluster.send(&mut admission, request).await?;
+    let response = cluster.send(&mut admission, endpoint, request).await?;
     let (parts, body) = response.into_parts();
     let collected = http_body_util::Limited::new(body, MAX_CALL_BODY)
         .collect()

@@ -315,7 +315,7 @@ async fn forward(
             _ => return Err("stream reset by a filter".into()),
         },
         expiry = timers.expired() => Err(expiry),
-        sent = cluster.send(&mut admission, request) => Ok(sent),
+        sent = cluster.send(&mut admission, endpoint, request) => Ok(sent),
     };
     match outcome {
         Err(Expiry::Route) => {
@@ -340,16 +340,11 @@ async fn forward(
             log::debug!("cluster {}: {overflow}", cluster.config.name);
             local_reply::through_filters(stream, overflow_reply()).await
         }
-        Ok(Err(SendError::Client(e))) => {
+        Ok(Err(e)) => {
             log::debug!("upstream {endpoint} failed: {e:?}");
             // Envoy's body and details: a refused or failed connect is a connection failure,
             // anything else a reset by the upstream before its response started.
-            let (body, details) = if e.is_connect() {
-                super::upstream_failure::connect_failure(&e)
-            } else {
-                let details = "upstream_reset_before_response_started{connection_termination}";
-                (reset_body("connection termination"), details.to_string())
-            };
+            let (body, details) = super::upstream_failure::send_failure(&e);
             local_reply::through_filters(stream, LocalReply::text(503, &body, &details)).await
         }
         Ok(Ok(response)) => {

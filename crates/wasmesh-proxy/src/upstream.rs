@@ -1,9 +1,11 @@
-//! Upstream clusters on one worker: a pooled hyper client per cluster
+//! Upstream clusters on one worker: a connection pool per cluster
 //! (HTTP/1.1 keep-alive or h2c, over TLS when the cluster has it; one per request host for
 //! `auto_sni`, [`sni_pools`]), endpoint choice (round robin for static clusters, the
 //! filter-set header for `original_dst`), and sending.
 
 mod authorities;
+mod http1_pool;
+mod pool;
 mod sni_pools;
 
 use std::cell::{Cell, RefCell};
@@ -14,18 +16,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::admission::{Admission, PoolAdmission};
 use super::body::BoxError;
-use super::body::{ProxyBody, MAX_FRAME};
+use super::body::ProxyBody;
 use super::connector::{CountedConnection, CountingConnector};
 use super::published::PublishedAddresses;
 use crate::overload::{Overflow, Overload};
 use crate::spec::{ClusterConfig, ClusterKind};
 use crate::tls::upstream::{sni_of_host, ClientTls};
 use authorities::Authorities;
+use pool::Pool;
 use sni_pools::SniPools;
 use wasmesh_host::headers::HeaderMap;
 use wasmesh_host::state::SharedState;
@@ -47,16 +48,32 @@ pub enum SendError {
     /// A circuit breaker turned the request away.
     #[error(transparent)]
     Overflow(#[from] Overflow),
-    /// The client failed (connect, reset, protocol).
-    #[error(transparent)]
-    Client(hyper_util::client::legacy::Error),
+    /// No connection could be made (refused, timed out, the TLS handshake failed).
+    #[error("connect: {0}")]
+    Connect(BoxError),
+    /// The connection failed during the exchange (reset, closed, protocol).
+    #[error("exchange: {0}")]
+    Exchange(BoxError),
+}
+
+impl SendError {
+    /// A connector's failure: a circuit breaker's refusal, or a connection not made.
+    fn connect(error: BoxError) -> SendError {
+        match super::connector::overflow_of(&*error) {
+            Some(overflow) => SendError::Overflow(overflow),
+            None => SendError::Connect(error),
+        }
+    }
 }
 
 impl From<hyper_util::client::legacy::Error> for SendError {
     fn from(error: hyper_util::client::legacy::Error) -> Self {
-        match super::connector::overflow_of(&error) {
-            Some(overflow) => SendError::Overflow(overflow),
-            None => SendError::Client(error),
+        if let Some(overflow) = super::connector::overflow_of(&error) {
+            SendError::Overflow(overflow)
+        } else if error.is_connect() {
+            SendError::Connect(error.into())
+        } else {
+            SendError::Exchange(error.into())
         }
     }
 }
@@ -69,8 +86,8 @@ pub struct Cluster {
     https: bool,
     /// The TLS its connections were made with (a reload keeps the cluster only with the same).
     tls: Option<Arc<ClientTls>>,
-    client: Client<CountingConnector, ProxyBody>,
-    /// What its client connects with, for a TCP proxy's connections (which no pool shares).
+    pool: Pool,
+    /// What its pool connects with, for a TCP proxy's connections (which no pool shares).
     connector: CountingConnector,
     /// `auto_sni`: a client per request host.
     sni_pools: Option<RefCell<SniPools>>,
@@ -109,19 +126,15 @@ impl Cluster {
             admission.open_here(),
             tls,
         );
-        let build = if config.http2 {
-            h2_client
-        } else {
-            http1_client
-        };
-        let sni_pools = auto_sni.then(|| RefCell::new(SniPools::new(connector.clone(), build)));
-        let client = build(connector.clone());
+        let sni_pools =
+            auto_sni.then(|| RefCell::new(SniPools::new(connector.clone(), config.http2)));
+        let pool = Pool::new(connector.clone(), config.http2);
         Cluster {
             connector,
             config: config.clone(),
             https,
             tls: kept_tls,
-            client,
+            pool,
             sni_pools,
             next: Cell::new(0),
             authorities: RefCell::default(),
@@ -189,11 +202,12 @@ impl Cluster {
         self.authorities.borrow_mut().of(endpoint)
     }
 
-    /// Sends a request (its URI already absolute) on the pooled client, once the circuit
-    /// breakers let it (see [`PoolAdmission::ready`]).
+    /// Sends a request (its URI already absolute, to `endpoint`) on the cluster's pool, once
+    /// the circuit breakers let it (see [`PoolAdmission::ready`]).
     pub async fn send(
         &self,
         admission: &mut Admission,
+        endpoint: SocketAddr,
         mut request: http::Request<ProxyBody>,
     ) -> Result<http::Response<hyper::body::Incoming>, SendError> {
         self.admission.ready(admission).await?;
@@ -204,11 +218,11 @@ impl Cluster {
                 *request.uri_mut() = uri;
             }
         }
-        // The cluster's own client is used in place: cloning it per request would touch its
+        // The cluster's own pool is used in place: cloning it per request would touch its
         // shared reference counts on every request for nothing.
-        match self.sni_client(&request) {
-            Some(client) => Ok(client.request(request).await?),
-            None => Ok(self.client.request(request).await?),
+        match self.sni_pool(&request) {
+            Some(pool) => pool.send(endpoint, request).await,
+            None => self.pool.send(endpoint, request).await,
         }
     }
 
@@ -220,39 +234,13 @@ impl Cluster {
         self.connector.clone().call(uri).await
     }
 
-    /// For `auto_sni`, the pool of the request's host (`None`: the cluster's own client).
-    fn sni_client(
-        &self,
-        request: &http::Request<ProxyBody>,
-    ) -> Option<Client<CountingConnector, ProxyBody>> {
+    /// For `auto_sni`, the pool of the request's host (`None`: the cluster's own pool).
+    fn sni_pool(&self, request: &http::Request<ProxyBody>) -> Option<Pool> {
         let pools = self.sni_pools.as_ref()?;
         let host = request.headers().get(http::header::HOST)?.to_str().ok()?;
         let sni = sni_of_host(host)?;
-        Some(pools.borrow_mut().client(sni))
+        Some(pools.borrow_mut().pool(sni))
     }
-}
-
-/// A pooled client over `connector` speaking HTTP/1.1.
-fn http1_client(connector: CountingConnector) -> Client<CountingConnector, ProxyBody> {
-    client_builder().build(connector)
-}
-
-/// A pooled client over `connector` speaking h2 only.
-fn h2_client(connector: CountingConnector) -> Client<CountingConnector, ProxyBody> {
-    client_builder().http2_only(true).build(connector)
-}
-
-fn client_builder() -> hyper_util::client::legacy::Builder {
-    let mut builder = Client::builder(TokioExecutor::new());
-    builder
-        // hyper's read buffer (400 KiB by default) bounds each body frame and a response
-        // head: 64 KiB keeps a frame within the pumps' frame size, and a head as large as
-        // Envoy's upstream default (60 KiB) still fits.
-        .http1_max_buf_size(MAX_FRAME)
-        .pool_idle_timeout(Duration::from_secs(60))
-        .pool_timer(TokioTimer::new())
-        .pool_max_idle_per_host(1024);
-    builder
 }
 
 /// Every cluster of a configuration generation, on one worker.

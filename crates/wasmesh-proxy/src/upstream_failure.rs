@@ -47,8 +47,8 @@ pub fn send_failure(error: &super::upstream::SendError) -> (String, String) {
         )
     };
     match error {
-        SendError::Client(e) if e.is_connect() => connect_failure(e),
-        SendError::Client(_) => reset("connection termination"),
+        SendError::Connect(e) => connect_failure(&**e),
+        SendError::Exchange(_) => reset("connection termination"),
         SendError::Overflow(_) => reset("overflow"),
     }
 }

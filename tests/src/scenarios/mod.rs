@@ -34,6 +34,7 @@ pub mod singleton;
 pub mod strict;
 pub mod tcp_proxy;
 pub mod tls;
+pub mod upstream_pool;
 pub mod vm_sharing;
 pub mod websocket;
 pub mod worker_sockets;

@@ -202,7 +202,7 @@ async fn send(
     // Counted among the cluster's outstanding requests until the exchange ends, as Envoy's
     // gRPC client (which goes through the router) is.
     let mut admission = cluster.admission.admit().map_err(SendError::from)?;
-    let response = cluster.send(&mut admission, request).await?;
+    let response = cluster.send(&mut admission, endpoint, request).await?;
     Ok((admission, response))
 }
 

@@ -6,11 +6,10 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use hyper_util::client::legacy::Client;
 use rustls::pki_types::ServerName;
 
-use super::super::body::ProxyBody;
 use super::super::connector::CountingConnector;
+use super::pool::Pool;
 
 /// Pools kept per cluster and worker.
 const MAX_POOLS: usize = 128;
@@ -18,40 +17,37 @@ const MAX_POOLS: usize = 128;
 /// The pools by SNI, oldest first in `order`.
 pub struct SniPools {
     connector: CountingConnector,
-    build: fn(CountingConnector) -> Client<CountingConnector, ProxyBody>,
-    pools: HashMap<String, Client<CountingConnector, ProxyBody>>,
+    http2: bool,
+    pools: HashMap<String, Pool>,
     order: VecDeque<String>,
 }
 
 impl SniPools {
-    /// Pools whose connections come from `connector` (with each pool's SNI), each client made
-    /// by `build`.
-    pub fn new(
-        connector: CountingConnector,
-        build: fn(CountingConnector) -> Client<CountingConnector, ProxyBody>,
-    ) -> SniPools {
+    /// Pools whose connections come from `connector` (with each pool's SNI), speaking h2 when
+    /// `http2`.
+    pub fn new(connector: CountingConnector, http2: bool) -> SniPools {
         SniPools {
             connector,
-            build,
+            http2,
             pools: HashMap::new(),
             order: VecDeque::new(),
         }
     }
 
-    /// The client whose connections send `sni`.
-    pub fn client(&mut self, sni: ServerName<'static>) -> Client<CountingConnector, ProxyBody> {
+    /// The pool whose connections send `sni`.
+    pub fn pool(&mut self, sni: ServerName<'static>) -> Pool {
         let key = sni.to_str().into_owned();
-        if let Some(client) = self.pools.get(&key) {
-            return client.clone();
+        if let Some(pool) = self.pools.get(&key) {
+            return pool.clone();
         }
         if self.order.len() >= MAX_POOLS {
             if let Some(oldest) = self.order.pop_front() {
                 self.pools.remove(&oldest);
             }
         }
-        let client = (self.build)(self.connector.with_sni(sni));
-        self.pools.insert(key.clone(), client.clone());
+        let pool = Pool::new(self.connector.with_sni(sni), self.http2);
+        self.pools.insert(key.clone(), pool.clone());
         self.order.push_back(key);
-        client
+        pool
     }
 }
