@@ -199,6 +199,11 @@ impl HeaderMap {
         wasmesh_contract::pairs::serialize(self.iter())
     }
 
+    /// [`HeaderMap::serialize`], appended to `out`.
+    pub fn serialize_into(&self, out: &mut Vec<u8>) {
+        wasmesh_contract::pairs::serialize_into(out, self.iter());
+    }
+
     /// Parses the spec's serialization; an empty input (or a single 0 byte) is an empty map.
     pub fn deserialize(bytes: &[u8]) -> Result<HeaderMap, MalformedPairs> {
         if bytes.len() <= 1 {

@@ -245,6 +245,9 @@ pub struct HostState {
     pub alloc: Option<TypedFunc<u32, u32>>,
     /// The guest's exported memory, looked up once (hostcalls run per request).
     pub memory: Option<wasmtime::Memory>,
+    /// Where a hostcall puts the bytes it returns before they are copied into the guest
+    /// ([`crate::abi::memory::return_filled`]), kept between hostcalls.
+    pub scratch: Vec<u8>,
     /// Context id the current callback runs in (changed by `proxy_set_effective_context`).
     pub active_context: u32,
     /// The running callback's time cap.

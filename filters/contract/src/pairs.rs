@@ -5,10 +5,20 @@
 
 /// `pairs` serialized (walked twice: lengths, then bytes).
 pub fn serialize<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone) -> Vec<u8> {
+    let mut out = Vec::new();
+    serialize_into(&mut out, pairs);
+    out
+}
+
+/// [`serialize`], appended to `out` (a buffer kept for the next call costs no allocation).
+pub fn serialize_into<'a>(
+    out: &mut Vec<u8>,
+    pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone,
+) {
     let (count, data) = (pairs.clone()).fold((0, 0), |(count, data), (k, v)| {
         (count + 1, data + k.len() + v.len() + 2)
     });
-    let mut out = Vec::with_capacity(4 + count * 8 + data);
+    out.reserve(4 + count * 8 + data);
     out.extend_from_slice(&(count as u32).to_le_bytes());
     for (k, v) in pairs.clone() {
         out.extend_from_slice(&(k.len() as u32).to_le_bytes());
@@ -20,7 +30,6 @@ pub fn serialize<'a>(pairs: impl Iterator<Item = (&'a [u8], &'a [u8])> + Clone) 
         out.extend_from_slice(v);
         out.push(0);
     }
-    out
 }
 
 #[cfg(test)]

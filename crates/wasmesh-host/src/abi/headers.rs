@@ -4,7 +4,7 @@
 
 use wasmtime::Linker;
 
-use super::memory::{return_bytes, with_bytes, with_two, write_u32};
+use super::memory::{return_filled, with_bytes, with_two, write_u32};
 use super::{finish, AbiError, Caller, Status};
 use crate::headers::HeaderMap;
 use crate::store::grpc::GrpcReceived;
@@ -104,16 +104,21 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
         "env",
         "proxy_get_header_map_pairs",
         |mut caller: Caller<'_>, map_type: u32, ret_ptr: u32, ret_size: u32| {
-            finish((|| {
-                // Envoy answers every map it knows, present or not: a missing one is empty.
-                let bytes = match map_ref(caller.data_mut(), map_type) {
-                    Ok(Some(map)) if !map.is_empty() => map.serialize(),
-                    Ok(_) => Vec::new(),
-                    Err(_) if map_type <= LAST_MAP => Vec::new(),
-                    Err(error) => return Err(error),
-                };
-                return_bytes(&mut caller, &bytes, ret_ptr, ret_size)
-            })())
+            finish(return_filled(
+                &mut caller,
+                ret_ptr,
+                ret_size,
+                |caller, out| {
+                    // Envoy answers every map it knows, present or not: a missing one is empty.
+                    match map_ref(caller.data_mut(), map_type) {
+                        Ok(Some(map)) if !map.is_empty() => map.serialize_into(out),
+                        Ok(_) => {}
+                        Err(_) if map_type <= LAST_MAP => {}
+                        Err(error) => return Err(error),
+                    }
+                    Ok(())
+                },
+            ))
         },
     )?;
     linker.func_wrap(
@@ -138,15 +143,20 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
          ksize: u32,
          ret_ptr: u32,
          ret_size: u32| {
-            finish((|| {
-                let value = with_bytes(&mut caller, kptr, ksize, |key, state| {
-                    map_ref(state, map_type)?
-                        .and_then(|map| map.get(key))
-                        .map(<[u8]>::to_vec)
-                        .ok_or(AbiError::Status(Status::NotFound))
-                })??;
-                return_bytes(&mut caller, &value, ret_ptr, ret_size)
-            })())
+            finish(return_filled(
+                &mut caller,
+                ret_ptr,
+                ret_size,
+                |caller, out| {
+                    with_bytes(caller, kptr, ksize, |key, state| {
+                        let value = map_ref(state, map_type)?
+                            .and_then(|map| map.get(key))
+                            .ok_or(AbiError::Status(Status::NotFound))?;
+                        out.extend_from_slice(value);
+                        Ok(())
+                    })?
+                },
+            ))
         },
     )?;
     linker.func_wrap(

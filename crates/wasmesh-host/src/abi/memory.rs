@@ -91,6 +91,28 @@ pub fn write_u64(caller: &mut Caller<'_>, ptr: u32, value: u64) -> Result<(), Ab
     write(caller, ptr, &value.to_le_bytes())
 }
 
+/// The most scratch capacity kept for the next hostcall: a rare large value (a body, a big
+/// map) is not held on to.
+const SCRATCH_KEPT: usize = 16 * 1024;
+
+/// [`return_bytes`] of what `fill` writes into the VM's scratch buffer: a hostcall returning
+/// a header value or a map allocates nothing on the host once the buffer has grown.
+pub fn return_filled(
+    caller: &mut Caller<'_>,
+    ptr_ptr: u32,
+    size_ptr: u32,
+    fill: impl FnOnce(&mut Caller<'_>, &mut Vec<u8>) -> Result<(), AbiError>,
+) -> Result<(), AbiError> {
+    let mut scratch = std::mem::take(&mut caller.data_mut().scratch);
+    scratch.clear();
+    let result =
+        fill(caller, &mut scratch).and_then(|()| return_bytes(caller, &scratch, ptr_ptr, size_ptr));
+    if scratch.capacity() <= SCRATCH_KEPT {
+        caller.data_mut().scratch = scratch;
+    }
+    result
+}
+
 /// Hands `bytes` to the guest: allocates with its allocator, copies, and
 /// stores the pointer and size at `ptr_ptr` / `size_ptr`. Empty data is
 /// returned as a null pointer and size 0, as Envoy does.

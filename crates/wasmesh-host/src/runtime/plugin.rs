@@ -170,6 +170,7 @@ impl PluginFactory {
             limits: MemoryLimits::new(limits),
             alloc: None,
             memory: None,
+            scratch: Vec::new(),
             active_context: 0,
             root_context: 0,
             roots: Default::default(),
