@@ -3,6 +3,8 @@
 //! little-endian, maps as serialized pairs. Paths arrive as NUL-separated
 //! segments (`request\0path`); dotted paths are accepted too.
 
+mod address_text;
+
 use std::time::UNIX_EPOCH;
 
 use wasmtime::Linker;
@@ -13,6 +15,7 @@ use crate::headers::HeaderMap;
 use crate::store::HostState;
 use crate::store::HttpStream;
 use crate::stream_info::TlsSession;
+use address_text::address_text;
 
 /// An attribute's value, typed as Envoy's CEL expressions see it (`foreign/cel.rs`); a property
 /// is its encoding.
@@ -223,11 +226,11 @@ fn stream_property(stream: &HttpStream, key: &str) -> Option<Value> {
         "response.flags" => Some(Value::Int(info.response_flags() as i64)),
         "response.headers" => response_headers(stream).map(Value::Map),
         "response.size" => Some(Value::Int(info.response_body_bytes() as i64)),
-        "source.address" => text(info.source().to_string()),
+        "source.address" => Some(Value::Text(address_text(info.source()))),
         "source.port" => Some(Value::Int(info.source().port() as i64)),
-        "destination.address" => text(info.destination().to_string()),
+        "destination.address" => Some(Value::Text(address_text(info.destination()))),
         "destination.port" => Some(Value::Int(info.destination().port() as i64)),
-        "upstream.address" => info.upstream().and_then(|a| text(a.to_string())),
+        "upstream.address" => info.upstream().map(|a| Value::Text(address_text(a))),
         "upstream.port" => info.upstream().map(|a| Value::Int(a.port() as i64)),
         "route_name" => text(&*info.route_name()),
         _ => {
