@@ -22,7 +22,7 @@ use crate::host::{Generation, Host};
 use crate::singletons::{self, SINGLETON_WORKER};
 use wasmesh_host::chain::ChainEntry;
 use wasmesh_host::runtime::{PluginFactory, PluginSlot, VmKey, WorkerVm};
-use wasmesh_proxy::{ListenerLocal, WorkerView};
+use wasmesh_proxy::{route_names, ListenerLocal, WorkerView};
 use wasmesh_proxy::{PumpUpstreams, Upstreams};
 
 struct LocalGeneration {
@@ -244,6 +244,7 @@ impl Worker {
                     upstreams: upstreams.clone(),
                     tls: generation.tls.get(&l.name).cloned(),
                     access_log: generation.access_logs.get(&l.name).cloned(),
+                    route_names: route_names(l),
                 };
                 (l.name.clone(), Rc::new(local))
             })

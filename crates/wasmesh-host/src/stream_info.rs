@@ -28,7 +28,7 @@ pub struct StreamInfo {
     started: Instant,
     request_headers: RefCell<Option<HeaderMap>>,
     response_headers: RefCell<Option<HeaderMap>>,
-    route_name: RefCell<String>,
+    route_name: RefCell<Option<Arc<str>>>,
     upstream: Cell<Option<SocketAddr>>,
     upstream_tls: RefCell<Option<Arc<TlsSession>>>,
     response_code: Cell<Option<u16>>,
@@ -61,7 +61,7 @@ impl StreamInfo {
             started: Instant::now(),
             request_headers: RefCell::new(None),
             response_headers: RefCell::new(None),
-            route_name: RefCell::new(String::new()),
+            route_name: RefCell::new(None),
             upstream: Cell::new(None),
             upstream_tls: RefCell::new(None),
             response_code: Cell::new(None),
@@ -90,8 +90,8 @@ impl StreamInfo {
     }
 
     /// A route matched: `route_name` (`<listener>.<index>`) from now on; empty before.
-    pub fn routed(&self, route_name: String) {
-        *self.route_name.borrow_mut() = route_name;
+    pub fn routed(&self, route_name: Arc<str>) {
+        *self.route_name.borrow_mut() = Some(route_name);
     }
 
     /// The cluster picked `endpoint`: `upstream.address` and `upstream.port` from now on.
@@ -226,7 +226,9 @@ impl StreamInfo {
 
     /// The matched route's name; empty before routing.
     pub fn route_name(&self) -> Ref<'_, str> {
-        Ref::map(self.route_name.borrow(), String::as_str)
+        Ref::map(self.route_name.borrow(), |name| {
+            name.as_deref().unwrap_or("")
+        })
     }
 
     /// The endpoint the request went to, once picked.

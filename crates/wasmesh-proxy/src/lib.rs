@@ -45,4 +45,4 @@ pub use accept::after_accept_error;
 pub use connection::accept_loop;
 pub use effects::{start_pump, PumpUpstreams};
 pub use upstream::Upstreams;
-pub use worker_view::{ListenerLocal, WorkerView};
+pub use worker_view::{route_names, ListenerLocal, WorkerView};

@@ -222,9 +222,7 @@ async fn forward(
             .await;
     };
     let route = &listener.config.routes[index];
-    stream
-        .info()
-        .routed(format!("{}.{index}", listener.config.name));
+    stream.info().routed(listener.route_names[index].clone());
     let cluster = match listener.upstreams.get(&route.cluster) {
         Some(cluster) => cluster,
         None => {

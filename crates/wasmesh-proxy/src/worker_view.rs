@@ -26,6 +26,16 @@ pub struct ListenerLocal {
     pub tls: Option<Arc<ServerTls>>,
     /// Its access log, opened once per generation and shared by every worker.
     pub access_log: Option<Arc<AccessLog>>,
+    /// Each route's name as `route_name` gives it (`<listener>.<index>`), made once per
+    /// generation rather than formatted for every request ([`route_names`]).
+    pub route_names: Vec<Arc<str>>,
+}
+
+/// The names of `config`'s routes, in order.
+pub fn route_names(config: &ListenerConfig) -> Vec<Arc<str>> {
+    (0..config.routes.len())
+        .map(|index| format!("{}.{index}", config.name).into())
+        .collect()
 }
 
 /// One worker, as its connections and requests see it.
