@@ -32,6 +32,27 @@ pub fn serialize_into<'a>(
     }
 }
 
+/// The pairs of a serialization, in order, as bytes. A malformed buffer (which no host sends)
+/// yields the pairs before the fault.
+pub fn parse(serialized: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> + Clone {
+    let word = move |at: usize| -> Option<usize> {
+        let raw = serialized.get(at..at + 4)?;
+        Some(u32::from_le_bytes(raw.try_into().ok()?) as usize)
+    };
+    let count = word(0).unwrap_or(0);
+    // Names and values start after the count and two lengths per pair.
+    let mut at = 4usize.saturating_add(count.saturating_mul(8));
+    (0..count).map_while(move |i| {
+        let name_len = word(4 + i * 8)?;
+        let value_len = word(8 + i * 8)?;
+        let name = serialized.get(at..at.checked_add(name_len)?)?;
+        let value_at = at + name_len + 1;
+        let value = serialized.get(value_at..value_at.checked_add(value_len)?)?;
+        at = value_at + value_len + 1;
+        Some((name, value))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +71,20 @@ mod tests {
         .concat();
         assert_eq!(serialize(pairs.into_iter()), expected);
         assert_eq!(serialize(std::iter::empty()), 0u32.to_le_bytes());
+    }
+
+    #[test]
+    fn parsed_back_in_order() {
+        let pairs = [
+            (&b":path"[..], &b"/x"[..]),
+            (b"a", b"1"),
+            (b"a", b"2"),
+            (b"", b""),
+        ];
+        let serialized = serialize(pairs.into_iter());
+        assert_eq!(parse(&serialized).collect::<Vec<_>>(), pairs);
+        assert_eq!(parse(&[]).count(), 0);
+        // Cut short: the pairs before the cut.
+        assert_eq!(parse(&serialized[..serialized.len() - 6]).count(), 2);
     }
 }

@@ -48,27 +48,9 @@ impl CapturedHeaders {
             .collect()
     }
 
-    /// The pairs as bytes. A malformed buffer (which no host sends) yields the pairs before
-    /// the fault.
+    /// The pairs as bytes.
     fn raw_pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> + Clone {
-        let bytes = self.serialized.as_slice();
-        let word = move |at: usize| -> Option<usize> {
-            let raw = bytes.get(at..at + 4)?;
-            Some(u32::from_le_bytes(raw.try_into().ok()?) as usize)
-        };
-        let count = word(0).unwrap_or(0);
-        // Names and values start after the count and two lengths per pair.
-        let data_start = 4usize.saturating_add(count.saturating_mul(8));
-        let mut at = data_start;
-        (0..count).map_while(move |i| {
-            let name_len = word(4 + i * 8)?;
-            let value_len = word(8 + i * 8)?;
-            let name = bytes.get(at..at.checked_add(name_len)?)?;
-            let value_at = at + name_len + 1;
-            let value = bytes.get(value_at..value_at.checked_add(value_len)?)?;
-            at = value_at + value_len + 1;
-            Some((name, value))
-        })
+        pairs::parse(&self.serialized)
     }
 }
 
