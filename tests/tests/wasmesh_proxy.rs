@@ -47,6 +47,39 @@ fn idle_keep_alive_connection_is_closed() {
     println!("idle connection closed after {waited:?}");
 }
 
+/// hyper's own header timer (30 s by default) used to run between the requests of a keep-alive
+/// connection too, closing it after 30 s of silence although `idle_timeout_ms` (60 s by
+/// default) allowed more: a connection silent for 32 s is still served when the idle timeout
+/// is longer.
+#[test]
+fn keep_alive_outlasts_hypers_own_header_timer() {
+    let backend = Backend::start("b1");
+    let proxy = Wasmesh::start(json!({
+        "admin": {"address": "127.0.0.1:0"},
+        "workers": 1,
+        "clusters": [{"name": "backend", "endpoints": [backend.addr.to_string()]}],
+        "listeners": [{"name": "main", "address": "127.0.0.1:0", "idle_timeout_ms": 45000,
+                       "routes": [{"match": {"prefix": "/"}, "cluster": "backend"}]}]
+    }));
+    let mut conn = TcpStream::connect(proxy.listener("main")).expect("connecting");
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 4096];
+    for round in ["first", "after 32 s of silence"] {
+        conn.write_all(b"GET /again HTTP/1.1\r\nhost: x\r\n\r\n")
+            .unwrap();
+        let n = conn.read(&mut buf).unwrap_or(0);
+        assert!(
+            buf[..n].starts_with(b"HTTP/1.1 200"),
+            "{round}: {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
+        if round == "first" {
+            std::thread::sleep(Duration::from_secs(32));
+        }
+    }
+    assert_eq!(backend.requests_seen(), 2);
+}
+
 #[test]
 fn slow_request_headers_are_cut_off() {
     let backend = Backend::start("b1");

@@ -161,6 +161,11 @@ async fn serve_connection<S>(
     builder
         .http1()
         .timer(TokioTimer::new())
+        // The head and idle clocks are the watchdogs' below (`request_timeout_ms`,
+        // `idle_timeout_ms`). hyper's own header timer (30 s by default) also ran between the
+        // requests of a keep-alive connection, closing it after 30 s of silence whatever
+        // `idle_timeout_ms` said, and cost a timer per request.
+        .header_read_timeout(None)
         .keep_alive(true)
         // A head that does not fit the read buffer, or has more fields, gets hyper's 431.
         .max_buf_size(settings.max_head_bytes)
