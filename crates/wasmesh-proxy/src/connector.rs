@@ -7,6 +7,7 @@
 //! grace.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -72,6 +73,13 @@ impl CountingConnector {
             open_here,
             sni: None,
         }
+    }
+
+    /// A connection to `endpoint`. The connector reads only the address from the URI it is
+    /// given (the TLS name is its own), so one is made from the address.
+    pub async fn connect(&self, endpoint: SocketAddr) -> Result<CountedConnection, BoxError> {
+        let uri: Uri = format!("http://{endpoint}/").parse()?;
+        self.clone().call(uri).await
     }
 
     /// The same connector, sending `sni` (one request host's pool of an `auto_sni` cluster).

@@ -229,9 +229,7 @@ impl Cluster {
     /// Opens a connection of its own to `endpoint` for a TCP proxy: plain or with the cluster's
     /// TLS, within its connect timeout and `circuit_breakers.max_connections`, as the pool's are.
     pub async fn connect(&self, endpoint: SocketAddr) -> Result<CountedConnection, BoxError> {
-        use tower_service::Service;
-        let uri: http::Uri = format!("http://{endpoint}/").parse()?;
-        self.connector.clone().call(uri).await
+        self.connector.connect(endpoint).await
     }
 
     /// For `auto_sni`, the pool of the request's host (`None`: the cluster's own pool).

@@ -32,7 +32,6 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::{Builder, SendRequest};
 use rustc_hash::FxHashMap;
 use tokio::sync::Notify;
-use tower_service::Service;
 use wasmesh_host::stream_info::TlsSession;
 
 use super::super::body::{ProxyBody, MAX_FRAME};
@@ -95,10 +94,9 @@ impl Http1Pool {
         endpoint: SocketAddr,
         mut request: http::Request<ProxyBody>,
     ) -> Result<http::Response<Incoming>, SendError> {
-        let connect_to = request.uri().clone();
         to_http1_form(&mut request);
         loop {
-            let (mut pooled, reused) = self.checkout(endpoint, &connect_to).await?;
+            let (mut pooled, reused) = self.checkout(endpoint).await?;
             match pooled.sender.try_send_request(request).await {
                 Ok(mut response) => {
                     if let Some(tls) = &pooled.tls {
@@ -117,15 +115,11 @@ impl Http1Pool {
 
     /// A connection to `endpoint`, and whether it was used before: a ready one of the pool, or
     /// a new one unless one of the pool becomes ready first.
-    async fn checkout(
-        &self,
-        endpoint: SocketAddr,
-        connect_to: &http::Uri,
-    ) -> Result<(Pooled, bool), SendError> {
+    async fn checkout(&self, endpoint: SocketAddr) -> Result<(Pooled, bool), SendError> {
         if let Some(pooled) = self.shared.take_ready(endpoint) {
             return Ok((pooled, true));
         }
-        let mut connecting = Box::pin(self.clone().connect(connect_to.clone()));
+        let mut connecting = Box::pin(self.clone().connect(endpoint));
         let _waiting = Waiting::new(&self.shared);
         loop {
             let mut polled = pin!(self.shared.polled.notified());
@@ -149,9 +143,9 @@ impl Http1Pool {
         }
     }
 
-    /// A new connection, its task driving it spawned on this worker.
-    async fn connect(mut self, uri: http::Uri) -> Result<Pooled, SendError> {
-        let io = self.connector.call(uri).await.map_err(SendError::connect)?;
+    /// A new connection to `endpoint`, its task driving it spawned on this worker.
+    async fn connect(self, endpoint: SocketAddr) -> Result<Pooled, SendError> {
+        let io = (self.connector.connect(endpoint).await).map_err(SendError::connect)?;
         let tls = io.tls_session();
         let (sender, connection) = Builder::new()
             // hyper's read buffer (400 KiB by default) bounds each body frame and a response
