@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use super::super::body::{ProxyBody, MAX_FRAME};
+use super::super::body::ProxyBody;
 use super::super::connector::CountingConnector;
 use super::http1_pool::Http1Pool;
 use super::SendError;
@@ -50,9 +50,6 @@ impl Pool {
 fn h2_client(connector: CountingConnector) -> Client<CountingConnector, ProxyBody> {
     Client::builder(TokioExecutor::new())
         .http2_only(true)
-        // hyper's read buffer bounds each body frame and a response head: 64 KiB keeps a
-        // frame within the pumps' frame size (the HTTP/1.1 pool sets the same).
-        .http1_max_buf_size(MAX_FRAME)
         .pool_idle_timeout(Duration::from_secs(60))
         .pool_timer(TokioTimer::new())
         .pool_max_idle_per_host(1024)
