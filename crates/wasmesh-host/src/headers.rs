@@ -312,6 +312,21 @@ mod tests {
     }
 
     #[test]
+    fn names_are_found_in_any_case_and_only_whole() {
+        let mut map = HeaderMap::new();
+        map.add(b"X-Request-Id", b"1");
+        map.add(b"x-request-ids", b"2");
+        assert_eq!(map.get(b"x-request-id"), Some(&b"1"[..]));
+        assert_eq!(map.get(b"X-REQUEST-ID"), Some(&b"1"[..]));
+        assert_eq!(map.get(b"x-request-i"), None);
+        assert_eq!(map.get(b"x-request-ie"), None);
+        map.replace(b"X-Request-IDS", b"3");
+        assert_eq!(map.get(b"x-request-ids"), Some(&b"3"[..]));
+        map.remove(b"X-request-id");
+        assert_eq!(map.len(), 1);
+    }
+
+    #[test]
     fn rewriting_a_header_many_times_keeps_the_buffer_bounded() {
         let mut map = HeaderMap::new();
         map.add(b":path", b"/");
