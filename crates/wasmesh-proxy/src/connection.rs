@@ -23,6 +23,7 @@ use super::idle::{head_too_slow, quiet_for, IdleIo};
 use super::polled_when_woken::PolledWhenWoken;
 use super::request::handle;
 use super::tcp_proxy::serve_tcp;
+use super::tls::HandshakeFailure;
 use super::worker_view::WorkerView;
 use crate::overload::ConnectionSlot;
 use crate::spec::ListenerConfig;
@@ -104,19 +105,17 @@ async fn open_connection(
         return serve_connection(socket, connection, worker, name, stop).await;
     };
     drop(listener);
-    match tls.handshake(socket).await {
-        Ok((stream, session)) => {
-            worker.overload().tls_handshakes.inc(&name);
-            let connection = Downstream::new(peer, local, Some(session), counted);
-            if tcp {
-                return serve_tcp(stream, connection, worker, name).await;
-            }
-            serve_connection(stream, connection, worker, name, stop).await
+    let failed = |failure: &HandshakeFailure| {
+        log::debug!("listener {name}: TLS handshake with {peer} failed: {failure}");
+        worker.overload().tls_handshake_errors.inc(failure.reason());
+    };
+    if let Ok((stream, session)) = tls.handshake(socket, failed).await {
+        worker.overload().tls_handshakes.inc(&name);
+        let connection = Downstream::new(peer, local, Some(session), counted);
+        if tcp {
+            return serve_tcp(stream, connection, worker, name).await;
         }
-        Err(failure) => {
-            log::debug!("listener {name}: TLS handshake with {peer} failed: {failure}");
-            worker.overload().tls_handshake_errors.inc(failure.reason());
-        }
+        serve_connection(stream, connection, worker, name, stop).await
     }
 }
 

@@ -153,20 +153,35 @@ impl ServerTls {
         })
     }
 
-    /// Runs the handshake on `socket` within the handshake timeout.
+    /// Runs the handshake on `socket` within the handshake timeout. A handshake that fails is
+    /// handed to `failed` while the socket is still open, and closed after: whoever counts it
+    /// there has counted it by the time the client sees the connection close.
     pub async fn handshake(
         &self,
         socket: TcpStream,
+        failed: impl FnOnce(&HandshakeFailure),
     ) -> Result<(TlsStream<TcpStream>, Arc<TlsSession>), HandshakeFailure> {
-        let stream = tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(socket))
-            .await
-            .map_err(|_| HandshakeFailure::TimedOut(self.handshake_timeout))?
-            .map_err(HandshakeFailure::Failed)?;
+        let accept = self.acceptor.accept(socket).into_fallible();
+        tokio::pin!(accept);
+        let (failure, socket) =
+            match tokio::time::timeout(self.handshake_timeout, &mut accept).await {
+                Ok(Ok(stream)) => return Ok(self.established(stream)),
+                Ok(Err((error, socket))) => (HandshakeFailure::Failed(error), Some(socket)),
+                Err(_) => (HandshakeFailure::TimedOut(self.handshake_timeout), None),
+            };
+        failed(&failure);
+        // The socket (handed back, or still inside the timed-out handshake) closes now.
+        drop(socket);
+        Err(failure)
+    }
+
+    /// A finished handshake's stream with what its session says.
+    fn established(&self, stream: TlsStream<TcpStream>) -> (TlsStream<TcpStream>, Arc<TlsSession>) {
         let connection = stream.get_ref().1;
         let sni = connection.server_name().map(str::to_string);
         let local = self.local_facts[self.resolver.pick(sni.as_deref())].clone();
         let session = session_of(connection, sni.unwrap_or_default(), Some(local));
-        Ok((stream, Arc::new(session)))
+        (stream, Arc::new(session))
     }
 }
 

@@ -169,7 +169,9 @@ impl Isolation {
         let url = self.proxy.url(GOOD, "/during");
         std::thread::scope(|scope| {
             let traffic = scope.spawn(|| {
-                let client = Client::http1().with_timeout(Duration::from_secs(10));
+                // Generous: in Envoy, whose one worker also runs the failing VM, a request waits
+                // while a VM grows to 1 GiB, which took over 10 s on a loaded 2-core machine.
+                let client = Client::http1().with_timeout(Duration::from_secs(30));
                 let mut answered = 0u32;
                 // At least one request, even if `f` is over before this thread starts.
                 while answered == 0 || !stop.load(Ordering::Relaxed) {
